@@ -1,0 +1,223 @@
+"""The search index: a Chroma collection (dense) and a BM25 index (lexical) over the same chunks.
+
+Each entry is indexed several ways — its question, each alias, each answer sentence, and the
+question with the whole answer — and every chunk's metadata points back to its entry. Syncing
+is incremental: an entry whose content hash is already in the collection costs no embedding;
+a changed entry re-embeds only its own chunks; a deleted entry's chunks are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from tqdm import tqdm
+
+from bot.config import Settings
+from bot.embeddings import MiniLM, MiniLMChromaFunction, MiniLMEmbeddings, shared_model
+from bot.errors import IndexBuildError
+from bot.knowledge import Entry
+from bot.lexical import LexicalIndex
+
+# Bump when the way entries become chunks changes, so every entry is re-embedded once.
+CHUNKING_VERSION = 1
+_BATCH = 256
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    entry_id: str
+    kind: str  # "question" | "alias" | "sentence" | "qa"
+    text: str
+
+
+def entry_chunks(entry: Entry) -> list[Chunk]:
+    chunks = [Chunk(f"{entry.id}::question", entry.id, "question", entry.question)]
+    chunks += [Chunk(f"{entry.id}::alias::{i}", entry.id, "alias", a) for i, a in enumerate(entry.aliases)]
+    chunks += [Chunk(f"{entry.id}::sentence::{i}", entry.id, "sentence", s) for i, s in enumerate(entry.sentences)]
+    chunks.append(Chunk(f"{entry.id}::qa", entry.id, "qa", f"{entry.question}\n\n{entry.answer}"))
+    return chunks
+
+
+def build_chunks(entries: list[Entry]) -> list[Chunk]:
+    return [chunk for entry in entries for chunk in entry_chunks(entry)]
+
+
+def _entry_version(entry: Entry) -> str:
+    return f"{CHUNKING_VERSION}:{entry.content_hash}"
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"index: {len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+                f"{self.unchanged} unchanged; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s")
+
+
+def open_client(settings: Settings, say: Progress) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                         ssl=url.scheme == "https", settings=chroma_settings)
+            client.heartbeat()
+        except Exception as error:
+            reason = error.__class__.__name__
+            raise IndexBuildError(f"cannot reach the Chroma server at {settings.chroma_url} ({reason})"
+                                  " - start it with: chroma run --path DIR --host 127.0.0.1 --port N") from None
+        return client
+    path = settings.data_dir / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client.list_collections()
+        return client
+    except Exception as error:  # a half-written or foreign directory: rebuild rather than refuse to start
+        say(f"index data at {path} is unreadable ({error.__class__.__name__}); rebuilding it")
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class KnowledgeIndex:
+    """Dense + lexical views of the chunks; `sync(entries)` brings both up to date."""
+
+    def __init__(self, settings: Settings, model: MiniLM | None = None, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.model = model or shared_model()
+        self._say = progress or (lambda message: None)
+        self.embeddings = MiniLMEmbeddings(self.model)
+        self.client = open_client(settings, self._say)
+        self.collection = self._open_collection()
+        self.vectorstore = Chroma(client=self.client, collection_name=settings.collection,
+                                  embedding_function=self.embeddings)
+        self.chunks: list[Chunk] = []
+        self._by_id: dict[str, Chunk] = {}
+        self.lexical = LexicalIndex.build([])
+
+    def _open_collection(self) -> chromadb.Collection:
+        function = MiniLMChromaFunction(self.model)
+        try:
+            return self.client.get_or_create_collection(self.settings.collection, embedding_function=function,
+                                                        configuration={"hnsw": {"space": "cosine"}})
+        except Exception as error:
+            if self.settings.chroma_url:
+                raise IndexBuildError(f"Chroma server refused the collection: {error}") from None
+            self._say(f"index collection is unreadable ({error.__class__.__name__}); rebuilding it")
+            try:
+                self.client.delete_collection(self.settings.collection)
+            except Exception:  # noqa: S110 - it may not exist at all; creating it below is what matters
+                pass
+            return self.client.get_or_create_collection(self.settings.collection, embedding_function=function,
+                                                        configuration={"hnsw": {"space": "cosine"}})
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.settings.data_dir / "lexical" / self.settings.collection
+
+    def _stored_versions(self) -> dict[str, str]:
+        stored = self.collection.get(include=["metadatas"])
+        versions: dict[str, str] = {}
+        for metadata in stored["metadatas"] or []:
+            if metadata:
+                versions[str(metadata["entry_id"])] = str(metadata.get("version", ""))
+        return versions
+
+    def sync(self, entries: list[Entry]) -> IndexReport:
+        """Make the index hold exactly `entries`, embedding only what changed."""
+        started = time.perf_counter()
+        report = IndexReport()
+        before = self.model.texts_embedded
+        stored = self._stored_versions()
+        wanted = {entry.id: entry for entry in entries}
+        for entry_id in sorted(set(stored) - set(wanted)):
+            self.collection.delete(where={"entry_id": entry_id})
+            report.removed.append(entry_id)
+        todo: list[Chunk] = []
+        versions: dict[str, str] = {}
+        for entry in entries:
+            version = _entry_version(entry)
+            if stored.get(entry.id) == version:
+                report.unchanged += 1
+                continue
+            if entry.id in stored:
+                self.collection.delete(where={"entry_id": entry.id})
+                report.updated.append(entry.id)
+            else:
+                report.added.append(entry.id)
+            todo += entry_chunks(entry)
+            versions[entry.id] = version
+        self._embed(todo, versions)
+        self.chunks = build_chunks(entries)
+        self._by_id = {c.id: c for c in self.chunks}
+        self._sync_lexical(changed=bool(todo or report.removed))
+        report.chunks_embedded = self.model.texts_embedded - before
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _embed(self, chunks: list[Chunk], versions: dict[str, str]) -> None:
+        if not chunks:
+            return
+        bar = tqdm(total=len(chunks), desc="embedding chunks", unit="chunk", file=sys.stderr,
+                   disable=len(chunks) < 2 * _BATCH)
+        for start in range(0, len(chunks), _BATCH):
+            batch = chunks[start:start + _BATCH]
+            self.vectorstore.add_texts(
+                texts=[c.text for c in batch],
+                metadatas=[{"entry_id": c.entry_id, "kind": c.kind, "version": versions[c.entry_id]} for c in batch],
+                ids=[c.id for c in batch],
+            )
+            bar.update(len(batch))
+        bar.close()
+
+    def _sync_lexical(self, changed: bool) -> None:
+        signature = json.dumps([c.id for c in self.chunks] + [c.text for c in self.chunks])
+        manifest = self.lexical_dir / "manifest.json"
+        digest = hashlib.sha256(signature.encode()).hexdigest()[:16]
+        if not changed and manifest.is_file():
+            try:
+                if json.loads(manifest.read_text()).get("digest") == digest:
+                    self.lexical = LexicalIndex.load(self.lexical_dir)
+                    return
+            except Exception as error:  # corrupt files: fall through and rebuild
+                self._say(f"lexical index unreadable ({error.__class__.__name__}); rebuilding it")
+        self.lexical = LexicalIndex.build([c.text for c in self.chunks])
+        shutil.rmtree(self.lexical_dir, ignore_errors=True)
+        self.lexical.save(self.lexical_dir)
+        manifest.write_text(json.dumps({"digest": digest, "chunks": len(self.chunks)}))
+
+    def dense_search(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
+        """Top-k chunks by cosine similarity to an already-embedded query."""
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(k, len(self._by_id) or 1))
+        results = []
+        for document, distance in hits:
+            chunk = self._by_id.get(str(document.id))
+            if chunk is not None:  # a chunk of an entry no longer loaded is ignored, never shown
+                results.append((chunk, 1.0 - float(distance)))
+        return results
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[i], score) for i, score in self.lexical.search(query, k)]
+
+

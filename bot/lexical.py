@@ -1,0 +1,60 @@
+"""BM25 over the same chunks the dense index holds (bm25s: sparse matrices, not a Python scan).
+
+Stemming (Snowball) lets "minimising" match "minimise"; English stop words are dropped so a
+question's filler words do not dominate the score.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bm25s
+import Stemmer
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords,
+                          return_ids=False, show_progress=False)
+
+
+class LexicalIndex:
+    """BM25 scores for chunk positions 0..n-1."""
+
+    def __init__(self, retriever: bm25s.BM25 | None, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+        self._vocab = set(retriever.vocab_dict) if retriever is not None else set()
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        if not texts:  # bm25s cannot index an empty corpus
+            return cls(None, 0)
+        retriever = bm25s.BM25()
+        retriever.index(tokenize(texts), show_progress=False)
+        return cls(retriever, len(texts))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Top-k (chunk position, BM25 score) with score > 0, best first."""
+        tokens = [t for t in tokenize([query])[0] if t in self._vocab]
+        if not tokens or self._retriever is None:
+            return []
+        docs, scores = self._retriever.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if self._retriever is None:
+            raise ValueError("an empty lexical index has nothing to save")
+        self._retriever.save(str(directory), show_progress=False)
+        (directory / "size.json").write_text(json.dumps({"size": self.size}))
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        retriever = bm25s.BM25.load(str(directory), show_progress=False)
+        size = int(json.loads((directory / "size.json").read_text())["size"])
+        if int(retriever.scores["num_docs"]) != size:
+            raise ValueError(f"lexical index holds {retriever.scores['num_docs']} chunks, expected {size}")
+        return cls(retriever, size)

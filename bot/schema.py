@@ -1,0 +1,112 @@
+"""The `Answer` every front end renders, and its parts.
+
+One `Answer` is composed once (bot/answer.py) and rendered by Gradio, Discord, the CLI and
+the eval suite alike. `to_json()` is the fixed contract of DESIGN.md (`tabot ask --json`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """A TA answer the reply draws on."""
+
+    entry_id: str
+    question: str  # the student's question as asked, shown as the source
+    score: float  # calibrated confidence in [0, 1]
+    ta_answer: str = ""  # the TA's full text, for an expandable panel
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entry_id": self.entry_id, "question": self.question, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class CitedSentence:
+    """One sentence of the reply, the TA answer it comes from, and how well that supports it."""
+
+    text: str
+    entry_id: str
+    support: float = 1.0
+    supported: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "entry_id": self.entry_id,
+                "support": round(self.support, 4), "supported": self.supported}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    detail: str = ""
+    value: Any = None
+    reference: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail,
+                "value": self.value, "reference": self.reference}
+
+
+@dataclass(frozen=True)
+class DemoAttachment:
+    """A demo run backing one claim of the reply.
+
+    `passed` is True only when the demo was verified on this version of its source and every
+    check the claim names passed; `status` says why not otherwise.
+    """
+
+    name: str
+    claim: str
+    entry_id: str
+    passed: bool
+    status: str  # "passed" | "failed" | "not verified: <reason>"
+    checks: tuple[CheckResult, ...] = ()
+    metrics: dict[str, Any] = field(default_factory=dict)
+    plot_path: str | None = None
+
+    @property
+    def run_command(self) -> str:
+        return f"python -m demos.{self.name}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "claim": self.claim, "entry_id": self.entry_id,
+                "passed": self.passed, "status": self.status,
+                "checks": [c.to_json() for c in self.checks], "metrics": self.metrics,
+                "plot": self.plot_path, "run": self.run_command}
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # markdown
+    abstained: bool
+    sources: list[Source] = field(default_factory=list)
+    sentences: list[CitedSentence] = field(default_factory=list)
+    demos: list[DemoAttachment] = field(default_factory=list)
+    backend: str = "grounded"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    # Short notes for the reader, e.g. "your question was cut to 2000 characters".
+    notices: list[str] = field(default_factory=list)
+    # When abstaining: the topics the bot does cover that came closest.
+    nearest: list[Source] = field(default_factory=list)
+
+    @property
+    def entry_ids(self) -> list[str]:
+        return [s.entry_id for s in self.sources]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "sources": [s.to_json() for s in self.sources],
+            "demos": [d.to_json() for d in self.demos],
+            "backend": self.backend,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "sentences": [s.to_json() for s in self.sentences],
+            "notices": list(self.notices),
+            "nearest": [s.to_json() for s in self.nearest],
+        }
