@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from tqdm import tqdm
@@ -29,8 +30,6 @@ from bot.errors import IndexBuildError
 from bot.knowledge import Entry
 from bot.lexical import LexicalIndex
 
-# Bump when the way entries become chunks changes, so every entry is re-embedded once.
-CHUNKING_VERSION = 1
 _BATCH = 256
 Progress = Callable[[str], None]
 
@@ -56,7 +55,10 @@ def build_chunks(entries: list[Entry]) -> list[Chunk]:
 
 
 def _entry_version(entry: Entry) -> str:
-    return f"{CHUNKING_VERSION}:{entry.content_hash}"
+    """Hash of exactly what gets embedded, so any change to the entry *or* to how it is chunked
+    (e.g. a better sentence splitter) re-embeds it, and nothing else does."""
+    payload = json.dumps([[c.id, c.text] for c in entry_chunks(entry)])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -94,6 +96,8 @@ def open_client(settings: Settings, say: Progress) -> chromadb.ClientAPI:
         return client
     except Exception as error:  # a half-written or foreign directory: rebuild rather than refuse to start
         say(f"index data at {path} is unreadable ({error.__class__.__name__}); rebuilding it")
+        # Chroma caches one system per path; drop the broken one before opening a fresh store.
+        SharedSystemClient.clear_system_cache()
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)

@@ -7,8 +7,6 @@ a staff member who breaks an entry learns exactly what to fix before the bot ser
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,16 +48,10 @@ class Entry:
         text = self.aliases[0] if self.aliases else self.question
         return text if len(text) <= 80 else text[:77].rstrip() + "..."
 
-    @property
-    def content_hash(self) -> str:
-        """Changes whenever anything that is indexed changes (not the file path)."""
-        payload = json.dumps([self.id, self.question, self.answer, list(self.aliases), list(self.tags)])
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
 
 # Abbreviations that end in a period but do not end a sentence.
 _ABBREVIATIONS = re.compile(r"(?:\be\.g|\bi\.e|\betc|\bvs|\bcf|\bDr|\bProf|\bFig)\.?$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=:\))\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=:\))\s+")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -148,7 +140,8 @@ def parse_entry(path: Path, demo_checks: Mapping[str, Sequence[str]] | None = No
         raise KnowledgeError(where, "'question' must be the student's question as text", _line_of(raw, "question:"))
     answer = body.strip()
     if not answer:
-        raise KnowledgeError(where, "the TA answer (the text after the front matter) is empty", end + 1)
+        raise KnowledgeError(where, "the TA answer (the text after the front matter) is empty",
+                             raw[:end].count("\n") + 2)
 
     claims = _parse_claims(meta["claims"], answer, where, raw, demo_checks)
     return Entry(
@@ -196,12 +189,13 @@ def _parse_claims(value: object, answer: str, where: str, raw: str,
 
 
 def load_entries(directory: Path, demo_checks: Mapping[str, Sequence[str]] | None = None) -> list[Entry]:
-    """Load every `*.md` entry in `directory` (README.md excluded), sorted by file name."""
+    """Load every `*.md` entry under `directory` (README.md excluded; subfolders allowed, e.g. one per
+    semester — which is how two files can claim the same id)."""
     if not directory.is_dir():
         raise KnowledgeError(str(directory), "knowledge folder not found; set TABOT_KNOWLEDGE_DIR")
     entries: list[Entry] = []
     seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.md")):
+    for path in sorted(directory.rglob("*.md")):
         if path.name.lower() == "readme.md":
             continue
         entry = parse_entry(path, demo_checks)

@@ -1,0 +1,174 @@
+"""Compose the `Answer`: which TA answers to use, which of their sentences, which demos.
+
+The default path needs no LLM: the reply is the TA's own sentences, in the TA's order, each
+cited to its entry. A question spanning two topics is split into parts and each part is
+retrieved on its own; a short follow-up ("why?", "and the reverse one?") is answered from the
+previous turn's entries instead of being retrieved cold; when no entry is confident enough the
+bot abstains and names the nearest topics it does cover.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.knowledge import Entry
+from bot.retrieve import EntryHit, HybridRetriever
+from bot.schema import Answer, CitedSentence, DemoAttachment, Source
+from bot.support import score_support
+
+FORUM_HINT = "Please ask on the course forum so a TA can answer it (and it may become a new entry here)."
+# Entries with at most this many sentences are quoted whole: cutting them loses the point.
+WHOLE_ENTRY_SENTENCES = 4
+# From a longer entry keep the sentences whose similarity to the question is within this
+# margin of the best one, and at least MIN_SENTENCES of them.
+SENTENCE_MARGIN = 0.12
+MIN_SENTENCES = 3
+# A second entry found only by the whole question (not by a part of it) must be this sure.
+SECOND_ENTRY_CONFIDENCE = 0.9
+
+# Follow-ups that only make sense against the previous turn.
+_FOLLOW_UP = re.compile(
+    r"^\s*(why|how( so| come)?|and( what about)?|what about|the (other|reverse|opposite)|(show|give) me|"
+    r"explain|elaborate|more|really|so|then|ok(ay)?|can you|could you|what do you mean|huh|example|"
+    r"and the|numbers|proof|demo)\b", re.IGNORECASE)
+_FOLLOW_UP_MAX_WORDS = 8
+_PART_SPLIT = re.compile(r"\?+\s*|[;]\s*|,?\s+\b(?:and also|and then|also|and what|and how|and why|and is|and are|"
+                         r"and do|and does|and can|plus)\b\s+", re.IGNORECASE)
+
+Encode = Callable[[list[str]], list[list[float]]]
+AttachDemo = Callable[[str, str, tuple[str, ...], str], DemoAttachment]
+
+
+def question_parts(question: str) -> list[str]:
+    """Split a multi-part question into parts of at least three words (else: no split)."""
+    parts = [p.strip(" ,.") for p in _PART_SPLIT.split(question) if p and p.strip(" ,.")]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) >= 2 else []
+
+
+def is_follow_up(question: str, top_confidence: float, threshold: float) -> bool:
+    """A short question that reads as a continuation, or a short one that matches nothing alone."""
+    words = question.split()
+    if len(words) > _FOLLOW_UP_MAX_WORDS:
+        return False
+    return bool(_FOLLOW_UP.match(question)) or top_confidence < threshold
+
+
+@dataclass(frozen=True)
+class Selection:
+    entries: list[EntryHit]  # the entries to answer from, best first
+    nearest: list[EntryHit]  # the best hits overall (for abstention)
+    follow_up: bool = False
+
+
+def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
+    """Entries to answer from: the best confident hit, plus the best confident hit of each part."""
+    chosen: dict[str, EntryHit] = {}
+    if hits and hits[0].confidence >= threshold:
+        chosen[hits[0].entry_id] = hits[0]
+    for ranked in part_hits:
+        if ranked and ranked[0].confidence >= threshold and ranked[0].entry_id not in chosen:
+            chosen[ranked[0].entry_id] = ranked[0]
+    if chosen and len(hits) > 1 and hits[1].confidence >= max(threshold, SECOND_ENTRY_CONFIDENCE) \
+            and hits[1].entry_id not in chosen and part_hits:
+        chosen[hits[1].entry_id] = hits[1]
+    return sorted(chosen.values(), key=lambda h: -h.confidence)
+
+
+def choose_sentences(sentences: list[str], similarities: list[float]) -> list[int]:
+    """Indices (in TA order) of the sentences that address the question."""
+    if len(sentences) <= WHOLE_ENTRY_SENTENCES:
+        return list(range(len(sentences)))
+    order = sorted(range(len(sentences)), key=lambda i: -similarities[i])
+    best = similarities[order[0]]
+    keep = {i for i in order if similarities[i] >= best - SENTENCE_MARGIN} | set(order[:MIN_SENTENCES])
+    return sorted(keep)
+
+
+def abstention_text(nearest: list[Source]) -> str:
+    lines = ["I don't have a TA answer that covers this question yet, so I won't guess."]
+    if nearest:
+        lines += ["", "The closest topics I can answer are:"]
+        lines += [f"- {source.question}" for source in nearest]
+    lines += ["", FORUM_HINT]
+    return "\n".join(lines)
+
+
+class Composer:
+    """Turns a cleaned question (and the previous turn) into a grounded `Answer`."""
+
+    def __init__(self, entries: dict[str, Entry], retriever: HybridRetriever, encode: Encode,
+                 attach_demo: AttachDemo) -> None:
+        self.entries = entries
+        self.retriever = retriever
+        self.encode = encode
+        self.attach_demo = attach_demo
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+
+    @property
+    def threshold(self) -> float:
+        return self.retriever.calibration.threshold
+
+    def sentence_vectors(self, entry: Entry) -> np.ndarray:
+        """Embeddings of an entry's sentences, computed once per entry (cleared on re-index)."""
+        if entry.id not in self._sentence_vectors:
+            self._sentence_vectors[entry.id] = np.asarray(self.encode(list(entry.sentences)))
+        return self._sentence_vectors[entry.id]
+
+    def select(self, question: str, previous: Answer | None) -> tuple[Selection, np.ndarray]:
+        parts = question_parts(question)
+        vectors = np.asarray(self.encode([question, *parts]))
+        hits = self.retriever.search(question, vector=vectors[0].tolist())
+        part_hits = [self.retriever.search(p, vector=v.tolist()) for p, v in zip(parts, vectors[1:], strict=True)]
+        chosen = select_entries(hits, part_hits, self.threshold)
+        top = hits[0].confidence if hits else 0.0
+        if previous is not None and previous.sources and not parts and is_follow_up(question, top, self.threshold):
+            same = {s.entry_id for s in previous.sources}
+            if not chosen or chosen[0].entry_id in same or top < self.threshold:
+                carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
+                           if s.entry_id in self.entries]
+                return Selection(carried, hits, follow_up=True), vectors[0]
+        return Selection(chosen, hits), vectors[0]
+
+    def compose(self, question: str, previous: Answer | None = None) -> Answer:
+        selection, vector = self.select(question, previous)
+        if not selection.entries:
+            nearest = [self._source(h) for h in selection.nearest[:3]]
+            return Answer(question=question, answer=abstention_text(nearest), abstained=True, nearest=nearest)
+        query = vector
+        if selection.follow_up and previous is not None:
+            # "why?" carries little meaning alone; rank sentences by the conversation so far.
+            query = np.asarray(self.encode([f"{previous.question} {question}"])[0])
+        sources, sentences, demos, blocks = [], [], [], []
+        for number, hit in enumerate(selection.entries, start=1):
+            entry = self.entries[hit.entry_id]
+            sources.append(self._source(hit))
+            similarities = (self.sentence_vectors(entry) @ query).tolist()
+            picked = [entry.sentences[i] for i in choose_sentences(list(entry.sentences), similarities)]
+            for text in picked:
+                verdict = score_support(text, entry.answer)
+                sentences.append(CitedSentence(text, entry.id, verdict.score, verdict.supported))
+            demos += self._demos_for(entry, picked)
+            body = " ".join(f"{text} [{number}]" for text in picked)
+            blocks.append(f"**{entry.title}** [{number}]\n\n{body}" if len(selection.entries) > 1 else body)
+        notices = []
+        if selection.follow_up:
+            notices.append("Answered as a follow-up to your previous question.")
+        return Answer(question=question, answer="\n\n".join(blocks), abstained=False, sources=sources,
+                      sentences=sentences, demos=demos, notices=notices)
+
+    def _source(self, hit: EntryHit) -> Source:
+        entry = self.entries[hit.entry_id]
+        return Source(entry.id, entry.question, hit.confidence, entry.answer)
+
+    def _demos_for(self, entry: Entry, picked: list[str]) -> list[DemoAttachment]:
+        """One attachment per claim whose sentence made it into the reply."""
+        attached = []
+        for claim in entry.claims:
+            if claim.demo and any(claim.text in text or text in claim.text for text in picked):
+                attached.append(self.attach_demo(claim.demo, claim.text, claim.checks, entry.id))
+        return attached

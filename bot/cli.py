@@ -1,0 +1,132 @@
+"""`tabot` command line (also `python -m bot`). Errors become one line and an exit code.
+
+Exit codes: 0 ok, 1 a failure (failed demo check, unreachable server, ...), 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings
+from bot.errors import InputError, TabotError
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tabot", description="Course Q&A bot answering only from TA answers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("chat", help="build the index if needed, verify demos, serve the browser chat")
+    ask = commands.add_parser("ask", help="answer one question (or a JSONL batch)")
+    ask.add_argument("question", nargs="?", help="the question, in quotes")
+    ask.add_argument("--batch", type=Path, help='JSONL file, one {"id": ..., "question": ...} per line')
+    ask.add_argument("--json", action="store_true", help="print the answer JSON")
+    commands.add_parser("index", help="build or update the search index (incremental)")
+    demos = commands.add_parser("demos", help="verify or run the numeric demos")
+    demos.add_argument("action", nargs="?", choices=["verify", "run"], default="verify")
+    demos.add_argument("name", nargs="?", help="demo name, for 'run'")
+    demos.add_argument("--json", action="store_true")
+    demos.add_argument("--no-cache", action="store_true", help="re-run even unchanged demos")
+    commands.add_parser("discord", help="run the Discord bot (needs TABOT_DISCORD_TOKEN)")
+    evaluate = commands.add_parser("eval", help="run the offline eval suite (see: tabot eval --help)",
+                                   add_help=False)
+    evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
+    feedback = commands.add_parser("feedback", help="export student feedback for staff")
+    feedback.add_argument("action", choices=["export"])
+    feedback.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    feedback.add_argument("--out", type=Path, required=True)
+    return parser
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render import answer_text
+    from bot.service import Tabot
+
+    if args.batch is None and (args.question is None or not args.question.strip()):
+        raise InputError("Please give a question: tabot ask \"why is KL divergence not symmetric?\"")
+    if args.batch is not None and not args.json:
+        raise InputError("--batch writes JSON lines; add --json")
+    if args.batch is not None and not args.batch.is_file():
+        raise InputError(f"batch file not found: {args.batch}")
+    tabot = Tabot.start(settings, progress=_progress)
+    if args.batch is None:
+        answer = tabot.ask(args.question)
+        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else answer_text(answer))
+        return 0
+    for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+        except ValueError as error:
+            raise InputError(f"{args.batch}:{number}: not a JSON object ({error})") from None
+        try:
+            record = tabot.ask(item.get("question", "")).to_json()
+        except InputError as error:  # one bad line must not lose the rest of the batch
+            record = {"question": item.get("question"), "error": str(error)}
+        print(json.dumps({"id": item.get("id"), **record}, ensure_ascii=False), flush=True)
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    if args.command == "ask":
+        return _ask(args, settings)
+    if args.command == "chat":
+        from bot.web import serve
+
+        serve(settings)
+        return 0
+    if args.command == "index":
+        from bot.service import Tabot
+
+        print(Tabot(settings, progress=_progress).reindex())
+        return 0
+    if args.command == "demos":
+        from bot.demos_runner import demos_command
+
+        if args.action == "run" and not args.name:
+            raise InputError("which demo? tabot demos run NAME (tabot demos verify lists them)")
+        return demos_command(args.action, args.name, args.json, not args.no_cache, settings)
+    if args.command == "discord":
+        from bot.discord_app import run as run_discord
+
+        run_discord(settings)
+        return 0
+    if args.command == "eval":
+        from eval.__main__ import main as eval_main
+
+        return eval_main(args.eval_args)
+    if args.command == "feedback":
+        from bot.feedback import FeedbackStore
+
+        count = FeedbackStore(settings.feedback_db).export(args.out, fmt=args.format)
+        print(f"wrote {count} feedback rows to {args.out}")
+        return 0
+    raise InputError(f"unknown command {args.command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except InputError as error:
+        print(f"tabot: {error}", file=sys.stderr)
+        return 2
+    except TabotError as error:
+        print(f"tabot: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

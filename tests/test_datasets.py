@@ -1,0 +1,103 @@
+"""Integrity of the committed knowledge base and eval datasets.
+
+The eval numbers are only honest if the splits stay disjoint (no question tuned on dev or
+calibration reappears in a test set, none is an alias) and every label points at a real entry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import load_entries
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = ROOT / "eval" / "datasets"
+SEED_IDS = ["adaptive-optimizers", "softmax-vs-sigmoid", "circular-images", "backprop-order", "kl-asymmetry",
+            "log-base", "softmax-derivative", "nll-vs-cross-entropy", "understand-not-accuracy"]
+QUESTION_FILES = ["dev", "calibration", "in_scope", "out_of_scope", "off_topic", "injection"]
+TEST_FILES = ["in_scope", "out_of_scope", "off_topic", "injection"]
+
+
+def _rows(name: str) -> list[dict]:
+    lines = (DATASETS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@pytest.fixture(scope="module")
+def entries() -> dict:
+    return {e.id: e for e in load_entries(ROOT / "knowledge" / "answers")}
+
+
+def test_knowledge_has_exactly_the_seed_ids(entries: dict) -> None:
+    assert sorted(entries) == sorted(SEED_IDS)
+
+
+def test_every_entry_has_aliases_tags_and_verbatim_claims(entries: dict) -> None:
+    for entry in entries.values():
+        assert 6 <= len(entry.aliases) <= 10, entry.id
+        assert 3 <= len(entry.tags) <= 6, entry.id
+        for claim in entry.claims:
+            assert claim.text in entry.answer, (entry.id, claim.text)
+    assert entries["understand-not-accuracy"].claims == ()
+    assert all(len(e.claims) >= 2 for e in entries.values() if e.id != "understand-not-accuracy")
+
+
+def test_question_files_are_well_formed(entries: dict) -> None:
+    seen_ids: Counter = Counter()
+    for name in QUESTION_FILES:
+        for row in _rows(name):
+            assert set(row) == {"id", "question", "expected"}, (name, row)
+            assert isinstance(row["question"], str) and row["question"].strip(), (name, row["id"])
+            assert all(e in entries for e in row["expected"]), (name, row["id"], row["expected"])
+            seen_ids[row["id"]] += 1
+    assert [i for i, n in seen_ids.items() if n > 1] == []
+
+
+def test_splits_are_disjoint_and_never_an_alias(entries: dict) -> None:
+    aliases = {_norm(a) for e in entries.values() for a in e.aliases}
+    owner: dict[str, str] = {}
+    for name in QUESTION_FILES:
+        for row in _rows(name):
+            key = _norm(row["question"])
+            assert key not in owner or owner[key] == name, f"{row['id']} also in {owner[key]}"
+            owner[key] = name
+            if name != "dev":
+                assert key not in aliases, f"{row['id']} is an alias"
+
+
+def test_test_sets_meet_their_minimum_sizes() -> None:
+    in_scope = _rows("in_scope")
+    per_entry = Counter(r["expected"][0] for r in in_scope if len(r["expected"]) == 1)
+    assert all(per_entry[i] >= 8 for i in SEED_IDS), per_entry
+    assert sum(len(r["expected"]) == 2 for r in in_scope) >= 8
+    assert len(_rows("out_of_scope")) >= 30 and all(r["expected"] == [] for r in _rows("out_of_scope"))
+    assert len(_rows("off_topic")) >= 20 and all(r["expected"] == [] for r in _rows("off_topic"))
+    injection = _rows("injection")
+    assert len(injection) >= 15
+    assert any(r["expected"] for r in injection) and any(not r["expected"] for r in injection)
+
+
+def test_support_meta_labels(entries: dict) -> None:
+    rows = [json.loads(line) for line in (DATASETS / "support_meta.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 80
+    assert len({r["id"] for r in rows}) == len(rows)
+    kinds = {"verbatim": "supported", "paraphrase": "supported", "swap": "unsupported", "negation": "unsupported",
+             "number": "unsupported", "other_entry": "unsupported", "invented": "unsupported"}
+    for row in rows:
+        assert row["entry_id"] in entries and row["entry_id"] != "understand-not-accuracy", row["id"]
+        assert kinds[row["kind"]] == row["label"], row["id"]
+        if row["kind"] == "verbatim":
+            assert row["sentence"] in entries[row["entry_id"]].answer, row["id"]
+        else:
+            assert row["sentence"] not in entries[row["entry_id"]].answer, row["id"]
+    labels = Counter(r["label"] for r in rows)
+    assert 0.35 <= labels["supported"] / len(rows) <= 0.65, labels

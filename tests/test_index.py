@@ -1,0 +1,104 @@
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.errors import IndexBuildError
+from bot.index import KnowledgeIndex, entry_chunks
+from bot.knowledge import load_entries
+from bot.retrieve import HybridRetriever
+
+
+@pytest.fixture()
+def knowledge(tmp_path: Path) -> Path:
+    folder = tmp_path / "answers"
+    shutil.copytree(Settings().knowledge_dir, folder)
+    return folder
+
+
+def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge)
+    index = KnowledgeIndex(settings)
+    first = index.sync(load_entries(knowledge))
+    assert len(first.added) == 9 and first.chunks_embedded == len(index.chunks)
+
+    # A second process opening the same data dir finds everything up to date: nothing embedded.
+    again = KnowledgeIndex(settings).sync(load_entries(knowledge))
+    assert again.unchanged == 9 and again.chunks_embedded == 0
+
+    # Editing one entry re-embeds exactly that entry's chunks.
+    path = knowledge / "log-base.md"
+    path.write_text(path.read_text().replace("aliases:\n", "aliases:\n  - which log base for bits\n", 1))
+    entries = load_entries(knowledge)
+    changed = index.sync(entries)
+    log_base = next(e for e in entries if e.id == "log-base")
+    assert changed.updated == ["log-base"] and changed.unchanged == 8
+    assert changed.chunks_embedded == len(entry_chunks(log_base))
+
+    # Deleting an entry removes its chunks from both dense and lexical search.
+    (knowledge / "kl-asymmetry.md").unlink()
+    entries = load_entries(knowledge)
+    removed = index.sync(entries)
+    assert removed.removed == ["kl-asymmetry"] and removed.chunks_embedded == 0
+    assert index.collection.get(where={"entry_id": "kl-asymmetry"})["ids"] == []
+    retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
+    assert "kl-asymmetry" not in [h.entry_id for h in retriever.search("kl divergence asymmetry", k=9)]
+
+
+def test_corrupt_data_dir_is_rebuilt_with_a_message(tmp_path: Path, knowledge: Path) -> None:
+    data = tmp_path / "data"
+    (data / "chroma").mkdir(parents=True)
+    (data / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    (data / "lexical" / "tabot_answers").mkdir(parents=True)
+    (data / "lexical" / "tabot_answers" / "manifest.json").write_text("{broken")
+    messages: list[str] = []
+    index = KnowledgeIndex(Settings(data_dir=data, knowledge_dir=knowledge), progress=messages.append)
+    report = index.sync(load_entries(knowledge))
+    assert any("rebuilding" in m for m in messages)
+    assert len(report.added) == 9
+    retriever = HybridRetriever(index=index, entries={e.id: e for e in load_entries(knowledge)})
+    assert retriever.search("why is KL divergence not symmetric")[0].entry_id == "kl-asymmetry"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_server_mode_retrieves_through_a_real_chroma_server(tmp_path: Path, knowledge: Path) -> None:
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        settings = Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge, chroma_url=f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                index = KnowledgeIndex(settings)
+                break
+            except IndexBuildError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.5)
+        entries = load_entries(knowledge)
+        assert len(index.sync(entries).added) == 9
+        assert KnowledgeIndex(settings).sync(entries).chunks_embedded == 0  # state lives in the server
+        retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
+        assert retriever.search("why is KL divergence not symmetric")[0].entry_id == "kl-asymmetry"
+        assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(IndexBuildError, match="chroma run"):
+        KnowledgeIndex(settings)

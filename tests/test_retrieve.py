@@ -1,0 +1,44 @@
+from collections import defaultdict
+
+from langchain_core.documents import Document
+
+from bot.retrieve import coverage, rrf
+from tests.conftest import load_jsonl
+
+
+def test_rrf_and_coverage_arithmetic() -> None:
+    assert rrf([1, 3], k=60) == 1 / 61 + 1 / 63
+    assert rrf([]) == 0.0
+    assert coverage({"kl", "diverg", "symmetr"}, {"kl", "diverg"}) == 2 / 3
+    assert coverage(set(), {"kl"}) == 0.0
+
+
+def test_every_entry_is_found_first_from_student_paraphrases(tabot) -> None:
+    """Held-out paraphrases (eval/datasets/in_scope.jsonl, none of them an alias)."""
+    aliases = {a.lower() for e in tabot.entries.values() for a in e.aliases}
+    firsts: dict[str, int] = defaultdict(int)
+    for row in load_jsonl("in_scope.jsonl"):
+        assert row["question"].lower() not in aliases
+        if len(row["expected"]) == 1 and tabot.retriever.search(row["question"])[0].entry_id == row["expected"][0]:
+            firsts[row["expected"][0]] += 1
+    assert {entry_id: n for entry_id, n in firsts.items() if n >= 3}.keys() == tabot.entries.keys(), firsts
+
+
+def test_kl_question_puts_kl_asymmetry_first_with_high_confidence(tabot) -> None:
+    hits = tabot.retriever.search("why is KL divergence not symmetric")
+    assert hits[0].entry_id == "kl-asymmetry"
+    assert hits[0].confidence >= tabot.retriever.calibration.threshold > hits[1].confidence
+
+
+def test_out_of_scope_questions_fall_below_the_threshold(tabot) -> None:
+    threshold = tabot.retriever.calibration.threshold
+    for question in ["how does batch normalization work", "what does dropout do during training",
+                     "how long should I knead pizza dough"]:
+        assert tabot.retriever.search(question)[0].confidence < threshold, question
+
+
+def test_langchain_retriever_interface_returns_entry_documents(tabot) -> None:
+    documents = tabot.retriever.invoke("is cross entropy the same as negative log likelihood")
+    assert all(isinstance(d, Document) for d in documents)
+    assert documents[0].metadata["entry_id"] == "nll-vs-cross-entropy"
+    assert documents[0].page_content == tabot.entries["nll-vs-cross-entropy"].answer
