@@ -36,8 +36,10 @@ _FOLLOW_UP = re.compile(
     r"explain|elaborate|more|really|so|then|ok(ay)?|can you|could you|what do you mean|huh|example|"
     r"and the|numbers|proof|demo)\b", re.IGNORECASE)
 _FOLLOW_UP_MAX_WORDS = 8
-_PART_SPLIT = re.compile(r"\?+\s*|[;]\s*|,?\s+\b(?:and also|and then|also|and what|and how|and why|and is|and are|"
-                         r"and do|and does|and can|plus)\b\s+", re.IGNORECASE)
+# Split after a question mark or semicolon, and before "and <question word>" / "also" / "plus"
+# (the question word stays with its part).
+_PART_SPLIT = re.compile(r"\?+\s*|;\s*|,?\s+(?:and\s+also|also|plus|and(?=\s+(?:what|how|why|when|which|is|are|do|"
+                         r"does|can|should)\b))\s+", re.IGNORECASE)
 
 Encode = Callable[[list[str]], list[list[float]]]
 AttachDemo = Callable[[str, str, tuple[str, ...], str], DemoAttachment]
