@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.knowledge import Entry
+from bot.lexical import tokenize
 from bot.retrieve import EntryHit, HybridRetriever
 from bot.schema import Answer, CitedSentence, DemoAttachment, Source
 from bot.support import score_support
@@ -35,6 +36,13 @@ _FOLLOW_UP = re.compile(
     r"^\s*(why|how( so| come)?|and( what about)?|what about|the (other|reverse|opposite)|(show|give) me|"
     r"explain|elaborate|more|really|so|then|ok(ay)?|can you|could you|what do you mean|huh|example|"
     r"and the|numbers|proof|demo)\b", re.IGNORECASE)
+# Words (stemmed) a follow-up may use without naming a topic; any other word must come from the
+# previous turn's TA answers, so "so what is batch norm?" is a new question, not a follow-up.
+_FOLLOW_UP_WORDS = set(tokenize([
+    "why how so then ok okay really what about and the reverse opposite other one ones way direction case show "
+    "give me us numbers number demo demos proof code plot example examples explain elaborate more detail details "
+    "please can could you do does mean means meant that this it those these which huh again same instead "
+    "wait sorry thanks thank hmm"])[0])
 _FOLLOW_UP_MAX_WORDS = 8
 # Split after a question mark or semicolon, and before "and <question word>" / "also" / "plus"
 # (the question word stays with its part).
@@ -52,12 +60,14 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
-def is_follow_up(question: str, top_confidence: float, threshold: float) -> bool:
-    """A short question that reads as a continuation, or a short one that matches nothing alone."""
-    words = question.split()
-    if len(words) > _FOLLOW_UP_MAX_WORDS:
+def is_follow_up(question: str, previous_terms: set[str]) -> bool:
+    """A short question that reads as a continuation and names no topic the last answer lacked."""
+    if len(question.split()) > _FOLLOW_UP_MAX_WORDS:
         return False
-    return bool(_FOLLOW_UP.match(question)) or top_confidence < threshold
+    terms = set(tokenize([question])[0])
+    if not terms <= _FOLLOW_UP_WORDS | previous_terms:
+        return False
+    return bool(_FOLLOW_UP.match(question)) or len(question.split()) <= 4
 
 
 @dataclass(frozen=True)
@@ -127,10 +137,10 @@ class Composer:
         hits = self.retriever.search(question, vector=vectors[0].tolist())
         part_hits = [self.retriever.search(p, vector=v.tolist()) for p, v in zip(parts, vectors[1:], strict=True)]
         chosen = select_entries(hits, part_hits, self.threshold)
-        top = hits[0].confidence if hits else 0.0
-        if previous is not None and previous.sources and not parts and is_follow_up(question, top, self.threshold):
-            same = {s.entry_id for s in previous.sources}
-            if not chosen or chosen[0].entry_id in same or top < self.threshold:
+        if previous is not None and previous.sources and not parts:
+            same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
+            terms = set().union(*(self.retriever.terms(entry_id) for entry_id in same))
+            if is_follow_up(question, terms) and (not chosen or chosen[0].entry_id in same):
                 carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
                            if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True), vectors[0]

@@ -97,6 +97,10 @@ class HybridRetriever(BaseRetriever):
             text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
             self._terms[entry.id] = set(tokenize([text])[0])
 
+    def terms(self, entry_id: str) -> set[str]:
+        """The entry's stemmed content terms (question, answer, aliases, tags)."""
+        return self._terms.get(entry_id, set())
+
     def search(self, question: str, k: int | None = None, vector: list[float] | None = None) -> list[EntryHit]:
         """Entries best first (at most k), each with its calibrated confidence."""
         k = k or self.k_entries

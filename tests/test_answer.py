@@ -32,10 +32,14 @@ def test_choose_sentences_keeps_ta_order_and_short_entries_whole() -> None:
 
 
 def test_follow_up_detection() -> None:
-    assert is_follow_up("why?", 0.9, 0.5)
-    assert is_follow_up("and the reverse one?", 0.9, 0.5)
-    assert is_follow_up("the numbers please", 0.1, 0.5)  # short and matches nothing alone
-    assert not is_follow_up("why is KL divergence not symmetric when fitting a gaussian to data", 0.9, 0.5)
+    kl_terms = {"kl", "diverg", "mode", "mean"}
+    assert is_follow_up("why?", kl_terms)
+    assert is_follow_up("and the reverse one?", kl_terms)
+    assert is_follow_up("show me the numbers", set())
+    assert is_follow_up("what about the mode one?", kl_terms)
+    assert not is_follow_up("what is the capital of France?", kl_terms)
+    assert not is_follow_up("so what is batch norm", kl_terms)
+    assert not is_follow_up("why is KL divergence not symmetric when fitting a gaussian to data", kl_terms)
 
 
 def test_answer_is_the_tas_own_sentences_each_cited(tabot) -> None:
@@ -81,6 +85,7 @@ def test_follow_up_is_resolved_against_the_previous_turn(tabot) -> None:
     assert follow.entry_ids == ["kl-asymmetry"] and not follow.abstained
     assert any("follow-up" in n for n in follow.notices)
     assert tabot.ask("and the reverse one?").abstained  # cold, the same words match nothing
+    assert tabot.ask("what is the capital of France?", previous=first).abstained  # a new topic, not a follow-up
 
 
 def test_demos_attach_to_claims_in_the_answer_with_passed_checks(tabot) -> None:

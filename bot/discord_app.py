@@ -1,0 +1,472 @@
+"""`tabot discord`: the course Discord bot, serving the same `Answer` as the browser.
+
+`TabotDiscordBot` receives everything it uses through its constructor (the answer service, the
+feedback store, the settings, a clock), as in discord.py's `advanced_startup.py`, so tests drive
+its handlers with hand-written fake interactions and messages and no gateway. What the user sees
+is built by the pure functions in `bot/discord_render.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import re
+import secrets
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import RateLimit, Settings
+from bot.discord_render import OutgoingMessage, render_answer
+from bot.discord_text import thread_name
+from bot.errors import ConfigError, TabotError
+from bot.schema import Answer
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+# Bounds on per-process memory: contexts of the most recent threads, answers that can be rated.
+MAX_REMEMBERED = 5000
+SORRY = "Sorry - something went wrong while answering. It has been logged; please try again in a moment."
+DM_REFUSAL = "I only answer questions in the course server - please ask me there (mention me or use `/ask`)."
+EMPTY_MENTION = "Ask me a question after the mention, e.g. `@tabot why is KL divergence not symmetric?`"
+_THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
+_THREADABLE_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
+T = TypeVar("T")
+
+
+class AnswerService(Protocol):
+    def ask(self, question: str, previous: Answer | None = None) -> Answer: ...
+    def reindex(self) -> str: ...
+
+
+class FeedbackRecorder(Protocol):
+    def record(self, channel: str, question: str, answer: Answer, rating: int,
+               comment: str | None = None, user: str | None = None) -> int: ...
+
+
+class SlidingWindow:
+    """At most `limit.count` hits per key in any `limit.per_seconds` window (a true sliding window,
+    so a burst at the end of one minute and the start of the next is still one burst)."""
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self.clock = clock
+        self._hits: dict[Hashable, deque[float]] = {}
+
+    def retry_after(self, key: Hashable) -> float:
+        """Seconds until `key` may hit again; 0 when it may now. Does not count as a hit."""
+        now = self.clock()
+        hits = self._hits.get(key)
+        if hits is None:
+            return 0.0
+        while hits and hits[0] <= now - self.limit.per_seconds:
+            hits.popleft()
+        if not hits:
+            del self._hits[key]  # idle keys must not accumulate forever
+            return 0.0
+        return 0.0 if len(hits) < self.limit.count else hits[0] + self.limit.per_seconds - now
+
+    def hit(self, key: Hashable) -> None:
+        self._hits.setdefault(key, deque()).append(self.clock())
+
+
+class Refusal(NamedTuple):
+    text: str  # friendly, says how long to wait
+    wait: float  # seconds
+    key: Hashable  # who is limited: ("user", id) or ("channel", id)
+
+
+def _remember(store: OrderedDict, key: Hashable, value: Any) -> None:
+    store[key] = value
+    store.move_to_end(key)
+    while len(store) > MAX_REMEMBERED:
+        store.popitem(last=False)
+
+
+def is_staff(user: Any, role_name: str) -> bool:
+    """Has the staff role (by name, case-insensitive) or is a server administrator."""
+    perms = getattr(user, "guild_permissions", None)
+    if perms is not None and perms.administrator:
+        return True
+    wanted = role_name.casefold()
+    return any(role.name.casefold() == wanted for role in getattr(user, "roles", []))
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, TabotError):
+        return (str(error).strip().splitlines() or ["Sorry - I could not answer that."])[0][:300]
+    return SORRY
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot:fb:(?P<rating>up|down):(?P<key>\w+)"):
+    """👍/👎 under an answer. The custom_id carries the rating and the answer's key, so a click is
+    routed here even after a restart (the bot then explains it cannot rate that old answer)."""
+
+    def __init__(self, rating: int, key: str) -> None:
+        up = rating > 0
+        super().__init__(discord.ui.Button(
+            style=discord.ButtonStyle.secondary, emoji="👍" if up else "👎", label="Helpful" if up else "Not helpful",
+            custom_id=f"tabot:fb:{'up' if up else 'down'}:{key}"))
+        self.rating = 1 if up else -1
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item,
+                             match: re.Match[str], /) -> FeedbackButton:
+        return cls(1 if match["rating"] == "up" else -1, match["key"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if isinstance(interaction.client, TabotDiscordBot):
+            await interaction.client.handle_feedback(interaction, self.key, self.rating)
+
+
+def feedback_view(key: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton(1, key))
+    view.add_item(FeedbackButton(-1, key))
+    return view
+
+
+class TabotCommands(commands.Cog):
+    """The slash commands; each delegates to the bot so the logic is testable without a tree."""
+
+    def __init__(self, bot: TabotDiscordBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask", description="Ask a question about the course; answered from the TAs' answers")
+    @app_commands.describe(question="Your question, e.g. why is KL divergence not symmetric?")
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        await self.bot.handle_ask(interaction, question)
+
+    @app_commands.command(name="reindex", description="Staff only: reload the knowledge entries without a restart")
+    @app_commands.guild_only()
+    async def reindex(self, interaction: discord.Interaction) -> None:
+        await self.bot.handle_reindex(interaction)
+
+
+class TabotDiscordBot(commands.Bot):
+    def __init__(self, *, service: AnswerService, feedback: FeedbackRecorder, settings: Settings,
+                 clock: Callable[[], float] = time.monotonic, sync_commands: bool = True) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True  # privileged: needed to read the question after a mention
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         allowed_mentions=NO_MENTIONS)
+        self.service = service
+        self.feedback = feedback
+        self.settings = settings
+        self.sync_commands = sync_commands
+        self.user_rate = SlidingWindow(settings.discord_user_rate, clock)
+        self.channel_rate = SlidingWindow(settings.discord_channel_rate, clock)
+        self.clock = clock
+        # One worker: the service is not built for concurrent calls, and a reindex then never
+        # overlaps an answer. Answers take tens of milliseconds, so the queue stays short.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tabot-service")
+        self._contexts: OrderedDict[int, Answer | None] = OrderedDict()  # thread/DM id -> last Answer
+        self._answers: OrderedDict[str, tuple[str, Answer]] = OrderedDict()  # feedback key -> (question, answer)
+        self._rated: OrderedDict[tuple[str, int], int] = OrderedDict()
+        self._warned: dict[Hashable, float] = {}  # rate-limit warnings already given, until when
+        self._reindexing = asyncio.Lock()
+        self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        await self.add_cog(TabotCommands(self))
+        self.add_dynamic_items(FeedbackButton)
+        if self.sync_commands:
+            synced = await self.tree.sync()
+            log.info("synced %d slash commands", len(synced))
+
+    async def close(self) -> None:
+        await super().close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    # ----------------------------------------------------------------------------- gates
+
+    def _rate_refusal(self, user_id: int, channel_key: int) -> Refusal | None:
+        """A refusal if the user or the channel is over its limit; otherwise None, and the request
+        is counted against both (a refused request counts against neither)."""
+        user_wait = self.user_rate.retry_after(("user", user_id))
+        channel_wait = self.channel_rate.retry_after(("channel", channel_key))
+        if user_wait > 0:
+            limit = self.settings.discord_user_rate
+            return Refusal(f"You're asking faster than I can keep up - please wait {math.ceil(user_wait)} s "
+                           f"(I take {limit.count} questions per {limit.per_seconds:g} s from each person).",
+                           user_wait, ("user", user_id))
+        if channel_wait > 0:
+            return Refusal(f"This channel is busy right now - I can take another question in "
+                           f"{math.ceil(channel_wait)} s.", channel_wait, ("channel", channel_key))
+        self.user_rate.hit(("user", user_id))
+        self.channel_rate.hit(("channel", channel_key))
+        return None
+
+    def _warn_once(self, key: Hashable, seconds: float) -> bool:
+        """True the first time in `seconds` for `key`: a flood of messages must not get a flood of
+        "slow down" replies (which would also spend the bot's own Discord rate limit)."""
+        now = self.clock()
+        if self._warned.get(key, -math.inf) > now:
+            return False
+        self._warned = {k: until for k, until in self._warned.items() if until > now}
+        self._warned[key] = now + seconds
+        return True
+
+    @staticmethod
+    def _channel_key(channel: Any, fallback: int | None) -> int:
+        # A thread shares its parent's budget, so follow-ups cannot flood around the channel limit.
+        return getattr(channel, "parent_id", None) or getattr(channel, "id", None) or fallback or 0
+
+    def _is_bot_thread(self, channel: Any) -> bool:
+        if getattr(channel, "type", None) not in _THREAD_TYPES:
+            return False
+        me = self.user
+        return channel.id in self._contexts or (me is not None and getattr(channel, "owner_id", None) == me.id)
+
+    # ----------------------------------------------------------------------------- answering
+
+    async def _answer(self, question: str, previous: Answer | None) -> Answer | str:
+        """The Answer, or one short line for the user when answering failed (logged with traceback)."""
+        try:
+            return await self._call(self.service.ask, question, previous)
+        except TabotError as error:
+            log.info("could not answer %r: %s", question[:200], error)
+            return _error_text(error)
+        except Exception:
+            log.exception("answering failed for question %r", question[:200])
+            return SORRY
+
+    def _remember_answer(self, question: str, answer: Answer) -> str:
+        key = secrets.token_hex(8)
+        _remember(self._answers, key, (question, answer))
+        return key
+
+    async def _send(self, send: Callable[..., Awaitable[Any]], part: OutgoingMessage, key: str | None = None) -> Any:
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if part.content:
+            kwargs["content"] = part.content
+        if part.embeds:
+            kwargs["embeds"] = part.embeds
+        if part.files:
+            kwargs["files"] = [discord.File(f.path, filename=f.filename) for f in part.files]
+        if part.feedback and key is not None:
+            kwargs["view"] = feedback_view(key)
+        return await send(**kwargs)
+
+    async def _deliver(self, answer: Answer, question: str, *, first: Callable[..., Awaitable[Any]],
+                       rest: Callable[..., Awaitable[Any]], open_thread: bool, echo_question: bool) -> Any:
+        """Send the rendered answer: the first message where asked, then a thread on it (in a
+        text channel) holding the rest and the follow-ups. Returns the thread, if one was opened."""
+        parts = render_answer(answer, echo_question=echo_question)
+        key = self._remember_answer(question, answer)
+        first_message = await self._send(first, parts[0], key)
+        thread = None
+        if open_thread and first_message is not None:
+            try:
+                thread = await first_message.create_thread(name=thread_name(question))
+                _remember(self._contexts, thread.id, answer)
+            except (discord.HTTPException, ValueError):
+                # Usually a missing "Create Public Threads" permission (ValueError: a message without
+                # guild info, e.g. from a user-installed app): answer anyway, without a thread.
+                log.warning("could not open a thread for an answer", exc_info=True)
+        for part in parts[1:]:
+            await self._send(thread.send if thread is not None else rest, part, key)
+        return thread
+
+    async def _respond(self, question: str, channel: Any, conversation: int | None, *,
+                       first: Callable[..., Awaitable[Any]], rest: Callable[..., Awaitable[Any]],
+                       echo_question: bool) -> None:
+        """Answer `question` (a follow-up when `conversation`, a thread or DM id, has a previous
+        answer) and deliver it; a new question in a text channel gets its own thread."""
+        previous = self._contexts.get(conversation) if conversation is not None else None
+        result = await self._answer(question, previous)
+        if isinstance(result, str):
+            await first(content=result, allowed_mentions=NO_MENTIONS)
+            return
+        if conversation is not None:
+            _remember(self._contexts, conversation, result)
+        await self._deliver(result, question, first=first, rest=rest, echo_question=echo_question,
+                            open_thread=conversation is None and getattr(channel, "type", None) in _THREADABLE_TYPES)
+
+    async def handle_ask(self, interaction: discord.Interaction, question: str) -> None:
+        """`/ask question:`."""
+        try:
+            await self._handle_ask(interaction, question)
+        except Exception as error:
+            log.exception("/ask failed")
+            await self._reply_error(interaction, error)
+
+    async def _handle_ask(self, interaction: discord.Interaction, question: str) -> None:
+        channel = interaction.channel
+        in_dm = interaction.guild is None
+        if in_dm and not self.settings.discord_allow_dms:
+            await interaction.response.send_message(DM_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        refusal = self._rate_refusal(interaction.user.id, self._channel_key(channel, interaction.channel_id))
+        if refusal:
+            # A slash command must always get a response; an ephemeral one bothers nobody else.
+            await interaction.response.send_message(refusal.text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        # Answering may take longer than the 3 s Discord allows before the first response.
+        await interaction.response.defer(thinking=True)
+        conversation = interaction.channel_id if (in_dm or self._is_bot_thread(channel)) else None
+        await self._respond(question, channel, conversation,
+                            first=functools.partial(interaction.followup.send, wait=True),
+                            rest=interaction.followup.send, echo_question=True)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A mention of the bot, any message in a thread the bot opened, or (if allowed) a DM."""
+        try:
+            await self._handle_message(message)
+        except Exception:
+            log.exception("handling a message failed")
+            try:
+                await message.channel.send(SORRY, allowed_mentions=NO_MENTIONS)
+            except Exception:
+                log.exception("could not even report the failure")
+
+    def _mentions_me(self, message: discord.Message) -> bool:
+        me = self.user
+        return me is not None and re.search(rf"<@!?{me.id}>", message.content or "") is not None
+
+    def _strip_mentions_of_me(self, text: str) -> str:
+        me = self.user
+        return re.sub(rf"<@!?{me.id}>", " ", text).strip() if me is not None else text.strip()
+
+    async def _handle_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None:
+            return  # never answer bots, including ourselves
+        channel = message.channel
+        in_dm = message.guild is None
+        in_thread = self._is_bot_thread(channel)
+        mentioned = self._mentions_me(message)
+        others = [u for u in message.mentions if u.id != self.user.id]
+        if in_thread and not mentioned and others:
+            return  # "@alice thanks!" in our thread is for Alice, not for us
+        if not (mentioned or in_thread or in_dm):
+            return
+        if in_dm and not self.settings.discord_allow_dms:
+            if self._warn_once(("dm", message.author.id), self.settings.discord_user_rate.per_seconds):
+                await channel.send(DM_REFUSAL, allowed_mentions=NO_MENTIONS)
+            return
+        refusal = self._rate_refusal(message.author.id, self._channel_key(channel, None))
+        if refusal:
+            if self._warn_once(refusal.key, refusal.wait):
+                await message.reply(refusal.text, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        question = self._strip_mentions_of_me(message.content or "")
+        if not question:
+            await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        await self._respond(question, channel, channel.id if (in_dm or in_thread) else None,
+                            first=functools.partial(message.reply, mention_author=False), rest=channel.send,
+                            echo_question=False)
+
+    # ----------------------------------------------------------------------------- staff, feedback
+
+    async def handle_reindex(self, interaction: discord.Interaction) -> None:
+        """`/reindex` (staff only): reload the knowledge folder through `service.reindex()`."""
+        try:
+            if interaction.guild is None or not is_staff(interaction.user, self.settings.discord_staff_role):
+                await interaction.response.send_message(
+                    f"Sorry - only course staff (the `{self.settings.discord_staff_role}` role) can reindex.",
+                    ephemeral=True, allowed_mentions=NO_MENTIONS)
+                return
+            if self._reindexing.locked():
+                await interaction.response.send_message("A reindex is already running - it will be done shortly.",
+                                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
+                return
+            async with self._reindexing:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                log.info("reindex requested by %s", interaction.user.id)
+                try:
+                    summary = await self._call(self.service.reindex)
+                except TabotError as error:  # e.g. a knowledge file that does not validate
+                    await interaction.followup.send(f"Reindex failed: {_error_text(error)}", ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+                    return
+            await interaction.followup.send(f"Reindexed: {summary}", ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception as error:
+            log.exception("/reindex failed")
+            await self._reply_error(interaction, error)
+
+    async def handle_feedback(self, interaction: discord.Interaction, key: str, rating: int) -> None:
+        """A 👍/👎 click: store it with channel 'discord'; tell the clicker (only them) it counted."""
+        try:
+            remembered = self._answers.get(key)
+            if remembered is None:
+                text = "I've restarted since this answer, so I can't record a rating for it - sorry!"
+            elif self._rated.get((key, interaction.user.id)) == rating:
+                text = "You already rated this answer - thanks!"
+            else:
+                question, answer = remembered
+                await asyncio.to_thread(self.feedback.record, "discord", question, answer, rating,
+                                        user=str(interaction.user.id))
+                _remember(self._rated, (key, interaction.user.id), rating)
+                text = "Thanks for the feedback " + ("👍" if rating > 0 else "👎 - the TAs will see this one.")
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception as error:
+            log.exception("recording feedback failed")
+            await self._reply_error(interaction, error, "Sorry - I couldn't save your feedback just now.")
+
+    # ----------------------------------------------------------------------------- errors at the edge
+
+    async def _reply_error(self, interaction: discord.Interaction, error: BaseException,
+                           text: str | None = None) -> None:
+        text = text or _error_text(error)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception:
+            log.exception("could not report an error to the user")
+
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Errors the command tree caught (checks, conversions, anything a handler let escape)."""
+        if isinstance(error, app_commands.NoPrivateMessage):
+            await self._reply_error(interaction, error, "That command only works in the course server.")
+            return
+        if isinstance(error, app_commands.CheckFailure):
+            await self._reply_error(interaction, error, "Sorry - you can't use that command here.")
+            return
+        original = getattr(error, "original", error)
+        log.error("slash command failed", exc_info=(type(original), original, original.__traceback__))
+        await self._reply_error(interaction, original)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        # Called from inside the failing event's except block: log the traceback and keep running.
+        log.exception("unhandled error in %s", event_method)
+
+
+def run(settings: Settings, *, service: AnswerService | None = None, feedback: FeedbackRecorder | None = None) -> None:
+    """`tabot discord`: start the answer service and serve Discord until interrupted."""
+    if not settings.discord_token:
+        raise ConfigError("No Discord token found - set TABOT_DISCORD_TOKEN (or DISCORD_TOKEN) to your bot's token "
+                          "(see docs/discord.md)")
+    if service is None:
+        from bot.service import Tabot  # heavy (model, index): only when actually serving
+
+        service = Tabot.start(settings, progress=print)
+    if feedback is None:
+        from bot.feedback import FeedbackStore
+
+        feedback = FeedbackStore(settings.feedback_db)
+    bot = TabotDiscordBot(service=service, feedback=feedback, settings=settings)
+    try:
+        bot.run(settings.discord_token, log_level=logging.INFO)
+    except discord.LoginFailure:
+        raise ConfigError("Discord rejected the token - check TABOT_DISCORD_TOKEN (Developer Portal > Bot > "
+                          "Reset Token)") from None
+    except discord.PrivilegedIntentsRequired:
+        raise ConfigError("Enable the Message Content intent for the bot (Developer Portal > Bot > Privileged "
+                          "Gateway Intents), then start it again") from None

@@ -1,0 +1,246 @@
+"""Pure formatting of an `Answer` for Discord: the messages to send, their embeds and files.
+
+Nothing here talks to Discord; `bot/discord_app.py` sends what `render_answer` returns. The
+limits below are Discord's (https://discord.com/developers/docs/resources/message): a
+message's content is 2000 characters (split in `bot/discord_text.py`), its embeds together
+6000 characters, at most 10 of them, each with at most 25 fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.discord_text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
+from bot.render import FORUM_HINT, demo_badge, format_value
+from bot.schema import Answer, CheckResult, DemoAttachment, Source
+
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELD_COUNT_LIMIT = 25
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+EMBEDS_PER_MESSAGE = 10
+FILES_PER_MESSAGE = 10
+# A source embed shows the start of the TA's answer, not all of it: the cited sentences are
+# already in the reply, and a 4000-character wall per source buries them.
+SOURCE_EXCERPT_CHARS = 1200
+QUESTION_ECHO_CHARS = 300
+
+SOURCE_COLOUR = discord.Colour.blurple()
+PASS_COLOUR = discord.Colour.green()
+FAIL_COLOUR = discord.Colour.red()
+UNVERIFIED_COLOUR = discord.Colour.gold()
+
+
+# --- embeds -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file to attach; `discord_app` opens it at send time (a `discord.File` is single-use)."""
+
+    path: str
+    filename: str
+
+
+@dataclass
+class OutgoingMessage:
+    content: str = ""
+    embeds: list[discord.Embed] = field(default_factory=list)
+    files: list[FileRef] = field(default_factory=list)
+    # Carries the 👍/👎 buttons.
+    feedback: bool = False
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """Clip every part of `embed` to Discord's per-part limits and the 6000 total, in place.
+    Fields that do not fit are dropped from the end and counted in a last "… N more" field."""
+    if embed.title:
+        embed.title = clip(embed.title, EMBED_TITLE_LIMIT)
+    if embed.description:
+        embed.description = clip(embed.description, EMBED_DESCRIPTION_LIMIT)
+    if embed.footer.text:
+        embed.set_footer(text=clip(embed.footer.text, FOOTER_LIMIT))
+    kept = [(clip(f.name or "…", FIELD_NAME_LIMIT) or "…", clip(f.value or "…", FIELD_VALUE_LIMIT) or "…",
+             bool(f.inline)) for f in embed.fields]
+    hidden = max(len(kept) - FIELD_COUNT_LIMIT + 1, 0) if len(kept) > FIELD_COUNT_LIMIT else 0
+    del kept[len(kept) - hidden:]
+
+    def set_fields() -> None:
+        embed.clear_fields()
+        for name, value, inline in kept:
+            embed.add_field(name=name, value=value, inline=inline)
+        if hidden:
+            embed.add_field(name="…", value=f"{hidden} more not shown", inline=False)
+
+    set_fields()
+    # Over the total: drop fields from the end first (the description holds the verdict), then
+    # shorten the description.
+    while len(embed) > EMBED_TOTAL_LIMIT and kept:
+        kept.pop()
+        hidden += 1
+        set_fields()
+    excess = len(embed) - EMBED_TOTAL_LIMIT
+    if excess > 0 and embed.description:
+        embed.description = clip(embed.description, max(len(embed.description) - excess, 0)) or None
+    return embed
+
+
+def source_embed(number: int, source: Source, cited: list[str]) -> discord.Embed:
+    """Cited TA answer `[number]`; the title is the student's question the TA was answering."""
+    text = source.ta_answer.strip() or " ".join(cited)
+    embed = discord.Embed(
+        title=f"[{number}] " + (neutralise(one_line(source.question)) or source.entry_id),
+        description=clip(to_discord_markdown(text), SOURCE_EXCERPT_CHARS) or None,
+        colour=SOURCE_COLOUR,
+    )
+    embed.set_footer(text=f"TA answer · {source.entry_id} · match {source.score:.0%}")
+    return fit_embed(embed)
+
+
+def _key_numbers(metrics: dict[str, Any]) -> str:
+    # Long arrays are for `--json`, not for a reader skimming a card (as in the browser).
+    lines = [f"`{key}` = {format_value(value)}" for key, value in metrics.items()
+             if not (isinstance(value, list | tuple) and len(value) > 6)]
+    return "\n".join(lines)
+
+
+def _demo_colour(demo: DemoAttachment) -> discord.Colour:
+    if demo.passed:
+        return PASS_COLOUR
+    return UNVERIFIED_COLOUR if demo.status.startswith("not verified") else FAIL_COLOUR
+
+
+def _check_field(check: CheckResult, verified: bool) -> tuple[str, str]:
+    # A check only shows ✅ when the demo ran on this version of its code; a stale pass is ⚠️.
+    icon = "❌" if not check.passed else ("✅" if verified else "⚠️")
+    parts = [check.detail] if check.detail else []
+    if check.value is not None:
+        parts.append(f"value {format_value(check.value)}")
+    if check.reference is not None:
+        parts.append(f"reference {format_value(check.reference)}")
+    value = " · ".join(parts) or ("passed" if check.passed else "failed")
+    return f"{icon} {check.name}", neutralise(value)
+
+
+def plot_filename(demo: DemoAttachment) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", demo.name) + ".png"
+
+
+def merge_demos(demos: list[DemoAttachment]) -> list[tuple[DemoAttachment, list[str]]]:
+    """One entry per demo name with every claim it backs: several sentences of an answer often
+    rest on the same demo, and one card (and one plot file) per demo reads better than repeats.
+    The merged demo passes only if every attachment did; checks are the union, a failure winning."""
+    merged: dict[str, tuple[DemoAttachment, list[str]]] = {}
+    for demo in demos:
+        if demo.name not in merged:
+            merged[demo.name] = (demo, [demo.claim])
+            continue
+        first, claims = merged[demo.name]
+        checks = {c.name: c for c in first.checks}
+        for check in demo.checks:
+            if check.name not in checks or not check.passed:
+                checks[check.name] = check
+        status = first.status if not first.passed else demo.status
+        merged[demo.name] = (replace(first, passed=first.passed and demo.passed, status=status,
+                                     checks=tuple(checks.values())), [*claims, demo.claim])
+    return list(merged.values())
+
+
+def demo_embed(demo: DemoAttachment, claims: list[str] | None = None) -> tuple[discord.Embed, list[FileRef]]:
+    """A demo's verdict, its checks (✅/❌ each), key numbers, how to run it, and its plot."""
+    badge = demo_badge(demo)  # the browser's wording: "✅ verified — 2/2 checks passed", ...
+    claims = [to_discord_markdown(one_line(c)) for c in (claims or [demo.claim])]
+    claim_text = f"**Claim:** {claims[0]}" if len(claims) == 1 else "**Claims:**\n" + "\n".join(
+        f"• {c}" for c in claims)
+    embed = discord.Embed(
+        title=f"{badge.split()[0]} Demo: {demo.name}",
+        description=f"{claim_text}\n{badge}\nRun it yourself: `{demo.run_command}`",
+        colour=_demo_colour(demo),
+    )
+    verified = not demo.status.startswith("not verified")
+    for check in demo.checks:
+        name, value = _check_field(check, verified)
+        embed.add_field(name=name, value=value, inline=False)
+    if numbers := _key_numbers(demo.metrics):
+        embed.add_field(name="Key numbers", value=neutralise(clip(numbers, FIELD_VALUE_LIMIT)), inline=False)
+    files: list[FileRef] = []
+    if demo.plot_path and Path(demo.plot_path).is_file():
+        files.append(FileRef(demo.plot_path, plot_filename(demo)))
+        embed.set_image(url=f"attachment://{plot_filename(demo)}")
+    return fit_embed(embed), files
+
+
+def pack_embeds(items: list[tuple[discord.Embed, list[FileRef]]]) -> list[tuple[list[discord.Embed], list[FileRef]]]:
+    """Group embeds (each with its files) into messages: ≤10 embeds, ≤6000 characters, ≤10 files."""
+    groups: list[tuple[list[discord.Embed], list[FileRef]]] = []
+    size = 0
+    for embed, files in items:
+        if (not groups or len(groups[-1][0]) >= EMBEDS_PER_MESSAGE or size + len(embed) > EMBED_TOTAL_LIMIT
+                or len(groups[-1][1]) + len(files) > FILES_PER_MESSAGE):
+            groups.append(([], []))
+            size = 0
+        groups[-1][0].append(embed)
+        groups[-1][1].extend(files)
+        size += len(embed)
+    return groups
+
+
+# --- the whole reply ----------------------------------------------------------------------------
+
+def quote_question(question: str) -> str:
+    text = escape_user(clip(question.strip(), QUESTION_ECHO_CHARS))
+    return "\n".join("> " + line for line in text.splitlines() if line.strip())
+
+
+def _abstention(answer: Answer) -> list[str]:
+    # The same parts as the browser's `render.abstention_markdown`, in Discord's markdown.
+    body = answer.answer.strip() or "There is no TA answer that covers this question yet, so I won't guess."
+    parts = [to_discord_markdown(body)]
+    missing = [s for s in answer.nearest if s.question.strip() and s.question.strip() not in body]
+    if missing:
+        lines = [f"- *{escape_user(one_line(s.question))}* (`{s.entry_id}`)" for s in missing]
+        parts.append("**Closest topics I can answer:**\n" + "\n".join(lines))
+    if "forum" not in body.lower():
+        parts.append(FORUM_HINT)
+    return parts
+
+
+def answer_text(answer: Answer, *, echo_question: bool = False) -> str:
+    """The reply's text: the question (for slash commands, where Discord does not show it), the
+    answer or the abstention (nearest topics, forum hint), and the notices as small print."""
+    parts = [quote_question(answer.question)] if echo_question and answer.question.strip() else []
+    if answer.abstained:
+        parts += _abstention(answer)
+    else:
+        parts.append(to_discord_markdown(answer.answer.strip()))
+    parts.extend(f"-# ℹ️ {neutralise(one_line(notice))}" for notice in answer.notices)
+    return "\n\n".join(p for p in parts if p)
+
+
+def render_answer(answer: Answer, *, echo_question: bool = False) -> list[OutgoingMessage]:
+    """Everything to send for `answer`, in order. The first message carries the feedback buttons;
+    the embeds (cited TA answers numbered as the `[n]` markers in the text, then demos) ride on the
+    last text message and overflow into further messages."""
+    text = answer_text(answer, echo_question=echo_question)
+    messages = [OutgoingMessage(content=chunk) for chunk in split_text(text)]
+    items: list[tuple[discord.Embed, list[FileRef]]] = []
+    if not answer.abstained:
+        for number, source in enumerate(answer.sources, start=1):
+            cited = [s.text for s in answer.sentences if s.entry_id == source.entry_id]
+            items.append((source_embed(number, source, cited), []))
+    items.extend(demo_embed(demo, claims) for demo, claims in merge_demos(answer.demos))
+    groups = pack_embeds(items)
+    if groups and messages:
+        messages[-1].embeds, messages[-1].files = groups.pop(0)
+    messages.extend(OutgoingMessage(embeds=embeds, files=files) for embeds, files in groups)
+    if not messages:
+        messages.append(OutgoingMessage(content="(The answer came back empty.)"))
+    messages[0].feedback = True
+    return messages
