@@ -1,0 +1,233 @@
+"""The browser chat: a thin Gradio 6 front end around plain handler methods.
+
+`WebChat` holds the handlers (`respond`, `rate`, `demo_source`) as ordinary methods that tests
+call directly; `build_app` only lays out components and wires events to them; `serve` starts
+the service and launches the app (`tabot chat`).
+
+Every string a user typed is escaped by `bot.render.escape_user_text` before it is put in a
+chat bubble, and the Chatbot also sanitises HTML, so user text is shown, never run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+# Must be set before gradio is imported: it reads the variable at import time.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.errors import TabotError
+from bot.feedback import FeedbackStore
+from bot.render import answer_markdown, escape_user_text
+from bot.schema import Answer
+
+log = logging.getLogger(__name__)
+
+EMPTY_PROMPT = "Please type a question about the course — for example one of the examples above the box."
+INTERNAL_ERROR = "Sorry, something went wrong while answering. Please try again, or ask on the course forum."
+# A chat bubble echoing a 100 kB paste helps nobody; show the start and say how long it was.
+ECHO_CHARS = 1500
+_DEMO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# `\(...\)` is what the TA answers use for inline maths. `\[...\]` is deliberately absent:
+# escaped user brackets look like `\[`, and must stay text.
+LATEX_DELIMITERS = [{"left": "$$", "right": "$$", "display": True},
+                    {"left": "\\(", "right": "\\)", "display": False}]
+CSS = ".tabot-status { min-height: 1.5em; }"
+# Questions answered at once (Gradio's default is 1 per event). Answering is mostly numpy/torch
+# work that releases the GIL; see eval/bench_chat.py for the measurement behind this number.
+ASK_CONCURRENCY = int(os.environ.get("BENCH_ASK_CONCURRENCY", "1"))
+
+
+def new_state() -> dict[str, Any]:
+    # `by_message` maps the history index of each bot message to the Answer it shows, so a
+    # 👍 on any earlier message is stored with the right answer.
+    return {"previous": None, "by_message": {}, "demos": []}
+
+
+class WebChat:
+    """The chat's handlers, independent of Gradio components so they can be tested as functions."""
+
+    def __init__(self, service: Any, store: FeedbackStore, settings: Settings) -> None:
+        self.service = service
+        self.store = store
+        self.settings = settings
+
+    # -- asking ---------------------------------------------------------------------------
+    def answer(self, message: str, state: dict[str, Any]) -> tuple[str, Answer | None]:
+        """Ask the service; returns (markdown reply, Answer or None when there is no answer)."""
+        text = message or ""
+        if not text.strip():
+            return EMPTY_PROMPT, None
+        notice = None
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            # Cut here as well as in the service so the notice is shown whatever the service does.
+            notice = f"Your question was {len(text):,} characters long; I read only the first {limit:,}."
+            text = text[:limit]
+        try:
+            answer = self.service.ask(text, previous=state.get("previous"))
+        except TabotError as error:
+            return str(error), None
+        except Exception:
+            # The traceback goes to the server log; the student gets one short line.
+            log.exception("answering failed")
+            return INTERNAL_ERROR, None
+        if notice and not any("long" in n for n in answer.notices):  # the service may have said so already
+            answer.notices.insert(0, notice)
+        return answer_markdown(answer, expandable=True), answer
+
+    def respond(self, message: str, history: list | None, state: dict[str, Any] | None
+                ) -> tuple[list, dict[str, Any], str, Any]:
+        """Main chat event: returns (history, state, cleared textbox, demo-picker update)."""
+        state = state if state else new_state()
+        history = list(history or [])
+        reply, answer = self.answer(message, state)
+        history.append({"role": "user", "content": _echo(message or "")})
+        content: list[Any] = [reply]
+        if answer is not None:
+            # One demo backing several claims is attached once per claim; show its plot once.
+            plots = dict.fromkeys((d.plot_path, d.name) for d in answer.demos if d.plot_path)
+            for path, name in plots:
+                if Path(path).is_file():
+                    content.append({"path": path, "alt_text": f"Plot from demo {name}"})
+            state["previous"] = answer
+            state["by_message"][len(history)] = answer
+        history.append({"role": "assistant", "content": content})
+        # The picker offers every demo seen in this conversation and jumps to the newest answer's.
+        latest = [d.name for d in answer.demos] if answer else []
+        state["demos"] = list(dict.fromkeys([*state.get("demos", []), *latest]))
+        picker = gr.update(choices=state["demos"], value=latest[0]) if latest else gr.update(choices=state["demos"])
+        return history, state, "", picker
+
+    def respond_example(self, history: list | None, state: dict[str, Any] | None, evt: gr.SelectData
+                        ) -> tuple[list, dict[str, Any], str, Any]:
+        value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
+        return self.respond(str(value.get("text", "")), history, state)
+
+    # -- feedback -------------------------------------------------------------------------
+    def rate_message(self, index: int, rating: int, comment: str | None, state: dict[str, Any] | None) -> str:
+        """Store a 👍 (+1) or 👎 (-1) for the bot message at `index` of the history."""
+        by_message = (state or {}).get("by_message", {})
+        # The browser may report the index of any part of a grouped reply; use the latest
+        # answer at or before it.
+        keys = [k for k in by_message if k <= index]
+        if not keys:
+            return "Only answers can be rated."
+        answer = by_message[max(keys)]
+        try:
+            self.store.record("web", answer.question, answer, rating, comment=comment)
+        except Exception:
+            log.exception("storing feedback failed")
+            return "Sorry, your feedback could not be saved."
+        return "Thanks — your rating and comment were saved." if (comment or "").strip() else \
+            "Thanks — your rating was saved."
+
+    def rate(self, comment: str, state: dict[str, Any] | None, data: gr.LikeData) -> tuple[str, str]:
+        """`.like()` event: returns (status line, cleared comment box)."""
+        if data.liked is True or data.liked == "Like":
+            rating = 1
+        elif data.liked is False or data.liked == "Dislike":
+            rating = -1
+        else:  # the button was clicked again to take the rating back; nothing to store
+            return "", comment
+        index = data.index[0] if isinstance(data.index, list | tuple) else int(data.index)
+        return self.rate_message(index, rating, comment, state), ""
+
+    # -- demo code ------------------------------------------------------------------------
+    def demo_source(self, name: str | None) -> str:
+        """The source of demo `name` (the repo's `demos/` first, then the staff demos folder)."""
+        if not name:
+            return ""
+        if not _DEMO_NAME.match(name):
+            return "# not a demo name"
+        folders = [PROJECT_ROOT / "demos"] + ([self.settings.demos_dir] if self.settings.demos_dir else [])
+        for folder in folders:
+            path = Path(folder) / f"{name}.py"
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+        return f"# the source of demo {name} was not found"
+
+
+def _echo(message: str) -> str:
+    shown = message if len(message) <= ECHO_CHARS else message[:ECHO_CHARS] + f"… ({len(message):,} characters)"
+    return escape_user_text(shown)
+
+
+def _call(service: Any, method: str, default: Any) -> Any:
+    # The start screen should still load if listing topics fails.
+    try:
+        return getattr(service, method)()
+    except Exception:
+        log.exception("%s() failed", method)
+        return default
+
+
+def start_screen(topics: list[tuple[str, str]]) -> str:
+    lines = [f"- {escape_user_text(title)}" for _, title in topics]
+    return ("**Ask a question about the course.** I answer only from the TAs' own answers, cite them, "
+            "and back claims with demos that were run and checked.\n\nTopics I can answer:\n\n" + "\n".join(lines))
+
+
+def build_app(service: Any, store: FeedbackStore, settings: Settings) -> gr.Blocks:
+    chat = WebChat(service, store, settings)
+    topics = _call(service, "topics", [])
+    examples = _call(service, "example_questions", [])
+    with gr.Blocks(title="tabot — course Q&A", analytics_enabled=False) as app:
+        state = gr.State(new_state())  # copied per session
+        gr.Markdown("## tabot — answers from the TAs, with checked demos")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="chat", label="Chat", height=620, placeholder=start_screen(topics),
+                    examples=[{"text": q} for q in examples] or None,
+                    sanitize_html=True, render_markdown=True, latex_delimiters=LATEX_DELIMITERS,
+                    feedback_options=("Like", "Dislike"), buttons=["copy"])
+                with gr.Row():
+                    box = gr.Textbox(elem_id="question", placeholder="Ask about the course…", show_label=False,
+                                     scale=5, lines=1, max_lines=6, autofocus=True)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                comment = gr.Textbox(elem_id="comment", label="Optional comment — type it, then click 👍 or 👎",
+                                     lines=1, max_lines=4)
+                status = gr.Markdown(elem_id="feedback-status", elem_classes="tabot-status")
+            with gr.Column(scale=1):
+                with gr.Accordion("What I can answer", open=False):
+                    gr.Markdown("\n".join(f"- {escape_user_text(t)} (`{i}`)" for i, t in topics) or "—")
+                with gr.Accordion("Demo code", open=False, elem_id="demo-code"):
+                    picker = gr.Dropdown(label="Demo", choices=[], interactive=True, elem_id="demo-picker")
+                    code = gr.Code(language="python", interactive=False, label="Source", max_lines=40)
+        outputs = [chatbot, state, box, picker]
+        # One queue for every way of asking, so the limit holds across them.
+        ask = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
+        box.submit(chat.respond, [box, chatbot, state], outputs, api_name="ask", **ask)
+        send.click(chat.respond, [box, chatbot, state], outputs, api_visibility="private", **ask)
+        chatbot.example_select(chat.respond_example, [chatbot, state], outputs, api_visibility="private", **ask)
+        chatbot.like(chat.rate, [comment, state], [status, comment], api_visibility="private")
+        picker.change(chat.demo_source, picker, code, api_visibility="private")
+    return app
+
+
+def launch_kwargs(settings: Settings) -> dict[str, Any]:
+    """Arguments for `Blocks.launch`; shared with the tests so they launch what users get."""
+    # Only the demo cache (where plots are written) may be served: the data dir also holds the
+    # feedback database and the index, which must never be downloadable.
+    return {"server_name": settings.host, "server_port": settings.port, "share": settings.share,
+            "allowed_paths": [str(settings.demo_cache_dir)], "blocked_paths": [str(settings.feedback_db)],
+            "show_error": False, "css": CSS, "footer_links": ["api"], "ssr_mode": False, "mcp_server": False}
+
+
+def serve(settings: Settings) -> None:
+    """`tabot chat`: build/verify what is missing (with progress), then serve until interrupted."""
+    from bot.service import Tabot  # imported here: loading the engine is slow and web tests fake it
+
+    service = Tabot.start(settings, progress=lambda message: print(message, flush=True))
+    store = FeedbackStore(settings.feedback_db)
+    app = build_app(service, store, settings)
+    print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
+    app.queue().launch(**launch_kwargs(settings))

@@ -1,0 +1,155 @@
+"""Load and validate the eval datasets (JSONL), failing with `file:line: what is wrong`.
+
+Question sets: one `{"id", "question", "expected": [entry ids]}` per line; `expected: []`
+means the bot must decline. Support sets (for the faithfulness scorer's meta-evaluation):
+`{"id", "entry_id", "sentence", "label": "supported"|"unsupported", "kind"}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import TabotError
+
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+# The committed test sets the report (and the CI gate) runs on. calibration.jsonl and dev.jsonl
+# are deliberately absent: thresholds and aliases were tuned on them.
+TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection")
+CALIBRATION_SET = "calibration"
+SUPPORT_DEV = "support_dev"
+SUPPORT_META = "support_meta"
+LABELS = ("supported", "unsupported")
+
+
+class DatasetError(TabotError):
+    """A dataset file is missing or malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    expected: tuple[str, ...]  # entry ids; empty = the bot must decline
+    split: str = ""  # the file it came from, e.g. "in_scope"
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.expected)
+
+
+@dataclass(frozen=True)
+class SupportRow:
+    id: str
+    entry_id: str
+    sentence: str
+    label: str  # "supported" | "unsupported"
+    kind: str  # verbatim, paraphrase, swap, negation, number, other_entry, invented, ...
+
+    @property
+    def supported(self) -> bool:
+        return self.label == "supported"
+
+
+def dataset_path(name_or_path: str | Path) -> Path:
+    """A committed set by name ("in_scope") or any file path."""
+    path = Path(name_or_path)
+    if path.suffix == ".jsonl" or path.exists():
+        return path
+    return DATASETS_DIR / f"{name_or_path}.jsonl"
+
+
+def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise DatasetError(f"{path}: dataset file not found")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not UTF-8 text") from None
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        if not isinstance(record, dict):
+            raise DatasetError(f"{path}:{number}: each line must be a JSON object")
+        out.append((number, record))
+    if not out:
+        raise DatasetError(f"{path}: no rows")
+    return out
+
+
+def _text(record: dict[str, Any], key: str, where: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _check_ids(seen: dict[str, int], row_id: str, where: str, number: int) -> None:
+    if row_id in seen:
+        raise DatasetError(f"{where}: duplicate id {row_id!r} (first on line {seen[row_id]})")
+    seen[row_id] = number
+
+
+def load_questions(name_or_path: str | Path, known_entries: Collection[str] | None = None) -> list[Question]:
+    """Questions of one file; with `known_entries`, every expected id must be one of them."""
+    path = dataset_path(name_or_path)
+    split = path.stem
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    for number, record in _records(path):
+        where = f"{path}:{number}"
+        missing = [k for k in ("id", "question", "expected") if k not in record]
+        if missing:
+            raise DatasetError(f"{where}: missing field(s) {missing}; each line needs id, question, expected")
+        row_id = _text(record, "id", where)
+        expected = record["expected"]
+        if not isinstance(expected, list) or not all(isinstance(e, str) and e for e in expected):
+            raise DatasetError(f"{where}: 'expected' must be a list of entry ids ([] = must decline)")
+        if known_entries is not None:
+            unknown = [e for e in expected if e not in known_entries]
+            if unknown:
+                raise DatasetError(f"{where}: unknown entry id(s) {unknown}; known: {sorted(known_entries)}")
+        _check_ids(seen, row_id, where, number)
+        questions.append(Question(row_id, _text(record, "question", where), tuple(expected), split))
+    return questions
+
+
+def load_question_sets(names: list[str | Path], known_entries: Collection[str] | None = None) -> list[Question]:
+    """Several files in order; ids must be unique across them too."""
+    questions: list[Question] = []
+    seen: dict[str, str] = {}
+    for name in names:
+        for question in load_questions(name, known_entries):
+            if question.id in seen:
+                raise DatasetError(f"{dataset_path(name)}: id {question.id!r} also in {seen[question.id]}")
+            seen[question.id] = str(dataset_path(name))
+            questions.append(question)
+    return questions
+
+
+def load_support_rows(name_or_path: str | Path, known_entries: Collection[str] | None = None) -> list[SupportRow]:
+    """Labelled sentences for the support scorer's meta-evaluation."""
+    path = dataset_path(name_or_path)
+    rows: list[SupportRow] = []
+    seen: dict[str, int] = {}
+    for number, record in _records(path):
+        where = f"{path}:{number}"
+        row_id = _text(record, "id", where)
+        entry_id = _text(record, "entry_id", where)
+        if known_entries is not None and entry_id not in known_entries:
+            raise DatasetError(f"{where}: unknown entry id {entry_id!r}")
+        label = _text(record, "label", where)
+        if label not in LABELS:
+            raise DatasetError(f"{where}: label must be one of {list(LABELS)}, not {label!r}")
+        _check_ids(seen, row_id, where, number)
+        rows.append(SupportRow(row_id, entry_id, _text(record, "sentence", where), label,
+                               _text(record, "kind", where)))
+    return rows

@@ -1,0 +1,10 @@
+"""Demo verification: of the claims an answer attached a demo to, the share whose demo passed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def demo_pass_fraction(passed: Sequence[bool]) -> float | None:
+    """`passed` holds one flag per attached claim over all answers (None when none attached)."""
+    return sum(passed) / len(passed) if passed else None

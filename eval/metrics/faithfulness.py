@@ -1,0 +1,24 @@
+"""Faithfulness: the share of answer sentences supported by the TA text they cite.
+
+Each (sentence, cited TA answer) pair is scored with `bot.support.score_support` - the same
+scorer the answer engine uses to keep or drop LLM sentences - and the metric is the supported
+fraction over all sentences of all answers (micro average: a long answer weighs more than a
+short one, because each sentence is a claim a student reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.support import score_support
+
+
+def sentence_verdicts(sentences: Sequence[tuple[str, str]], sources: Mapping[str, str]) -> list[bool]:
+    """Supported or not, for each (sentence, cited entry id); a sentence citing no known entry is not."""
+    return [entry_id in sources and score_support(text, sources[entry_id]).supported
+            for text, entry_id in sentences]
+
+
+def supported_share(verdicts: Sequence[bool]) -> float | None:
+    """Micro average of the verdicts (None when no sentence was produced)."""
+    return sum(verdicts) / len(verdicts) if verdicts else None

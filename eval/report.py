@@ -1,0 +1,249 @@
+"""Render the results of `eval.run.run_eval` as report.json, report.md and report.html (+ PNG plots)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+HEADLINE = [  # (metric key, column title)
+    ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("mrr", "MRR"),
+    ("abstention_precision", "abstain P"), ("abstention_recall", "abstain R"), ("abstention_f1", "abstain F1"),
+    ("faithfulness", "faithfulness"), ("demo_pass_fraction", "demo pass"),
+]
+PLOTS = ("quality.png", "latency.png", "confidence.png")
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def headline_rows(results: dict) -> list[list[str]]:
+    """One row per system: label, the HEADLINE metrics, then total latency median and p95."""
+    rows = []
+    for system in results["systems"].values():
+        m = system["metrics"]
+        total = m["latency"].get("total", {})
+        rows.append([system["label"], *(fmt(m.get(key)) for key, _ in HEADLINE),
+                     _ms(total.get("median")), _ms(total.get("p95"))])
+    return rows
+
+
+def headline_header() -> list[str]:
+    return ["system", *(title for _, title in HEADLINE), "latency median", "latency p95"]
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def support_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for name, block in results.get("support", {}).items():
+        rows.append([name, str(block["n"]), fmt(block["scorer"]["balanced_accuracy"]),
+                     fmt(block["naive_overlap"]["balanced_accuracy"])])
+    return rows
+
+
+def kind_rows(block: dict) -> list[list[str]]:
+    naive = block["naive_overlap"]["by_kind"]
+    return [[kind, str(row["n"]), fmt(row["accuracy"]), fmt(naive[kind]["accuracy"])]
+            for kind, row in block["scorer"]["by_kind"].items()]
+
+
+def stage_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for system in results["systems"].values():
+        for stage, summary in system["metrics"]["latency"].items():
+            rows.append([system["label"], stage, _ms(summary["median"]), _ms(summary["p95"]), str(summary["n"])])
+    return rows
+
+
+def split_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for system in results["systems"].values():
+        for split, row in system["metrics"]["by_split"].items():
+            rows.append([system["label"], split, str(row["n"]), fmt(row["declined_rate"]), fmt(row["hit@1"])])
+    return rows
+
+
+def extra_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for name, system in results["systems"].items():
+        m = system["metrics"]
+        rows.append([system["label"], fmt(m["retrieval_hit@1"]), fmt(m["all_expected_answered"]),
+                     fmt(m["answered_rate_in_scope"]), str(m["n_sentences"]), str(m["n_demos"]),
+                     fmt(results["meta"]["thresholds"].get(name), 4)])
+    return rows
+
+
+# ------------------------------------------------------------------------------ markdown
+
+
+def render_markdown(results: dict, plots: list[str] | None = None) -> str:
+    meta = results["meta"]
+    out = [
+        "# tabot eval report", "",
+        f"{meta['n_questions']} questions ({', '.join(f'{k}: {v}' for k, v in meta['splits'].items())}); "
+        f"created {meta['created']}; `{meta['command']}`.", "",
+        "## Headline", "", _md_table(headline_header(), headline_rows(results)), "",
+        "hit@k and MRR are end to end over in-scope questions (declining one counts as a miss; a "
+        "question expecting several entries is a hit if any is at rank <= k). Abstention treats "
+        "\"decline\" as the positive class. Faithfulness = share of answer sentences supported by "
+        "the TA answer they cite (bot.support). Latency = the `total` stage, warm.", "",
+        _md_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
+                   "sentences", "demos attached", "decline threshold"], extra_rows(results)), "",
+    ]
+    if meta.get("embed_query_median_ms"):
+        ours = results["systems"].get("tabot", {}).get("metrics", {})
+        out += [f"One bare query embedding: {_ms(meta['embed_query_median_ms'])} median; tabot's median answer "
+                f"latency is {fmt(ours.get('latency_vs_embedding'), 1)}x that.", ""]
+    if results.get("support"):
+        out += ["## Support scorer meta-evaluation", "",
+                _md_table(["set", "rows", "balanced accuracy (bot.support)", "naive overlap >= 0.5"],
+                          support_rows(results)), ""]
+        for name, block in results["support"].items():
+            out += [f"### {name}: accuracy per kind", "",
+                    _md_table(["kind", "n", "bot.support", "naive overlap"], kind_rows(block)), ""]
+    out += ["## Per split", "", _md_table(["system", "split", "n", "declined", "hit@1"], split_rows(results)), "",
+            "## Latency per stage", "", _md_table(["system", "stage", "median", "p95", "n"], stage_rows(results)), ""]
+    if plots:
+        out += ["## Plots", "", *(f"![{name}]({name})" for name in plots), ""]
+    out += ["## Failures", ""]
+    for name, items in results["failures"].items():
+        out += [f"### {results['systems'][name]['label']} ({len(items)})", ""]
+        out += [f"- `{f['id']}` {f['question'][:100]!r} (expected {f['expected'] or 'decline'}, "
+                f"confidence {f['confidence']}): {'; '.join(f['problems'])}" for f in items]
+        out.append("")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------ plots
+
+
+def render_plots(results: dict, out_dir: Path) -> list[str]:
+    """Write the PNGs; returns their file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = list(results["systems"].values())
+    labels = [s["label"] for s in systems]
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    width = 0.38
+    for offset, (key, title) in zip((-width / 2, width / 2), (("hit@1", "hit@1"), ("abstention_f1", "abstain F1")),
+                                    strict=True):
+        values = [s["metrics"].get(key) or 0.0 for s in systems]
+        bars = ax.bar([i + offset for i in range(len(systems))], values, width, label=title)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks(range(len(systems)), labels, fontsize=8)
+    ax.set_ylim(0, 1.1)
+    ax.set_title("Retrieval and abstention, per system")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / PLOTS[0], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    samples = [s.get("latency_total_ms") or [0.0] for s in systems]
+    ax.boxplot(samples, tick_labels=labels, showfliers=True)
+    ax.set_yscale("log")
+    ax.set_ylabel("ms per question (log)")
+    ax.set_title("Answer latency distribution (warm)")
+    ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / PLOTS[1], dpi=110)
+    plt.close(fig)
+
+    in_scope = [bool(q["expected"]) for q in results["questions"]]
+    fig, axes = plt.subplots(1, len(systems), figsize=(3.4 * len(systems), 3.2), squeeze=False)
+    for ax, (name, system) in zip(axes[0], results["systems"].items(), strict=True):
+        conf = system["confidences"]
+        ax.hist([c for c, s in zip(conf, in_scope, strict=True) if s], bins=20, alpha=0.6, label="in scope")
+        ax.hist([c for c, s in zip(conf, in_scope, strict=True) if not s], bins=20, alpha=0.6, label="out of scope")
+        threshold = results["meta"]["thresholds"].get(name)
+        if threshold is not None:
+            ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label="threshold")
+        ax.set_title(system["label"], fontsize=9)
+        ax.set_xlabel("top score", fontsize=8)
+        ax.legend(fontsize=7)
+    fig.suptitle("Top-score histogram: in scope vs out of scope", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_dir / PLOTS[2], dpi=110)
+    plt.close(fig)
+    return list(PLOTS)
+
+
+# ------------------------------------------------------------------------------ html
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(results: dict, out_dir: Path, plots: list[str]) -> str:
+    meta = results["meta"]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>tabot eval report</title><style>",
+        "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}",
+        "table{border-collapse:collapse;margin:.6em 0 1.4em}td,th{border:1px solid #ccc;padding:.3em .6em;"
+        "font-size:.9em}th{background:#f3f3f3}tr td:first-child{font-weight:600}img{max-width:100%}"
+        "li{margin:.2em 0;font-size:.9em}code{background:#f5f5f5}",
+        "</style></head><body>",
+        "<h1>tabot eval report</h1>",
+        f"<p>{meta['n_questions']} questions ({html.escape(', '.join(f'{k}: {v}' for k, v in meta['splits'].items()))})"
+        f"; created {html.escape(meta['created'])}; <code>{html.escape(meta['command'])}</code></p>",
+        "<h2>Headline</h2>", _html_table(headline_header(), headline_rows(results)),
+        _html_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
+                     "sentences", "demos attached", "decline threshold"], extra_rows(results)),
+    ]
+    if results.get("support"):
+        parts += ["<h2>Support scorer meta-evaluation</h2>",
+                  _html_table(["set", "rows", "balanced accuracy (bot.support)", "naive overlap >= 0.5"],
+                              support_rows(results))]
+        for name, block in results["support"].items():
+            parts += [f"<h3>{html.escape(name)}: accuracy per kind</h3>",
+                      _html_table(["kind", "n", "bot.support", "naive overlap"], kind_rows(block))]
+    parts.append("<h2>Plots</h2>")
+    for name in plots:
+        data = base64.b64encode((out_dir / name).read_bytes()).decode()
+        parts.append(f"<p><img alt='{name}' src='data:image/png;base64,{data}'></p>")
+    parts += ["<h2>Per split</h2>", _html_table(["system", "split", "n", "declined", "hit@1"], split_rows(results)),
+              "<h2>Latency per stage</h2>",
+              _html_table(["system", "stage", "median", "p95", "n"], stage_rows(results)), "<h2>Failures</h2>"]
+    for name, items in results["failures"].items():
+        parts.append(f"<details{' open' if name == 'tabot' else ''}><summary>"
+                     f"{html.escape(results['systems'][name]['label'])} ({len(items)})</summary><ul>")
+        parts += [f"<li><code>{html.escape(f['id'])}</code> {html.escape(f['question'][:140])} "
+                  f"<em>(expected {html.escape(str(f['expected'] or 'decline'))})</em>: "
+                  f"{html.escape('; '.join(f['problems']))}</li>" for f in items]
+        parts.append("</ul></details>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_reports(results: dict, out_dir: Path) -> dict[str, Path]:
+    """Write report.json, the plots, report.md and report.html into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}
+    paths["json"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    plots = render_plots(results, out_dir)
+    paths["md"].write_text(render_markdown(results, plots), encoding="utf-8")
+    paths["html"].write_text(render_html(results, out_dir, plots), encoding="utf-8")
+    return paths

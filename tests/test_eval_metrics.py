@@ -1,0 +1,278 @@
+"""Pure parts of the eval suite, against hand-computed values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.support import score_support
+from eval.baselines import Reply, calibrate_threshold
+from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
+from eval.export import DECLINE_REFERENCE, ragas_records
+from eval.gate import gate_failures, load_thresholds
+from eval.metrics import abstention, demos, faithfulness, latency, meta, retrieval
+from eval.report import headline_rows, render_markdown
+from eval.run import system_metrics
+
+ADAGRAD = ("Adagrad and RMSProp are still first order methods, they never require calculating the second-order "
+           "derivative (Hessian matrix). Also they are adaptive (to each parameter) learning rate methods, and are "
+           "not strictly considered momentum methods.")
+KL = (r"This is called “mode-seeking” or exclusive divergence, and if we minimise the \(KL(q||p)\), we will end up "
+      r"with a \(q\) that tries to fit to a mode of \(p\). Now stare at the animation when \(KL(p||q)\) is low, but "
+      r"\(KL(q||p)\) is high. This is called “mean-seeking” and if we minimise \(KL(p||q)\), we will end up with "
+      r"\(q\) that will place most of its probability density in the “mean” of \(p\).")
+
+
+# ------------------------------------------------------------------------------ retrieval
+
+def test_first_hit_rank_and_hit_at_k_use_any_expected_entry() -> None:
+    ranking = ["b", "c", "a"]
+    assert retrieval.first_hit_rank(ranking, ["a"]) == 3
+    assert retrieval.first_hit_rank(ranking, ["a", "c"]) == 2
+    assert retrieval.first_hit_rank(ranking, ["z"]) is None
+    assert retrieval.hit_at_k(ranking, ["a"], 1) == 0.0
+    assert retrieval.hit_at_k(ranking, ["a"], 3) == 1.0
+    assert retrieval.hit_at_k([], ["a"], 3) == 0.0  # declined: a miss
+
+
+def test_reciprocal_rank_and_mean() -> None:
+    rr = [retrieval.reciprocal_rank(["a"], ["a"]), retrieval.reciprocal_rank(["b", "a"], ["a"]),
+          retrieval.reciprocal_rank(["b"], ["a"])]
+    assert rr == [1.0, 0.5, 0.0]
+    assert retrieval.mean(rr) == pytest.approx(0.5)
+    assert retrieval.mean([]) is None
+
+
+def test_all_expected_answered_needs_every_entry() -> None:
+    assert retrieval.all_expected_answered(["a", "b"], ["b", "a"]) == 1.0
+    assert retrieval.all_expected_answered(["a"], ["a", "b"]) == 0.0
+    assert retrieval.all_expected_answered(["a"], []) == 0.0
+
+
+# ------------------------------------------------------------------------------ abstention
+
+def test_abstention_counts_precision_recall_f1_by_hand() -> None:
+    # in scope:  T  T  T  F  F  F
+    # abstained: F  T  F  T  T  F   -> tp=2 (rows 4,5), fp=1 (row 2), fn=1 (row 6), tn=2 (rows 1,3)
+    counts = abstention.abstention_counts([False, True, False, True, True, False],
+                                          [True, True, True, False, False, False])
+    assert counts == abstention.AbstentionCounts(tp=2, fp=1, fn=1, tn=2)
+    assert abstention.precision(counts) == pytest.approx(2 / 3)
+    assert abstention.recall(counts) == pytest.approx(2 / 3)
+    assert abstention.f1(counts) == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert abstention.answered_rate_in_scope(counts) == pytest.approx(2 / 3)
+
+
+def test_abstention_undefined_cases_are_none_not_zero() -> None:
+    never = abstention.abstention_counts([False, False], [True, True])
+    assert abstention.precision(never) is None
+    assert abstention.recall(never) is None
+    assert abstention.f1(never) is None
+    with pytest.raises(ValueError):
+        abstention.abstention_counts([True], [True, False])
+
+
+# ------------------------------------------------------------------------------ faithfulness, demos, latency
+
+def test_faithfulness_scores_each_sentence_against_its_cited_entry() -> None:
+    sources = {"adaptive-optimizers": ADAGRAD, "kl-asymmetry": KL}
+    verdicts = faithfulness.sentence_verdicts([
+        ("Adagrad and RMSProp are still first order methods.", "adaptive-optimizers"),
+        ("If we minimise KL(p||q), q fits a mode of p.", "kl-asymmetry"),  # swapped
+        ("Adagrad and RMSProp are still first order methods.", "kl-asymmetry"),  # cites the wrong entry
+        ("Adagrad and RMSProp are still first order methods.", "no-such-entry"),
+    ], sources)
+    assert verdicts == [True, False, False, False]
+    assert faithfulness.supported_share(verdicts) == pytest.approx(1 / 4)
+    assert faithfulness.supported_share([]) is None
+
+
+def test_demo_pass_fraction() -> None:
+    assert demos.demo_pass_fraction([True, True, False, True]) == pytest.approx(0.75)
+    assert demos.demo_pass_fraction([]) is None
+
+
+@pytest.mark.parametrize("q", [0, 10, 50, 90, 95, 100])
+def test_percentile_matches_numpy_linear(q: float) -> None:
+    values = [12.0, 3.5, 7.0, 100.0, 41.0, 8.25, 9.0]
+    assert latency.percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_percentile_by_hand_and_stage_summary() -> None:
+    assert latency.percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
+    assert latency.percentile([], 50) is None
+    summary = latency.stage_summary([{"total": 10.0, "retrieve": 2.0}, {"total": 20.0}, {"total": 30.0}])
+    assert summary["total"]["median"] == 20.0
+    assert summary["total"]["p95"] == pytest.approx(29.0)  # 20 + 0.9 * 10
+    assert summary["retrieve"] == {"median": 2.0, "p95": 2.0, "n": 1}
+
+
+# ------------------------------------------------------------------------------ meta-evaluation
+
+def test_balanced_accuracy_by_hand() -> None:
+    # actual:    T T T T F     predicted: T T T F T  -> tpr 3/4, tnr 0/1 -> 0.375
+    assert meta.balanced_accuracy([True, True, True, False, True], [True, True, True, True, False]) == 0.375
+    assert meta.balanced_accuracy([True], [True]) is None
+    table = meta.accuracy_by_kind([True, False, False], [True, True, False], ["a", "a", "b"])
+    assert table == {"a": {"n": 2, "correct": 1, "accuracy": 0.5}, "b": {"n": 1, "correct": 1, "accuracy": 1.0}}
+
+
+def test_naive_overlap_misses_a_swap_that_the_support_scorer_catches() -> None:
+    swapped = "If we minimise KL(p||q), we will end up with a q that tries to fit to a mode of p."
+    assert meta.naive_overlap(swapped, KL) == 1.0  # every word is somewhere in the source
+    assert meta.naive_supported(swapped, KL)
+    assert not score_support(swapped, KL).supported
+
+
+# ------------------------------------------------------------------------------ calibration
+
+def test_calibrate_threshold_maximises_abstention_f1_by_hand() -> None:
+    scores = [0.9, 0.8, 0.7, 0.3, 0.2, 0.75]
+    in_scope = [True, True, True, False, False, False]
+    # Declining below 0.5 gets tp=2, fn=1 (the 0.75 out-of-scope), fp=0: F1 = 4/5. Declining below
+    # 0.775 gets tp=3, fp=1 (0.7): F1 = 6/7, the best; it is the midpoint of 0.75 and 0.8.
+    assert calibrate_threshold(scores, in_scope) == pytest.approx(0.775)
+    with pytest.raises(ValueError):
+        calibrate_threshold([], [])
+
+
+# ------------------------------------------------------------------------------ datasets
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_load_questions_reads_rows(tmp_path: Path) -> None:
+    path = _write(tmp_path / "mine.jsonl", [
+        json.dumps({"id": "q1", "question": "why kl asym", "expected": ["kl-asymmetry"]}), "",
+        json.dumps({"id": "q2", "question": "best pizza?", "expected": []}),
+    ])
+    questions = load_questions(path, known_entries={"kl-asymmetry"})
+    assert questions == [Question("q1", "why kl asym", ("kl-asymmetry",), "mine"),
+                         Question("q2", "best pizza?", (), "mine")]
+    assert [q.in_scope for q in questions] == [True, False]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{not json", ":2: not valid JSON"),
+    (json.dumps({"id": "q2", "question": "x"}), ":2: missing field(s) ['expected']"),
+    (json.dumps({"id": "q2", "question": "x", "expected": "kl-asymmetry"}), ":2: 'expected' must be a list"),
+    (json.dumps({"id": "q2", "question": "", "expected": []}), ":2: 'question' must be a non-empty string"),
+    (json.dumps({"id": "q1", "question": "x", "expected": []}), ":2: duplicate id 'q1' (first on line 1)"),
+    (json.dumps({"id": "q2", "question": "x", "expected": ["nope"]}), ":2: unknown entry id(s) ['nope']"),
+])
+def test_load_questions_errors_name_file_and_line(tmp_path: Path, line: str, message: str) -> None:
+    path = _write(tmp_path / "bad.jsonl", [json.dumps({"id": "q1", "question": "ok", "expected": []}), line])
+    with pytest.raises(DatasetError) as error:
+        load_questions(path, known_entries={"kl-asymmetry"})
+    assert str(error.value).startswith(str(path)) and message in str(error.value)
+
+
+def test_missing_file_duplicate_across_files_and_support_rows(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="dataset file not found"):
+        load_questions(tmp_path / "absent.jsonl")
+    a = _write(tmp_path / "a.jsonl", [json.dumps({"id": "q1", "question": "x", "expected": []})])
+    b = _write(tmp_path / "b.jsonl", [json.dumps({"id": "q1", "question": "y", "expected": []})])
+    with pytest.raises(DatasetError, match="also in"):
+        load_question_sets([a, b])
+    rows = _write(tmp_path / "s.jsonl", [json.dumps({"id": "s1", "entry_id": "log-base", "sentence": "x",
+                                                     "label": "maybe", "kind": "swap"})])
+    with pytest.raises(DatasetError, match=":1: label must be one of"):
+        load_support_rows(rows)
+
+
+def test_committed_support_dev_set_loads() -> None:
+    rows = load_support_rows("support_dev")
+    assert len(rows) >= 100
+    assert {r.label for r in rows} == {"supported", "unsupported"}
+    assert {"swap", "negation", "number", "other_entry", "invented", "verbatim", "paraphrase"} <= {r.kind for r in rows}
+
+
+# ------------------------------------------------------------------------------ gate
+
+def test_gate_failures_names_each_metric_below_its_floor() -> None:
+    floors = {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 0.95}
+    assert gate_failures({"hit@1": 0.95, "abstention_f1": 0.8, "faithfulness": 1.0}, floors) == []
+    failed = gate_failures({"hit@1": 0.85, "abstention_f1": None, "faithfulness": 1.0}, floors)
+    assert failed == ["hit@1: 0.850 < floor 0.900", "abstention_f1: not measured (no questions for it), floor 0.800"]
+
+
+def test_load_thresholds_validates(tmp_path: Path) -> None:
+    good = _write(tmp_path / "t.json", [json.dumps({"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1})])
+    assert load_thresholds(good) == {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1.0}
+    bad = _write(tmp_path / "u.json", [json.dumps({"hit@1": "high", "abstention_f1": 0.8, "faithfulness": 1})])
+    with pytest.raises(DatasetError, match="'hit@1' must be a number"):
+        load_thresholds(bad)
+    with pytest.raises(DatasetError, match="thresholds file not found"):
+        load_thresholds(tmp_path / "none.json")
+
+
+def test_committed_thresholds_file_is_valid() -> None:
+    floors = load_thresholds()
+    assert all(0 < v <= 1 for v in floors.values())
+
+
+# ------------------------------------------------------------------------------ per-system metrics, export, report
+
+def _reply(ranking: list[str], abstained: bool = False, sentences: list | None = None,
+           demos_: list[bool] | None = None, total: float = 10.0) -> Reply:
+    return Reply(ranking=[] if abstained else ranking, candidates=ranking, answered=[] if abstained else ranking[:1],
+                 abstained=abstained, confidence=0.5, response="text", sentences=sentences or [],
+                 demos=demos_ or [], timings_ms={"total": total})
+
+
+def test_system_metrics_by_hand() -> None:
+    questions = [Question("1", "a?", ("adaptive-optimizers",), "in_scope"),
+                 Question("2", "b?", ("kl-asymmetry",), "in_scope"),
+                 Question("3", "c?", ("kl-asymmetry", "adaptive-optimizers"), "in_scope"),
+                 Question("4", "d?", (), "off_topic")]
+    replies = [
+        _reply(["adaptive-optimizers"], sentences=[("Adagrad and RMSProp are still first order methods.",
+                                                    "adaptive-optimizers")], demos_=[True, False]),
+        _reply(["adaptive-optimizers", "kl-asymmetry"]),  # right entry at rank 2
+        _reply(["kl-asymmetry"], abstained=True),  # declined in scope: a miss everywhere
+        _reply(["log-base"], sentences=[("Adagrad is second order.", "adaptive-optimizers")]),  # answered off-topic
+    ]
+    m = system_metrics(questions, replies, {"adaptive-optimizers": ADAGRAD, "kl-asymmetry": KL})
+    assert m["hit@1"] == pytest.approx(1 / 3)
+    assert m["hit@3"] == pytest.approx(2 / 3)
+    assert m["mrr"] == pytest.approx((1 + 0.5 + 0) / 3)
+    assert m["retrieval_hit@1"] == pytest.approx(2 / 3)  # the declined one ranked kl-asymmetry first
+    assert m["all_expected_answered"] == 0.0 and m["n_multi_entry"] == 1
+    assert m["abstention"] == {"tp": 0, "fp": 1, "fn": 1, "tn": 2}
+    assert m["abstention_f1"] == 0.0 and m["abstention_precision"] == 0.0
+    assert m["faithfulness"] == pytest.approx(1 / 2)  # the off-topic answer's sentence is unsupported
+    assert m["demo_pass_fraction"] == pytest.approx(1 / 2)
+    assert m["by_split"]["off_topic"] == {"n": 1, "declined_rate": 0.0, "hit@1": None}
+
+
+def test_ragas_records_use_ragas_field_names() -> None:
+    questions = [Question("1", "why kl?", ("kl-asymmetry",)), Question("2", "pizza?", ())]
+    records = ragas_records(questions, [_reply(["kl-asymmetry"]), _reply([], abstained=True)],
+                            {"kl-asymmetry": KL})
+    assert set(records[0]) == {"user_input", "response", "retrieved_contexts", "reference_contexts", "reference"}
+    assert records[0]["retrieved_contexts"] == [KL] and records[0]["reference"] == KL
+    assert records[1]["retrieved_contexts"] == [] and records[1]["reference"] == DECLINE_REFERENCE
+
+
+def test_markdown_report_has_headline_row_per_system() -> None:
+    def system(label: str, hit: float) -> dict:
+        metrics = {"hit@1": hit, "hit@3": 1.0, "mrr": 0.9, "abstention_precision": 1.0, "abstention_recall": 0.5,
+                   "abstention_f1": 2 / 3, "faithfulness": None, "demo_pass_fraction": None,
+                   "retrieval_hit@1": hit, "all_expected_answered": None, "answered_rate_in_scope": 1.0,
+                   "n_sentences": 0, "n_demos": 0, "by_split": {}, "latency": {"total": {"median": 5.0, "p95": 9.0,
+                                                                                          "n": 2}}}
+        return {"label": label, "metrics": metrics, "confidences": [], "latency_total_ms": [5.0, 9.0]}
+    results = {"meta": {"n_questions": 2, "splits": {"x": 2}, "created": "now", "command": "tabot eval",
+                        "thresholds": {"tabot": 0.5}},
+               "systems": {"tabot": system("tabot (ours)", 0.75), "bm25": system("BM25 alone", 0.5)},
+               "questions": [], "failures": {"tabot": [], "bm25": []}, "support": {}}
+    rows = headline_rows(results)
+    assert rows[0] == ["tabot (ours)", "0.750", "1.000", "0.900", "1.000", "0.500", "0.667", "n/a", "n/a",
+                       "5.0 ms", "9.0 ms"]
+    text = render_markdown(results)
+    assert "| tabot (ours) | 0.750 |" in text and "| BM25 alone | 0.500 |" in text

@@ -1,0 +1,164 @@
+"""The chat handlers as plain functions, against the hand-written fake service."""
+
+import gradio as gr
+import pytest
+from markdown_it import MarkdownIt
+
+from bot.config import Settings
+from bot.feedback import FeedbackStore
+from bot.web import EMPTY_PROMPT, INTERNAL_ERROR, WebChat, build_app
+from tests.fake_tabot import FakeTabot, kl_answer, tiny_png
+
+MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@pytest.fixture
+def chat(tmp_path):
+    settings = Settings(data_dir=tmp_path, demos_dir=tmp_path / "staff_demos")
+    plot = tiny_png(tmp_path / "demos" / "kl_fits.png")
+    return WebChat(FakeTabot(plot_path=plot), FeedbackStore(settings.feedback_db), settings)
+
+
+def text_of(message: dict) -> str:
+    content = message["content"]
+    return content if isinstance(content, str) else content[0]
+
+
+def like(index: int, liked: bool | str) -> gr.LikeData:
+    return gr.LikeData(None, {"index": index, "value": [], "liked": liked})
+
+
+def test_cited_answer_with_demo_plot_and_demo_picker(chat, tmp_path):
+    history, state, box, picker = chat.respond("why is KL divergence not symmetric", [], None)
+    assert box == ""
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"] == "why is KL divergence not symmetric"
+    reply = history[1]["content"]
+    assert "[1]" in reply[0] and "### Sources" in reply[0] and "`kl-asymmetry`" in reply[0]
+    assert "✅ verified" in reply[0]
+    assert "<details><summary>Full TA answer</summary>" in reply[0]  # full TA text, expandable
+    assert reply[1]["path"] == str(tmp_path / "demos" / "kl_fits.png")
+    assert picker["choices"] == ["kl_asymmetry"] and picker["value"] == "kl_asymmetry"
+    assert state["previous"].entry_ids == ["kl-asymmetry"]
+    assert state["by_message"][1] is state["previous"]
+
+
+def test_a_demo_attached_to_several_claims_shows_its_plot_once(chat):
+    def ask(question, previous=None):
+        answer = kl_answer(question, chat.service.plot_path)
+        answer.demos = answer.demos * 3
+        return answer
+    chat.service.ask = ask
+    history, *_ = chat.respond("kl", [], None)
+    assert [type(c) for c in history[1]["content"]] == [str, dict]
+
+
+def test_missing_plot_file_is_left_out_rather_than_breaking_the_message(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    chat = WebChat(FakeTabot(plot_path=tmp_path / "gone.png"), FeedbackStore(settings.feedback_db), settings)
+    history, *_ = chat.respond("kl?", [], None)
+    assert len(history[1]["content"]) == 1
+
+
+def test_follow_up_gets_the_previous_answer(chat):
+    history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
+    first = state["previous"]
+    history, state, *_ = chat.respond("why?", history, state)
+    assert chat.service.calls[-1] == ("why?", first)
+    assert len(history) == 4 and "### Sources" in text_of(history[3])
+    assert set(state["by_message"]) == {1, 3}
+
+
+def test_abstention_reads_well(chat):
+    history, _state, _, picker = chat.respond("what is a transformer?", [], None)
+    reply = text_of(history[1])
+    assert "There is no TA answer" in reply and "Closest topics I can answer" in reply
+    assert "course forum" in reply
+    assert picker["choices"] == [] and "value" not in picker
+
+
+def test_demo_picker_keeps_demos_from_earlier_turns(chat):
+    history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
+    history, state, _, picker = chat.respond("what is a transformer?", history, state)
+    assert picker["choices"] == ["kl_asymmetry"] and "value" not in picker
+
+
+@pytest.mark.parametrize("empty", ["", "   \n\t ", None])
+def test_empty_input_gets_a_polite_prompt_without_calling_the_service(chat, empty):
+    history, state, *_ = chat.respond(empty, [], None)
+    assert text_of(history[1]) == EMPTY_PROMPT
+    assert chat.service.calls == []
+    assert state["previous"] is None and state["by_message"] == {}
+
+
+def test_huge_input_is_answered_with_a_notice(chat):
+    question = "kl " + "x" * 100_000
+    history, *_ = chat.respond(question, [], None)
+    asked, _ = chat.service.calls[-1]
+    assert len(asked) == chat.settings.max_question_chars
+    reply = text_of(history[1])
+    assert "Your question was 100,003 characters long; I read only the first 2,000." in reply
+    assert "### Sources" in reply
+    # the echo of the question is shortened too, and says how long it was
+    assert len(history[0]["content"]) < 2000 and history[0]["content"].endswith("(100,003 characters)")
+
+
+@pytest.mark.parametrize("attack", ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+                                    "kl <img src=x onerror=alert(1)> [x](javascript:alert(1))"])
+def test_user_html_comes_back_escaped(chat, attack):
+    history, *_ = chat.respond(attack, [], None)
+    echoed = history[0]["content"]
+    assert "<" not in echoed and "&lt;" in echoed
+    html = MD.render(echoed + "\n\n" + text_of(history[1]))
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+
+
+def test_service_bug_becomes_one_short_message(chat, caplog):
+    history, state, *_ = chat.respond("boom", [], None)
+    reply = text_of(history[1])
+    assert reply == INTERNAL_ERROR
+    assert "Traceback" not in reply and "\n" not in reply
+    assert "answering failed" in caplog.text  # the details go to the server log instead
+    assert state["by_message"] == {}
+
+
+def test_tabot_error_is_shown_as_its_message(chat):
+    history, *_ = chat.respond("backend down", [], None)
+    assert text_of(history[1]) == "The answer backend is unreachable; try again in a minute."
+
+
+def test_like_and_dislike_write_rows_with_the_right_answer(chat):
+    history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
+    history, state, *_ = chat.respond("what is a transformer?", history, state)
+    status, comment = chat.rate("very clear", state, like(1, True))
+    assert status.startswith("Thanks") and comment == ""
+    chat.rate("", state, like(3, False))
+    chat.rate("", state, like(3, ""))  # clicking again takes the rating back: nothing stored
+    rows = chat.store.rows()
+    assert [(r["rating"], r["question"], r["sources"], r["comment"], r["channel"]) for r in rows] == [
+        (1, "why is KL divergence not symmetric", ["kl-asymmetry"], "very clear", "web"),
+        (-1, "what is a transformer?", [], None, "web")]
+    assert rows[1]["abstained"] is True
+
+
+def test_rating_a_non_answer_stores_nothing(chat):
+    _history, state, *_ = chat.respond("", [], None)
+    assert chat.rate_message(1, 1, None, state) == "Only answers can be rated."
+    assert chat.store.rows() == []
+
+
+def test_demo_source_is_read_only_for_plain_demo_names(chat, tmp_path):
+    (tmp_path / "staff_demos").mkdir()
+    (tmp_path / "staff_demos" / "staff_demo.py").write_text('"""A staff demo."""\n', encoding="utf-8")
+    assert chat.demo_source("staff_demo") == '"""A staff demo."""\n'
+    assert "import" in chat.demo_source("_common")  # a module in the repo's demos/
+    assert chat.demo_source("../bot/config") == "# not a demo name"
+    assert chat.demo_source("no_such_demo") == "# the source of demo no_such_demo was not found"
+    assert chat.demo_source(None) == ""
+
+
+def test_build_app_wires_the_ask_endpoint(chat):
+    app = build_app(chat.service, chat.store, chat.settings)
+    names = [d.get("api_name") for d in app.config["dependencies"]]
+    assert "ask" in names
+    assert not app.analytics_enabled
