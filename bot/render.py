@@ -186,7 +186,8 @@ def answer_markdown(answer: Answer, *, expandable: bool = False) -> str:
             lines.append(line)
         parts.append("### Sources\n\n" + "\n\n".join(lines))
     if answer.demos:
-        parts.append("### Demos\n\n" + "\n\n".join(demo_card(g, expandable=expandable) for g in group_demos(answer.demos)))
+        cards = [demo_card(group, expandable=expandable) for group in group_demos(answer.demos)]
+        parts.append("### Demos\n\n" + "\n\n".join(cards))
     return "\n\n".join(p for p in parts if p)
 
 

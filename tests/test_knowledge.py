@@ -67,7 +67,7 @@ def test_duplicate_id_across_subfolders_is_rejected(tmp_path: Path) -> None:
 
 def test_file_name_must_match_id(tmp_path: Path) -> None:
     write(tmp_path, "b", GOOD.format(id="a", demo="null"))
-    with pytest.raises(KnowledgeError, match="rename it to a.md"):
+    with pytest.raises(KnowledgeError, match=r"rename it to a\.md"):
         load_entries(tmp_path)
 
 
