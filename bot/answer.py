@@ -10,6 +10,7 @@ bot abstains and names the nearest topics it does cover.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -147,10 +148,14 @@ class Composer:
         return Selection(chosen, hits), vectors[0]
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
+        started = time.perf_counter()
         selection, vector = self.select(question, previous)
+        retrieved = time.perf_counter()
+        timings = {"retrieve": (retrieved - started) * 1000}
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
-            return Answer(question=question, answer=abstention_text(nearest), abstained=True, nearest=nearest)
+            return Answer(question=question, answer=abstention_text(nearest), abstained=True, nearest=nearest,
+                          timings_ms=timings)
         query = vector
         if selection.follow_up and previous is not None:
             # "why?" carries little meaning alone; rank sentences by the conversation so far.
@@ -170,8 +175,9 @@ class Composer:
         notices = []
         if selection.follow_up:
             notices.append("Answered as a follow-up to your previous question.")
+        timings["compose"] = (time.perf_counter() - retrieved) * 1000
         return Answer(question=question, answer="\n\n".join(blocks), abstained=False, sources=sources,
-                      sentences=sentences, demos=demos, notices=notices)
+                      sentences=sentences, demos=demos, notices=notices, timings_ms=timings)
 
     def _source(self, hit: EntryHit) -> Source:
         entry = self.entries[hit.entry_id]
