@@ -34,9 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     demos.add_argument("--json", action="store_true")
     demos.add_argument("--no-cache", action="store_true", help="re-run even unchanged demos")
     commands.add_parser("discord", help="run the Discord bot (needs TABOT_DISCORD_TOKEN)")
-    evaluate = commands.add_parser("eval", help="run the offline eval suite (see: tabot eval --help)",
-                                   add_help=False)
-    evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
+    commands.add_parser("eval", help="run the offline eval suite (see: tabot eval --help)")
     feedback = commands.add_parser("feedback", help="export student feedback for staff")
     feedback.add_argument("action", choices=["export"])
     feedback.add_argument("--format", choices=["csv", "jsonl"], default="csv")
@@ -77,6 +75,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:  # the eval suite owns its options (argparse cannot forward "--flags")
+        from eval.__main__ import main as eval_main
+
+        return eval_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     if args.command == "ask":
@@ -102,10 +105,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         run_discord(settings)
         return 0
-    if args.command == "eval":
-        from eval.__main__ import main as eval_main
-
-        return eval_main(args.eval_args)
     if args.command == "feedback":
         from bot.feedback import FeedbackStore
 

@@ -40,9 +40,10 @@ _DEMO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LATEX_DELIMITERS = [{"left": "$$", "right": "$$", "display": True},
                     {"left": "\\(", "right": "\\)", "display": False}]
 CSS = ".tabot-status { min-height: 1.5em; }"
-# Questions answered at once (Gradio's default is 1 per event). Answering is mostly numpy/torch
-# work that releases the GIL; see eval/bench_chat.py for the measurement behind this number.
-ASK_CONCURRENCY = int(os.environ.get("BENCH_ASK_CONCURRENCY", "1"))
+# Questions answered at once. Answering is CPU-bound: on 2 cores, limits of 1, 2 and 4 gave the
+# same throughput (7-9 questions/s, 8 gradio_client clients, eval/bench_chat.py), so the queue
+# stays serial and the engine never sees concurrent calls.
+ASK_CONCURRENCY = 1
 
 
 def new_state() -> dict[str, Any]:
@@ -114,13 +115,11 @@ class WebChat:
     # -- feedback -------------------------------------------------------------------------
     def rate_message(self, index: int, rating: int, comment: str | None, state: dict[str, Any] | None) -> str:
         """Store a 👍 (+1) or 👎 (-1) for the bot message at `index` of the history."""
-        by_message = (state or {}).get("by_message", {})
-        # The browser may report the index of any part of a grouped reply; use the latest
-        # answer at or before it.
-        keys = [k for k in by_message if k <= index]
-        if not keys:
+        # Each reply is one message (text plus plots), so the index names it exactly; a reply
+        # without an Answer (an error, the empty-input prompt) has nothing to rate.
+        answer = (state or {}).get("by_message", {}).get(index)
+        if answer is None:
             return "Only answers can be rated."
-        answer = by_message[max(keys)]
         try:
             self.store.record("web", answer.question, answer, rating, comment=comment)
         except Exception:
@@ -139,6 +138,10 @@ class WebChat:
             return "", comment
         index = data.index[0] if isinstance(data.index, list | tuple) else int(data.index)
         return self.rate_message(index, rating, comment, state), ""
+
+    def clear(self) -> dict[str, Any]:
+        """The chat's 🗑 button: forget the conversation, so ratings and follow-ups start afresh."""
+        return new_state()
 
     # -- demo code ------------------------------------------------------------------------
     def demo_source(self, name: str | None) -> str:
@@ -209,6 +212,7 @@ def build_app(service: Any, store: FeedbackStore, settings: Settings) -> gr.Bloc
         send.click(chat.respond, [box, chatbot, state], outputs, api_visibility="private", **ask)
         chatbot.example_select(chat.respond_example, [chatbot, state], outputs, api_visibility="private", **ask)
         chatbot.like(chat.rate, [comment, state], [status, comment], api_visibility="private")
+        chatbot.clear(chat.clear, None, state, api_visibility="private")
         picker.change(chat.demo_source, picker, code, api_visibility="private")
     return app
 

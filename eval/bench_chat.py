@@ -86,7 +86,9 @@ def start_chat(data_dir: Path, port: int, log_path: Path) -> tuple[subprocess.Po
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C does: Gradio shuts down cleanly
+    # SIGTERM, not SIGINT: a shell without job control starts background jobs with SIGINT
+    # ignored, and the child would inherit that.
+    proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:

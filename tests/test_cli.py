@@ -50,3 +50,10 @@ def test_text_output_shows_sources(env, tabot, capsys) -> None:
 def test_unknown_demo_is_a_clear_error(env, capsys) -> None:
     assert main(["demos", "run", "no_such_demo"]) != 0
     assert "no_such_demo" in capsys.readouterr().err
+
+
+def test_eval_options_are_forwarded(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["eval", "--help"])
+    assert done.value.code == 0
+    assert "--gate" in capsys.readouterr().out

@@ -142,9 +142,30 @@ def test_like_and_dislike_write_rows_with_the_right_answer(chat):
 
 
 def test_rating_a_non_answer_stores_nothing(chat):
-    _history, state, *_ = chat.respond("", [], None)
-    assert chat.rate_message(1, 1, None, state) == "Only answers can be rated."
+    history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
+    history, state, *_ = chat.respond("", history, state)
+    history, state, *_ = chat.respond("boom", history, state)
+    assert chat.rate_message(3, 1, None, state) == "Only answers can be rated."
+    assert chat.rate_message(5, -1, None, state) == "Only answers can be rated."
+    assert chat.rate_message(0, 1, None, state) == "Only answers can be rated."  # the user's own message
     assert chat.store.rows() == []
+
+
+def test_clearing_the_chat_forgets_answers_and_follow_up_context(chat):
+    chat.respond("why is KL divergence not symmetric", [], None)
+    state = chat.clear()
+    assert state["previous"] is None and state["by_message"] == {} and state["demos"] == []
+    _, state, *_ = chat.respond("what is a transformer?", [], state)
+    assert chat.service.calls[-1] == ("what is a transformer?", None)
+    chat.rate_message(1, 1, None, state)
+    assert chat.store.rows()[0]["question"] == "what is a transformer?"
+
+
+def test_clicking_an_example_asks_it(chat):
+    data = gr.SelectData(None, {"index": 0, "value": {"text": "why is KL divergence not symmetric"}})
+    history, *_ = chat.respond_example([], None, data)
+    assert history[0]["content"] == "why is KL divergence not symmetric"
+    assert "### Sources" in text_of(history[1])
 
 
 def test_demo_source_is_read_only_for_plain_demo_names(chat, tmp_path):
