@@ -170,7 +170,9 @@ def run_eval(
     replies: dict[str, list[Reply]] = {s.name: [] for s in systems}
     timings: dict[str, list[dict[str, float]]] = {s.name: [] for s in systems}
     embed_ms: list[float] = []
-    with tqdm(total=total, desc="eval", unit="q", file=sys.stderr, disable=not show_progress) as bar:
+    # mininterval keeps a CI log (no terminal, no \r) to a few lines a minute.
+    with tqdm(total=total, desc="eval", unit="q", file=sys.stderr, disable=not show_progress,
+              mininterval=2.0 if sys.stderr.isatty() else 15.0) as bar:
         if questions:  # warm-up, not timed: first-call costs (lazy imports, caches) are not latency
             for system in systems:
                 system.ask(questions[0].question)
