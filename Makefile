@@ -32,7 +32,7 @@ browser:
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Debian chromium for the browser test"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji; }
 
 lint: install
 	$(VENV)/bin/ruff check .

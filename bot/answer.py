@@ -102,13 +102,10 @@ def choose_sentences(sentences: list[str], similarities: list[float]) -> list[in
     return sorted(keep)
 
 
-def abstention_text(nearest: list[Source]) -> str:
-    lines = ["I don't have a TA answer that covers this question yet, so I won't guess."]
-    if nearest:
-        lines += ["", "The closest topics I can answer are:"]
-        lines += [f"- {source.question}" for source in nearest]
-    lines += ["", FORUM_HINT]
-    return "\n".join(lines)
+def abstention_text() -> str:
+    """What the bot says when no TA answer covers the question. The nearest covered topics are
+    structured data (`Answer.nearest`) that each front end lists in its own format."""
+    return f"I don't have a TA answer that covers this question yet, so I won't guess. {FORUM_HINT}"
 
 
 class Composer:
@@ -154,7 +151,7 @@ class Composer:
         timings = {"retrieve": (retrieved - started) * 1000}
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
-            return Answer(question=question, answer=abstention_text(nearest), abstained=True, nearest=nearest,
+            return Answer(question=question, answer=abstention_text(), abstained=True, nearest=nearest,
                           timings_ms=timings)
         query = vector
         if selection.follow_up and previous is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.discord_text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
-from bot.render import FORUM_HINT, demo_badge, format_value
+from bot.render import demo_badge, format_value
 from bot.schema import Answer, CheckResult, DemoAttachment, Source
 
 EMBED_TITLE_LIMIT = 256
@@ -201,14 +201,10 @@ def quote_question(question: str) -> str:
 
 def _abstention(answer: Answer) -> list[str]:
     # The same parts as the browser's `render.abstention_markdown`, in Discord's markdown.
-    body = answer.answer.strip() or "There is no TA answer that covers this question yet, so I won't guess."
-    parts = [to_discord_markdown(body)]
-    missing = [s for s in answer.nearest if s.question.strip() and s.question.strip() not in body]
-    if missing:
-        lines = [f"- *{escape_user(one_line(s.question))}* (`{s.entry_id}`)" for s in missing]
+    parts = [to_discord_markdown(answer.answer.strip())]
+    if answer.nearest:
+        lines = [f"- *{escape_user(one_line(s.question))}* (`{s.entry_id}`)" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n" + "\n".join(lines))
-    if "forum" not in body.lower():
-        parts.append(FORUM_HINT)
     return parts
 
 

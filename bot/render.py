@@ -17,8 +17,6 @@ from typing import Any
 
 from bot.schema import Answer, CheckResult, DemoAttachment, Source
 
-FORUM_HINT = "Please ask on the course forum, where a TA can answer it (and it may become a new entry here)."
-
 # Backslash first, so the escapes added below are not themselves doubled.
 _MD_ESCAPES = [("\\", "\\\\"), ("[", "\\["), ("]", "\\]"), ("`", "\\`")]
 # `!` only matters right before `[` (image syntax), and `[` is escaped already; the entity
@@ -157,14 +155,10 @@ def _notices(answer: Answer) -> list[str]:
 
 
 def abstention_markdown(answer: Answer) -> str:
-    text = answer.answer.strip() or "There is no TA answer that covers this question yet, so I won't guess."
-    parts = [text]
-    missing = [s for s in answer.nearest if s.question.strip() and s.question.strip() not in text]
-    if missing:
-        lines = [f"- *{escape_user_text(s.question.strip())}* (`{s.entry_id}`)" for s in missing]
+    parts = [answer.answer.strip()]
+    if answer.nearest:
+        lines = [f"- *{escape_user_text(s.question.strip())}* (`{s.entry_id}`)" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n\n" + "\n".join(lines))
-    if "forum" not in text.lower():
-        parts.append(FORUM_HINT)
     return "\n\n".join(parts + _notices(answer))
 
 
@@ -202,8 +196,6 @@ def answer_text(answer: Answer) -> str:
         if answer.nearest:
             lines += ["", "Closest topics I can answer:"]
             lines += [f"  - {s.question.strip()} ({s.entry_id})" for s in answer.nearest]
-        if "forum" not in answer.answer.lower():
-            lines += ["", FORUM_HINT]
         return "\n".join(lines)
     if answer.sources:
         lines += ["", "Sources:"]

@@ -77,11 +77,12 @@ class Tabot:
 
     def demo_run(self, name: str) -> DemoRun:
         """The demo's result for its *current* source: re-run if the file changed since."""
-        run = self._demo_runs.get(name)
-        if run is None or run.source_hash != self.demos.source_hash(name):
-            run = self.demos.run(name, use_cache=True)
-            self._demo_runs[name] = run
-        return run
+        with self._lock:  # concurrent askers must not both re-run the demo
+            run = self._demo_runs.get(name)
+            if run is None or run.source_hash != self.demos.source_hash(name):
+                run = self.demos.run(name, use_cache=True)
+                self._demo_runs[name] = run
+            return run
 
     def attach_demo(self, name: str, claim: str, checks: tuple[str, ...], entry_id: str) -> DemoAttachment:
         run = self.demo_run(name)

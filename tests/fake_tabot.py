@@ -11,6 +11,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from bot.answer import abstention_text
 from bot.errors import BackendError, InputError
 from bot.schema import Answer, CheckResult, CitedSentence, DemoAttachment, Source
 
@@ -54,7 +55,7 @@ def kl_answer(question: str, plot_path: str | None = None, passed: bool = True) 
 def abstain_answer(question: str) -> Answer:
     return Answer(
         question=question,
-        answer="There is no TA answer for this question yet, so I won't guess.",
+        answer=abstention_text(),
         abstained=True,
         nearest=[Source("kl-asymmetry", KL_QUESTION, 0.21), Source("log-base", LOG_QUESTION, 0.12)])
 

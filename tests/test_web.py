@@ -72,7 +72,7 @@ def test_follow_up_gets_the_previous_answer(chat):
 def test_abstention_reads_well(chat):
     history, _state, _, picker = chat.respond("what is a transformer?", [], None)
     reply = text_of(history[1])
-    assert "There is no TA answer" in reply and "Closest topics I can answer" in reply
+    assert "don't have a TA answer" in reply and "Closest topics I can answer" in reply
     assert "course forum" in reply
     assert picker["choices"] == [] and "value" not in picker
 
