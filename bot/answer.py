@@ -92,14 +92,25 @@ def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], thresh
     return sorted(chosen.values(), key=lambda h: -h.confidence)
 
 
-def choose_sentences(sentences: list[str], similarities: list[float]) -> list[int]:
-    """Indices (in TA order) of the sentences that address the question."""
+def choose_sentences(sentences: list[str], similarities: list[float], key: set[int] = frozenset()) -> list[int]:
+    """Indices (in TA order) of the sentences that address the question.
+
+    `key` are the sentences holding the entry's claims — the statements staff marked as the
+    answer's checkable core. They are always kept: question similarity alone misses them when
+    the student asks about the symptom ("bfs or dfs?") and the TA answers with the cure
+    ("reverse topological sort"), and keeping them is what lets every shown claim carry its demo.
+    """
     if len(sentences) <= WHOLE_ENTRY_SENTENCES:
         return list(range(len(sentences)))
     order = sorted(range(len(sentences)), key=lambda i: -similarities[i])
     best = similarities[order[0]]
-    keep = {i for i in order if similarities[i] >= best - SENTENCE_MARGIN} | set(order[:MIN_SENTENCES])
+    keep = {i for i in order if similarities[i] >= best - SENTENCE_MARGIN} | set(order[:MIN_SENTENCES]) | set(key)
     return sorted(keep)
+
+
+def claim_sentences(sentences: list[str], claims: list[str]) -> set[int]:
+    """Indices of the sentences that contain (or are contained in) one of the claim texts."""
+    return {i for i, text in enumerate(sentences) for claim in claims if claim in text or text in claim}
 
 
 def abstention_text() -> str:
@@ -162,7 +173,8 @@ class Composer:
             entry = self.entries[hit.entry_id]
             sources.append(self._source(hit))
             similarities = (self.sentence_vectors(entry) @ query).tolist()
-            picked = [entry.sentences[i] for i in choose_sentences(list(entry.sentences), similarities)]
+            key = claim_sentences(list(entry.sentences), [c.text for c in entry.claims])
+            picked = [entry.sentences[i] for i in choose_sentences(list(entry.sentences), similarities, key)]
             for text in picked:
                 verdict = score_support(text, entry.answer)
                 sentences.append(CitedSentence(text, entry.id, verdict.score, verdict.supported))

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.answer import choose_sentences, is_follow_up, question_parts, select_entries
+from bot.answer import choose_sentences, claim_sentences, is_follow_up, question_parts, select_entries
 from bot.demos_runner import DemoRun
 from bot.errors import InputError
 from bot.retrieve import EntryHit
@@ -29,6 +29,18 @@ def test_choose_sentences_keeps_ta_order_and_short_entries_whole() -> None:
     assert choose_sentences(["a", "b", "c"], [0.1, 0.9, 0.2]) == [0, 1, 2]
     picked = choose_sentences(list("abcdefg"), [0.1, 0.9, 0.2, 0.85, 0.0, 0.3, 0.1])
     assert picked == sorted(picked) and {1, 3} <= set(picked) and 4 not in picked
+    assert 4 in choose_sentences(list("abcdefg"), [0.1, 0.9, 0.2, 0.85, 0.0, 0.3, 0.1], key={4})
+
+
+def test_claim_sentences_match_claims_inside_or_around_sentences() -> None:
+    sentences = ["Neither BFS or DFS are correct.", "We might get lucky.", "Use reverse topological order."]
+    assert claim_sentences(sentences, ["BFS or DFS are correct", "lucky. Use reverse"]) == {0}
+    assert claim_sentences(sentences, ["We might get lucky. Use reverse topological order."]) == {1, 2}
+
+
+def test_the_tas_key_sentence_is_kept_even_when_the_question_does_not_echo_it(tabot) -> None:
+    answer = tabot.ask("do i need bfs or dfs for the backward pass")
+    assert any("reverse topological sort" in s.text for s in answer.sentences)
 
 
 def test_follow_up_detection() -> None:
