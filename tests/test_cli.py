@@ -57,3 +57,17 @@ def test_eval_options_are_forwarded(capsys) -> None:
         main(["eval", "--help"])
     assert done.value.code == 0
     assert "--gate" in capsys.readouterr().out
+
+
+def test_feedback_export_writes_the_stored_rows(env, tabot, tmp_path: Path, capsys) -> None:
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(env.feedback_db)
+    before = len(store.rows())
+    store.record("web", "why is KL divergence not symmetric", tabot.ask("why is KL divergence not symmetric"), 1,
+                 comment="clear, thanks")
+    out = tmp_path / "feedback.jsonl"
+    assert main(["feedback", "export", "--format", "jsonl", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == before + 1 and rows[-1]["comment"] == "clear, thanks" and rows[-1]["rating"] == 1
+    assert f"wrote {before + 1} feedback rows" in capsys.readouterr().out
