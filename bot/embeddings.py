@@ -63,7 +63,10 @@ class MiniLM:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # A per-load "Loading weights" bar is noise in the CLI, the chat log and CI output.
+        transformers_logging.disable_progress_bar()
         self.path = path or model_path()
         self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         self._lock = threading.Lock()
