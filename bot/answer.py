@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.knowledge import Entry
+from bot.knowledge import Entry, split_sentences
 from bot.lexical import tokenize
 from bot.retrieve import EntryHit, HybridRetriever
 from bot.schema import Answer, CitedSentence, DemoAttachment, Source
-from bot.support import score_support
+from bot.support import Support, score_support
 
 FORUM_HINT = "Please ask on the course forum so a TA can answer it (and it may become a new entry here)."
 # Entries with at most this many sentences are quoted whole: cutting them loses the point.
@@ -109,8 +109,13 @@ def choose_sentences(sentences: list[str], similarities: list[float], key: set[i
 
 
 def claim_sentences(sentences: list[str], claims: list[str]) -> set[int]:
-    """Indices of the sentences that contain (or are contained in) one of the claim texts."""
-    return {i for i, text in enumerate(sentences) for claim in claims if claim in text or text in claim}
+    """Indices of the sentences that hold part of one of the claims.
+
+    A claim may be part of a sentence, a whole sentence, or run across several; each of its own
+    sentences is matched against the answer's (both are whitespace-normalised by the loader).
+    """
+    pieces = [piece for claim in claims for piece in split_sentences(claim)]
+    return {i for i, text in enumerate(sentences) for piece in pieces if piece in text or text in piece}
 
 
 def abstention_text() -> str:
@@ -129,6 +134,7 @@ class Composer:
         self.encode = encode
         self.attach_demo = attach_demo
         self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._support: dict[tuple[str, str], Support] = {}
 
     @property
     def threshold(self) -> float:
@@ -139,6 +145,13 @@ class Composer:
         if entry.id not in self._sentence_vectors:
             self._sentence_vectors[entry.id] = np.asarray(self.encode(list(entry.sentences)))
         return self._sentence_vectors[entry.id]
+
+    def support(self, entry: Entry, sentence: str) -> Support:
+        """The support check for one of the entry's own sentences; it never changes, so once."""
+        key = (entry.id, sentence)
+        if key not in self._support:
+            self._support[key] = score_support(sentence, entry.answer)
+        return self._support[key]
 
     def select(self, question: str, previous: Answer | None) -> tuple[Selection, np.ndarray]:
         parts = question_parts(question)
@@ -176,7 +189,7 @@ class Composer:
             key = claim_sentences(list(entry.sentences), [c.text for c in entry.claims])
             picked = [entry.sentences[i] for i in choose_sentences(list(entry.sentences), similarities, key)]
             for text in picked:
-                verdict = score_support(text, entry.answer)
+                verdict = self.support(entry, text)
                 sentences.append(CitedSentence(text, entry.id, verdict.score, verdict.supported))
             demos += self._demos_for(entry, picked)
             body = " ".join(f"{text} [{number}]" for text in picked)
@@ -196,6 +209,6 @@ class Composer:
         """One attachment per claim whose sentence made it into the reply."""
         attached = []
         for claim in entry.claims:
-            if claim.demo and any(claim.text in text or text in claim.text for text in picked):
+            if claim.demo and claim_sentences(picked, [claim.text]):
                 attached.append(self.attach_demo(claim.demo, claim.text, claim.checks, entry.id))
         return attached

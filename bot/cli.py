@@ -123,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TabotError as error:
         print(f"tabot: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # an unwritable data dir or export path: say which, no traceback
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"tabot: {error.strerror or error}{where} - check the path and its permissions "
+              "(TABOT_DATA_DIR sets the data folder)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -1,22 +1,25 @@
 """Run one command in a constrained child process and collect what it did.
 
 The child gets: a timeout (then SIGKILL to its whole process group), RLIMIT_AS / RLIMIT_CPU /
-RLIMIT_FSIZE / no core dumps set in `preexec_fn`, stdin from /dev/null, a fresh temporary working
-directory that is also its HOME and TMPDIR, and a minimal environment (PATH, matplotlib's Agg
-backend, one BLAS thread, plus `env_extra`), so no secret in the bot's environment reaches it.
+RLIMIT_FSIZE / no core dumps (set by a tiny bootstrap that then execs the command), stdin from
+/dev/null, a fresh temporary working directory that is also its HOME and TMPDIR, and a minimal
+environment (PATH, matplotlib's Agg backend, one BLAS thread, plus `env_extra`), so no secret in
+the bot's environment reaches it.
 This limits accidents in trusted staff code; it is not a security boundary against hostile code.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +50,8 @@ def run_sandboxed(cmd: list[str], *, timeout_s: float, memory_mb: int,
         out_path, err_path = Path(tmp, "stdout"), Path(tmp, "stderr")
         start = time.perf_counter()
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=tmp, env=env,
-                                    preexec_fn=_limits(memory_mb, timeout_s), start_new_session=True)
+            proc = subprocess.Popen(_limited(cmd, memory_mb, timeout_s), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=err, cwd=tmp, env=env, start_new_session=True)
             try:
                 returncode: int | None = proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -62,8 +65,19 @@ def run_sandboxed(cmd: list[str], *, timeout_s: float, memory_mb: int,
     return Outcome(returncode, stdout[:MAX_STDOUT_BYTES], stderr, seconds, len(stdout) > MAX_STDOUT_BYTES)
 
 
-def _limits(memory_mb: int, timeout_s: float) -> Callable[[], None]:
-    """Runs in the child between fork and exec: only setrlimit calls, all values computed beforehand.
+# Sets the limits inside the child, then replaces itself with the real command. This is what
+# `preexec_fn` would do, but `preexec_fn` is unsafe when the parent has threads (the chat
+# answers from Gradio worker threads): the child could deadlock between fork and exec.
+_BOOTSTRAP = (
+    "import json, os, resource, sys\n"
+    "for which, soft, hard in json.loads(sys.argv[1]):\n"
+    "    resource.setrlimit(which, (soft, hard))\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def _limited(cmd: list[str], memory_mb: int, timeout_s: float) -> list[str]:
+    """`cmd` wrapped in the bootstrap, with all limit values computed here, in the parent.
 
     Hard limits are lowered too, so the demo cannot raise its own soft limits back up. CPU time gets
     SIGXCPU at the soft limit and SIGKILL a second later.
@@ -77,13 +91,9 @@ def _limits(memory_mb: int, timeout_s: float) -> Callable[[], None]:
         _, current = resource.getrlimit(which)  # never ask for more than is allowed now
         if current != resource.RLIM_INFINITY:
             soft, hard = min(soft, current), min(hard, current)
-        limits.append((which, soft, hard))
-
-    def apply() -> None:
-        for which, soft, hard in limits:
-            resource.setrlimit(which, (soft, hard))
-
-    return apply
+        limits.append((int(which), soft, hard))
+    executable = shutil.which(cmd[0]) or cmd[0]
+    return [sys.executable, "-c", _BOOTSTRAP, json.dumps(limits), executable, *cmd[1:]]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -3,7 +3,8 @@
 `TabotDiscordBot` receives everything it uses through its constructor (the answer service, the
 feedback store, the settings, a clock), as in discord.py's `advanced_startup.py`, so tests drive
 its handlers with hand-written fake interactions and messages and no gateway. What the user sees
-is built by the pure functions in `bot/discord_render.py`.
+is built by the pure functions in `bot/discord_render.py`; rate limits are `bot/discord_limits.py`
+and the 👍/👎 buttons `bot/discord_views.py`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import re
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import RateLimit, Settings
+from bot.config import Settings
+from bot.discord_limits import RateGate
 from bot.discord_render import OutgoingMessage, render_answer
 from bot.discord_text import thread_name
+from bot.discord_views import FeedbackButton, feedback_view
 from bot.errors import ConfigError, TabotError
 from bot.schema import Answer
 
@@ -53,38 +55,6 @@ class FeedbackRecorder(Protocol):
                comment: str | None = None, user: str | None = None) -> int: ...
 
 
-class SlidingWindow:
-    """At most `limit.count` hits per key in any `limit.per_seconds` window (a true sliding window,
-    so a burst at the end of one minute and the start of the next is still one burst)."""
-
-    def __init__(self, limit: RateLimit, clock: Callable[[], float]) -> None:
-        self.limit = limit
-        self.clock = clock
-        self._hits: dict[Hashable, deque[float]] = {}
-
-    def retry_after(self, key: Hashable) -> float:
-        """Seconds until `key` may hit again; 0 when it may now. Does not count as a hit."""
-        now = self.clock()
-        hits = self._hits.get(key)
-        if hits is None:
-            return 0.0
-        while hits and hits[0] <= now - self.limit.per_seconds:
-            hits.popleft()
-        if not hits:
-            del self._hits[key]  # idle keys must not accumulate forever
-            return 0.0
-        return 0.0 if len(hits) < self.limit.count else hits[0] + self.limit.per_seconds - now
-
-    def hit(self, key: Hashable) -> None:
-        self._hits.setdefault(key, deque()).append(self.clock())
-
-
-class Refusal(NamedTuple):
-    text: str  # friendly, says how long to wait
-    wait: float  # seconds
-    key: Hashable  # who is limited: ("user", id) or ("channel", id)
-
-
 def _remember(store: OrderedDict, key: Hashable, value: Any) -> None:
     store[key] = value
     store.move_to_end(key)
@@ -105,35 +75,6 @@ def _error_text(error: BaseException) -> str:
     if isinstance(error, TabotError):
         return (str(error).strip().splitlines() or ["Sorry - I could not answer that."])[0][:300]
     return SORRY
-
-
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot:fb:(?P<rating>up|down):(?P<key>\w+)"):
-    """👍/👎 under an answer. The custom_id carries the rating and the answer's key, so a click is
-    routed here even after a restart (the bot then explains it cannot rate that old answer)."""
-
-    def __init__(self, rating: int, key: str) -> None:
-        up = rating > 0
-        super().__init__(discord.ui.Button(
-            style=discord.ButtonStyle.secondary, emoji="👍" if up else "👎", label="Helpful" if up else "Not helpful",
-            custom_id=f"tabot:fb:{'up' if up else 'down'}:{key}"))
-        self.rating = 1 if up else -1
-        self.key = key
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item,
-                             match: re.Match[str], /) -> FeedbackButton:
-        return cls(1 if match["rating"] == "up" else -1, match["key"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if isinstance(interaction.client, TabotDiscordBot):
-            await interaction.client.handle_feedback(interaction, self.key, self.rating)
-
-
-def feedback_view(key: str) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(FeedbackButton(1, key))
-    view.add_item(FeedbackButton(-1, key))
-    return view
 
 
 class TabotCommands(commands.Cog):
@@ -157,23 +98,22 @@ class TabotDiscordBot(commands.Bot):
     def __init__(self, *, service: AnswerService, feedback: FeedbackRecorder, settings: Settings,
                  clock: Callable[[], float] = time.monotonic, sync_commands: bool = True) -> None:
         intents = discord.Intents.default()
-        intents.message_content = True  # privileged: needed to read the question after a mention
+        # Privileged, and required (`run` stops without it): a follow-up in the bot's thread that
+        # does not mention it arrives with empty text otherwise. Mentions and DMs would not need it.
+        intents.message_content = True
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_MENTIONS)
         self.service = service
         self.feedback = feedback
         self.settings = settings
         self.sync_commands = sync_commands
-        self.user_rate = SlidingWindow(settings.discord_user_rate, clock)
-        self.channel_rate = SlidingWindow(settings.discord_channel_rate, clock)
-        self.clock = clock
+        self.rates = RateGate(settings.discord_user_rate, settings.discord_channel_rate, clock)
         # One worker: the service is not built for concurrent calls, and a reindex then never
         # overlaps an answer. Answers take tens of milliseconds, so the queue stays short.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tabot-service")
         self._contexts: OrderedDict[int, Answer | None] = OrderedDict()  # thread/DM id -> last Answer
         self._answers: OrderedDict[str, tuple[str, Answer]] = OrderedDict()  # feedback key -> (question, answer)
         self._rated: OrderedDict[tuple[str, int], int] = OrderedDict()
-        self._warned: dict[Hashable, float] = {}  # rate-limit warnings already given, until when
         self._reindexing = asyncio.Lock()
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
@@ -193,33 +133,6 @@ class TabotDiscordBot(commands.Bot):
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
     # ----------------------------------------------------------------------------- gates
-
-    def _rate_refusal(self, user_id: int, channel_key: int) -> Refusal | None:
-        """A refusal if the user or the channel is over its limit; otherwise None, and the request
-        is counted against both (a refused request counts against neither)."""
-        user_wait = self.user_rate.retry_after(("user", user_id))
-        channel_wait = self.channel_rate.retry_after(("channel", channel_key))
-        if user_wait > 0:
-            limit = self.settings.discord_user_rate
-            return Refusal(f"You're asking faster than I can keep up - please wait {math.ceil(user_wait)} s "
-                           f"(I take {limit.count} questions per {limit.per_seconds:g} s from each person).",
-                           user_wait, ("user", user_id))
-        if channel_wait > 0:
-            return Refusal(f"This channel is busy right now - I can take another question in "
-                           f"{math.ceil(channel_wait)} s.", channel_wait, ("channel", channel_key))
-        self.user_rate.hit(("user", user_id))
-        self.channel_rate.hit(("channel", channel_key))
-        return None
-
-    def _warn_once(self, key: Hashable, seconds: float) -> bool:
-        """True the first time in `seconds` for `key`: a flood of messages must not get a flood of
-        "slow down" replies (which would also spend the bot's own Discord rate limit)."""
-        now = self.clock()
-        if self._warned.get(key, -math.inf) > now:
-            return False
-        self._warned = {k: until for k, until in self._warned.items() if until > now}
-        self._warned[key] = now + seconds
-        return True
 
     @staticmethod
     def _channel_key(channel: Any, fallback: int | None) -> int:
@@ -311,7 +224,7 @@ class TabotDiscordBot(commands.Bot):
         if in_dm and not self.settings.discord_allow_dms:
             await interaction.response.send_message(DM_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        refusal = self._rate_refusal(interaction.user.id, self._channel_key(channel, interaction.channel_id))
+        refusal = self.rates.check(interaction.user.id, self._channel_key(channel, interaction.channel_id))
         if refusal:
             # A slash command must always get a response; an ephemeral one bothers nobody else.
             await interaction.response.send_message(refusal.text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -355,12 +268,12 @@ class TabotDiscordBot(commands.Bot):
         if not (mentioned or in_thread or in_dm):
             return
         if in_dm and not self.settings.discord_allow_dms:
-            if self._warn_once(("dm", message.author.id), self.settings.discord_user_rate.per_seconds):
+            if self.rates.warn_once(("dm", message.author.id), self.settings.discord_user_rate.per_seconds):
                 await channel.send(DM_REFUSAL, allowed_mentions=NO_MENTIONS)
             return
-        refusal = self._rate_refusal(message.author.id, self._channel_key(channel, None))
+        refusal = self.rates.check(message.author.id, self._channel_key(channel, None))
         if refusal:
-            if self._warn_once(refusal.key, refusal.wait):
+            if self.rates.warn_once(refusal.key, refusal.wait):
                 await message.reply(refusal.text, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
         question = self._strip_mentions_of_me(message.content or "")

@@ -9,14 +9,15 @@ message's content is 2000 characters (split in `bot/discord_text.py`), its embed
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import discord
 
 from bot.discord_text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
-from bot.render import demo_badge, format_value
+from bot.render import demo_badge, demo_checks, demo_claims, demo_verdict, format_value, group_demos
 from bot.schema import Answer, CheckResult, DemoAttachment, Source
 
 EMBED_TITLE_LIMIT = 256
@@ -37,6 +38,7 @@ SOURCE_COLOUR = discord.Colour.blurple()
 PASS_COLOUR = discord.Colour.green()
 FAIL_COLOUR = discord.Colour.red()
 UNVERIFIED_COLOUR = discord.Colour.gold()
+DEMO_COLOURS = {"passed": PASS_COLOUR, "failed": FAIL_COLOUR, "not verified": UNVERIFIED_COLOUR}
 
 
 # --- embeds -------------------------------------------------------------------------------------
@@ -111,12 +113,6 @@ def _key_numbers(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _demo_colour(demo: DemoAttachment) -> discord.Colour:
-    if demo.passed:
-        return PASS_COLOUR
-    return UNVERIFIED_COLOUR if demo.status.startswith("not verified") else FAIL_COLOUR
-
-
 def _check_field(check: CheckResult, verified: bool) -> tuple[str, str]:
     # A check only shows ✅ when the demo ran on this version of its code; a stale pass is ⚠️.
     icon = "❌" if not check.passed else ("✅" if verified else "⚠️")
@@ -133,47 +129,32 @@ def plot_filename(demo: DemoAttachment) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", demo.name) + ".png"
 
 
-def merge_demos(demos: list[DemoAttachment]) -> list[tuple[DemoAttachment, list[str]]]:
-    """One entry per demo name with every claim it backs: several sentences of an answer often
-    rest on the same demo, and one card (and one plot file) per demo reads better than repeats.
-    The merged demo passes only if every attachment did; checks are the union, a failure winning."""
-    merged: dict[str, tuple[DemoAttachment, list[str]]] = {}
-    for demo in demos:
-        if demo.name not in merged:
-            merged[demo.name] = (demo, [demo.claim])
-            continue
-        first, claims = merged[demo.name]
-        checks = {c.name: c for c in first.checks}
-        for check in demo.checks:
-            if check.name not in checks or not check.passed:
-                checks[check.name] = check
-        status = first.status if not first.passed else demo.status
-        merged[demo.name] = (replace(first, passed=first.passed and demo.passed, status=status,
-                                     checks=tuple(checks.values())), [*claims, demo.claim])
-    return list(merged.values())
-
-
-def demo_embed(demo: DemoAttachment, claims: list[str] | None = None) -> tuple[discord.Embed, list[FileRef]]:
-    """A demo's verdict, its checks (✅/❌ each), key numbers, how to run it, and its plot."""
-    badge = demo_badge(demo)  # the browser's wording: "✅ verified — 2/2 checks passed", ...
-    claims = [to_discord_markdown(one_line(c)) for c in (claims or [demo.claim])]
+def demo_embed(demo: DemoAttachment | Sequence[DemoAttachment]) -> tuple[discord.Embed, list[FileRef]]:
+    """A demo's card: its verdict, the claims it backs, its checks (✅/❌ each), key numbers, how to
+    run it, and its plot. Takes one attachment or a `render.group_demos` group (one demo backing
+    several sentences), and decides everything with the browser's helpers so both agree."""
+    group = (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
+    first = group[0]
+    badge = demo_badge(group)  # the browser's wording: "✅ verified — 2/2 checks passed", ...
+    verdict = demo_verdict(group)
+    claims = [to_discord_markdown(one_line(c)) for c in demo_claims(group)]
     claim_text = f"**Claim:** {claims[0]}" if len(claims) == 1 else "**Claims:**\n" + "\n".join(
         f"• {c}" for c in claims)
     embed = discord.Embed(
-        title=f"{badge.split()[0]} Demo: {demo.name}",
-        description=f"{claim_text}\n{badge}\nRun it yourself: `{demo.run_command}`",
-        colour=_demo_colour(demo),
+        title=f"{badge.split()[0]} Demo: {first.name}",
+        description=f"{claim_text}\n{badge}\nRun it yourself: `{first.run_command}`",
+        colour=DEMO_COLOURS[verdict],
     )
-    verified = not demo.status.startswith("not verified")
-    for check in demo.checks:
-        name, value = _check_field(check, verified)
+    for check in demo_checks(group):
+        name, value = _check_field(check, verified=verdict != "not verified")
         embed.add_field(name=name, value=value, inline=False)
-    if numbers := _key_numbers(demo.metrics):
+    if numbers := _key_numbers(first.metrics):
         embed.add_field(name="Key numbers", value=neutralise(clip(numbers, FIELD_VALUE_LIMIT)), inline=False)
     files: list[FileRef] = []
-    if demo.plot_path and Path(demo.plot_path).is_file():
-        files.append(FileRef(demo.plot_path, plot_filename(demo)))
-        embed.set_image(url=f"attachment://{plot_filename(demo)}")
+    # One plot per card, from the run behind the first claim that has one.
+    if plot := next((d.plot_path for d in group if d.plot_path and Path(d.plot_path).is_file()), None):
+        files.append(FileRef(plot, plot_filename(first)))
+        embed.set_image(url=f"attachment://{plot_filename(first)}")
     return fit_embed(embed), files
 
 
@@ -231,7 +212,7 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> list[Outgoi
         for number, source in enumerate(answer.sources, start=1):
             cited = [s.text for s in answer.sentences if s.entry_id == source.entry_id]
             items.append((source_embed(number, source, cited), []))
-    items.extend(demo_embed(demo, claims) for demo, claims in merge_demos(answer.demos))
+    items.extend(demo_embed(group) for group in group_demos(answer.demos))
     groups = pack_embeds(items)
     if groups and messages:
         messages[-1].embeds, messages[-1].files = groups.pop(0)

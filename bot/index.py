@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +81,9 @@ def open_client(settings: Settings, say: Progress) -> chromadb.ClientAPI:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         try:
-            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                                         ssl=url.scheme == "https", settings=chroma_settings)
+            secure = url.scheme == "https"
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or (443 if secure else 8000),
+                                         ssl=secure, settings=chroma_settings)
             client.heartbeat()
         except Exception as error:
             reason = error.__class__.__name__
@@ -89,18 +91,25 @@ def open_client(settings: Settings, say: Progress) -> chromadb.ClientAPI:
                                   " - start it with: chroma run --path DIR --host 127.0.0.1 --port N") from None
         return client
     path = settings.data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)  # an unwritable data dir is the user's to fix, not "corrupt"
     try:
-        path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         client.list_collections()
         return client
     except Exception as error:  # a half-written or foreign directory: rebuild rather than refuse to start
         say(f"index data at {path} is unreadable ({error.__class__.__name__}); rebuilding it")
-        # Chroma caches one system per path; drop the broken one before opening a fresh store.
-        SharedSystemClient.clear_system_cache()
+        _forget_chroma_system(str(path))
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _forget_chroma_system(path: str) -> None:
+    """Chroma caches one System per persist path, so reopening a broken path would get the broken
+    one back. Drop just that entry (`clear_system_cache()` would also drop every other client's)."""
+    for cache in (getattr(SharedSystemClient, "_identifier_to_system", {}),
+                  getattr(SharedSystemClient, "_identifier_to_refcount", {})):
+        cache.pop(path, None)
 
 
 class KnowledgeIndex:
@@ -139,12 +148,13 @@ class KnowledgeIndex:
     def lexical_dir(self) -> Path:
         return self.settings.data_dir / "lexical" / self.settings.collection
 
-    def _stored_versions(self) -> dict[str, str]:
+    def _stored_versions(self) -> dict[str, Counter[str]]:
+        """For each stored entry, how many of its chunks carry each version."""
         stored = self.collection.get(include=["metadatas"])
-        versions: dict[str, str] = {}
+        versions: dict[str, Counter[str]] = {}
         for metadata in stored["metadatas"] or []:
             if metadata:
-                versions[str(metadata["entry_id"])] = str(metadata.get("version", ""))
+                versions.setdefault(str(metadata["entry_id"]), Counter())[str(metadata.get("version", ""))] += 1
         return versions
 
     def sync(self, entries: list[Entry]) -> IndexReport:
@@ -161,7 +171,9 @@ class KnowledgeIndex:
         versions: dict[str, str] = {}
         for entry in entries:
             version = _entry_version(entry)
-            if stored.get(entry.id) == version:
+            # Unchanged only if *every* chunk is there at this version: a build interrupted
+            # between two batches leaves an entry half-written, and that must be redone.
+            if stored.get(entry.id) == Counter({version: len(entry_chunks(entry))}):
                 report.unchanged += 1
                 continue
             if entry.id in stored:

@@ -167,9 +167,10 @@ def _parse_claims(value: object, answer: str, where: str, raw: str,
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise KnowledgeError(where, "each claim needs a 'text' string", _line_of(raw, "claims:"))
-        text = item["text"]
+        # Whitespace is not part of a claim: staff may wrap the answer or the claim differently.
+        text = " ".join(item["text"].split())
         line = _line_of(raw, text) or _line_of(raw, "claims:")
-        if text not in answer:
+        if text not in " ".join(answer.split()):
             raise KnowledgeError(where, f"claim is not verbatim in the answer: {text[:60]!r}", line)
         demo = item.get("demo")
         if demo in ("", "none", "None"):

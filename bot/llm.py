@@ -19,6 +19,7 @@ from dataclasses import replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from bot.answer import claim_sentences
 from bot.config import Settings
 from bot.errors import BackendError
 from bot.knowledge import Entry, split_sentences
@@ -50,20 +51,38 @@ def build_messages(question: str, entries: list[Entry]) -> list[SystemMessage | 
     return [SystemMessage(SYSTEM_PROMPT), HumanMessage(human)]
 
 
-def check_sentences(text: str, entries: list[Entry]) -> list[CitedSentence]:
+# Markdown/HTML a model could use to make the reader's browser fetch something (an image as a
+# tracking pixel) or hide where a link goes. TA answers contain neither, so they are removed
+# before checking: link text stays (and must be supported like any other words), targets go.
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"<[^>]{0,200}>")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """The model's text without images, link targets, HTML tags or URLs."""
+    for pattern, replacement in ((_IMAGE, ""), (_LINK, r"\1"), (_HTML_TAG, ""), (_URL, "")):
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def check_sentences(text: str, entries: list[Entry]) -> list[tuple[CitedSentence, str]]:
     """Split the model's text into sentences, each scored against the TA answer it cites.
 
-    A sentence without a valid citation is scored against every given entry and keeps the best.
+    Returns (sentence, the TA text it aligned to). A sentence without a valid citation is
+    scored against every given entry and keeps the best.
     """
     checked = []
-    for raw in split_sentences(text):
+    for raw in split_sentences(plain_text(text)):
         cited = [int(n) for n in _CITATION.findall(raw) if 1 <= int(n) <= len(entries)]
         sentence = _CITATION.sub("", raw).strip()
         if not sentence:
             continue
         candidates = [entries[n - 1] for n in cited] or entries
-        best = max(((score_support(sentence, e.answer), e) for e in candidates), key=lambda pair: pair[0].score)
-        checked.append(CitedSentence(sentence, best[1].id, best[0].score, best[0].supported))
+        support, entry = max(((score_support(sentence, e.answer), e) for e in candidates),
+                             key=lambda pair: pair[0].score)
+        checked.append((CitedSentence(sentence, entry.id, support.score, support.supported), support.matched))
     return checked
 
 
@@ -110,7 +129,7 @@ class LLMWriter:
         if "NOT COVERED" in text.upper():
             return self._fallback(grounded, "the model found the TA answers did not cover it", started)
         checked = check_sentences(text, used)
-        kept = [s for s in checked if s.supported]
+        kept = [s for s, _ in checked if s.supported]
         if not checked or len(kept) / len(checked) < MIN_SUPPORTED_SHARE:
             return self._fallback(grounded, f"{len(checked) - len(kept)} of {len(checked)} sentences unsupported",
                                   started)
@@ -120,9 +139,12 @@ class LLMWriter:
         if len(kept) < len(checked):
             notices.append(f"{len(checked) - len(kept)} sentence(s) of the model's answer were removed because "
                            "no TA answer supports them.")
+        # A demo stays only if a kept sentence still makes its claim (aligned to the claim's text).
+        said = [matched for s, matched in checked if s.supported]
+        demos = [d for d in grounded.demos if any(claim_sentences(split_sentences(m), [d.claim]) for m in said)]
         timings = dict(grounded.timings_ms, llm=(time.perf_counter() - started) * 1000)
-        return replace(grounded, answer=body, sentences=kept, backend=f"llm:{self.name}", notices=notices,
-                       timings_ms=timings)
+        return replace(grounded, answer=body, sentences=kept, demos=demos, backend=f"llm:{self.name}",
+                       notices=notices, timings_ms=timings)
 
     def _fallback(self, grounded: Answer, why: str, started: float) -> Answer:
         timings = dict(grounded.timings_ms, llm=(time.perf_counter() - started) * 1000)

@@ -74,32 +74,60 @@ def _table(header: Iterable[str], rows: list[list[str]]) -> str:
 
 
 def group_demos(demos: Iterable[DemoAttachment]) -> list[tuple[DemoAttachment, ...]]:
-    """One group per demo name, in first-seen order: a demo backing three claims is one card."""
+    """One group per demo name, in first-seen order: a demo backing three claims is one card.
+
+    Every front end (browser, terminal, Discord) draws one card per group, with the helpers below.
+    """
     groups: dict[str, list[DemoAttachment]] = {}
     for demo in demos:
         groups.setdefault(demo.name, []).append(demo)
     return [tuple(g) for g in groups.values()]
 
 
-def _unique_checks(group: Sequence[DemoAttachment]) -> list[CheckResult]:
-    # Claims of one demo may name the same check; it comes from one run, so show it once.
+def _as_group(demo: DemoAttachment | Sequence[DemoAttachment]) -> tuple[DemoAttachment, ...]:
+    return (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
+
+
+def demo_checks(demo: DemoAttachment | Sequence[DemoAttachment]) -> list[CheckResult]:
+    """Each check of a group once, in first-seen order; a failure wins over a pass of the same name.
+
+    Claims of one demo may name the same check; it comes from one run, so it is shown once, and
+    should two copies ever disagree the card must not hide the failing one.
+    """
     seen: dict[str, CheckResult] = {}
-    for demo in group:
-        for check in demo.checks:
-            seen.setdefault(check.name, check)
+    for one in _as_group(demo):
+        for check in one.checks:
+            if check.name not in seen or not check.passed:
+                seen[check.name] = check
     return list(seen.values())
+
+
+def demo_claims(demo: DemoAttachment | Sequence[DemoAttachment]) -> list[str]:
+    """The sentences a group backs, each once, in order."""
+    return list(dict.fromkeys(d.claim for d in _as_group(demo)))
+
+
+def demo_verdict(demo: DemoAttachment | Sequence[DemoAttachment]) -> str:
+    """The group's verdict: "passed" only if every claim's run passed, "not verified" if any run
+    was not, else "failed". The browser, terminal and Discord all decide a card's colour by it."""
+    group = _as_group(demo)
+    if group and all(d.passed for d in group):
+        return "passed"
+    if any(d.status.startswith("not verified") for d in group):
+        return "not verified"
+    return "failed"
 
 
 def demo_badge(demo: DemoAttachment | Sequence[DemoAttachment]) -> str:
     """One line for a demo (or a group of one demo's claims): ✅ verified / ❌ failed / ⚠️ not verified."""
-    group = (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
-    checks = _unique_checks(group)
+    group = _as_group(demo)
+    checks = demo_checks(group)
     total, ok = len(checks), sum(c.passed for c in checks)
-    if group and all(d.passed for d in group):
+    verdict = demo_verdict(group)
+    if verdict == "passed":
         return f"✅ verified — {ok}/{total} checks passed" if total else "✅ verified"
-    unverified = next((d.status for d in group if d.status.startswith("not verified")), None)
-    if unverified:
-        return f"⚠️ {unverified}"
+    if verdict == "not verified":
+        return "⚠️ " + next(d.status for d in group if d.status.startswith("not verified"))
     failed = next((d.status for d in group if not d.passed), "failed")
     return f"❌ failed — {ok}/{total} checks passed" if total else f"❌ {failed or 'failed'}"
 
@@ -120,15 +148,15 @@ def demo_card(demo: DemoAttachment | Sequence[DemoAttachment], *, expandable: bo
     What each check compares (its `detail`) goes under the table, in a `<details>` panel when
     `expandable` (it is long, and would squeeze the numbers in a table column).
     """
-    group = (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
+    group = _as_group(demo)
     first = group[0]
-    claims = list(dict.fromkeys(d.claim for d in group))
+    claims = demo_claims(group)
     parts = [f"#### Demo `{first.name}` — {demo_badge(group)}"]
     if len(claims) == 1:
         parts.append(f"> {claims[0]}")
     else:
         parts.append("Backs these sentences:\n\n" + "\n".join(f"- {c}" for c in claims))
-    if checks := _unique_checks(group):
+    if checks := demo_checks(group):
         checks = checks[:MAX_TABLE_ROWS]
         rows = [[f"{'✅' if c.passed else '❌'} `{c.name}`", format_value(c.value), format_value(c.reference)]
                 for c in checks]
@@ -203,14 +231,11 @@ def answer_text(answer: Answer) -> str:
                   for n, s in enumerate(answer.sources, start=1)]
     for group in group_demos(answer.demos):
         first = group[0]
-        if all(d.passed for d in group):
-            word = "PASS"
-        else:
-            word = "NOT VERIFIED" if any(d.status.startswith("not verified") for d in group) else "FAIL"
+        word = {"passed": "PASS", "not verified": "NOT VERIFIED"}.get(demo_verdict(group), "FAIL")
         lines += ["", f"Demo {first.name}: {word}"]
-        lines += [f"  backs: {claim}" for claim in dict.fromkeys(d.claim for d in group)]
+        lines += [f"  backs: {claim}" for claim in demo_claims(group)]
         lines += [f"  status: {d.status}" for d in group if d.status.startswith("not verified")][:1]
-        for c in _unique_checks(group):
+        for c in demo_checks(group):
             ref = f" (reference {format_value(c.reference)})" if c.reference is not None else ""
             lines.append(f"  [{'ok' if c.passed else 'FAIL'}] {c.name}: {format_value(c.value)}{ref}")
         lines.append(f"  run: {first.run_command}")

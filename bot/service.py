@@ -77,12 +77,13 @@ class Tabot:
 
     def demo_run(self, name: str) -> DemoRun:
         """The demo's result for its *current* source: re-run if the file changed since."""
-        with self._lock:  # concurrent askers must not both re-run the demo
-            run = self._demo_runs.get(name)
-            if run is None or run.source_hash != self.demos.source_hash(name):
-                run = self.demos.run(name, use_cache=True)
-                self._demo_runs[name] = run
-            return run
+        # No service lock here: a re-run can take up to TABOT_DEMO_TIMEOUT, and the runner already
+        # lets only one run of a demo happen at a time (the second caller gets the cached result).
+        run = self._demo_runs.get(name)
+        if run is None or run.source_hash != self.demos.source_hash(name):
+            run = self.demos.run(name, use_cache=True)
+            self._demo_runs[name] = run
+        return run
 
     def attach_demo(self, name: str, claim: str, checks: tuple[str, ...], entry_id: str) -> DemoAttachment:
         run = self.demo_run(name)
@@ -115,9 +116,11 @@ class Tabot:
     def topics(self) -> list[tuple[str, str]]:
         return [(entry.id, entry.title) for entry in self.entries.values()]
 
-    def example_questions(self) -> list[str]:
-        return ["Why is KL divergence not symmetric?",
-                "Why does backprop need reverse topological order instead of BFS?",
-                "Is cross-entropy the same as negative log likelihood?",
-                "Are Adagrad and RMSProp second-order methods?",
-                "Does the log base matter for the loss?"]
+    def example_questions(self, limit: int = 5) -> list[str]:
+        """Start-screen examples: each entry's first alias (staff-written, so always answerable)."""
+        examples = []
+        for entry in self.entries.values():
+            if entry.aliases:
+                text = entry.aliases[0].strip()
+                examples.append(text[0].upper() + text[1:] + ("" if text.endswith("?") else "?"))
+        return examples[:limit]

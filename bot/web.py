@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from bot.config import PROJECT_ROOT, Settings
-from bot.errors import TabotError
+from bot.config import Settings
+from bot.errors import DemoError, TabotError
 from bot.feedback import FeedbackStore
 from bot.render import answer_markdown, escape_user_text
 from bot.schema import Answer
@@ -31,9 +30,9 @@ log = logging.getLogger(__name__)
 
 EMPTY_PROMPT = "Please type a question about the course — for example one of the examples above the box."
 INTERNAL_ERROR = "Sorry, something went wrong while answering. Please try again, or ask on the course forum."
-# A chat bubble echoing a 100 kB paste helps nobody; show the start and say how long it was.
+# Display only: a chat bubble echoing a 100 kB paste helps nobody, so the echo shows the start and
+# says how long the message was. What is *searched* is bounded by the service (bot/guard.py).
 ECHO_CHARS = 1500
-_DEMO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # `\(...\)` is what the TA answers use for inline maths. `\[...\]` is deliberately absent:
 # escaped user brackets look like `\[`, and must stay text.
@@ -66,12 +65,6 @@ class WebChat:
         text = message or ""
         if not text.strip():
             return EMPTY_PROMPT, None
-        notice = None
-        limit = self.settings.max_question_chars
-        if len(text) > limit:
-            # Cut here as well as in the service so the notice is shown whatever the service does.
-            notice = f"Your question was {len(text):,} characters long; I read only the first {limit:,}."
-            text = text[:limit]
         try:
             answer = self.service.ask(text, previous=state.get("previous"))
         except TabotError as error:
@@ -80,8 +73,6 @@ class WebChat:
             # The traceback goes to the server log; the student gets one short line.
             log.exception("answering failed")
             return INTERNAL_ERROR, None
-        if notice and not any("long" in n for n in answer.notices):  # the service may have said so already
-            answer.notices.insert(0, notice)
         return answer_markdown(answer, expandable=True), answer
 
     def respond(self, message: str, history: list | None, state: dict[str, Any] | None
@@ -145,17 +136,20 @@ class WebChat:
 
     # -- demo code ------------------------------------------------------------------------
     def demo_source(self, name: str | None) -> str:
-        """The source of demo `name` (the repo's `demos/` first, then the staff demos folder)."""
+        """The source of demo `name`, if it is one the service's runner would run.
+
+        The runner (`bot.demos_runner.DemoRunner.path`) is the one authority on which names are
+        demos, so the picker shows exactly the runnable ones and never, say, `_common` or a path.
+        """
         if not name:
             return ""
-        if not _DEMO_NAME.match(name):
-            return "# not a demo name"
-        folders = [PROJECT_ROOT / "demos"] + ([self.settings.demos_dir] if self.settings.demos_dir else [])
-        for folder in folders:
-            path = Path(folder) / f"{name}.py"
-            if path.is_file():
-                return path.read_text(encoding="utf-8")
-        return f"# the source of demo {name} was not found"
+        try:
+            return self.service.demos.path(name).read_text(encoding="utf-8")
+        except DemoError as error:  # one line: "unknown demo 'x'; available demos: ..."
+            return f"# {error}"
+        except (OSError, UnicodeDecodeError):
+            log.exception("reading the source of demo %r failed", name)
+            return f"# the source of demo {name} could not be read"
 
 
 def _echo(message: str) -> str:

@@ -3,8 +3,10 @@
     python -m eval [--out DIR] [--questions FILE ...] [--fast] [--gate] [--export ragas]
 
 Writes report.md, report.json, report.html (+ PNG plots) into --out (default eval-report/).
-With --gate, exits 1 when tabot's hit@1, abstention F1 or faithfulness is below its floor in
-eval/thresholds.json (or --thresholds FILE), naming each one.
+With --gate, exits 1 when tabot's hit@1, abstention F1 or faithfulness, or the support scorer's
+balanced accuracy on support_meta.jsonl, is below its floor in eval/thresholds.json (or
+--thresholds FILE), naming each one. Exit codes: 0 done, 1 gate failed or the run failed,
+2 bad input or usage (a malformed question or thresholds file, an unknown option).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.errors import TabotError
+from bot.errors import InputError, TabotError
 from eval.datasets import (
     CALIBRATION_SET,
     DATASETS_DIR,
@@ -26,7 +28,7 @@ from eval.datasets import (
     load_questions,
     load_support_rows,
 )
-from eval.gate import GATED, THRESHOLDS_FILE, gate_failures, load_thresholds
+from eval.gate import GATED, THRESHOLDS_FILE, gate_failures, gated_values, load_thresholds
 
 FULL_REPEATS = 3  # timed passes per question without --fast (the first is also the scored one)
 
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace, command: str) -> int:
         print(" | ".join(row))
     print(f"report: {', '.join(str(p) for p in paths.values())}")
     if floors is not None:
-        failed = gate_failures(results["systems"]["tabot"]["metrics"], floors)
+        failed = gate_failures(gated_values(results), floors)
         for line in failed:
             print(f"GATE FAILED {line}", file=sys.stderr)
         if failed:
@@ -117,9 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args, "tabot eval " + shlex.join(argv))
-    except TabotError as error:
+    except InputError as error:  # includes DatasetError: a question or thresholds file to fix
         print(f"tabot eval: {error}", file=sys.stderr)
         return 2
+    except TabotError as error:
+        print(f"tabot eval: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # e.g. an unwritable --out folder: say which, no traceback
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"tabot eval: {error.strerror or error}{where} - check the path and its permissions", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("tabot eval: interrupted", file=sys.stderr)
         return 130

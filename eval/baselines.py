@@ -1,33 +1,29 @@
 """The two baselines the report puts beside tabot, run on the same questions in the same process.
 
-1. **BM25 alone** (`bm25s`) over exactly the chunks tabot's index holds (questions, aliases,
-   sentences, question+answer), each entry scored by its best chunk; answers with the top entry.
+1. **BM25 alone**: tabot's own lexical half (`bot.lexical.LexicalIndex`, same tokeniser, same
+   chunks: questions, aliases, sentences, question+answer), each entry scored by its best chunk;
+   answers with the top entry.
 2. **Plain LangChain + Chroma dense top-1**: `HuggingFaceEmbeddings` on the same MiniLM files,
    `Chroma.from_documents` into an in-memory collection of one document per entry (question +
    answer), answers with the top-1 document.
 
 Both answer with the whole TA answer of their top entry (no sentence selection, no demos), and
-both decline when their top score is below a threshold calibrated with `calibrate_threshold`:
-the same rule tabot's own threshold was set by (eval/calibrate.py) - the threshold that
-maximises abstention F1 on `calibration.jsonl` - so no system is tuned on the test sets.
+both decline when their top score is below a threshold set by `eval.metrics.abstention.best_threshold`
+on `calibration.jsonl`: the same function, on the same questions, that sets tabot's own threshold
+(eval/calibrate.py), so every system is calibrated by one rule and none on the test sets.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import bm25s
-import Stemmer
-
 from bot.knowledge import Entry
-from eval.metrics.abstention import abstention_counts, f1
-
-_STEMMER = Stemmer.Stemmer("english")
+from bot.lexical import LexicalIndex
+from eval.metrics.abstention import best_threshold
 
 
 @dataclass
@@ -41,27 +37,11 @@ class Reply:
     confidence: float  # the system's top score (its own scale), for the histogram and threshold
     response: str = ""  # the text a student sees
     sentences: list[tuple[str, str]] = field(default_factory=list)  # (sentence, cited entry id)
+    # The system's own support verdict per sentence (tabot's CitedSentence.supported), or None when
+    # the system judges none (the baselines): then the eval scores them with bot.support itself.
+    verdicts: list[bool] | None = None
     demos: list[bool] = field(default_factory=list)  # passed flag per attached claim
     timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-def calibrate_threshold(scores: Sequence[float], in_scope: Sequence[bool]) -> float:
-    """The decline threshold (decline when score < threshold) maximising abstention F1.
-
-    Candidates are the midpoints between consecutive distinct scores, plus one below the
-    lowest and one above the highest. Ties go to the middle candidate of the tied ones, so
-    the threshold sits away from either edge of the best range.
-    """
-    distinct = sorted(set(scores))
-    if not distinct:
-        raise ValueError("no calibration scores")
-    candidates = [distinct[0] - 1e-6]
-    candidates += [(a + b) / 2 for a, b in itertools.pairwise(distinct)]
-    candidates.append(distinct[-1] + 1e-6)
-    rated = [(f1(abstention_counts([s < t for s in scores], in_scope)) or 0.0, t) for t in candidates]
-    best = max(score for score, _ in rated)
-    tied = [t for score, t in rated if score == best]
-    return tied[len(tied) // 2]
 
 
 def _decide(ranking: list[str], top: float, threshold: float, entries: dict[str, Entry],
@@ -82,36 +62,23 @@ class BM25Baseline:
     label = "BM25 alone"
 
     def __init__(self, chunks: Sequence[tuple[str, str]], entries: dict[str, Entry]) -> None:
-        """`chunks`: (entry id, text) for every chunk of the index."""
+        """`chunks`: (entry id, text) for every chunk of the index (`tabot.index.chunks`), in order."""
         self.entries = entries
         self.chunk_entries = [entry_id for entry_id, _ in chunks]
-        self.retriever = bm25s.BM25()
-        self.retriever.index(self._tokens([text for _, text in chunks]), show_progress=False)
-        self.vocab = set(self.retriever.vocab_dict)
+        self.lexical = LexicalIndex.build([text for _, text in chunks])
         self.threshold = 0.0
-
-    @staticmethod
-    def _tokens(texts: list[str]) -> list[list[str]]:
-        return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False,
-                              show_progress=False)
 
     def scores(self, question: str) -> list[tuple[str, float]]:
         """(entry id, best chunk BM25 score) best first; only entries with a score > 0."""
-        tokens = [t for t in self._tokens([question])[0] if t in self.vocab]
-        if not tokens:
-            return []
-        docs, scores = self.retriever.retrieve([tokens], k=len(self.chunk_entries), show_progress=False,
-                                               n_threads=1)
         best: dict[str, float] = {}
-        for doc, score in zip(docs[0], scores[0], strict=True):
-            entry_id = self.chunk_entries[int(doc)]
-            if score > 0 and score > best.get(entry_id, 0.0):
-                best[entry_id] = float(score)
+        for position, score in self.lexical.search(question, k=len(self.chunk_entries)):
+            entry_id = self.chunk_entries[position]
+            best[entry_id] = max(score, best.get(entry_id, 0.0))
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))
 
     def calibrate(self, questions: Sequence[str], in_scope: Sequence[bool]) -> float:
         tops = [(self.scores(q) or [("", 0.0)])[0][1] for q in questions]
-        self.threshold = calibrate_threshold(tops, in_scope)
+        self.threshold = best_threshold(tops, in_scope)
         return self.threshold
 
     def ask(self, question: str) -> Reply:
@@ -156,7 +123,7 @@ class DenseBaseline:
 
     def calibrate(self, questions: Sequence[str], in_scope: Sequence[bool]) -> float:
         tops = [self.scores(q, k=1)[0][1] for q in questions]
-        self.threshold = calibrate_threshold(tops, in_scope)
+        self.threshold = best_threshold(tops, in_scope)
         return self.threshold
 
     def ask(self, question: str) -> Reply:

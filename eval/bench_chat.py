@@ -8,14 +8,14 @@ answers 200: cold = an empty data dir (index built, demos run), warm = a second 
 the same dir. Reply time is what each `gradio_client.Client.predict(q, api_name="/ask")`
 call takes, seen by the client (queueing included); clients are created before timing.
 Questions cycle through the committed in-scope, out-of-scope and off-topic test sets.
-p95 is the nearest-rank percentile. Prints a summary and one JSON line.
+p95 is `eval.metrics.latency.percentile` (linear interpolation, as in the eval report). Prints a
+summary and one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import socket
@@ -31,6 +31,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from eval.datasets import DATASETS_DIR
+from eval.metrics.latency import percentile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 900.0
@@ -40,12 +41,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least q% of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def questions(n: int) -> list[str]:
@@ -71,21 +66,27 @@ def start_chat(data_dir: Path, port: int, log_path: Path) -> tuple[subprocess.Po
     env = {**os.environ, "TABOT_DATA_DIR": str(data_dir), "TABOT_PORT": str(port), "TABOT_HOST": "127.0.0.1",
            "TABOT_SHARE": "false", "GRADIO_ANALYTICS_ENABLED": "False"}
     url = f"http://127.0.0.1:{port}/"
-    log = log_path.open("ab")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "chat"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    while not port_answers(url):
-        if proc.poll() is not None:
-            raise SystemExit(f"tabot chat exited with {proc.returncode}; see {log_path}")
-        if time.perf_counter() - started > START_TIMEOUT_S:
-            stop(proc)
-            raise SystemExit(f"tabot chat did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}")
-        time.sleep(0.1)
+    # The child holds its own copy of the log descriptor; ours is closed as soon as it started.
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "chat"], cwd=PROJECT_ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while not port_answers(url):
+            if proc.poll() is not None:
+                raise SystemExit(f"tabot chat exited with {proc.returncode}; see {log_path}")
+            if time.perf_counter() - started > START_TIMEOUT_S:
+                raise SystemExit(f"tabot chat did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}")
+            time.sleep(0.1)
+    except BaseException:  # a timeout, or Ctrl-C while waiting: never leave the chat running
+        stop(proc)
+        raise
     return proc, time.perf_counter() - started
 
 
 def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:  # already gone
+        return
     # SIGTERM, not SIGINT: a shell without job control starts background jobs with SIGINT
     # ignored, and the child would inherit that.
     proc.send_signal(signal.SIGTERM)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.errors import TabotError
+from bot.errors import InputError
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 # The committed test sets the report (and the CI gate) runs on. calibration.jsonl and dev.jsonl
@@ -25,8 +25,10 @@ SUPPORT_META = "support_meta"
 LABELS = ("supported", "unsupported")
 
 
-class DatasetError(TabotError):
-    """A dataset file is missing or malformed; the message names the file and line."""
+class DatasetError(InputError):
+    """A dataset file is missing or malformed; the message names the file and line.
+
+    An InputError, so `tabot eval` exits 2 (bad input), like the CLI does for a bad batch file."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ HEADLINE = [  # (metric key, column title)
     ("faithfulness", "faithfulness"), ("demo_pass_fraction", "demo pass"),
 ]
 PLOTS = ("quality.png", "latency.png", "confidence.png")
+FAITHFULNESS_NOTE = ("On the default grounded path every sentence is a verbatim TA sentence cited to its own entry, "
+                     "so faithfulness is 1.0 by construction (for tabot and both baselines); it only measures "
+                     "something on the LLM path. The gate therefore also checks the support scorer's balanced "
+                     "accuracy on support_meta.jsonl (below).")
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -102,7 +106,8 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
         "hit@k and MRR are end to end over in-scope questions (declining one counts as a miss; a "
         "question expecting several entries is a hit if any is at rank <= k). Abstention treats "
         "\"decline\" as the positive class. Faithfulness = share of answer sentences supported by "
-        "the TA answer they cite (bot.support). Latency = the `total` stage, warm.", "",
+        "the TA answer they cite (bot.support; tabot's own per-sentence verdicts). " + FAITHFULNESS_NOTE
+        + " Latency = the `total` stage, warm.", "",
         _md_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
                    "sentences", "demos attached", "decline threshold"], extra_rows(results)), "",
     ]
@@ -112,6 +117,9 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
                 f"latency is {fmt(ours.get('latency_vs_embedding'), 1)}x that.", ""]
     if results.get("support"):
         out += ["## Support scorer meta-evaluation", "",
+                "Does bot.support tell supported sentences from perturbed ones? support_dev.jsonl is the set "
+                "the scorer was developed on; support_meta.jsonl is held out, and its balanced accuracy is gated.",
+                "",
                 _md_table(["set", "rows", "balanced accuracy (bot.support)", "naive overlap >= 0.5"],
                           support_rows(results)), ""]
         for name, block in results["support"].items():
@@ -210,6 +218,7 @@ def render_html(results: dict, out_dir: Path, plots: list[str]) -> str:
         f"<p>{meta['n_questions']} questions ({html.escape(', '.join(f'{k}: {v}' for k, v in meta['splits'].items()))})"
         f"; created {html.escape(meta['created'])}; <code>{html.escape(meta['command'])}</code></p>",
         "<h2>Headline</h2>", _html_table(headline_header(), headline_rows(results)),
+        f"<p>{html.escape(FAITHFULNESS_NOTE)}</p>",
         _html_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
                      "sentences", "demos attached", "decline threshold"], extra_rows(results)),
     ]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
+from bot.guard import clean_question
 from bot.knowledge import Entry
 from bot.support import score_support
 from eval.baselines import Reply
@@ -41,15 +42,26 @@ class OursSystem:
 
     def ask(self, question: str) -> Reply:
         answer = self.tabot.ask(question)
-        # Retrieval alone (for the ranking-only column); timed apart from the answer's own stages.
-        candidates = [hit.entry_id for hit in self.tabot.retriever.search(question, k=5)]
         sources = [s.entry_id for s in answer.sources]
+        # Retrieval alone (the ranking-only column): the answer's own ranking where it carries one
+        # (`nearest`: its top hits of the whole question, filled when it declines), so nothing is
+        # retrieved twice; otherwise one retrieval of the same cleaned text the answer searched with.
+        if answer.abstained or answer.nearest:
+            candidates = [s.entry_id for s in answer.nearest]
+        else:
+            candidates = self.ranking(question)
         ranking = [] if answer.abstained else sources + [c for c in candidates if c not in sources]
         top = answer.sources or answer.nearest
         return Reply(ranking=ranking, candidates=candidates, answered=[] if answer.abstained else sources,
                      abstained=answer.abstained, confidence=top[0].score if top else 0.0, response=answer.answer,
                      sentences=[(s.text, s.entry_id) for s in answer.sentences],
+                     verdicts=[s.supported for s in answer.sentences],
                      demos=[d.passed for d in answer.demos], timings_ms=dict(answer.timings_ms))
+
+    def ranking(self, question: str) -> list[str]:
+        """Entry ids best first for `question` cleaned exactly as `Tabot.ask` cleans it (same k)."""
+        cleaned, _ = clean_question(question, self.tabot.settings.max_question_chars)
+        return [hit.entry_id for hit in self.tabot.retriever.search(cleaned)]
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -60,8 +72,8 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
     scoped = [(q, r) for q, r in zip(questions, replies, strict=True) if q.in_scope]
     multi = [(q, r) for q, r in scoped if len(q.expected) > 1]
     counts = abstention.abstention_counts([r.abstained for r in replies], [q.in_scope for q in questions])
-    verdicts = faithfulness.sentence_verdicts(
-        [pair for r in replies if not r.abstained for pair in r.sentences], sources)
+    verdicts = [v for r in replies if not r.abstained
+                for v in faithfulness.reply_verdicts(r.sentences, r.verdicts, sources)]
     by_split: dict[str, dict] = {}
     for q, r in zip(questions, replies, strict=True):
         row = by_split.setdefault(q.split or "questions", {"n": 0, "declined": 0, "hit@1": []})
@@ -107,10 +119,12 @@ def failures(questions: Sequence[Question], replies: Sequence[Reply], sources: d
         if not q.in_scope and not r.abstained:
             problems.append(f"answered an out-of-scope question from {r.answered[:2]}")
         if not r.abstained:
-            for text, entry_id in r.sentences:
-                verdict = score_support(text, sources.get(entry_id, ""))
-                if not verdict.supported:
-                    problems.append(f"unsupported sentence ({'; '.join(verdict.reasons)}): {text[:80]}")
+            verdicts = faithfulness.reply_verdicts(r.sentences, r.verdicts, sources)
+            for (text, entry_id), supported in zip(r.sentences, verdicts, strict=True):
+                if not supported:
+                    # The verdict is the reply's; the scorer is asked again only to say why.
+                    reasons = score_support(text, sources.get(entry_id, "")).reasons
+                    problems.append(f"unsupported sentence ({'; '.join(reasons) or 'no reason given'}): {text[:80]}")
         if problems:
             out.append({"id": q.id, "split": q.split, "question": q.question, "expected": list(q.expected),
                         "confidence": round(r.confidence, 4), "problems": problems})

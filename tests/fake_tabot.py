@@ -2,7 +2,9 @@
 
 Front-end tests use it to pin exact cases (a failed demo, an exception inside the service)
 that the real engine does not produce on demand. It keeps the real service's interface:
-`ask(question, previous=None)`, `topics()`, `example_questions()`.
+`ask(question, previous=None)`, `topics()`, `example_questions()`, and `demos` (a real
+`DemoRunner`, so the front ends see exactly the demos the real service would run). Questions are
+cleaned and bounded by the real `bot.guard.clean_question`, with its notices.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import zlib
 from pathlib import Path
 
 from bot.answer import abstention_text
-from bot.errors import BackendError, InputError
+from bot.config import Settings
+from bot.demos_runner import DemoRunner
+from bot.errors import BackendError
+from bot.guard import clean_question
 from bot.schema import Answer, CheckResult, CitedSentence, DemoAttachment, Source
 
 KL_TA = ("This animation tells us that 1) \\(KL(p\\|q)\\) and \\(KL(q\\|p)\\) are both needed to get a picture. "
@@ -67,29 +72,25 @@ class FakeTabot:
     down" raises a `BackendError`. Every call is recorded in `calls` as (question, previous).
     """
 
-    def __init__(self, plot_path: Path | None = None, max_question_chars: int = 2000) -> None:
+    def __init__(self, plot_path: Path | None = None, settings: Settings | None = None) -> None:
         self.plot_path = str(plot_path) if plot_path else None
-        self.max_question_chars = max_question_chars
+        self.settings = settings or Settings()
+        self.demos = DemoRunner(self.settings)
         self.calls: list[tuple[str, Answer | None]] = []
 
     def ask(self, question: str, previous: Answer | None = None) -> Answer:
         self.calls.append((question, previous))
-        if not question.strip():
-            raise InputError("Please type a question.")
+        question, notices = clean_question(question, self.settings.max_question_chars)
         if "boom" in question:
             raise RuntimeError("Traceback (most recent call last): secret internals")
         if "backend down" in question:
             raise BackendError("The answer backend is unreachable; try again in a minute.")
-        notices = []
-        if len(question) > self.max_question_chars:
-            question = question[: self.max_question_chars]
-            notices.append(f"Your question was cut to {self.max_question_chars} characters.")
         follow_up = previous is not None and not previous.abstained and question.strip().lower() in {"why?", "why"}
         if "kl" in question.lower() or follow_up:
             answer = kl_answer(question, self.plot_path)
         else:
             answer = abstain_answer(question)
-        answer.notices.extend(notices)
+        answer.notices[:0] = notices  # first, as the real service puts them
         return answer
 
     def topics(self) -> list[tuple[str, str]]:

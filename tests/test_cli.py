@@ -71,3 +71,12 @@ def test_feedback_export_writes_the_stored_rows(env, tabot, tmp_path: Path, caps
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == before + 1 and rows[-1]["comment"] == "clear, thanks" and rows[-1]["rating"] == 1
     assert f"wrote {before + 1} feedback rows" in capsys.readouterr().out
+
+
+def test_unwritable_paths_are_one_line_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    monkeypatch.setenv("TABOT_DATA_DIR", str(blocker / "data"))
+    assert main(["index"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tabot:") and "\n" not in err and "Traceback" not in err and "data" in err

@@ -19,9 +19,11 @@ import pytest
 
 from bot import discord_app
 from bot.config import RateLimit, Settings
-from bot.discord_app import NO_MENTIONS, FeedbackButton, SlidingWindow, TabotDiscordBot, is_staff
+from bot.discord_app import NO_MENTIONS, TabotDiscordBot, is_staff
+from bot.discord_limits import SlidingWindow
 from bot.discord_render import EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, pack_embeds, render_answer
 from bot.discord_text import MESSAGE_LIMIT, ZWSP, neutralise, split_text, thread_name, to_discord_markdown
+from bot.discord_views import FeedbackButton
 from bot.errors import ConfigError
 from bot.feedback import FeedbackStore
 from bot.schema import Answer, CheckResult, DemoAttachment, Source
@@ -430,6 +432,25 @@ def test_sliding_window_counts_per_key_and_frees_up_as_hits_age() -> None:
     assert window.retry_after("a") == pytest.approx(4.0)
 
 
+def test_sliding_window_forgets_idle_keys_without_them_asking_again() -> None:
+    clock = Clock()
+    window = SlidingWindow(RateLimit(2, 10.0), clock)
+    for user in range(1000):  # a thousand people ask once each, and never again
+        window.hit(("user", user))
+    assert len(window) == 1000
+    clock.now += 5
+    window.hit(("user", "regular"))
+    assert len(window) == 1001  # within the window nobody is forgotten
+    clock.now += 5.5  # the thousand are now 10.5 s old, "regular" 5.5 s
+    assert window.retry_after(("user", "someone new")) == 0
+    assert len(window) == 1  # only "regular" is still inside its window
+    window.hit(("user", "regular"))
+    assert window.retry_after(("user", "regular")) == pytest.approx(4.5)  # its two hits still count
+    clock.now += 30
+    window.hit(("user", "late"))
+    assert len(window) == 1
+
+
 def test_user_rate_limit_friendly_message_then_allowed_again(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         student = User()
@@ -615,6 +636,18 @@ def test_rejected_token_is_a_config_error(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(ConfigError, match="Discord rejected the token"):
         discord_app.run(Settings(data_dir=tmp_path, discord_token="not-a-token"),
                         service=FakeService(), feedback=FeedbackStore(tmp_path / "f.sqlite3"))
+
+
+def test_missing_message_content_intent_stops_with_what_to_enable(tmp_path: Path, monkeypatch) -> None:
+    # The bot always asks for the intent (thread follow-ups need it), so Discord refusing it is fatal.
+    def intent_refused(self: TabotDiscordBot, token: str, **kwargs: Any) -> None:
+        assert self.intents.message_content
+        raise discord.PrivilegedIntentsRequired(None)
+    monkeypatch.setattr(TabotDiscordBot, "run", intent_refused)
+    with pytest.raises(ConfigError, match="Enable the Message Content intent") as info:
+        discord_app.run(Settings(data_dir=tmp_path, discord_token="token"),
+                        service=FakeService(), feedback=FeedbackStore(tmp_path / "f.sqlite3"))
+    assert "\n" not in str(info.value)
 
 
 # --- pure rendering at Discord's limits ------------------------------------------------------------

@@ -1,4 +1,3 @@
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -8,10 +7,8 @@ from bot import embeddings
 from bot.errors import ConfigError
 
 
-def test_packaged_weights_match_the_published_sha256() -> None:
-    path = embeddings.model_path()
-    digest = hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
-    assert digest == embeddings.MODEL_SHA256
+def test_packaged_weights_load_after_the_check() -> None:
+    assert (embeddings.model_path() / "model.safetensors").is_file()  # model_path() raises if the sha differs
 
 
 def test_tampered_or_missing_weights_are_a_clear_error(tmp_path: Path) -> None:

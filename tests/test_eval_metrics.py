@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from bot.support import score_support
-from eval.baselines import Reply, calibrate_threshold
+from eval.baselines import Reply
+from eval.calibrate import fit_logistic
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
-from eval.gate import gate_failures, load_thresholds
+from eval.gate import GATED, gate_failures, gated_values, load_thresholds
 from eval.metrics import abstention, demos, faithfulness, latency, meta, retrieval
 from eval.report import headline_rows, render_markdown
-from eval.run import system_metrics
+from eval.run import failures, system_metrics
 
 ADAGRAD = ("Adagrad and RMSProp are still first order methods, they never require calculating the second-order "
            "derivative (Hessian matrix). Also they are adaptive (to each parameter) learning rate methods, and are "
@@ -129,14 +130,51 @@ def test_naive_overlap_misses_a_swap_that_the_support_scorer_catches() -> None:
 
 # ------------------------------------------------------------------------------ calibration
 
-def test_calibrate_threshold_maximises_abstention_f1_by_hand() -> None:
+def test_best_threshold_maximises_abstention_f1_by_hand() -> None:
     scores = [0.9, 0.8, 0.7, 0.3, 0.2, 0.75]
     in_scope = [True, True, True, False, False, False]
     # Declining below 0.5 gets tp=2, fn=1 (the 0.75 out-of-scope), fp=0: F1 = 4/5. Declining below
     # 0.775 gets tp=3, fp=1 (0.7): F1 = 6/7, the best; it is the midpoint of 0.75 and 0.8.
-    assert calibrate_threshold(scores, in_scope) == pytest.approx(0.775)
+    assert abstention.best_threshold(scores, in_scope) == pytest.approx(0.775)
     with pytest.raises(ValueError):
-        calibrate_threshold([], [])
+        abstention.best_threshold([], [])
+
+
+def test_best_threshold_ties_take_the_middle_candidate_on_any_scale() -> None:
+    # BM25-like scale. Sorted: 2 (out), 4 (out), 6 (in), 8 (in), 10 (in). Candidates:
+    # 2-1e-6, 3, 5, 7, 9, 10+1e-6. Declining below 5 is perfect (F1 = 1); nothing else ties.
+    assert abstention.best_threshold([10.0, 2.0, 8.0, 4.0, 6.0], [True, False, True, False, True]) == 5.0
+    # Repeated scores count once as candidates. Scores 1 (out), 3 (out), 3 (in), 5 (out), 7 (in);
+    # candidates 1-1e-6, 2, 4, 6, 7+1e-6 give F1 = 2tp / (2tp + fp + fn) of 0, 2/4 (tp1 fn2),
+    # 4/6 (tp2 fp1 fn1), 6/7 (tp3 fp1) and 6/8 (tp3 fp2): 6 is best.
+    assert abstention.best_threshold([1.0, 3.0, 3.0, 5.0, 7.0], [False, False, True, False, True]) == 6.0
+    # A tie. Scores 1 (out), 2 (in), 3 (in), 4 (out), 5 (in); candidates 1-1e-6, 1.5, 2.5, 3.5, 4.5,
+    # 5+1e-6 give 0, 2/3 (tp1 fn1), 2/4 (tp1 fp1 fn1), 2/5 (tp1 fp2 fn1), 4/6 (tp2 fp2), 4/7 (tp2 fp3).
+    # 1.5 and 4.5 tie at 2/3; the middle of the tied list [1.5, 4.5] (index len // 2) is 4.5.
+    assert abstention.best_threshold([1.0, 2.0, 3.0, 4.0, 5.0], [False, True, True, False, True]) == 4.5
+
+
+def test_fit_logistic_recovers_known_weights() -> None:
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(4000, 2))
+    true = np.array([2.0, -1.0, 0.5])  # w1, w2, bias
+    p = 1 / (1 + np.exp(-(features @ true[:2] + true[2])))
+    labels = (rng.random(4000) < p).astype(float)
+    weights = fit_logistic(features, labels)
+    assert weights == pytest.approx(true, abs=0.15)
+
+
+def test_fit_logistic_on_a_tiny_symmetric_set_by_hand() -> None:
+    # x = -1 and x = +1 are each labelled 1 once and 0 once, so p = 1/2 everywhere (w = 0, b = 0)
+    # is the maximum likelihood, and Newton must stay there.
+    weights = fit_logistic(np.array([[-1.0], [-1.0], [1.0], [1.0]]), np.array([1.0, 0.0, 1.0, 0.0]))
+    assert weights == pytest.approx([0.0, 0.0], abs=1e-9)
+    # Three of four positives at x = +1 and one of four at x = -1: the MLE without penalty is
+    # p(+1) = 3/4, p(-1) = 1/4, i.e. w = ln 3, b = 0; the tiny L2 pulls w in only slightly.
+    x = np.array([[1.0]] * 4 + [[-1.0]] * 4)
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0], dtype=float)
+    w, b = fit_logistic(x, y, l2=0.0)
+    assert w == pytest.approx(np.log(3), abs=1e-6) and b == pytest.approx(0.0, abs=1e-6)
 
 
 # ------------------------------------------------------------------------------ datasets
@@ -194,25 +232,46 @@ def test_committed_support_dev_set_loads() -> None:
 
 # ------------------------------------------------------------------------------ gate
 
+FLOORS = {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 0.95, "support_meta_balanced_accuracy": 0.75}
+
+
 def test_gate_failures_names_each_metric_below_its_floor() -> None:
-    floors = {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 0.95}
-    assert gate_failures({"hit@1": 0.95, "abstention_f1": 0.8, "faithfulness": 1.0}, floors) == []
-    failed = gate_failures({"hit@1": 0.85, "abstention_f1": None, "faithfulness": 1.0}, floors)
-    assert failed == ["hit@1: 0.850 < floor 0.900", "abstention_f1: not measured (no questions for it), floor 0.800"]
+    good = {"hit@1": 0.95, "abstention_f1": 0.8, "faithfulness": 1.0, "support_meta_balanced_accuracy": 0.75}
+    assert gate_failures(good, FLOORS) == []
+    failed = gate_failures({**good, "hit@1": 0.85, "abstention_f1": None, "support_meta_balanced_accuracy": 0.7},
+                           FLOORS)
+    assert failed == ["hit@1: 0.850 < floor 0.900", "abstention_f1: not measured (no questions for it), floor 0.800",
+                      "support_meta_balanced_accuracy: 0.700 < floor 0.750"]
+
+
+def test_gated_values_take_support_meta_from_the_support_block() -> None:
+    ours = {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1.0, "mrr": 0.5}
+    results = {"systems": {"tabot": {"metrics": ours}},
+               "support": {"support_dev": {"scorer": {"balanced_accuracy": 0.99}},
+                           "support_meta": {"scorer": {"balanced_accuracy": 0.8}}}}
+    assert gated_values(results) == {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1.0,
+                                     "support_meta_balanced_accuracy": 0.8}
+    del results["support"]["support_meta"]  # not run: the gate reports it as not measured
+    assert gated_values(results)["support_meta_balanced_accuracy"] is None
+    assert set(gated_values(results)) == set(GATED)
 
 
 def test_load_thresholds_validates(tmp_path: Path) -> None:
-    good = _write(tmp_path / "t.json", [json.dumps({"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1})])
-    assert load_thresholds(good) == {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1.0}
-    bad = _write(tmp_path / "u.json", [json.dumps({"hit@1": "high", "abstention_f1": 0.8, "faithfulness": 1})])
+    good = _write(tmp_path / "t.json", [json.dumps({**FLOORS, "faithfulness": 1})])
+    assert load_thresholds(good) == {**FLOORS, "faithfulness": 1.0}
+    bad = _write(tmp_path / "u.json", [json.dumps({**FLOORS, "hit@1": "high"})])
     with pytest.raises(DatasetError, match="'hit@1' must be a number"):
         load_thresholds(bad)
+    old = _write(tmp_path / "v.json", [json.dumps({"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1})])
+    with pytest.raises(DatasetError, match="'support_meta_balanced_accuracy' must be a number"):
+        load_thresholds(old)
     with pytest.raises(DatasetError, match="thresholds file not found"):
         load_thresholds(tmp_path / "none.json")
 
 
 def test_committed_thresholds_file_is_valid() -> None:
     floors = load_thresholds()
+    assert set(floors) == set(GATED)
     assert all(0 < v <= 1 for v in floors.values())
 
 
@@ -248,6 +307,30 @@ def test_system_metrics_by_hand() -> None:
     assert m["faithfulness"] == pytest.approx(1 / 2)  # the off-topic answer's sentence is unsupported
     assert m["demo_pass_fraction"] == pytest.approx(1 / 2)
     assert m["by_split"]["off_topic"] == {"n": 1, "declined_rate": 0.0, "hit@1": None}
+
+
+def test_a_replys_own_support_verdicts_are_used_not_rescored() -> None:
+    questions = [Question("1", "a?", ("adaptive-optimizers",), "in_scope")]
+    verbatim = ("Adagrad and RMSProp are still first order methods.", "adaptive-optimizers")
+    wrong = ("Adagrad is second order.", "adaptive-optimizers")
+    sources = {"adaptive-optimizers": ADAGRAD}
+    judged = _reply(["adaptive-optimizers"], sentences=[verbatim, wrong])
+    assert system_metrics(questions, [judged], sources)["faithfulness"] == pytest.approx(1 / 2)  # scored here
+    # The reply's own verdicts are taken as given, even where the scorer would disagree.
+    judged.verdicts = [False, False]
+    m = system_metrics(questions, [judged], sources)
+    assert m["faithfulness"] == 0.0 and m["n_sentences"] == 2
+    judged.verdicts = [True, True]
+    assert system_metrics(questions, [judged], sources)["faithfulness"] == 1.0
+    problems = failures(questions, [_reply(["adaptive-optimizers"], sentences=[verbatim])], sources)
+    assert problems == []
+    flagged = _reply(["adaptive-optimizers"], sentences=[verbatim])
+    flagged.verdicts = [False]
+    [row] = failures(questions, [flagged], sources)
+    assert row["problems"] == [f"unsupported sentence (no reason given): {verbatim[0]}"]
+    flagged.verdicts = [True, False]  # one verdict per sentence, or the reply is malformed
+    with pytest.raises(ValueError, match="2 verdicts for 1 sentences"):
+        system_metrics(questions, [flagged], sources)
 
 
 def test_ragas_records_use_ragas_field_names() -> None:

@@ -50,6 +50,19 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     assert "kl-asymmetry" not in [h.entry_id for h in retriever.search("kl divergence asymmetry", k=9)]
 
 
+def test_an_interrupted_build_is_finished_on_the_next_sync(tmp_path: Path, knowledge: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge)
+    index = KnowledgeIndex(settings)
+    entries = load_entries(knowledge)
+    index.sync(entries)
+    # Simulate a crash between two embedding batches: some of one entry's chunks are missing.
+    stored = index.collection.get(where={"entry_id": "kl-asymmetry"})["ids"]
+    index.collection.delete(ids=stored[: len(stored) // 2])
+    report = KnowledgeIndex(settings).sync(entries)
+    assert report.updated == ["kl-asymmetry"] and report.unchanged == 8
+    assert len(index.collection.get(where={"entry_id": "kl-asymmetry"})["ids"]) == len(stored)
+
+
 def test_corrupt_data_dir_is_rebuilt_with_a_message(tmp_path: Path, knowledge: Path) -> None:
     data = tmp_path / "data"
     (data / "chroma").mkdir(parents=True)

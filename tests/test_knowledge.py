@@ -78,6 +78,12 @@ def test_claim_not_verbatim_is_rejected_with_its_line(tmp_path: Path) -> None:
     assert error.value.line == 6
 
 
+def test_claims_match_across_line_wraps(tmp_path: Path) -> None:
+    path = write(tmp_path, "x", GOOD.format(id="x", demo="null").replace(
+        "Because the sky is blue.", "Because the\n  sky is blue."))
+    assert parse_entry(path).claims[0].text == "the sky is blue"
+
+
 def test_unknown_demo_and_check_are_rejected(tmp_path: Path) -> None:
     path = write(tmp_path, "x", GOOD.format(id="x", demo="no_such_demo"))
     with pytest.raises(KnowledgeError, match="unknown demo 'no_such_demo'"):

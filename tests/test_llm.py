@@ -38,7 +38,12 @@ def test_faithful_model_answer_is_kept_and_labelled(tabot, grounded) -> None:
     answer = writer(FAITHFUL).rewrite(grounded, tabot.entries)
     assert answer.backend == "llm:fake"
     assert len(answer.sentences) == 2 and all(s.supported for s in answer.sentences)
-    assert "[1]" in answer.answer and answer.demos == grounded.demos
+    assert "[1]" in answer.answer
+    # Only demos whose claims the model's kept sentences still make stay attached.
+    claims = {d.claim for d in answer.demos}
+    assert any("mode of" in c for c in claims) and any("different curves" in c for c in claims)
+    assert not any("mean" in c for c in claims)  # the model did not repeat the mean-seeking claim
+    assert claims <= {d.claim for d in grounded.demos}
 
 
 def test_hallucinated_answer_falls_back_to_the_grounded_one(tabot, grounded) -> None:
@@ -49,7 +54,7 @@ def test_hallucinated_answer_falls_back_to_the_grounded_one(tabot, grounded) -> 
 
 def test_swapped_kl_direction_is_caught(tabot, grounded) -> None:
     checked = check_sentences(SWAPPED, [tabot.entries["kl-asymmetry"]])
-    assert [s.supported for s in checked] == [False, False]
+    assert [s.supported for s, _ in checked] == [False, False]
     assert writer(SWAPPED).rewrite(grounded, tabot.entries).answer == grounded.answer
 
 
@@ -59,6 +64,16 @@ def test_one_unsupported_sentence_among_faithful_ones_is_removed(tabot, grounded
     answer = writer(mixed).rewrite(grounded, tabot.entries)
     assert answer.backend == "llm:fake" and "Bell Labs" not in answer.answer
     assert any("removed" in n for n in answer.notices)
+
+
+def test_links_images_and_html_from_the_model_never_reach_the_reader(tabot, grounded) -> None:
+    sneaky = ("Minimising KL(p||q) and minimising KL(q||p) will give us different curves "
+              "![x](http://ev.il/p.png) [1]. If we minimise KL(q||p), we will end up with a q that tries to fit to "
+              "a [mode](http://ev.il/phish) of p <img src=x onerror=alert(1)> [1].")
+    answer = writer(sneaky).rewrite(grounded, tabot.entries)
+    assert answer.backend == "llm:fake"
+    assert "ev.il" not in answer.answer and "<img" not in answer.answer and "](" not in answer.answer
+    assert "a mode of p" in answer.answer
 
 
 def test_timeout_and_errors_fall_back(tabot, grounded) -> None:

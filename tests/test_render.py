@@ -1,6 +1,15 @@
 from markdown_it import MarkdownIt
 
-from bot.render import answer_markdown, answer_text, demo_badge, escape_user_text, format_value
+from bot.render import (
+    answer_markdown,
+    answer_text,
+    demo_badge,
+    demo_checks,
+    demo_claims,
+    demo_verdict,
+    escape_user_text,
+    format_value,
+)
 from bot.schema import Answer, CheckResult, DemoAttachment, Source
 from tests.fake_tabot import KL_QUESTION, KL_TA, abstain_answer, kl_answer
 
@@ -148,3 +157,27 @@ def test_one_demo_backing_several_claims_is_one_card_with_each_check_once():
     assert "❌ failed — 2/3 checks passed" in md and "✅ verified" not in md
     text = answer_text(answer)
     assert "Demo d: FAIL" in text and text.count("[ok] shared") == 1 and "  backs: second claim" in text
+
+
+def test_a_check_that_failed_for_any_claim_is_shown_failed_whatever_the_order():
+    passed = CheckResult("shared", True, "", 0.0, 0.0)
+    failed = CheckResult("shared", False, "off by 0.5", 0.5, 0.0)
+    a = DemoAttachment("d", "first claim", "e", True, "passed", checks=(passed, CheckResult("a", True)))
+    b = DemoAttachment("d", "second claim", "e", False, "failed", checks=(failed,))
+    for group in [(a, b), (b, a)]:
+        assert [(c.name, c.passed, c.detail) for c in demo_checks(group)] == [("shared", False, "off by 0.5"),
+                                                                              ("a", True, "")]
+        assert demo_verdict(group) == "failed"
+        assert demo_badge(group) == "❌ failed — 1/2 checks passed"
+    assert demo_claims((a, b, a)) == ["first claim", "second claim"]
+
+
+def test_a_group_with_any_unverified_run_is_not_verified():
+    failed = DemoAttachment("d", "one", "e", False, "failed", checks=(CheckResult("c", False),))
+    stale = DemoAttachment("d", "two", "e", False, "not verified: source changed")
+    ok = DemoAttachment("d", "three", "e", True, "passed", checks=(CheckResult("c", True),))
+    assert demo_verdict((ok,)) == "passed"
+    assert demo_verdict((ok, failed)) == "failed"
+    assert demo_verdict((failed, stale)) == demo_verdict((ok, stale)) == "not verified"
+    assert demo_badge((ok, stale)) == "⚠️ not verified: source changed"
+    assert "Demo d: NOT VERIFIED" in answer_text(Answer("q", "t", False, demos=[ok, stale]))

@@ -6,7 +6,7 @@ from markdown_it import MarkdownIt
 
 from bot.config import Settings
 from bot.feedback import FeedbackStore
-from bot.web import EMPTY_PROMPT, INTERNAL_ERROR, WebChat, build_app
+from bot.web import ECHO_CHARS, EMPTY_PROMPT, INTERNAL_ERROR, WebChat, build_app
 from tests.fake_tabot import FakeTabot, kl_answer, tiny_png
 
 MD = MarkdownIt("commonmark", {"html": True}).enable("table")
@@ -16,7 +16,7 @@ MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 def chat(tmp_path):
     settings = Settings(data_dir=tmp_path, demos_dir=tmp_path / "staff_demos")
     plot = tiny_png(tmp_path / "demos" / "kl_fits.png")
-    return WebChat(FakeTabot(plot_path=plot), FeedbackStore(settings.feedback_db), settings)
+    return WebChat(FakeTabot(plot_path=plot, settings=settings), FeedbackStore(settings.feedback_db), settings)
 
 
 def text_of(message: dict) -> str:
@@ -91,16 +91,31 @@ def test_empty_input_gets_a_polite_prompt_without_calling_the_service(chat, empt
     assert state["previous"] is None and state["by_message"] == {}
 
 
-def test_huge_input_is_answered_with_a_notice(chat):
-    question = "kl " + "x" * 100_000
+def test_huge_input_is_bounded_by_the_service_and_only_its_echo_is_shortened(chat):
+    question = "kl " + "x " * 50_000
     history, *_ = chat.respond(question, [], None)
     asked, _ = chat.service.calls[-1]
-    assert len(asked) == chat.settings.max_question_chars
+    assert asked == question  # the web passes the question on whole: bounding it is the service's job
     reply = text_of(history[1])
-    assert "Your question was 100,003 characters long; I read only the first 2,000." in reply
+    assert reply.count("Your message was long, so I searched with its first") == 1  # the service's notice, once
     assert "### Sources" in reply
-    # the echo of the question is shortened too, and says how long it was
-    assert len(history[0]["content"]) < 2000 and history[0]["content"].endswith("(100,003 characters)")
+    # the echo of the question is shortened for display, and says how long it was
+    echo = history[0]["content"]
+    assert len(echo) < 2000 and echo.startswith("kl x x") and echo.endswith("… (100,003 characters)")
+
+
+def test_echo_is_shortened_whatever_the_service_says(chat):
+    def ask(question, previous=None):
+        answer = kl_answer(question)
+        answer.notices = ["This question is long."]  # the web must not react to notice wording
+        return answer
+    chat.service.ask = ask
+    history, *_ = chat.respond("y" * ECHO_CHARS, [], None)
+    assert history[0]["content"] == "y" * ECHO_CHARS  # exactly at the limit: shown whole
+    reply = text_of(history[1])
+    assert reply.count("ℹ️") == 1 and "This question is long." in reply  # the web adds no notice of its own
+    history, *_ = chat.respond("y" * (ECHO_CHARS + 1), [], None)
+    assert history[0]["content"] == "y" * ECHO_CHARS + f"… ({ECHO_CHARS + 1:,} characters)"
 
 
 @pytest.mark.parametrize("attack", ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
@@ -168,14 +183,22 @@ def test_clicking_an_example_asks_it(chat):
     assert "### Sources" in text_of(history[1])
 
 
-def test_demo_source_is_read_only_for_plain_demo_names(chat, tmp_path):
+def test_demo_source_shows_exactly_the_demos_the_runner_would_run(chat, tmp_path):
     (tmp_path / "staff_demos").mkdir()
     (tmp_path / "staff_demos" / "staff_demo.py").write_text('"""A staff demo."""\n', encoding="utf-8")
+    (tmp_path / "staff_demos" / "Shouty.py").write_text("x = 1\n", encoding="utf-8")
+    runner = chat.service.demos
     assert chat.demo_source("staff_demo") == '"""A staff demo."""\n'
-    assert "import" in chat.demo_source("_common")  # a module in the repo's demos/
-    assert chat.demo_source("../bot/config") == "# not a demo name"
-    assert chat.demo_source("no_such_demo") == "# the source of demo no_such_demo was not found"
+    assert chat.demo_source("kl_asymmetry") == runner.path("kl_asymmetry").read_text(encoding="utf-8")
+    for name in runner.names():
+        assert not chat.demo_source(name).startswith("# unknown demo")
+    # files in demos/ the runner refuses to run are not demos, so their source is not shown
+    for refused in ["_common", "__init__", "Shouty", "../bot/config", "kl_asymmetry\n", "no_such_demo"]:
+        shown = chat.demo_source(refused)
+        assert shown.startswith("# unknown demo ") and "available demos: " in shown and "\n" not in shown
+        assert "staff_demo" in shown and "kl_asymmetry" in shown
     assert chat.demo_source(None) == ""
+    assert chat.demo_source("") == ""
 
 
 def test_build_app_wires_the_ask_endpoint(chat):

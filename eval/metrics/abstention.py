@@ -9,6 +9,7 @@ Truth: a question is out of scope when it expects no entry. So
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,3 +53,25 @@ def f1(c: AbstentionCounts) -> float | None:
 def answered_rate_in_scope(c: AbstentionCounts) -> float | None:
     """Share of in-scope questions the system answered at all (right entry or not)."""
     return c.tn / (c.tn + c.fp) if c.tn + c.fp else None
+
+
+def best_threshold(scores: Sequence[float], in_scope: Sequence[bool]) -> float:
+    """The decline threshold (decline when score < threshold) that maximises abstention F1.
+
+    The one rule every system's threshold is set by (tabot's calibrated confidence and both
+    baselines' raw top scores alike), always on calibration.jsonl. It works on any score scale:
+    the candidates are the midpoints between consecutive distinct scores, plus one just below the
+    lowest (answer everything) and one just above the highest (decline everything). When several
+    candidates tie on F1, the middle one of them wins, so the threshold sits away from both edges
+    of the best range rather than touching a calibration score.
+    """
+    distinct = sorted(set(scores))
+    if not distinct:
+        raise ValueError("no calibration scores")
+    candidates = [distinct[0] - 1e-6]
+    candidates += [(a + b) / 2 for a, b in itertools.pairwise(distinct)]
+    candidates.append(distinct[-1] + 1e-6)
+    rated = [(f1(abstention_counts([s < t for s in scores], in_scope)) or 0.0, t) for t in candidates]
+    best = max(score for score, _ in rated)
+    tied = [t for score, t in rated if score == best]
+    return tied[len(tied) // 2]
