@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from bot.demos_runner import DemoRun
-
-
-def short(value: Any, width: int = 12) -> str:
-    """A number or small value in at most `width` characters."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
+from demos._common import short
 
 
 def _grid(rows: list[tuple[str, ...]]) -> list[str]:
@@ -34,7 +20,7 @@ def render_table(runs: list[DemoRun]) -> str:
             continue
         for i, c in enumerate(run.checks):
             rows.append((run.name if i == 0 else "", c.name, "PASS" if c.passed else "FAIL",
-                         short(c.value), short(c.reference), f"{run.seconds:.2f}s" if i == 0 else ""))
+                         short(c.value, 12), short(c.reference, 12), f"{run.seconds:.2f}s" if i == 0 else ""))
     lines = _grid(rows)
     for run in runs:
         if not run.verified:

@@ -150,20 +150,21 @@ def equal(name: str, value: Any, reference: Any, *, detail: str = "") -> Check:
 
 # --- command line ---------------------------------------------------------------------------
 
-def _short(value: Any) -> str:
+def short(value: Any, width: int = 24) -> str:
+    """A number or small value in at most `width` characters (also used by `tabot demos`)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.4g}"
-    text = json.dumps(jsonable(value))
-    return text if len(text) <= 24 else text[:21] + "..."
+    text = value if isinstance(value, str) else json.dumps(jsonable(value))
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def format_table(result: DemoResult) -> str:
     rows = [("check", "passed", "value", "reference", "tolerance")]
-    rows += [(c.name, "PASS" if c.passed else "FAIL", _short(c.value), _short(c.reference), _short(c.tolerance))
+    rows += [(c.name, "PASS" if c.passed else "FAIL", short(c.value), short(c.reference), short(c.tolerance))
              for c in result.checks]
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [f"{result.name}: {result.claim}", ""]
@@ -173,7 +174,7 @@ def format_table(result: DemoResult) -> str:
         lines.append(f"  FAILED {c.name}: {c.detail}")
     if result.metrics:
         lines += ["", "metrics:"]
-        lines += [f"  {k}: {_short(v)}" for k, v in result.metrics.items()]
+        lines += [f"  {k}: {short(v)}" for k, v in result.metrics.items()]
     for k, v in result.artifacts.items():
         lines.append(f"{k}: {v}")
     lines += ["", "all checks passed" if result.passed else f"{len(failed)} check(s) FAILED"]

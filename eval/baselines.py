@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +56,31 @@ def _decide(ranking: list[str], top: float, threshold: float, entries: dict[str,
                  response=best.answer, sentences=[(s, best.id) for s in best.sentences], timings_ms={"total": elapsed})
 
 
-class BM25Baseline:
+class ScoredBaseline(ABC):
+    """A baseline is a `scores(question)` ranking plus one decline threshold on its top score,
+    calibrated by the same rule as tabot's (`best_threshold` on calibration.jsonl)."""
+
+    entries: dict[str, Entry]
+    threshold: float = 0.0
+
+    @abstractmethod
+    def scores(self, question: str) -> list[tuple[str, float]]:
+        """(entry id, score) best first."""
+
+    def calibrate(self, questions: Sequence[str], in_scope: Sequence[bool]) -> float:
+        tops = [(self.scores(q) or [("", 0.0)])[0][1] for q in questions]
+        self.threshold = best_threshold(tops, in_scope)
+        return self.threshold
+
+    def ask(self, question: str) -> Reply:
+        """Answers with the top entry (its ranking still counts for hit@3 and MRR)."""
+        started = time.perf_counter()
+        ranked = self.scores(question)
+        top = ranked[0][1] if ranked else 0.0
+        return _decide([e for e, _ in ranked], top, self.threshold, self.entries, started)
+
+
+class BM25Baseline(ScoredBaseline):
     """BM25 over tabot's chunks, aggregated per entry by the best chunk score."""
 
     name = "bm25"
@@ -66,7 +91,6 @@ class BM25Baseline:
         self.entries = entries
         self.chunk_entries = [entry_id for entry_id, _ in chunks]
         self.lexical = LexicalIndex.build([text for _, text in chunks])
-        self.threshold = 0.0
 
     def scores(self, question: str) -> list[tuple[str, float]]:
         """(entry id, best chunk BM25 score) best first; only entries with a score > 0."""
@@ -76,19 +100,8 @@ class BM25Baseline:
             best[entry_id] = max(score, best.get(entry_id, 0.0))
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))
 
-    def calibrate(self, questions: Sequence[str], in_scope: Sequence[bool]) -> float:
-        tops = [(self.scores(q) or [("", 0.0)])[0][1] for q in questions]
-        self.threshold = best_threshold(tops, in_scope)
-        return self.threshold
 
-    def ask(self, question: str) -> Reply:
-        started = time.perf_counter()
-        ranked = self.scores(question)
-        top = ranked[0][1] if ranked else 0.0
-        return _decide([e for e, _ in ranked], top, self.threshold, self.entries, started)
-
-
-class DenseBaseline:
+class DenseBaseline(ScoredBaseline):
     """Plain LangChain + Chroma: one document per entry, MiniLM embeddings, top-1 by cosine."""
 
     name = "dense"
@@ -114,21 +127,8 @@ class DenseBaseline:
         self.store = Chroma.from_documents(documents, self.embeddings, ids=[e.id for e in entries.values()],
                                            client=client, collection_name=f"baseline-{uuid.uuid4().hex[:12]}",
                                            collection_metadata={"hnsw:space": "cosine"})
-        self.threshold = 0.0
 
     def scores(self, question: str, k: int = 3) -> list[tuple[str, float]]:
         """(entry id, cosine similarity) best first; Chroma returns cosine distance = 1 - similarity."""
         hits = self.store.similarity_search_with_score(question, k=min(k, len(self.entries)))
         return [(str(doc.metadata["entry_id"]), 1.0 - float(distance)) for doc, distance in hits]
-
-    def calibrate(self, questions: Sequence[str], in_scope: Sequence[bool]) -> float:
-        tops = [self.scores(q, k=1)[0][1] for q in questions]
-        self.threshold = best_threshold(tops, in_scope)
-        return self.threshold
-
-    def ask(self, question: str) -> Reply:
-        started = time.perf_counter()
-        ranked = self.scores(question)
-        top = ranked[0][1] if ranked else 0.0
-        # Top-1: it answers with one entry, but its ranking still counts for hit@3 and MRR.
-        return _decide([e for e, _ in ranked], top, self.threshold, self.entries, started)
