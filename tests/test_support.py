@@ -9,15 +9,11 @@ import pytest
 
 from bot.support import (
     DEFAULT_THRESHOLD,
-    Token,
     alignment_score,
-    content,
     dropped_negations,
-    math_expressions,
     missing_math,
     missing_numbers,
     negated_tokens,
-    normalise,
     order_recall,
     ordered_pairs,
     pair_recall,
@@ -27,9 +23,9 @@ from bot.support import (
     supported_fraction,
     swap_variants,
     token_recall,
-    tokenize,
     unbound_math,
 )
+from bot.support_text import Token, content, math_expressions, normalise, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 
