@@ -89,6 +89,7 @@ class DemoRunner:
         # would wipe each other's artifact folder.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._hashes: dict[Path, tuple[tuple[tuple[int, int], ...], str]] = {}
 
     # --- what exists ----------------------------------------------------------------------
 
@@ -153,10 +154,19 @@ class DemoRunner:
         return " ".join(doc.split("\n\n")[0].split())
 
     def source_hash(self, name: str) -> str:
+        """sha256 of the demo and `demos/_common.py`. The chat asks this for every attached demo
+        of every answer, so the digest is reused while both files' (mtime, size) are unchanged;
+        an edit changes them and forces a re-hash (and so a re-run)."""
+        path = self.path(name)
+        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path, COMMON))
+        known = self._hashes.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
         h = hashlib.sha256(f"tabot-demo-v{CACHE_FORMAT}\0".encode())
-        h.update(self.path(name).read_bytes())
+        h.update(path.read_bytes())
         h.update(b"\0")
         h.update(COMMON.read_bytes())
+        self._hashes[path] = (stamp, h.hexdigest())
         return h.hexdigest()
 
     # --- cache ----------------------------------------------------------------------------
