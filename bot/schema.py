@@ -1,13 +1,27 @@
 """The `Answer` every front end renders, and its parts.
 
-One `Answer` is composed once (bot/answer.py) and rendered by Gradio, Discord, the CLI and
+One `Answer` is composed once (`bot.service.Tabot.ask`) and rendered by Gradio, Discord, the CLI and
 the eval suite alike. `to_json()` is the fixed contract of DESIGN.md (`tabot ask --json`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class Verdict(StrEnum):
+    """What a demo run says about a claim. Faces colour and word it; nobody parses a string."""
+
+    PASSED = "passed"  # verified on the current source, and every check the claim names passed
+    FAILED = "failed"  # verified, and at least one of those checks failed
+    NOT_VERIFIED = "not verified"  # the run could not be trusted (crash, timeout, stale, ...): see `reason`
+
+    def worst(self, other: Verdict) -> Verdict:
+        """The verdict of two runs shown as one card: a doubt beats a failure beats a pass."""
+        order = (Verdict.PASSED, Verdict.FAILED, Verdict.NOT_VERIFIED)
+        return max(self, other, key=order.index)
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,9 @@ class CitedSentence:
     entry_id: str
     support: float = 1.0
     supported: bool = True
+    # The TA text this sentence stands on: the sentence itself on the grounded path, the aligned TA
+    # span for an LLM's sentence. Demos are attached by what this text claims.
+    grounded_in: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "entry_id": self.entry_id,
@@ -54,18 +71,27 @@ class CheckResult:
 class DemoAttachment:
     """A demo run backing one claim of the reply.
 
-    `passed` is True only when the demo was verified on this version of its source and every
-    check the claim names passed; `status` says why not otherwise.
+    `verdict` is PASSED only when the demo was verified on this version of its source and every
+    check the claim names passed; `reason` says why a run is NOT_VERIFIED.
     """
 
     name: str
     claim: str
     entry_id: str
-    passed: bool
-    status: str  # "passed" | "failed" | "not verified: <reason>"
+    verdict: Verdict
+    reason: str = ""
     checks: tuple[CheckResult, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
     plot_path: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASSED
+
+    @property
+    def status(self) -> str:
+        """The contract's one-line status: "passed", "failed" or "not verified: <reason>"."""
+        return f"{self.verdict}: {self.reason}" if self.verdict is Verdict.NOT_VERIFIED else str(self.verdict)
 
     @property
     def run_command(self) -> str:
@@ -73,7 +99,7 @@ class DemoAttachment:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "claim": self.claim, "entry_id": self.entry_id,
-                "passed": self.passed, "status": self.status,
+                "passed": self.passed, "status": self.status, "verdict": str(self.verdict), "reason": self.reason,
                 "checks": [c.to_json() for c in self.checks], "metrics": self.metrics,
                 "plot": self.plot_path, "run": self.run_command}
 

@@ -1,8 +1,11 @@
-"""`Tabot`: the one object every front end talks to.
+"""`Tabot`: the one API every front end (through `bot.conversation`) and the eval suite call.
 
 `Tabot.start()` loads and validates the knowledge base, brings the index up to date (embedding
 only what changed), and verifies the demos (from the cache when their source is unchanged).
-`ask()` turns a question into an `Answer`; the front ends only render it.
+`ask()` turns a question into an `Answer` in three steps, each owned by one package:
+clean (`answering.guard`) -> compose from retrieved TA answers (`answering.compose`, optionally
+rewritten by `answering.llm`) -> attach the demo runs backing the claims the reply makes
+(`demo_runs`). The front ends only render the result.
 """
 
 from __future__ import annotations
@@ -11,16 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.answer import Composer
+from bot.answering.compose import Composer, claims_made
+from bot.answering.guard import clean_question
+from bot.answering.llm import LLMWriter
 from bot.config import Settings
-from bot.demos_runner import DemoRun, DemoRunner
-from bot.embeddings import shared_model
-from bot.guard import clean_question
-from bot.index import KnowledgeIndex
-from bot.knowledge import Entry, load_entries
-from bot.llm import LLMWriter
-from bot.retrieve import Calibration, HybridRetriever
-from bot.schema import Answer, CheckResult, DemoAttachment
+from bot.demo_runs.runner import DemoRun, DemoRunner
+from bot.knowledge import Claim, Entry, load_entries
+from bot.schema import Answer, CheckResult, DemoAttachment, Verdict
+from bot.search.embeddings import shared_model
+from bot.search.index import KnowledgeIndex
+from bot.search.retrieve import Calibration, HybridRetriever
 
 Progress = Callable[[str], None]
 
@@ -63,7 +66,7 @@ class Tabot:
             report = self.index.sync(entries)
             self.entries = {e.id: e for e in entries}
             self.retriever = HybridRetriever(index=self.index, entries=self.entries, calibration=Calibration.load())
-            self.composer = Composer(self.entries, self.retriever, self.index.model.encode, self.attach_demo)
+            self.composer = Composer(self.entries, self.retriever, self.index.model.encode)
         self._say(report.summary())
         return report.summary()
 
@@ -85,17 +88,20 @@ class Tabot:
             self._demo_runs[name] = run
         return run
 
-    def attach_demo(self, name: str, claim: str, checks: tuple[str, ...], entry_id: str) -> DemoAttachment:
-        run = self.demo_run(name)
-        shown = tuple(c for c in run.checks if not checks or c.name in checks) or run.checks
-        # A claim is backed only by the checks it names (all of them when it names none).
-        passed = run.verified and bool(shown) and all(c.passed for c in shown)
-        status = run.status if not run.verified else ("passed" if passed else "failed")
-        plot = run.artifacts.get("plot")
-        return DemoAttachment(name=name, claim=claim, entry_id=entry_id, passed=passed, status=status,
+    def attach_demo(self, entry_id: str, claim: Claim) -> DemoAttachment:
+        """The run of the claim's demo, judged on the checks the claim names (all when it names none)."""
+        assert claim.demo is not None
+        run = self.demo_run(claim.demo)
+        shown = tuple(c for c in run.checks if not claim.checks or c.name in claim.checks) or run.checks
+        if not run.verified:
+            verdict = Verdict.NOT_VERIFIED
+        else:
+            verdict = Verdict.PASSED if shown and all(c.passed for c in shown) else Verdict.FAILED
+        return DemoAttachment(name=claim.demo, claim=claim.text, entry_id=entry_id, verdict=verdict,
+                              reason=run.reason,
                               checks=tuple(CheckResult(c.name, c.passed, c.detail, c.value, c.reference)
                                            for c in shown),
-                              metrics=dict(run.metrics), plot_path=plot)
+                              metrics=dict(run.metrics), plot_path=run.plot_path)
 
     # ----------------------------------------------------------------------------- answering
 
@@ -109,6 +115,9 @@ class Tabot:
         answer = composer.compose(cleaned, previous)
         if self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer, self.entries)
+        attaching = time.perf_counter()
+        answer.demos = [self.attach_demo(entry.id, claim) for entry, claim in claims_made(answer, self.entries)]
+        answer.timings_ms["demos"] = (time.perf_counter() - attaching) * 1000
         answer.notices[:0] = notices
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
@@ -124,3 +133,27 @@ class Tabot:
                 text = entry.aliases[0].strip()
                 examples.append(text[0].upper() + text[1:] + ("" if text.endswith("?") else "?"))
         return examples[:limit]
+
+    # ----------------------------------------------------------------------------- for the eval suite
+
+    @property
+    def threshold(self) -> float:
+        """The calibrated confidence below which `ask` declines."""
+        assert self.retriever is not None, "call Tabot.start() (or reindex()) first"
+        return self.retriever.calibration.threshold
+
+    def rank(self, question: str) -> list[str]:
+        """Entry ids best first for `question`, cleaned exactly as `ask` cleans it (ranking only)."""
+        cleaned, _ = clean_question(question, self.settings.max_question_chars)
+        with self._lock:
+            retriever = self.retriever
+        assert retriever is not None, "call Tabot.start() (or reindex()) first"
+        return [hit.entry_id for hit in retriever.search(cleaned)]
+
+    def indexed_texts(self) -> list[tuple[str, str]]:
+        """(entry id, text) of every indexed chunk: what a baseline should search over to be fair."""
+        return [(chunk.entry_id, chunk.text) for chunk in self.index.chunks]
+
+    def embed_query(self, text: str) -> list[float]:
+        """One bare query embedding (the latency yardstick the eval report compares answers with)."""
+        return self.index.embeddings.embed_query(text)

@@ -59,7 +59,7 @@ def _say(quiet: bool):
 
 def run(args: argparse.Namespace, command: str) -> int:
     # Imported here so `--help` and argument errors stay instant (these load torch).
-    from bot.embeddings import model_path
+    from bot.search.embeddings import model_path
     from bot.service import Tabot
     from eval.baselines import BM25Baseline, DenseBaseline
     from eval.export import ragas_records, write_ragas
@@ -78,13 +78,13 @@ def run(args: argparse.Namespace, command: str) -> int:
     entries = tabot.entries
     questions = load_question_sets(files, known_entries=entries)
     systems: list = [OursSystem(tabot)]
-    thresholds = {"tabot": tabot.retriever.calibration.threshold}
+    thresholds = {"tabot": tabot.threshold}
     if not args.no_baselines:
         calibration = load_questions(CALIBRATION_SET, known_entries=entries)
         texts = [q.question for q in calibration]
         in_scope = [q.in_scope for q in calibration]
         say("baselines: building BM25 and LangChain + Chroma; calibrating both on calibration.jsonl")
-        bm25 = BM25Baseline([(c.entry_id, c.text) for c in tabot.index.chunks], entries)
+        bm25 = BM25Baseline(tabot.indexed_texts(), entries)
         dense = DenseBaseline(entries, str(model_path()))
         thresholds["bm25"] = bm25.calibrate(texts, in_scope)
         thresholds["dense"] = dense.calibrate(texts, in_scope)
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, command: str) -> int:
                     for name in (SUPPORT_DEV, SUPPORT_META) if (DATASETS_DIR / f"{name}.jsonl").is_file()}
     results, replies = run_eval(
         systems, questions, entries, repeats=1 if args.fast else FULL_REPEATS,
-        embed_query=tabot.index.embeddings.embed_query, support_sets=support_sets, calibration=thresholds,
+        embed_query=tabot.embed_query, support_sets=support_sets, calibration=thresholds,
         show_progress=not args.quiet, command=command)
     paths = write_reports(results, args.out)
     if args.export == "ragas":

@@ -1,6 +1,6 @@
 """The two baselines the report puts beside tabot, run on the same questions in the same process.
 
-1. **BM25 alone**: tabot's own lexical half (`bot.lexical.LexicalIndex`, same tokeniser, same
+1. **BM25 alone**: tabot's own lexical half (`bot.search.lexical.LexicalIndex`, same tokeniser, same
    chunks: questions, aliases, sentences, question+answer), each entry scored by its best chunk;
    answers with the top entry.
 2. **Plain LangChain + Chroma dense top-1**: `HuggingFaceEmbeddings` on the same MiniLM files,
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.knowledge import Entry
-from bot.lexical import LexicalIndex
+from bot.search.lexical import LexicalIndex
 from eval.metrics.abstention import best_threshold
 
 
@@ -39,7 +39,7 @@ class Reply:
     response: str = ""  # the text a student sees
     sentences: list[tuple[str, str]] = field(default_factory=list)  # (sentence, cited entry id)
     # The system's own support verdict per sentence (tabot's CitedSentence.supported), or None when
-    # the system judges none (the baselines): then the eval scores them with bot.support itself.
+    # the system judges none (the baselines): then the eval scores them with bot.answering.support itself.
     verdicts: list[bool] | None = None
     demos: list[bool] = field(default_factory=list)  # passed flag per attached claim
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -3,7 +3,7 @@
     python -m eval.bench_lexical [--chunks 100000] [--queries 50]
 
 Builds a synthetic corpus of N chunks from the TA answers' own vocabulary (so term statistics are
-realistic), then times the same queries through `bot.lexical.LexicalIndex` and through a naive
+realistic), then times the same queries through `bot.search.lexical.LexicalIndex` and through a naive
 per-query loop over every chunk computing the same BM25 formula. Prints medians and the ratio;
 both are measured in the same run, so machine load affects them alike.
 """
@@ -19,7 +19,7 @@ from collections import Counter
 
 from bot.config import Settings
 from bot.knowledge import load_entries
-from bot.lexical import LexicalIndex, tokenize
+from bot.search.lexical import LexicalIndex, tokenize
 
 
 def naive_bm25(query: list[str], docs: list[Counter], lengths: list[int], k: int,

@@ -1,5 +1,5 @@
 """Fit the retriever's abstention rule on `eval/datasets/calibration.jsonl` and write
-`bot/calibration.json`.
+`bot/search/calibration.json`.
 
     python -m eval.calibrate [--data-dir DIR]
 
@@ -45,14 +45,14 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, ste
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None, help="default: bot/calibration.json")
+    parser.add_argument("--out", type=Path, default=None, help="default: bot/search/calibration.json")
     args = parser.parse_args(argv)
     # Imported here so the pure fitting above can be imported (and tested) without torch/Chroma.
+    from bot.answering.guard import clean_question
     from bot.config import Settings
-    from bot.guard import clean_question
-    from bot.index import KnowledgeIndex
     from bot.knowledge import load_entries
-    from bot.retrieve import CALIBRATION_FILE, Calibration, HybridRetriever
+    from bot.search.index import KnowledgeIndex
+    from bot.search.retrieve import CALIBRATION_FILE, Calibration, HybridRetriever
 
     settings = Settings.from_env()
     if args.data_dir:

@@ -106,7 +106,7 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
         "hit@k and MRR are end to end over in-scope questions (declining one counts as a miss; a "
         "question expecting several entries is a hit if any is at rank <= k). Abstention treats "
         "\"decline\" as the positive class. Faithfulness = share of answer sentences supported by "
-        "the TA answer they cite (bot.support; tabot's own per-sentence verdicts). " + FAITHFULNESS_NOTE
+        "the TA answer they cite (bot.answering.support; tabot's own per-sentence verdicts). " + FAITHFULNESS_NOTE
         + " Latency = the `total` stage, warm.", "",
         _md_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
                    "sentences", "demos attached", "decline threshold"], extra_rows(results)), "",
@@ -117,14 +117,14 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
                 f"latency is {fmt(ours.get('latency_vs_embedding'), 1)}x that.", ""]
     if results.get("support"):
         out += ["## Support scorer meta-evaluation", "",
-                "Does bot.support tell supported sentences from perturbed ones? support_dev.jsonl is the set "
+                "Does bot.answering.support tell supported sentences from perturbed ones? support_dev.jsonl is the set "
                 "the scorer was developed on; support_meta.jsonl is held out, and its balanced accuracy is gated.",
                 "",
-                _md_table(["set", "rows", "balanced accuracy (bot.support)", "naive overlap >= 0.5"],
+                _md_table(["set", "rows", "balanced accuracy (bot.answering.support)", "naive overlap >= 0.5"],
                           support_rows(results)), ""]
         for name, block in results["support"].items():
             out += [f"### {name}: accuracy per kind", "",
-                    _md_table(["kind", "n", "bot.support", "naive overlap"], kind_rows(block)), ""]
+                    _md_table(["kind", "n", "bot.answering.support", "naive overlap"], kind_rows(block)), ""]
     out += ["## Per split", "", _md_table(["system", "split", "n", "declined", "hit@1"], split_rows(results)), "",
             "## Latency per stage", "", _md_table(["system", "stage", "median", "p95", "n"], stage_rows(results)), ""]
     if plots:
@@ -224,11 +224,11 @@ def render_html(results: dict, out_dir: Path, plots: list[str]) -> str:
     ]
     if results.get("support"):
         parts += ["<h2>Support scorer meta-evaluation</h2>",
-                  _html_table(["set", "rows", "balanced accuracy (bot.support)", "naive overlap >= 0.5"],
+                  _html_table(["set", "rows", "balanced accuracy (bot.answering.support)", "naive overlap >= 0.5"],
                               support_rows(results))]
         for name, block in results["support"].items():
             parts += [f"<h3>{html.escape(name)}: accuracy per kind</h3>",
-                      _html_table(["kind", "n", "bot.support", "naive overlap"], kind_rows(block))]
+                      _html_table(["kind", "n", "bot.answering.support", "naive overlap"], kind_rows(block))]
     parts.append("<h2>Plots</h2>")
     for name in plots:
         data = base64.b64encode((out_dir / name).read_bytes()).decode()

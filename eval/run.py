@@ -12,16 +12,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tqdm import tqdm
 
-from bot.guard import clean_question
+from bot.answering.support import score_support
 from bot.knowledge import Entry
-from bot.support import score_support
 from eval.baselines import Reply
 from eval.datasets import Question, SupportRow
 from eval.metrics import abstention, demos, faithfulness, latency, meta, retrieval
+
+if TYPE_CHECKING:
+    from bot.service import Tabot
 
 
 class System(Protocol):
@@ -37,7 +39,7 @@ class OursSystem:
     name = "tabot"
     label = "tabot (ours)"
 
-    def __init__(self, tabot: Any) -> None:
+    def __init__(self, tabot: Tabot) -> None:
         self.tabot = tabot
 
     def ask(self, question: str) -> Reply:
@@ -59,9 +61,7 @@ class OursSystem:
                      demos=[d.passed for d in answer.demos], timings_ms=dict(answer.timings_ms))
 
     def ranking(self, question: str) -> list[str]:
-        """Entry ids best first for `question` cleaned exactly as `Tabot.ask` cleans it (same k)."""
-        cleaned, _ = clean_question(question, self.tabot.settings.max_question_chars)
-        return [hit.entry_id for hit in self.tabot.retriever.search(cleaned)]
+        return self.tabot.rank(question)
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -132,7 +132,7 @@ def failures(questions: Sequence[Question], replies: Sequence[Reply], sources: d
 
 
 def support_meta_eval(rows: Sequence[SupportRow], sources: dict[str, str]) -> dict:
-    """Balanced accuracy of bot.support (and of the naive overlap baseline) on labelled sentences."""
+    """Balanced accuracy of bot.answering.support (and of the naive overlap baseline) on labelled sentences."""
     actual = [row.supported for row in rows]
     kinds = [row.kind for row in rows]
     ours = [score_support(row.sentence, sources[row.entry_id]).supported for row in rows]

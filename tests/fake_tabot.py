@@ -4,7 +4,7 @@ Front-end tests use it to pin exact cases (a failed demo, an exception inside th
 that the real engine does not produce on demand. It keeps the real service's interface:
 `ask(question, previous=None)`, `topics()`, `example_questions()`, and `demos` (a real
 `DemoRunner`, so the front ends see exactly the demos the real service would run). Questions are
-cleaned and bounded by the real `bot.guard.clean_question`, with its notices.
+cleaned and bounded by the real `bot.answering.guard.clean_question`, with its notices.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import struct
 import zlib
 from pathlib import Path
 
-from bot.answer import abstention_text
+from bot.answering.compose import abstention_text
+from bot.answering.guard import clean_question
 from bot.config import Settings
-from bot.demos_runner import DemoRunner
+from bot.demo_runs.runner import DemoRunner
 from bot.errors import BackendError
-from bot.guard import clean_question
-from bot.schema import Answer, CheckResult, CitedSentence, DemoAttachment, Source
+from bot.schema import Answer, CheckResult, CitedSentence, DemoAttachment, Source, Verdict
 
 KL_TA = ("This animation tells us that 1) \\(KL(p\\|q)\\) and \\(KL(q\\|p)\\) are both needed to get a picture. "
          "2) minimising \\(KL(p\\|q)\\) and minimising \\(KL(q\\|p)\\) will give us different curves.")
@@ -45,7 +45,7 @@ def kl_answer(question: str, plot_path: str | None = None, passed: bool = True) 
     )
     demo = DemoAttachment(
         name="kl_asymmetry", claim="minimising KL(p||q) and minimising KL(q||p) will give us different curves",
-        entry_id="kl-asymmetry", passed=passed, status="passed" if passed else "failed", checks=checks,
+        entry_id="kl-asymmetry", verdict=Verdict.PASSED if passed else Verdict.FAILED, checks=checks,
         metrics={"mu_forward": 0.0012, "mu_reverse": 2.987, "kl_pq_at_forward_fit": 0.4312,
                  "grid": list(range(50))},
         plot_path=plot_path)

@@ -1,10 +1,11 @@
 import pytest
 
-from bot.answer import choose_sentences, claim_sentences, is_follow_up, question_parts, select_entries
-from bot.demos_runner import DemoRun
+from bot.answering.compose import choose_sentences, claim_sentences, is_follow_up, question_parts, select_entries
+from bot.demo_runs.runner import DemoRun
 from bot.errors import InputError
-from bot.retrieve import EntryHit
+from bot.knowledge import Claim
 from bot.schema import CheckResult
+from bot.search.retrieve import EntryHit
 
 
 def hit(entry_id: str, confidence: float) -> EntryHit:
@@ -118,7 +119,7 @@ def test_a_demo_that_is_not_verified_is_never_shown_as_passed(tabot, monkeypatch
                      artifacts={}, seconds=1.0, source_hash=real.source_hash)
     for run, status in [(broken, "not verified: timed out after 60 s"), (failed, "failed")]:
         monkeypatch.setitem(tabot._demo_runs, "kl_asymmetry", run)
-        attachment = tabot.attach_demo("kl_asymmetry", "claim", (), "kl-asymmetry")
+        attachment = tabot.attach_demo("kl-asymmetry", Claim("claim", "kl_asymmetry", ()))
         assert not attachment.passed and attachment.status == status
 
 
@@ -146,3 +147,8 @@ def test_example_questions_are_answered(tabot) -> None:
     examples = tabot.example_questions()
     assert len(examples) == 5 and all(q.endswith("?") for q in examples)
     assert all(not tabot.ask(q).abstained for q in examples)
+
+
+def test_rank_cleans_the_question_exactly_as_ask_does(tabot) -> None:
+    assert tabot.rank("why\x00 is KL   asymmetric?") == tabot.rank("why is KL asymmetric?")
+    assert tabot.rank("why is KL asymmetric?")[0] == "kl-asymmetry"

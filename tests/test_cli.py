@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.faces.cli import main
 
 
 @pytest.fixture()

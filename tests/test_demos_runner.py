@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.demos_runner import DemoRun, DemoRunner, demos_command, judge
-from bot.demos_sandbox import Outcome
+from bot.demo_runs.runner import DemoRun, DemoRunner, judge
+from bot.demo_runs.sandbox import Outcome
 from bot.errors import DemoError
+from bot.faces.demo_table import demos_command
 
 
 def demo_source(name: str, body: str, checks: tuple[str, ...]) -> str:
@@ -204,7 +205,7 @@ def test_a_failing_check_is_verified_but_failed(runner: DemoRunner) -> None:
     run = runner.run("failing")
     assert (run.verified, run.passed, run.status) == (True, False, "failed")
     assert [(c.name, c.passed) for c in run.checks] == [("fine", True), ("wrong", False)]
-    assert "needs <=" in run.check("wrong").detail
+    assert "needs <=" in next(c for c in run.checks if c.name == "wrong").detail
 
 
 def test_the_sandbox_hides_secrets_and_closes_stdin(runner: DemoRunner, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,16 +17,16 @@ from typing import Any
 import discord
 import pytest
 
-from bot import discord_app
 from bot.config import RateLimit, Settings
-from bot.discord_app import NO_MENTIONS, TabotDiscordBot, is_staff
-from bot.discord_limits import SlidingWindow
-from bot.discord_render import EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, pack_embeds, render_answer
-from bot.discord_text import MESSAGE_LIMIT, ZWSP, neutralise, split_text, thread_name, to_discord_markdown
-from bot.discord_views import FeedbackButton
 from bot.errors import ConfigError
+from bot.faces.discord import app as discord_app
+from bot.faces.discord.app import NO_MENTIONS, TabotDiscordBot, is_staff
+from bot.faces.discord.limits import SlidingWindow
+from bot.faces.discord.render import EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, pack_embeds, render_answer
+from bot.faces.discord.text import MESSAGE_LIMIT, ZWSP, neutralise, split_text, thread_name, to_discord_markdown
+from bot.faces.discord.views import FeedbackButton
 from bot.feedback import FeedbackStore
-from bot.schema import Answer, CheckResult, DemoAttachment, Source
+from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
 from tests.fake_tabot import KL_QUESTION, FakeTabot, kl_answer, tiny_png
 
 BOT_ID = 999_000_000_000_000_001
@@ -560,7 +560,7 @@ def test_feedback_buttons_record_to_the_store(tmp_path: Path) -> None:
 
 def test_exception_inside_answering_is_one_short_message_and_bot_keeps_going(tmp_path: Path, caplog) -> None:
     async def body(h: Harness) -> None:
-        with caplog.at_level(logging.ERROR, logger="bot.discord_app"):
+        with caplog.at_level(logging.ERROR, logger="bot.faces.discord.app"):
             await h.ask("boom")
         assert h.rec.sent[-1].content == discord_app.SORRY
         assert "secret internals" not in h.rec.sent[-1].content
@@ -586,7 +586,7 @@ def test_failure_while_sending_is_reported_and_tree_errors_are_handled(tmp_path:
             raise RuntimeError("Discord said no")
         message = h.message(f"<@{BOT_ID}> what is KL?", channel=channel)
         message.reply = broken_reply
-        with caplog.at_level(logging.ERROR, logger="bot.discord_app"):
+        with caplog.at_level(logging.ERROR, logger="bot.faces.discord.app"):
             await h.bot.on_message(message)
         assert h.rec.texts == [discord_app.SORRY]
         assert any("handling a message failed" in r.getMessage() for r in caplog.records)
@@ -710,7 +710,8 @@ def test_split_keeps_list_lines_and_does_not_split_inside_inline_code() -> None:
 def _big_answer(n_sources: int, n_demos: int, n_checks: int, text_len: int) -> Answer:
     base = kl_answer("q")
     checks = tuple(CheckResult(f"check_{i}", i % 3 != 0, "d" * 2000, 1.0 / (i + 1), 0.5) for i in range(n_checks))
-    demos = [DemoAttachment(f"demo_{i}", "c" * 3000, "e", True, "passed", checks, {"m": 1.5}) for i in range(n_demos)]
+    demos = [DemoAttachment(f"demo_{i}", "c" * 3000, "e", Verdict.PASSED, checks=checks, metrics={"m": 1.5})
+             for i in range(n_demos)]
     sources = [Source(f"entry-{i}", "Q" * 400, 0.5, "TA text. " * 1000) for i in range(n_sources)]
     return Answer(question="q", answer="Sentence here. " * (text_len // 15), abstained=False, sources=sources,
                   sentences=base.sentences, demos=demos)
@@ -747,7 +748,7 @@ def test_failed_and_unverified_demos_never_show_as_verified(tmp_path: Path) -> N
     assert demo.title == "❌ Demo: kl_asymmetry"
     assert [f.name[0] for f in demo.fields[:2]] == ["✅", "❌"]
     stale = kl_answer("q")
-    stale.demos[0] = replace(stale.demos[0], passed=False, status="not verified: source changed")
+    stale.demos[0] = replace(stale.demos[0], verdict=Verdict.NOT_VERIFIED, reason="source changed")
     demo = render_answer(stale)[0].embeds[1]
     assert demo.title.startswith("⚠️") and "not verified: source changed" in demo.description
     assert "✅" not in "".join(f.name for f in demo.fields)
@@ -756,7 +757,7 @@ def test_failed_and_unverified_demos_never_show_as_verified(tmp_path: Path) -> N
 def test_claims_backed_by_one_demo_share_one_card_and_one_plot(tmp_path: Path) -> None:
     answer = kl_answer("q", plot_path=str(tiny_png(tmp_path / "p.png")))
     demo = answer.demos[0]
-    failing = replace(demo, claim="a second claim", passed=False, status="failed",
+    failing = replace(demo, claim="a second claim", verdict=Verdict.FAILED,
                       checks=(CheckResult("reverse_is_mode_seeking", False, "off by 0.5", 0.5, 0.0),))
     answer.demos = [demo, failing]
     message = render_answer(answer)[0]

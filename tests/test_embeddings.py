@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import embeddings
 from bot.errors import ConfigError
+from bot.search import embeddings
 
 
 def test_packaged_weights_load_after_the_check() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.support import score_support
+from bot.answering.support import score_support
 from eval.baselines import Reply
 from eval.calibrate import fit_logistic
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows

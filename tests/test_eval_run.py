@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -144,23 +143,19 @@ def test_unknown_option_is_a_usage_error_exit_2(capsys: pytest.CaptureFixture[st
     assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
 
 
-class _FakeRetriever:
-    def __init__(self) -> None:
-        self.searched: list[str] = []
-
-    def search(self, question: str) -> list[SimpleNamespace]:
-        self.searched.append(question)
-        return [SimpleNamespace(entry_id=e) for e in ("log-base", "kl-asymmetry", "backprop-order")]
-
-
 class _FakeTabot:
+    """The public `Tabot` calls the eval suite makes: `ask` and `rank`."""
+
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
-        self.retriever = _FakeRetriever()
-        self.settings = SimpleNamespace(max_question_chars=2000)
+        self.ranked: list[str] = []
 
     def ask(self, question: str) -> Answer:
         return self.answer
+
+    def rank(self, question: str) -> list[str]:
+        self.ranked.append(question)
+        return ["log-base", "kl-asymmetry", "backprop-order"]
 
 
 def test_ours_uses_the_answers_own_ranking_and_verdicts() -> None:
@@ -168,15 +163,15 @@ def test_ours_uses_the_answers_own_ranking_and_verdicts() -> None:
                                                           Source("log-base", "q", 0.2)])
     fake = _FakeTabot(declined)
     reply = OursSystem(fake).ask("why\x00 is KL   asymmetric?")
-    assert fake.retriever.searched == []  # the declined answer's own nearest entries: no second retrieval
+    assert fake.ranked == []  # the declined answer's own nearest entries: no second retrieval
     assert reply.candidates == ["kl-asymmetry", "log-base"] and reply.ranking == [] and reply.confidence == 0.3
     answered = Answer("q", "text", abstained=False, sources=[Source("kl-asymmetry", "q", 0.9)],
                       sentences=[CitedSentence("s1", "kl-asymmetry", 0.9, True),
                                  CitedSentence("s2", "kl-asymmetry", 0.2, False)])
     fake = _FakeTabot(answered)
     reply = OursSystem(fake).ask("why\x00 is KL   asymmetric?")
-    # Answered replies carry no ranking beyond their sources: one retrieval, of the text as Tabot.ask cleans it.
-    assert fake.retriever.searched == ["why is KL asymmetric?"]
+    # Answered replies carry no ranking beyond their sources: one retrieval (Tabot.rank cleans it as ask does).
+    assert fake.ranked == ["why\x00 is KL   asymmetric?"]
     assert reply.ranking == ["kl-asymmetry", "log-base", "backprop-order"]
     assert reply.candidates == ["log-base", "kl-asymmetry", "backprop-order"]
     assert reply.verdicts == [True, False] and reply.sentences == [("s1", "kl-asymmetry"), ("s2", "kl-asymmetry")]

@@ -9,9 +9,9 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import IndexBuildError
-from bot.index import KnowledgeIndex, entry_chunks
 from bot.knowledge import load_entries
-from bot.retrieve import HybridRetriever
+from bot.search.index import KnowledgeIndex, entry_chunks
+from bot.search.retrieve import HybridRetriever
 
 
 @pytest.fixture()

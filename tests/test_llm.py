@@ -7,9 +7,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
+from bot.answering.compose import claims_made
+from bot.answering.llm import LLMWriter, build_messages, check_sentences
 from bot.config import Settings
 from bot.errors import BackendError
-from bot.llm import LLMWriter, build_messages, check_sentences
 
 
 class BrokenModel(FakeListChatModel):
@@ -39,8 +40,8 @@ def test_faithful_model_answer_is_kept_and_labelled(tabot, grounded) -> None:
     assert answer.backend == "llm:fake"
     assert len(answer.sentences) == 2 and all(s.supported for s in answer.sentences)
     assert "[1]" in answer.answer
-    # Only demos whose claims the model's kept sentences still make stay attached.
-    claims = {d.claim for d in answer.demos}
+    # The service attaches demos only for claims the model's kept sentences still make.
+    claims = {claim.text for _, claim in claims_made(answer, tabot.entries)}
     assert any("mode of" in c for c in claims) and any("different curves" in c for c in claims)
     assert not any("mean" in c for c in claims)  # the model did not repeat the mean-seeking claim
     assert claims <= {d.claim for d in grounded.demos}

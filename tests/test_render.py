@@ -1,16 +1,8 @@
 from markdown_it import MarkdownIt
 
-from bot.render import (
-    answer_markdown,
-    answer_text,
-    demo_badge,
-    demo_checks,
-    demo_claims,
-    demo_verdict,
-    escape_user_text,
-    format_value,
-)
-from bot.schema import Answer, CheckResult, DemoAttachment, Source
+from bot.faces.cards import demo_badge, demo_checks, demo_claims, demo_verdict, format_value
+from bot.faces.render import answer_markdown, answer_text, escape_user_text
+from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
 from tests.fake_tabot import KL_QUESTION, KL_TA, abstain_answer, kl_answer
 
 # An independent CommonMark renderer with raw HTML *enabled*: if escaping failed, tags would
@@ -82,14 +74,14 @@ def test_failed_and_unverified_demos_never_show_a_pass():
     assert "❌ failed — 1/2 checks passed" in md
     assert "| ❌ `reverse_is_mode_seeking` |" in md
     assert "✅ verified" not in md
-    unverified = DemoAttachment("kl_asymmetry", "claim", "kl-asymmetry", False, "not verified: source changed")
+    unverified = DemoAttachment("kl_asymmetry", "claim", "kl-asymmetry", Verdict.NOT_VERIFIED, "source changed")
     assert demo_badge(unverified) == "⚠️ not verified: source changed"
-    no_checks = DemoAttachment("x", "claim", "e", True, "passed")
+    no_checks = DemoAttachment("x", "claim", "e", Verdict.PASSED)
     assert demo_badge(no_checks) == "✅ verified"
 
 
 def test_table_cells_cannot_break_out_of_their_row():
-    demo = DemoAttachment("d", "c", "e", True, "passed", checks=(CheckResult("a|b", True, "", 1.0, "x\ny|z"),))
+    demo = DemoAttachment("d", "c", "e", Verdict.PASSED, checks=(CheckResult("a|b", True, "", 1.0, "x\ny|z"),))
     answer = Answer("q", "text [1].", False, sources=[Source("e", "Q", 1.0)], demos=[demo])
     row = [line for line in answer_markdown(answer).splitlines() if "a\\|b" in line]
     assert row == ["| ✅ `a\\|b` | 1 | x y\\|z |"]
@@ -142,8 +134,8 @@ def test_format_value():
 
 def test_one_demo_backing_several_claims_is_one_card_with_each_check_once():
     shared = CheckResult("shared", True, "", 1.0, 1.0)
-    a = DemoAttachment("d", "first claim", "e", True, "passed", checks=(shared, CheckResult("a", True)))
-    b = DemoAttachment("d", "second claim", "e", True, "passed", checks=(shared, CheckResult("b", True)))
+    a = DemoAttachment("d", "first claim", "e", Verdict.PASSED, checks=(shared, CheckResult("a", True)))
+    b = DemoAttachment("d", "second claim", "e", Verdict.PASSED, checks=(shared, CheckResult("b", True)))
     answer = Answer("q", "text [1].", False, sources=[Source("e", "Q", 1.0)], demos=[a, b])
     md = answer_markdown(answer)
     assert md.count("#### Demo `d`") == 1
@@ -151,7 +143,7 @@ def test_one_demo_backing_several_claims_is_one_card_with_each_check_once():
     assert "- first claim\n- second claim" in md
     assert md.count("`shared`") == 1
     # if the checks behind one claim failed, the whole card is not shown as verified
-    b_failed = DemoAttachment("d", "second claim", "e", False, "failed", checks=(shared, CheckResult("b", False)))
+    b_failed = DemoAttachment("d", "second claim", "e", Verdict.FAILED, checks=(shared, CheckResult("b", False)))
     answer.demos = [a, b_failed]
     md = answer_markdown(answer)
     assert "❌ failed — 2/3 checks passed" in md and "✅ verified" not in md
@@ -162,8 +154,8 @@ def test_one_demo_backing_several_claims_is_one_card_with_each_check_once():
 def test_a_check_that_failed_for_any_claim_is_shown_failed_whatever_the_order():
     passed = CheckResult("shared", True, "", 0.0, 0.0)
     failed = CheckResult("shared", False, "off by 0.5", 0.5, 0.0)
-    a = DemoAttachment("d", "first claim", "e", True, "passed", checks=(passed, CheckResult("a", True)))
-    b = DemoAttachment("d", "second claim", "e", False, "failed", checks=(failed,))
+    a = DemoAttachment("d", "first claim", "e", Verdict.PASSED, checks=(passed, CheckResult("a", True)))
+    b = DemoAttachment("d", "second claim", "e", Verdict.FAILED, checks=(failed,))
     for group in [(a, b), (b, a)]:
         assert [(c.name, c.passed, c.detail) for c in demo_checks(group)] == [("shared", False, "off by 0.5"),
                                                                               ("a", True, "")]
@@ -173,9 +165,9 @@ def test_a_check_that_failed_for_any_claim_is_shown_failed_whatever_the_order():
 
 
 def test_a_group_with_any_unverified_run_is_not_verified():
-    failed = DemoAttachment("d", "one", "e", False, "failed", checks=(CheckResult("c", False),))
-    stale = DemoAttachment("d", "two", "e", False, "not verified: source changed")
-    ok = DemoAttachment("d", "three", "e", True, "passed", checks=(CheckResult("c", True),))
+    failed = DemoAttachment("d", "one", "e", Verdict.FAILED, checks=(CheckResult("c", False),))
+    stale = DemoAttachment("d", "two", "e", Verdict.NOT_VERIFIED, "source changed")
+    ok = DemoAttachment("d", "three", "e", Verdict.PASSED, checks=(CheckResult("c", True),))
     assert demo_verdict((ok,)) == "passed"
     assert demo_verdict((ok, failed)) == "failed"
     assert demo_verdict((failed, stale)) == demo_verdict((ok, stale)) == "not verified"

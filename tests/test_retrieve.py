@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from langchain_core.documents import Document
 
-from bot.retrieve import coverage, rrf
+from bot.search.retrieve import coverage, rrf
 from tests.conftest import load_jsonl
 
 

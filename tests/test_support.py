@@ -1,4 +1,4 @@
-"""Tests for bot/support.py: each scoring function by hand, then the scorer on real TA text."""
+"""Tests for bot/answering/support.py: each scoring function by hand, then the scorer on real TA text."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.support import (
+from bot.answering.support import (
     DEFAULT_THRESHOLD,
     alignment_score,
     dropped_negations,
@@ -25,7 +25,7 @@ from bot.support import (
     token_recall,
     unbound_math,
 )
-from bot.support_text import Token, content, math_expressions, normalise, tokenize
+from bot.answering.support_text import Token, content, math_expressions, normalise, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bot.config import Settings
+from bot.faces.web import ECHO_CHARS, EMPTY_PROMPT, INTERNAL_ERROR, WebChat, build_app
 from bot.feedback import FeedbackStore
-from bot.web import ECHO_CHARS, EMPTY_PROMPT, INTERNAL_ERROR, WebChat, build_app
 from tests.fake_tabot import FakeTabot, kl_answer, tiny_png
 
 MD = MarkdownIt("commonmark", {"html": True}).enable("table")

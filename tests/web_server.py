@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from bot.config import Settings
+from bot.faces.web import build_app, launch_kwargs
 from bot.feedback import FeedbackStore
-from bot.web import build_app, launch_kwargs
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 """Faithfulness: the share of answer sentences supported by the TA text they cite.
 
-Each (sentence, cited TA answer) pair is scored with `bot.support.score_support` - the same
+Each (sentence, cited TA answer) pair is scored with `bot.answering.support.score_support` - the same
 scorer the answer engine uses to keep or drop LLM sentences - and the metric is the supported
 fraction over all sentences of all answers (micro average: a long answer weighs more than a
 short one, because each sentence is a claim a student reads).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.support import score_support
+from bot.answering.support import score_support
 
 
 def sentence_verdicts(sentences: Sequence[tuple[str, str]], sources: Mapping[str, str]) -> list[bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.support_text import normalise
+from bot.answering.support_text import normalise
 
 
 def balanced_accuracy(predicted: Sequence[bool], actual: Sequence[bool]) -> float | None:

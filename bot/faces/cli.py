@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.render import answer_text
+    from bot.faces.render import answer_text
     from bot.service import Tabot
 
     if args.batch is None and (args.question is None or not args.question.strip()):
@@ -85,7 +85,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask":
         return _ask(args, settings)
     if args.command == "chat":
-        from bot.web import serve
+        from bot.faces.web import serve
 
         serve(settings)
         return 0
@@ -95,13 +95,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(Tabot(settings, progress=_progress).reindex())
         return 0
     if args.command == "demos":
-        from bot.demos_runner import demos_command
+        from bot.faces.demo_table import demos_command
 
         if args.action == "run" and not args.name:
             raise InputError("which demo? tabot demos run NAME (tabot demos verify lists them)")
         return demos_command(args.action, args.name, args.json, not args.no_cache, settings)
     if args.command == "discord":
-        from bot.discord_app import run as run_discord
+        from bot.faces.discord.app import run as run_discord
 
         run_discord(settings)
         return 0

@@ -1,7 +1,7 @@
 """Pure text handling for Discord: mentions made inert, LaTeX as code, and long text split
 under the 2000-character message limit at the most natural boundary available.
 
-Nothing here talks to Discord; `bot/discord_render.py` builds whole replies from these pieces.
+Nothing here talks to Discord; `bot/faces/discord/render.py` builds whole replies from these pieces.
 """
 
 from __future__ import annotations

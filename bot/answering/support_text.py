@@ -1,7 +1,7 @@
 """Text handling for the support scorer: fold LaTeX/Unicode variants together, find math
 expressions, and tokenise into stemmed tokens that remember negators, numbers and clause breaks.
 
-Split from bot/support.py so the scorer module holds the alignment arithmetic and the verdict.
+Split from bot/answering/support.py so the scorer module holds the alignment arithmetic and the verdict.
 """
 
 from __future__ import annotations

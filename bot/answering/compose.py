@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.knowledge import Entry, split_sentences
-from bot.lexical import tokenize
-from bot.retrieve import EntryHit, HybridRetriever
-from bot.schema import Answer, CitedSentence, DemoAttachment, Source
-from bot.support import Support, score_support
+from bot.answering.support import Support, score_support
+from bot.knowledge import Claim, Entry, split_sentences
+from bot.schema import Answer, CitedSentence, Source
+from bot.search.lexical import tokenize
+from bot.search.retrieve import EntryHit, HybridRetriever
 
 FORUM_HINT = "Please ask on the course forum so a TA can answer it (and it may become a new entry here)."
 # Entries with at most this many sentences are quoted whole: cutting them loses the point.
@@ -51,7 +51,6 @@ _PART_SPLIT = re.compile(r"\?+\s*|;\s*|,?\s+(?:and\s+also|also|plus|and(?=\s+(?:
                          r"does|can|should)\b))\s+", re.IGNORECASE)
 
 Encode = Callable[[list[str]], list[list[float]]]
-AttachDemo = Callable[[str, str, tuple[str, ...], str], DemoAttachment]
 
 
 def question_parts(question: str) -> list[str]:
@@ -127,12 +126,10 @@ def abstention_text() -> str:
 class Composer:
     """Turns a cleaned question (and the previous turn) into a grounded `Answer`."""
 
-    def __init__(self, entries: dict[str, Entry], retriever: HybridRetriever, encode: Encode,
-                 attach_demo: AttachDemo) -> None:
+    def __init__(self, entries: dict[str, Entry], retriever: HybridRetriever, encode: Encode) -> None:
         self.entries = entries
         self.retriever = retriever
         self.encode = encode
-        self.attach_demo = attach_demo
         self._sentence_vectors: dict[str, np.ndarray] = {}
         self._support: dict[tuple[str, str], Support] = {}
 
@@ -181,7 +178,7 @@ class Composer:
         if selection.follow_up and previous is not None:
             # "why?" carries little meaning alone; rank sentences by the conversation so far.
             query = np.asarray(self.encode([f"{previous.question} {question}"])[0])
-        sources, sentences, demos, blocks = [], [], [], []
+        sources, sentences, blocks = [], [], []
         for number, hit in enumerate(selection.entries, start=1):
             entry = self.entries[hit.entry_id]
             sources.append(self._source(hit))
@@ -191,7 +188,6 @@ class Composer:
             for text in picked:
                 verdict = self.support(entry, text)
                 sentences.append(CitedSentence(text, entry.id, verdict.score, verdict.supported))
-            demos += self._demos_for(entry, picked)
             body = " ".join(f"{text} [{number}]" for text in picked)
             blocks.append(f"**{entry.title}** [{number}]\n\n{body}" if len(selection.entries) > 1 else body)
         notices = []
@@ -199,16 +195,22 @@ class Composer:
             notices.append("Answered as a follow-up to your previous question.")
         timings["compose"] = (time.perf_counter() - retrieved) * 1000
         return Answer(question=question, answer="\n\n".join(blocks), abstained=False, sources=sources,
-                      sentences=sentences, demos=demos, notices=notices, timings_ms=timings)
+                      sentences=sentences, notices=notices, timings_ms=timings)
 
     def _source(self, hit: EntryHit) -> Source:
         entry = self.entries[hit.entry_id]
         return Source(entry.id, entry.question, hit.confidence, entry.answer)
 
-    def _demos_for(self, entry: Entry, picked: list[str]) -> list[DemoAttachment]:
-        """One attachment per claim whose sentence made it into the reply."""
-        attached = []
-        for claim in entry.claims:
-            if claim.demo and claim_sentences(picked, [claim.text]):
-                attached.append(self.attach_demo(claim.demo, claim.text, claim.checks, entry.id))
-        return attached
+
+def claims_made(answer: Answer, entries: dict[str, Entry]) -> list[tuple[Entry, Claim]]:
+    """The claims with a demo that the reply actually makes: a claim counts when one of the reply's
+    sentences cited to its entry holds it (the grounded path quotes it; an LLM rewrite must keep it)."""
+    made = []
+    for source in answer.sources:
+        entry = entries.get(source.entry_id)
+        if entry is None:
+            continue
+        cited = [s.grounded_in or s.text for s in answer.sentences if s.entry_id == entry.id]
+        said = [piece for text in cited for piece in split_sentences(text)]
+        made += [(entry, claim) for claim in entry.claims if claim.demo and claim_sentences(said, [claim.text])]
+    return made

@@ -2,7 +2,7 @@
 
 The model sees only the retrieved TA answers and the question, each inside its own delimited
 block, with instructions to use nothing else and to cite [n] after each sentence. Every
-sentence it writes is scored against the TA text it cites (bot.support); unsupported sentences
+sentence it writes is scored against the TA text it cites (bot.answering.support); unsupported sentences
 are dropped, and if too much is dropped — or the model errors or times out — the student gets
 the grounded answer with a note saying so. The question can never change what the bot does:
 the model's output is only ever a candidate text that must pass the same support check.
@@ -19,12 +19,11 @@ from dataclasses import replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot.answer import claim_sentences
+from bot.answering.support import score_support
 from bot.config import Settings
 from bot.errors import BackendError
 from bot.knowledge import Entry, split_sentences
 from bot.schema import Answer, CitedSentence
-from bot.support import score_support
 
 # Fall back to the grounded answer when fewer than this share of the model's sentences hold up.
 MIN_SUPPORTED_SHARE = 0.6
@@ -129,7 +128,9 @@ class LLMWriter:
         if "NOT COVERED" in text.upper():
             return self._fallback(grounded, "the model found the TA answers did not cover it", started)
         checked = check_sentences(text, used)
-        kept = [s for s, _ in checked if s.supported]
+        # Each kept sentence remembers the TA text it aligned to: the service attaches a demo only
+        # where that text still makes the demo's claim.
+        kept = [replace(s, grounded_in=matched) for s, matched in checked if s.supported]
         if not checked or len(kept) / len(checked) < MIN_SUPPORTED_SHARE:
             return self._fallback(grounded, f"{len(checked) - len(kept)} of {len(checked)} sentences unsupported",
                                   started)
@@ -139,11 +140,8 @@ class LLMWriter:
         if len(kept) < len(checked):
             notices.append(f"{len(checked) - len(kept)} sentence(s) of the model's answer were removed because "
                            "no TA answer supports them.")
-        # A demo stays only if a kept sentence still makes its claim (aligned to the claim's text).
-        said = [matched for s, matched in checked if s.supported]
-        demos = [d for d in grounded.demos if any(claim_sentences(split_sentences(m), [d.claim]) for m in said)]
         timings = dict(grounded.timings_ms, llm=(time.perf_counter() - started) * 1000)
-        return replace(grounded, answer=body, sentences=kept, demos=demos, backend=f"llm:{self.name}",
+        return replace(grounded, answer=body, sentences=kept, backend=f"llm:{self.name}",
                        notices=notices, timings_ms=timings)
 
     def _fallback(self, grounded: Answer, why: str, started: float) -> Answer:

@@ -4,7 +4,7 @@
 call directly; `build_app` only lays out components and wires events to them; `serve` starts
 the service and launches the app (`tabot chat`).
 
-Every string a user typed is escaped by `bot.render.escape_user_text` before it is put in a
+Every string a user typed is escaped by `bot.faces.render.escape_user_text` before it is put in a
 chat bubble, and the Chatbot also sanitises HTML, so user text is shown, never run.
 """
 
@@ -22,8 +22,8 @@ import gradio as gr
 
 from bot.config import Settings
 from bot.errors import DemoError, TabotError
+from bot.faces.render import answer_markdown, escape_user_text
 from bot.feedback import FeedbackStore
-from bot.render import answer_markdown, escape_user_text
 from bot.schema import Answer
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 EMPTY_PROMPT = "Please type a question about the course — for example one of the examples above the box."
 INTERNAL_ERROR = "Sorry, something went wrong while answering. Please try again, or ask on the course forum."
 # Display only: a chat bubble echoing a 100 kB paste helps nobody, so the echo shows the start and
-# says how long the message was. What is *searched* is bounded by the service (bot/guard.py).
+# says how long the message was. What is *searched* is bounded by the service (bot/answering/guard.py).
 ECHO_CHARS = 1500
 
 # `\(...\)` is what the TA answers use for inline maths. `\[...\]` is deliberately absent:
@@ -138,7 +138,7 @@ class WebChat:
     def demo_source(self, name: str | None) -> str:
         """The source of demo `name`, if it is one the service's runner would run.
 
-        The runner (`bot.demos_runner.DemoRunner.path`) is the one authority on which names are
+        The runner (`bot.demo_runs.runner.DemoRunner.path`) is the one authority on which names are
         demos, so the picker shows exactly the runnable ones and never, say, `_common` or a path.
         """
         if not name:

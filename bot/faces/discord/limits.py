@@ -1,6 +1,6 @@
 """Rate limits for the Discord bot: per-person and per-channel sliding windows, and "warn once".
 
-Kept apart from `bot/discord_app.py` because none of it needs Discord: it is counting against a
+Kept apart from `bot/faces/discord/app.py` because none of it needs Discord: it is counting against a
 clock, which tests replace with a fake one.
 """
 

@@ -3,7 +3,7 @@
 Only modules of the project's `demos` package, or `*.py` files in the staff folder
 `Settings.demos_dir`, can run, and only under a name matching NAME_RE that `names()` lists, so
 nothing a user types becomes code. The bot process never imports demo code: the checks a demo
-declares are read with `ast`, and each run is a fresh `python` (see bot/demos_sandbox.py) with a
+declares are read with `ast`, and each run is a fresh `python` (see bot/demo_runs/sandbox.py) with a
 timeout, memory / CPU / file-size limits, stdin closed, a minimal environment and a temporary
 working directory.
 
@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.demos_sandbox import MAX_STDOUT_BYTES, Outcome, run_sandboxed
+from bot.demo_runs.sandbox import MAX_STDOUT_BYTES, Outcome, run_sandboxed
 from bot.errors import DemoError
-from bot.schema import CheckResult
+from bot.schema import CheckResult, Verdict
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*")  # always used with fullmatch: "x\n" must not pass
 PROJECT_DEMOS = PROJECT_ROOT / "demos"
@@ -55,17 +55,18 @@ class DemoRun:
     source_hash: str = ""
 
     @property
-    def status(self) -> str:
+    def verdict(self) -> Verdict:
         if not self.verified:
-            return f"not verified: {self.reason}"
-        return "passed" if self.passed else "failed"
+            return Verdict.NOT_VERIFIED
+        return Verdict.PASSED if self.passed else Verdict.FAILED
+
+    @property
+    def status(self) -> str:
+        return f"{self.verdict}: {self.reason}" if not self.verified else str(self.verdict)
 
     @property
     def plot_path(self) -> str | None:
         return self.artifacts.get("plot")
-
-    def check(self, name: str) -> CheckResult | None:
-        return next((c for c in self.checks if c.name == name), None)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "verified": self.verified, "passed": self.passed, "status": self.status,
@@ -314,28 +315,3 @@ def _strict_bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"'passed' must be true or false, not {value!r}")
     return value
-
-
-def demos_command(action: str, name: str | None, as_json: bool, use_cache: bool, settings: Settings) -> int:
-    """`tabot demos [verify [NAME] | run NAME] [--json] [--no-cache]`; returns the exit status.
-
-    verify: every demo (or NAME), cached unless --no-cache; a table, non-zero if anything failed or
-    was not verified. run NAME: one demo, always a fresh run, shown in full. Progress goes to stderr.
-    """
-    from bot.demos_table import render_run, render_table
-
-    runner = DemoRunner(settings)
-    if action == "verify":
-        if name is not None:
-            runs = [runner.run(name, use_cache=use_cache)]
-        else:
-            runs = runner.verify_all(use_cache, progress=lambda line: print(line, file=sys.stderr, flush=True))
-        print(json.dumps([r.to_json() for r in runs], indent=2) if as_json else render_table(runs))
-        return 0 if runs and all(r.passed for r in runs) else 1
-    if action == "run":
-        if not name:
-            raise DemoError(f"say which demo to run: tabot demos run NAME, one of: {', '.join(runner.names())}")
-        run = runner.run(name, use_cache=False)
-        print(json.dumps(run.to_json(), indent=2) if as_json else render_run(run))
-        return 0 if run.passed else 1
-    raise DemoError(f"unknown demos action {str(action)[:30]!r}; use `tabot demos verify` or `tabot demos run NAME`")

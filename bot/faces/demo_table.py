@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.demos_runner import DemoRun
+import json
+import sys
+
+from bot.config import Settings
+from bot.demo_runs.runner import DemoRun, DemoRunner
+from bot.errors import DemoError
 from demos._common import short
 
 
@@ -52,3 +57,26 @@ def render_run(run: DemoRun) -> str:
     if run.artifacts:
         lines += ["", "artifacts:"] + [f"  {k}: {v}" for k, v in run.artifacts.items()]
     return "\n".join(lines)
+
+
+def demos_command(action: str, name: str | None, as_json: bool, use_cache: bool, settings: Settings) -> int:
+    """`tabot demos [verify [NAME] | run NAME] [--json] [--no-cache]`; returns the exit status.
+
+    verify: every demo (or NAME), cached unless --no-cache; a table, non-zero if anything failed or
+    was not verified. run NAME: one demo, always a fresh run, shown in full. Progress goes to stderr.
+    """
+    runner = DemoRunner(settings)
+    if action == "verify":
+        if name is not None:
+            runs = [runner.run(name, use_cache=use_cache)]
+        else:
+            runs = runner.verify_all(use_cache, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        print(json.dumps([r.to_json() for r in runs], indent=2) if as_json else render_table(runs))
+        return 0 if runs and all(r.passed for r in runs) else 1
+    if action == "run":
+        if not name:
+            raise DemoError(f"say which demo to run: tabot demos run NAME, one of: {', '.join(runner.names())}")
+        run = runner.run(name, use_cache=False)
+        print(json.dumps(run.to_json(), indent=2) if as_json else render_run(run))
+        return 0 if run.passed else 1
+    raise DemoError(f"unknown demos action {str(action)[:30]!r}; use `tabot demos verify` or `tabot demos run NAME`")

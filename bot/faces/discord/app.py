@@ -3,8 +3,8 @@
 `TabotDiscordBot` receives everything it uses through its constructor (the answer service, the
 feedback store, the settings, a clock), as in discord.py's `advanced_startup.py`, so tests drive
 its handlers with hand-written fake interactions and messages and no gateway. What the user sees
-is built by the pure functions in `bot/discord_render.py`; rate limits are `bot/discord_limits.py`
-and the 👍/👎 buttons `bot/discord_views.py`.
+is built by the pure functions in `bot/faces/discord/render.py`; rate limits are `bot/faces/discord/limits.py`
+and the 👍/👎 buttons `bot/faces/discord/views.py`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.discord_limits import RateGate
-from bot.discord_render import OutgoingMessage, render_answer
-from bot.discord_text import thread_name
-from bot.discord_views import FeedbackButton, feedback_view
 from bot.errors import ConfigError, TabotError
+from bot.faces.discord.limits import RateGate
+from bot.faces.discord.render import OutgoingMessage, render_answer
+from bot.faces.discord.text import thread_name
+from bot.faces.discord.views import FeedbackButton, feedback_view
 from bot.schema import Answer
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.answering.support_text import MATH_PATTERN, Token, content, normalise, tokenize
 from bot.knowledge import split_sentences
-from bot.support_text import MATH_PATTERN, Token, content, normalise, tokenize
 
 # Chosen on eval/datasets/support_dev.jsonl (never on the held-out support_meta.jsonl).
 DEFAULT_THRESHOLD = 0.6

@@ -26,10 +26,10 @@ from langchain_chroma import Chroma
 from tqdm import tqdm
 
 from bot.config import Settings
-from bot.embeddings import MiniLM, MiniLMChromaFunction, MiniLMEmbeddings, shared_model
 from bot.errors import IndexBuildError
 from bot.knowledge import Entry
-from bot.lexical import LexicalIndex
+from bot.search.embeddings import MiniLM, MiniLMChromaFunction, MiniLMEmbeddings, shared_model
+from bot.search.lexical import LexicalIndex
 
 _BATCH = 256
 Progress = Callable[[str], None]

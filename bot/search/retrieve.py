@@ -4,7 +4,7 @@ Ranking uses reciprocal rank fusion of the two entry rankings — robust to thei
 scales. Whether to answer at all needs an absolute number instead, so each entry also gets a
 calibrated confidence: a logistic model over (best dense cosine, share of the question's
 content words the entry contains), fitted on `eval/datasets/calibration.jsonl` by
-`python -m eval.calibrate` and stored in `bot/calibration.json`.
+`python -m eval.calibrate` and stored in `bot/search/calibration.json`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from bot.index import KnowledgeIndex
 from bot.knowledge import Entry
-from bot.lexical import tokenize
+from bot.search.index import KnowledgeIndex
+from bot.search.lexical import tokenize
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 RRF_K = 60  # the usual constant from Cormack et al.; damps the influence of any single rank

@@ -1,8 +1,8 @@
 """Pure formatting of an `Answer` for Discord: the messages to send, their embeds and files.
 
-Nothing here talks to Discord; `bot/discord_app.py` sends what `render_answer` returns. The
+Nothing here talks to Discord; `bot/faces/discord/app.py` sends what `render_answer` returns. The
 limits below are Discord's (https://discord.com/developers/docs/resources/message): a
-message's content is 2000 characters (split in `bot/discord_text.py`), its embeds together
+message's content is 2000 characters (split in `bot/faces/discord/text.py`), its embeds together
 6000 characters, at most 10 of them, each with at most 25 fields.
 """
 
@@ -12,13 +12,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import discord
 
-from bot.discord_text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
-from bot.render import demo_badge, demo_checks, demo_claims, demo_verdict, format_value, group_demos
-from bot.schema import Answer, CheckResult, DemoAttachment, Source
+from bot.faces.cards import demo_badge, demo_checks, demo_claims, demo_verdict, format_value, group_demos, key_numbers
+from bot.faces.discord.text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
+from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
 
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -38,7 +37,7 @@ SOURCE_COLOUR = discord.Colour.blurple()
 PASS_COLOUR = discord.Colour.green()
 FAIL_COLOUR = discord.Colour.red()
 UNVERIFIED_COLOUR = discord.Colour.gold()
-DEMO_COLOURS = {"passed": PASS_COLOUR, "failed": FAIL_COLOUR, "not verified": UNVERIFIED_COLOUR}
+DEMO_COLOURS = {Verdict.PASSED: PASS_COLOUR, Verdict.FAILED: FAIL_COLOUR, Verdict.NOT_VERIFIED: UNVERIFIED_COLOUR}
 
 
 # --- embeds -------------------------------------------------------------------------------------
@@ -106,13 +105,6 @@ def source_embed(number: int, source: Source, cited: list[str]) -> discord.Embed
     return fit_embed(embed)
 
 
-def _key_numbers(metrics: dict[str, Any]) -> str:
-    # Long arrays are for `--json`, not for a reader skimming a card (as in the browser).
-    lines = [f"`{key}` = {format_value(value)}" for key, value in metrics.items()
-             if not (isinstance(value, list | tuple) and len(value) > 6)]
-    return "\n".join(lines)
-
-
 def _check_field(check: CheckResult, verified: bool) -> tuple[str, str]:
     # A check only shows ✅ when the demo ran on this version of its code; a stale pass is ⚠️.
     icon = "❌" if not check.passed else ("✅" if verified else "⚠️")
@@ -131,7 +123,7 @@ def plot_filename(demo: DemoAttachment) -> str:
 
 def demo_embed(demo: DemoAttachment | Sequence[DemoAttachment]) -> tuple[discord.Embed, list[FileRef]]:
     """A demo's card: its verdict, the claims it backs, its checks (✅/❌ each), key numbers, how to
-    run it, and its plot. Takes one attachment or a `render.group_demos` group (one demo backing
+    run it, and its plot. Takes one attachment or a `cards.group_demos` group (one demo backing
     several sentences), and decides everything with the browser's helpers so both agree."""
     group = (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
     first = group[0]
@@ -146,9 +138,9 @@ def demo_embed(demo: DemoAttachment | Sequence[DemoAttachment]) -> tuple[discord
         colour=DEMO_COLOURS[verdict],
     )
     for check in demo_checks(group):
-        name, value = _check_field(check, verified=verdict != "not verified")
+        name, value = _check_field(check, verified=verdict is not Verdict.NOT_VERIFIED)
         embed.add_field(name=name, value=value, inline=False)
-    if numbers := _key_numbers(first.metrics):
+    if numbers := "\n".join(f"`{name}` = {value}" for name, value in key_numbers(first.metrics)):
         embed.add_field(name="Key numbers", value=neutralise(clip(numbers, FIELD_VALUE_LIMIT)), inline=False)
     files: list[FileRef] = []
     # One plot per card, from the run behind the first claim that has one.
