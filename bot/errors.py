@@ -6,6 +6,8 @@ Every message is safe to show a student and says what to do next; front ends cat
 
 from __future__ import annotations
 
+import sys
+
 
 class TabotError(Exception):
     """Base class. `str(error)` is a one-line message fit for a user."""
@@ -40,3 +42,21 @@ class DemoError(TabotError):
 
 class BackendError(TabotError):
     """An answer backend (e.g. an LLM) is unknown, misconfigured or unreachable."""
+
+
+def report(prog: str, error: BaseException) -> int:
+    """Print one line on stderr for an error that ends a command and return its exit status.
+
+    2 for bad input or usage (an `InputError`), 130 for Ctrl-C, 1 for any other failure; an
+    unwritable path names the path instead of showing a traceback. Every command line calls this.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    if isinstance(error, OSError) and not isinstance(error, TabotError):
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"{prog}: {error.strerror or error}{where} - check the path and its permissions "
+              "(TABOT_DATA_DIR sets the data folder)", file=sys.stderr)
+        return 1
+    print(f"{prog}: {error}", file=sys.stderr)
+    return 2 if isinstance(error, InputError) else 1

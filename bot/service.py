@@ -10,6 +10,7 @@ rewritten by `answering.llm`) -> attach the demo runs backing the claims the rep
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,11 @@ Progress = Callable[[str], None]
 
 def _quiet(message: str) -> None:
     """Default progress sink: say nothing."""
+
+
+def console_progress(message: str) -> None:
+    """The progress sink of every command that starts the service: one line each on stderr."""
+    print(message, file=sys.stderr, flush=True)
 
 
 class Tabot:
@@ -121,6 +127,10 @@ class Tabot:
         answer.notices[:0] = notices
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
+
+    def demo_source(self, name: str) -> str:
+        """The source of a demo the runner knows (DemoError naming the known ones otherwise)."""
+        return self.demos.path(name).read_text(encoding="utf-8")
 
     def topics(self) -> list[tuple[str, str]]:
         return [(entry.id, entry.title) for entry in self.entries.values()]

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.errors import InputError, TabotError
+from bot.errors import TabotError, report
 from eval.datasets import (
     CALIBRATION_SET,
     DATASETS_DIR,
@@ -119,19 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args, "tabot eval " + shlex.join(argv))
-    except InputError as error:  # includes DatasetError: a question or thresholds file to fix
-        print(f"tabot eval: {error}", file=sys.stderr)
-        return 2
-    except TabotError as error:
-        print(f"tabot eval: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:  # e.g. an unwritable --out folder: say which, no traceback
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"tabot eval: {error.strerror or error}{where} - check the path and its permissions", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("tabot eval: interrupted", file=sys.stderr)
-        return 130
+    except (TabotError, OSError, KeyboardInterrupt) as error:  # DatasetError is an InputError: exit 2
+        return report("tabot eval", error)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Front-end tests use it to pin exact cases (a failed demo, an exception inside the service)
 that the real engine does not produce on demand. It keeps the real service's interface:
-`ask(question, previous=None)`, `topics()`, `example_questions()`, and `demos` (a real
-`DemoRunner`, so the front ends see exactly the demos the real service would run). Questions are
+`ask(question, previous=None)`, `topics()`, `example_questions()`, and `demo_source()` through a
+real `DemoRunner`, so the front ends see exactly the demos the real service would run. Questions are
 cleaned and bounded by the real `bot.answering.guard.clean_question`, with its notices.
 """
 
@@ -92,6 +92,9 @@ class FakeTabot:
             answer = abstain_answer(question)
         answer.notices[:0] = notices  # first, as the real service puts them
         return answer
+
+    def demo_source(self, name: str) -> str:
+        return self.demos.path(name).read_text(encoding="utf-8")
 
     def topics(self) -> list[tuple[str, str]]:
         return [("kl-asymmetry", "KL divergence asymmetry"), ("log-base", "The base of the log")]

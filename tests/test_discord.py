@@ -18,6 +18,7 @@ import discord
 import pytest
 
 from bot.config import RateLimit, Settings
+from bot.conversation import FAILURE_TEXT
 from bot.errors import ConfigError
 from bot.faces.discord import app as discord_app
 from bot.faces.discord.app import NO_MENTIONS, TabotDiscordBot, is_staff
@@ -249,7 +250,7 @@ def test_ask_renders_answer_with_sources_demo_plot_and_opens_thread(tmp_path: Pa
         assert [f.filename for f in first.kwargs["files"]] == ["kl_asymmetry.png"]
         assert {i.custom_id.split(":")[2] for i in first.kwargs["view"].children} == {"up", "down"}
         assert [t.name for t in h.rec.threads] == ["why is KL divergence not symmetric?"]
-        assert h.bot._contexts[h.rec.threads[0].id].sources[0].entry_id == "kl-asymmetry"
+        assert h.bot._conversations[h.rec.threads[0].id].previous.sources[0].entry_id == "kl-asymmetry"
         assert_no_pings(h.rec.sent)
 
     scenario(tmp_path, body)
@@ -263,7 +264,7 @@ def test_mention_is_answered_in_a_reply_and_follow_up_in_thread_keeps_context(tm
         assert h.rec.sent[0].where == "reply" and h.rec.sent[0].kwargs["mention_author"] is False
         assert not h.rec.sent[0].content.startswith(">")  # a reply already shows the question
         thread = h.rec.threads[0]
-        first_answer = h.bot._contexts[thread.id]
+        first_answer = h.bot._conversations[thread.id].previous
 
         # No mention needed inside the bot's thread; the previous answer goes along.
         await h.bot.on_message(h.message("why?", channel=thread))
@@ -271,10 +272,10 @@ def test_mention_is_answered_in_a_reply_and_follow_up_in_thread_keeps_context(tm
         assert question == "why?" and previous is first_answer
         assert h.rec.sent[-1].where == "reply" and "KL" in h.rec.sent[-1].content
         assert len(h.rec.threads) == 1  # no thread inside a thread
-        assert h.bot._contexts[thread.id] is not first_answer  # context moves on to the latest answer
+        assert h.bot._conversations[thread.id].previous is not first_answer  # context moves on to the latest answer
 
         # /ask inside the thread is a follow-up too.
-        latest = h.bot._contexts[thread.id]
+        latest = h.bot._conversations[thread.id].previous
         await h.ask("why?", channel=thread)
         assert h.service.calls[-1][1] is latest
         assert h.rec.sent[-1].where == "followup" and len(h.rec.threads) == 1
@@ -546,7 +547,7 @@ def test_feedback_buttons_record_to_the_store(tmp_path: Path) -> None:
         match = FeedbackButton.__discord_ui_compiled_template__.fullmatch(buttons["up"].custom_id)
         rebuilt = await FeedbackButton.from_custom_id(h.interaction(), buttons["up"].item, match)
         assert rebuilt.rating == 1 and rebuilt.key == buttons["up"].key
-        h.bot._answers.clear()
+        h.bot._rateable.clear()
         await rebuilt.callback(h.interaction())
         assert "restarted" in h.rec.sent[-1].content
 
@@ -562,7 +563,7 @@ def test_exception_inside_answering_is_one_short_message_and_bot_keeps_going(tmp
     async def body(h: Harness) -> None:
         with caplog.at_level(logging.ERROR, logger="bot.faces.discord.app"):
             await h.ask("boom")
-        assert h.rec.sent[-1].content == discord_app.SORRY
+        assert h.rec.sent[-1].content == FAILURE_TEXT
         assert "secret internals" not in h.rec.sent[-1].content
         assert any(r.exc_info and "secret internals" in str(r.exc_info[1]) for r in caplog.records)
 
@@ -570,7 +571,7 @@ def test_exception_inside_answering_is_one_short_message_and_bot_keeps_going(tmp
         assert h.rec.sent[-1].content == "The answer backend is unreachable; try again in a minute."
 
         await h.bot.on_message(h.message(f"<@{BOT_ID}> boom", channel=FakeChannel(h.rec)))
-        assert h.rec.sent[-1].where == "reply" and h.rec.sent[-1].content == discord_app.SORRY
+        assert h.rec.sent[-1].where == "reply" and h.rec.sent[-1].content == FAILURE_TEXT
 
         await h.ask("what is KL?")  # still answering
         assert "will give us different curves" in h.rec.sent[-1].content
@@ -588,13 +589,13 @@ def test_failure_while_sending_is_reported_and_tree_errors_are_handled(tmp_path:
         message.reply = broken_reply
         with caplog.at_level(logging.ERROR, logger="bot.faces.discord.app"):
             await h.bot.on_message(message)
-        assert h.rec.texts == [discord_app.SORRY]
+        assert h.rec.texts == [FAILURE_TEXT]
         assert any("handling a message failed" in r.getMessage() for r in caplog.records)
 
         interaction = h.interaction()
         error = discord.app_commands.CommandInvokeError(h.bot.tree.get_command("ask"), ValueError("bad"))
         await h.bot.tree.on_error(interaction, error)
-        assert h.rec.sent[-1].content == discord_app.SORRY and h.rec.sent[-1].kwargs["ephemeral"]
+        assert h.rec.sent[-1].content == FAILURE_TEXT and h.rec.sent[-1].kwargs["ephemeral"]
         interaction = h.interaction(guild=None)
         await h.bot.tree.on_error(interaction, discord.app_commands.NoPrivateMessage())
         assert h.rec.sent[-1].content == "That command only works in the course server."

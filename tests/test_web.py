@@ -4,8 +4,10 @@ import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
 
+from bot.answering.guard import EMPTY_MESSAGE
 from bot.config import Settings
-from bot.faces.web import ECHO_CHARS, EMPTY_PROMPT, INTERNAL_ERROR, WebChat, build_app
+from bot.conversation import FAILURE_TEXT, NOT_RATABLE
+from bot.faces.web import ECHO_CHARS, WebChat, build_app
 from bot.feedback import FeedbackStore
 from tests.fake_tabot import FakeTabot, kl_answer, tiny_png
 
@@ -16,7 +18,7 @@ MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 def chat(tmp_path):
     settings = Settings(data_dir=tmp_path, demos_dir=tmp_path / "staff_demos")
     plot = tiny_png(tmp_path / "demos" / "kl_fits.png")
-    return WebChat(FakeTabot(plot_path=plot, settings=settings), FeedbackStore(settings.feedback_db), settings)
+    return WebChat(FakeTabot(plot_path=plot, settings=settings), FeedbackStore(settings.feedback_db))
 
 
 def text_of(message: dict) -> str:
@@ -39,8 +41,8 @@ def test_cited_answer_with_demo_plot_and_demo_picker(chat, tmp_path):
     assert "<details><summary>Full TA answer</summary>" in reply[0]  # full TA text, expandable
     assert reply[1]["path"] == str(tmp_path / "demos" / "kl_fits.png")
     assert picker["choices"] == ["kl_asymmetry"] and picker["value"] == "kl_asymmetry"
-    assert state["previous"].entry_ids == ["kl-asymmetry"]
-    assert state["by_message"][1] is state["previous"]
+    assert state.previous.entry_ids == ["kl-asymmetry"]
+    assert state.answer_for(1) is state.previous
 
 
 def test_a_demo_attached_to_several_claims_shows_its_plot_once(chat):
@@ -55,18 +57,18 @@ def test_a_demo_attached_to_several_claims_shows_its_plot_once(chat):
 
 def test_missing_plot_file_is_left_out_rather_than_breaking_the_message(tmp_path):
     settings = Settings(data_dir=tmp_path)
-    chat = WebChat(FakeTabot(plot_path=tmp_path / "gone.png"), FeedbackStore(settings.feedback_db), settings)
+    chat = WebChat(FakeTabot(plot_path=tmp_path / "gone.png"), FeedbackStore(settings.feedback_db))
     history, *_ = chat.respond("kl?", [], None)
     assert len(history[1]["content"]) == 1
 
 
 def test_follow_up_gets_the_previous_answer(chat):
     history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
-    first = state["previous"]
+    first = state.previous
     history, state, *_ = chat.respond("why?", history, state)
     assert chat.service.calls[-1] == ("why?", first)
     assert len(history) == 4 and "### Sources" in text_of(history[3])
-    assert set(state["by_message"]) == {1, 3}
+    assert state.answer_for(1) is first and state.answer_for(3) is state.previous
 
 
 def test_abstention_reads_well(chat):
@@ -86,9 +88,9 @@ def test_demo_picker_keeps_demos_from_earlier_turns(chat):
 @pytest.mark.parametrize("empty", ["", "   \n\t ", None])
 def test_empty_input_gets_a_polite_prompt_without_calling_the_service(chat, empty):
     history, state, *_ = chat.respond(empty, [], None)
-    assert text_of(history[1]) == EMPTY_PROMPT
+    assert text_of(history[1]) == EMPTY_MESSAGE
     assert chat.service.calls == []
-    assert state["previous"] is None and state["by_message"] == {}
+    assert state.previous is None and state.answer_for(1) is None
 
 
 def test_huge_input_is_bounded_by_the_service_and_only_its_echo_is_shortened(chat):
@@ -131,10 +133,10 @@ def test_user_html_comes_back_escaped(chat, attack):
 def test_service_bug_becomes_one_short_message(chat, caplog):
     history, state, *_ = chat.respond("boom", [], None)
     reply = text_of(history[1])
-    assert reply == INTERNAL_ERROR
+    assert reply == FAILURE_TEXT
     assert "Traceback" not in reply and "\n" not in reply
     assert "answering failed" in caplog.text  # the details go to the server log instead
-    assert state["by_message"] == {}
+    assert state.answer_for(1) is None
 
 
 def test_tabot_error_is_shown_as_its_message(chat):
@@ -160,19 +162,20 @@ def test_rating_a_non_answer_stores_nothing(chat):
     history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
     history, state, *_ = chat.respond("", history, state)
     history, state, *_ = chat.respond("boom", history, state)
-    assert chat.rate_message(3, 1, None, state) == "Only answers can be rated."
-    assert chat.rate_message(5, -1, None, state) == "Only answers can be rated."
-    assert chat.rate_message(0, 1, None, state) == "Only answers can be rated."  # the user's own message
+    assert state.rate(3, 1) == NOT_RATABLE
+    assert state.rate(5, -1) == NOT_RATABLE
+    assert state.rate(0, 1) == NOT_RATABLE  # the user's own message
     assert chat.store.rows() == []
 
 
 def test_clearing_the_chat_forgets_answers_and_follow_up_context(chat):
     chat.respond("why is KL divergence not symmetric", [], None)
     state = chat.clear()
-    assert state["previous"] is None and state["by_message"] == {} and state["demos"] == []
+    assert state is None  # the next question starts a new Conversation
     _, state, *_ = chat.respond("what is a transformer?", [], state)
     assert chat.service.calls[-1] == ("what is a transformer?", None)
-    chat.rate_message(1, 1, None, state)
+    assert state.demo_names() == []
+    state.rate(1, 1)
     assert chat.store.rows()[0]["question"] == "what is a transformer?"
 
 
@@ -202,7 +205,7 @@ def test_demo_source_shows_exactly_the_demos_the_runner_would_run(chat, tmp_path
 
 
 def test_build_app_wires_the_ask_endpoint(chat):
-    app = build_app(chat.service, chat.store, chat.settings)
+    app = build_app(chat.service, chat.store)
     names = [d.get("api_name") for d in app.config["dependencies"]]
     assert "ask" in names
     assert not app.analytics_enabled

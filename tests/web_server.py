@@ -23,7 +23,7 @@ def running_app(service: Any, settings: Settings) -> Iterator[tuple[str, Feedbac
     """Yield (url, feedback store) while the app serves; always closes it."""
     settings = settings.with_(host="127.0.0.1", port=free_port(), share=False)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store, settings)
+    app = build_app(service, store)
     app.queue().launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     try:
         yield f"http://127.0.0.1:{settings.port}/", store

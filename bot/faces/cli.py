@@ -8,18 +8,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 
+from bot.answering.guard import EMPTY_MESSAGE
 from bot.config import Settings
-from bot.errors import InputError, TabotError
+from bot.errors import InputError, TabotError, report
+
+# Commands other installed packages add to `tabot` (the eval suite adds `tabot eval`): bot/ never
+# imports them, they plug in through this entry-point group of their pyproject.toml.
+PLUGIN_GROUP = "tabot.commands"
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def plugin_commands() -> dict[str, Callable[[list[str]], int]]:
+    """{name: main(argv) -> exit status} of every installed `tabot.commands` entry point, loaded lazily."""
+    return {ep.name: (lambda argv, ep=ep: ep.load()(argv)) for ep in entry_points(group=PLUGIN_GROUP)}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(plugins: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tabot", description="Course Q&A bot answering only from TA answers.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("chat", help="build the index if needed, verify demos, serve the browser chat")
@@ -34,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     demos.add_argument("--json", action="store_true")
     demos.add_argument("--no-cache", action="store_true", help="re-run even unchanged demos")
     commands.add_parser("discord", help="run the Discord bot (needs TABOT_DISCORD_TOKEN)")
-    commands.add_parser("eval", help="run the offline eval suite (see: tabot eval --help)")
+    for name in plugins:
+        commands.add_parser(name, help=f"see: tabot {name} --help")
     feedback = commands.add_parser("feedback", help="export student feedback for staff")
     feedback.add_argument("action", choices=["export"])
     feedback.add_argument("--format", choices=["csv", "jsonl"], default="csv")
@@ -44,15 +52,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.faces.render import answer_text
-    from bot.service import Tabot
+    from bot.service import Tabot, console_progress
 
     if args.batch is None and (args.question is None or not args.question.strip()):
-        raise InputError("Please give a question: tabot ask \"why is KL divergence not symmetric?\"")
+        raise InputError(EMPTY_MESSAGE)
     if args.batch is not None and not args.json:
         raise InputError("--batch writes JSON lines; add --json")
     if args.batch is not None and not args.batch.is_file():
         raise InputError(f"batch file not found: {args.batch}")
-    tabot = Tabot.start(settings, progress=_progress)
+    tabot = Tabot.start(settings, progress=console_progress)
     if args.batch is None:
         answer = tabot.ask(args.question)
         print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else answer_text(answer))
@@ -76,11 +84,10 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["eval"]:  # the eval suite owns its options (argparse cannot forward "--flags")
-        from eval.__main__ import main as eval_main
-
-        return eval_main(argv[1:])
-    args = _parser().parse_args(argv)
+    plugins = plugin_commands()
+    if argv[:1] and argv[0] in plugins:  # a plugin owns its options (argparse cannot forward "--flags")
+        return plugins[argv[0]](argv[1:])
+    args = _parser(sorted(plugins)).parse_args(argv)
     settings = Settings.from_env()
     if args.command == "ask":
         return _ask(args, settings)
@@ -90,9 +97,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         serve(settings)
         return 0
     if args.command == "index":
-        from bot.service import Tabot
+        from bot.service import Tabot, console_progress
 
-        print(Tabot(settings, progress=_progress).reindex())
+        print(Tabot(settings, progress=console_progress).reindex())
         return 0
     if args.command == "demos":
         from bot.faces.demo_table import demos_command
@@ -111,25 +118,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         count = FeedbackStore(settings.feedback_db).export(args.out, fmt=args.format)
         print(f"wrote {count} feedback rows to {args.out}")
         return 0
-    raise InputError(f"unknown command {args.command}")
+    raise AssertionError(f"argparse accepted an unknown command {args.command!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(argv)
-    except InputError as error:
-        print(f"tabot: {error}", file=sys.stderr)
-        return 2
-    except TabotError as error:
-        print(f"tabot: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:  # an unwritable data dir or export path: say which, no traceback
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"tabot: {error.strerror or error}{where} - check the path and its permissions "
-              "(TABOT_DATA_DIR sets the data folder)", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    except (TabotError, OSError, KeyboardInterrupt) as error:
+        return report("tabot", error)
 
 
 if __name__ == "__main__":

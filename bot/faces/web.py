@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 # Must be set before gradio is imported: it reads the variable at import time.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -21,15 +21,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from bot.config import Settings
-from bot.errors import DemoError, TabotError
+from bot.conversation import AnswerService, Conversation, FeedbackRecorder
+from bot.errors import DemoError
 from bot.faces.render import answer_markdown, escape_user_text
-from bot.feedback import FeedbackStore
-from bot.schema import Answer
 
 log = logging.getLogger(__name__)
 
-EMPTY_PROMPT = "Please type a question about the course — for example one of the examples above the box."
-INTERNAL_ERROR = "Sorry, something went wrong while answering. Please try again, or ask on the course forum."
 # Display only: a chat bubble echoing a 100 kB paste helps nobody, so the echo shows the start and
 # says how long the message was. What is *searched* is bounded by the service (bot/answering/guard.py).
 ECHO_CHARS = 1500
@@ -45,81 +42,59 @@ CSS = ".tabot-status { min-height: 1.5em; }"
 ASK_CONCURRENCY = 1
 
 
-def new_state() -> dict[str, Any]:
-    # `by_message` maps the history index of each bot message to the Answer it shows, so a
-    # 👍 on any earlier message is stored with the right answer.
-    return {"previous": None, "by_message": {}, "demos": []}
+class ChatService(AnswerService, Protocol):
+    """What the browser chat needs of `bot.service.Tabot` beyond answering."""
+
+    def topics(self) -> list[tuple[str, str]]: ...
+    def example_questions(self) -> list[str]: ...
+    def demo_source(self, name: str) -> str: ...
 
 
 class WebChat:
-    """The chat's handlers, independent of Gradio components so they can be tested as functions."""
+    """The chat's handlers, independent of Gradio components so they can be tested as functions.
 
-    def __init__(self, service: Any, store: FeedbackStore, settings: Settings) -> None:
+    The session state is the student's `Conversation` (created on their first question); each bot
+    message is named in it by its index in the chat history, which is what a 👍 click reports.
+    """
+
+    def __init__(self, service: ChatService, store: FeedbackRecorder) -> None:
         self.service = service
         self.store = store
-        self.settings = settings
+
+    def conversation(self, state: Conversation | None) -> Conversation:
+        return state if isinstance(state, Conversation) else Conversation(self.service, self.store, "web")
 
     # -- asking ---------------------------------------------------------------------------
-    def answer(self, message: str, state: dict[str, Any]) -> tuple[str, Answer | None]:
-        """Ask the service; returns (markdown reply, Answer or None when there is no answer)."""
-        text = message or ""
-        if not text.strip():
-            return EMPTY_PROMPT, None
-        try:
-            answer = self.service.ask(text, previous=state.get("previous"))
-        except TabotError as error:
-            return str(error), None
-        except Exception:
-            # The traceback goes to the server log; the student gets one short line.
-            log.exception("answering failed")
-            return INTERNAL_ERROR, None
-        return answer_markdown(answer, expandable=True), answer
-
-    def respond(self, message: str, history: list | None, state: dict[str, Any] | None
-                ) -> tuple[list, dict[str, Any], str, Any]:
+    def respond(self, message: str, history: list | None, state: Conversation | None
+                ) -> tuple[list, Conversation, str, Any]:
         """Main chat event: returns (history, state, cleared textbox, demo-picker update)."""
-        state = state if state else new_state()
+        conversation = self.conversation(state)
         history = list(history or [])
-        reply, answer = self.answer(message, state)
         history.append({"role": "user", "content": _echo(message or "")})
-        content: list[Any] = [reply]
-        if answer is not None:
+        turn = conversation.ask(message, key=len(history))
+        content: list[Any] = [turn.text]
+        latest: list[str] = []
+        if turn.answer is not None:
+            content = [answer_markdown(turn.answer, expandable=True)]
             # One demo backing several claims is attached once per claim; show its plot once.
-            plots = dict.fromkeys((d.plot_path, d.name) for d in answer.demos if d.plot_path)
+            plots = dict.fromkeys((d.plot_path, d.name) for d in turn.answer.demos if d.plot_path)
             for path, name in plots:
                 if Path(path).is_file():
                     content.append({"path": path, "alt_text": f"Plot from demo {name}"})
-            state["previous"] = answer
-            state["by_message"][len(history)] = answer
+            latest = [d.name for d in turn.answer.demos]
         history.append({"role": "assistant", "content": content})
         # The picker offers every demo seen in this conversation and jumps to the newest answer's.
-        latest = [d.name for d in answer.demos] if answer else []
-        state["demos"] = list(dict.fromkeys([*state.get("demos", []), *latest]))
-        picker = gr.update(choices=state["demos"], value=latest[0]) if latest else gr.update(choices=state["demos"])
-        return history, state, "", picker
+        seen = conversation.demo_names()
+        picker = gr.update(choices=seen, value=latest[0]) if latest else gr.update(choices=seen)
+        return history, conversation, "", picker
 
-    def respond_example(self, history: list | None, state: dict[str, Any] | None, evt: gr.SelectData
-                        ) -> tuple[list, dict[str, Any], str, Any]:
+    def respond_example(self, history: list | None, state: Conversation | None, evt: gr.SelectData
+                        ) -> tuple[list, Conversation, str, Any]:
         value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
         return self.respond(str(value.get("text", "")), history, state)
 
     # -- feedback -------------------------------------------------------------------------
-    def rate_message(self, index: int, rating: int, comment: str | None, state: dict[str, Any] | None) -> str:
-        """Store a 👍 (+1) or 👎 (-1) for the bot message at `index` of the history."""
-        # Each reply is one message (text plus plots), so the index names it exactly; a reply
-        # without an Answer (an error, the empty-input prompt) has nothing to rate.
-        answer = (state or {}).get("by_message", {}).get(index)
-        if answer is None:
-            return "Only answers can be rated."
-        try:
-            self.store.record("web", answer.question, answer, rating, comment=comment)
-        except Exception:
-            log.exception("storing feedback failed")
-            return "Sorry, your feedback could not be saved."
-        return "Thanks — your rating and comment were saved." if (comment or "").strip() else \
-            "Thanks — your rating was saved."
-
-    def rate(self, comment: str, state: dict[str, Any] | None, data: gr.LikeData) -> tuple[str, str]:
+    def rate(self, comment: str, state: Conversation | None, data: gr.LikeData) -> tuple[str, str]:
         """`.like()` event: returns (status line, cleared comment box)."""
         if data.liked is True or data.liked == "Like":
             rating = 1
@@ -127,12 +102,13 @@ class WebChat:
             rating = -1
         else:  # the button was clicked again to take the rating back; nothing to store
             return "", comment
+        # Each reply is one message (text plus plots), so the history index names it exactly.
         index = data.index[0] if isinstance(data.index, list | tuple) else int(data.index)
-        return self.rate_message(index, rating, comment, state), ""
+        return self.conversation(state).rate(index, rating, comment), ""
 
-    def clear(self) -> dict[str, Any]:
+    def clear(self) -> None:
         """The chat's 🗑 button: forget the conversation, so ratings and follow-ups start afresh."""
-        return new_state()
+        return None
 
     # -- demo code ------------------------------------------------------------------------
     def demo_source(self, name: str | None) -> str:
@@ -144,7 +120,7 @@ class WebChat:
         if not name:
             return ""
         try:
-            return self.service.demos.path(name).read_text(encoding="utf-8")
+            return self.service.demo_source(name)
         except DemoError as error:  # one line: "unknown demo 'x'; available demos: ..."
             return f"# {error}"
         except (OSError, UnicodeDecodeError):
@@ -157,7 +133,7 @@ def _echo(message: str) -> str:
     return escape_user_text(shown)
 
 
-def _call(service: Any, method: str, default: Any) -> Any:
+def _or_default(service: ChatService, method: str, default: Any) -> Any:
     # The start screen should still load if listing topics fails.
     try:
         return getattr(service, method)()
@@ -172,12 +148,12 @@ def start_screen(topics: list[tuple[str, str]]) -> str:
             "and back claims with demos that were run and checked.\n\nTopics I can answer:\n\n" + "\n".join(lines))
 
 
-def build_app(service: Any, store: FeedbackStore, settings: Settings) -> gr.Blocks:
-    chat = WebChat(service, store, settings)
-    topics = _call(service, "topics", [])
-    examples = _call(service, "example_questions", [])
+def build_app(service: ChatService, store: FeedbackRecorder) -> gr.Blocks:
+    chat = WebChat(service, store)
+    topics = _or_default(service, "topics", [])
+    examples = _or_default(service, "example_questions", [])
     with gr.Blocks(title="tabot — course Q&A", analytics_enabled=False) as app:
-        state = gr.State(new_state())  # copied per session
+        state = gr.State(None)  # the session's Conversation, made on its first question
         gr.Markdown("## tabot — answers from the TAs, with checked demos")
         with gr.Row():
             with gr.Column(scale=3):
@@ -222,10 +198,11 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
 
 def serve(settings: Settings) -> None:
     """`tabot chat`: build/verify what is missing (with progress), then serve until interrupted."""
-    from bot.service import Tabot  # imported here: loading the engine is slow and web tests fake it
+    from bot.feedback import FeedbackStore
+    from bot.service import Tabot, console_progress  # imported here: the engine is slow and web tests fake it
 
-    service = Tabot.start(settings, progress=lambda message: print(message, flush=True))
+    service = Tabot.start(settings, progress=console_progress)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store, settings)
+    app = build_app(service, store)
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
     app.queue().launch(**launch_kwargs(settings))

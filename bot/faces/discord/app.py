@@ -13,10 +13,9 @@ import asyncio
 import functools
 import logging
 import re
-import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
@@ -25,19 +24,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.conversation import FAILURE_TEXT, AnswerService, Conversation, FeedbackRecorder, Turn, error_line, remember
 from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
 from bot.faces.discord.text import thread_name
 from bot.faces.discord.views import FeedbackButton, feedback_view
-from bot.schema import Answer
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-# Bounds on per-process memory: contexts of the most recent threads, answers that can be rated.
+# Bounds on per-process memory: the conversations of the latest threads, and of answers that can be rated.
 MAX_REMEMBERED = 5000
-SORRY = "Sorry - something went wrong while answering. It has been logged; please try again in a moment."
 DM_REFUSAL = "I only answer questions in the course server - please ask me there (mention me or use `/ask`)."
 EMPTY_MENTION = "Ask me a question after the mention, e.g. `@tabot why is KL divergence not symmetric?`"
 _THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
@@ -45,21 +43,10 @@ _THREADABLE_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
 T = TypeVar("T")
 
 
-class AnswerService(Protocol):
-    def ask(self, question: str, previous: Answer | None = None) -> Answer: ...
+class DiscordService(AnswerService, Protocol):
+    """What the Discord bot needs of `bot.service.Tabot`: answering, and `/reindex` for staff."""
+
     def reindex(self) -> str: ...
-
-
-class FeedbackRecorder(Protocol):
-    def record(self, channel: str, question: str, answer: Answer, rating: int,
-               comment: str | None = None, user: str | None = None) -> int: ...
-
-
-def _remember(store: OrderedDict, key: Hashable, value: Any) -> None:
-    store[key] = value
-    store.move_to_end(key)
-    while len(store) > MAX_REMEMBERED:
-        store.popitem(last=False)
 
 
 def is_staff(user: Any, role_name: str) -> bool:
@@ -69,12 +56,6 @@ def is_staff(user: Any, role_name: str) -> bool:
         return True
     wanted = role_name.casefold()
     return any(role.name.casefold() == wanted for role in getattr(user, "roles", []))
-
-
-def _error_text(error: BaseException) -> str:
-    if isinstance(error, TabotError):
-        return (str(error).strip().splitlines() or ["Sorry - I could not answer that."])[0][:300]
-    return SORRY
 
 
 class TabotCommands(commands.Cog):
@@ -95,7 +76,7 @@ class TabotCommands(commands.Cog):
 
 
 class TabotDiscordBot(commands.Bot):
-    def __init__(self, *, service: AnswerService, feedback: FeedbackRecorder, settings: Settings,
+    def __init__(self, *, service: DiscordService, feedback: FeedbackRecorder, settings: Settings,
                  clock: Callable[[], float] = time.monotonic, sync_commands: bool = True) -> None:
         intents = discord.Intents.default()
         # Privileged, and required (`run` stops without it): a follow-up in the bot's thread that
@@ -111,9 +92,8 @@ class TabotDiscordBot(commands.Bot):
         # One worker: the service is not built for concurrent calls, and a reindex then never
         # overlaps an answer. Answers take tens of milliseconds, so the queue stays short.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tabot-service")
-        self._contexts: OrderedDict[int, Answer | None] = OrderedDict()  # thread/DM id -> last Answer
-        self._answers: OrderedDict[str, tuple[str, Answer]] = OrderedDict()  # feedback key -> (question, answer)
-        self._rated: OrderedDict[tuple[str, int], int] = OrderedDict()
+        self._conversations: OrderedDict[int, Conversation] = OrderedDict()  # thread/DM id -> its conversation
+        self._rateable: OrderedDict[str, Conversation] = OrderedDict()  # feedback key -> the conversation showing it
         self._reindexing = asyncio.Lock()
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
@@ -128,7 +108,7 @@ class TabotDiscordBot(commands.Bot):
         await super().close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
@@ -143,25 +123,14 @@ class TabotDiscordBot(commands.Bot):
         if getattr(channel, "type", None) not in _THREAD_TYPES:
             return False
         me = self.user
-        return channel.id in self._contexts or (me is not None and getattr(channel, "owner_id", None) == me.id)
+        return channel.id in self._conversations or (me is not None and getattr(channel, "owner_id", None) == me.id)
 
     # ----------------------------------------------------------------------------- answering
 
-    async def _answer(self, question: str, previous: Answer | None) -> Answer | str:
-        """The Answer, or one short line for the user when answering failed (logged with traceback)."""
-        try:
-            return await self._call(self.service.ask, question, previous)
-        except TabotError as error:
-            log.info("could not answer %r: %s", question[:200], error)
-            return _error_text(error)
-        except Exception:
-            log.exception("answering failed for question %r", question[:200])
-            return SORRY
-
-    def _remember_answer(self, question: str, answer: Answer) -> str:
-        key = secrets.token_hex(8)
-        _remember(self._answers, key, (question, answer))
-        return key
+    def _conversation(self, conversation_id: int | None) -> Conversation:
+        """The conversation of a thread or DM (a new one for a new question in a channel)."""
+        known = self._conversations.get(conversation_id) if conversation_id is not None else None
+        return known or Conversation(self.service, self.feedback, "discord")
 
     async def _send(self, send: Callable[..., Awaitable[Any]], part: OutgoingMessage, key: str | None = None) -> Any:
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
@@ -175,24 +144,26 @@ class TabotDiscordBot(commands.Bot):
             kwargs["view"] = feedback_view(key)
         return await send(**kwargs)
 
-    async def _deliver(self, answer: Answer, question: str, *, first: Callable[..., Awaitable[Any]],
-                       rest: Callable[..., Awaitable[Any]], open_thread: bool, echo_question: bool) -> Any:
+    async def _deliver(self, turn: Turn, conversation: Conversation, question: str, *,
+                       first: Callable[..., Awaitable[Any]], rest: Callable[..., Awaitable[Any]], open_thread: bool,
+                       echo_question: bool) -> Any:
         """Send the rendered answer: the first message where asked, then a thread on it (in a
         text channel) holding the rest and the follow-ups. Returns the thread, if one was opened."""
-        parts = render_answer(answer, echo_question=echo_question)
-        key = self._remember_answer(question, answer)
-        first_message = await self._send(first, parts[0], key)
+        assert turn.answer is not None and isinstance(turn.key, str)
+        parts = render_answer(turn.answer, echo_question=echo_question)
+        remember(self._rateable, turn.key, conversation, MAX_REMEMBERED)
+        first_message = await self._send(first, parts[0], turn.key)
         thread = None
         if open_thread and first_message is not None:
             try:
                 thread = await first_message.create_thread(name=thread_name(question))
-                _remember(self._contexts, thread.id, answer)
+                remember(self._conversations, thread.id, conversation, MAX_REMEMBERED)
             except (discord.HTTPException, ValueError):
                 # Usually a missing "Create Public Threads" permission (ValueError: a message without
                 # guild info, e.g. from a user-installed app): answer anyway, without a thread.
                 log.warning("could not open a thread for an answer", exc_info=True)
         for part in parts[1:]:
-            await self._send(thread.send if thread is not None else rest, part, key)
+            await self._send(thread.send if thread is not None else rest, part, turn.key)
         return thread
 
     async def _respond(self, question: str, channel: Any, conversation: int | None, *,
@@ -200,14 +171,14 @@ class TabotDiscordBot(commands.Bot):
                        echo_question: bool) -> None:
         """Answer `question` (a follow-up when `conversation`, a thread or DM id, has a previous
         answer) and deliver it; a new question in a text channel gets its own thread."""
-        previous = self._contexts.get(conversation) if conversation is not None else None
-        result = await self._answer(question, previous)
-        if isinstance(result, str):
-            await first(content=result, allowed_mentions=NO_MENTIONS)
+        talk = self._conversation(conversation)
+        turn = await self._in_worker(talk.ask, question)
+        if turn.answer is None:
+            await first(content=turn.text, allowed_mentions=NO_MENTIONS)
             return
         if conversation is not None:
-            _remember(self._contexts, conversation, result)
-        await self._deliver(result, question, first=first, rest=rest, echo_question=echo_question,
+            remember(self._conversations, conversation, talk, MAX_REMEMBERED)
+        await self._deliver(turn, talk, question, first=first, rest=rest, echo_question=echo_question,
                             open_thread=conversation is None and getattr(channel, "type", None) in _THREADABLE_TYPES)
 
     async def handle_ask(self, interaction: discord.Interaction, question: str) -> None:
@@ -243,7 +214,7 @@ class TabotDiscordBot(commands.Bot):
         except Exception:
             log.exception("handling a message failed")
             try:
-                await message.channel.send(SORRY, allowed_mentions=NO_MENTIONS)
+                await message.channel.send(FAILURE_TEXT, allowed_mentions=NO_MENTIONS)
             except Exception:
                 log.exception("could not even report the failure")
 
@@ -302,9 +273,9 @@ class TabotDiscordBot(commands.Bot):
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 log.info("reindex requested by %s", interaction.user.id)
                 try:
-                    summary = await self._call(self.service.reindex)
+                    summary = await self._in_worker(self.service.reindex)
                 except TabotError as error:  # e.g. a knowledge file that does not validate
-                    await interaction.followup.send(f"Reindex failed: {_error_text(error)}", ephemeral=True,
+                    await interaction.followup.send(f"Reindex failed: {error_line(error)}", ephemeral=True,
                                                     allowed_mentions=NO_MENTIONS)
                     return
             await interaction.followup.send(f"Reindexed: {summary}", ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -315,17 +286,11 @@ class TabotDiscordBot(commands.Bot):
     async def handle_feedback(self, interaction: discord.Interaction, key: str, rating: int) -> None:
         """A 👍/👎 click: store it with channel 'discord'; tell the clicker (only them) it counted."""
         try:
-            remembered = self._answers.get(key)
-            if remembered is None:
+            conversation = self._rateable.get(key)
+            if conversation is None:
                 text = "I've restarted since this answer, so I can't record a rating for it - sorry!"
-            elif self._rated.get((key, interaction.user.id)) == rating:
-                text = "You already rated this answer - thanks!"
             else:
-                question, answer = remembered
-                await asyncio.to_thread(self.feedback.record, "discord", question, answer, rating,
-                                        user=str(interaction.user.id))
-                _remember(self._rated, (key, interaction.user.id), rating)
-                text = "Thanks for the feedback " + ("👍" if rating > 0 else "👎 - the TAs will see this one.")
+                text = await asyncio.to_thread(conversation.rate, key, rating, None, str(interaction.user.id))
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         except Exception as error:
             log.exception("recording feedback failed")
@@ -335,7 +300,7 @@ class TabotDiscordBot(commands.Bot):
 
     async def _reply_error(self, interaction: discord.Interaction, error: BaseException,
                            text: str | None = None) -> None:
-        text = text or _error_text(error)
+        text = text or error_line(error)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -361,15 +326,16 @@ class TabotDiscordBot(commands.Bot):
         log.exception("unhandled error in %s", event_method)
 
 
-def run(settings: Settings, *, service: AnswerService | None = None, feedback: FeedbackRecorder | None = None) -> None:
+def run(settings: Settings, *, service: DiscordService | None = None,
+        feedback: FeedbackRecorder | None = None) -> None:
     """`tabot discord`: start the answer service and serve Discord until interrupted."""
     if not settings.discord_token:
         raise ConfigError("No Discord token found - set TABOT_DISCORD_TOKEN (or DISCORD_TOKEN) to your bot's token "
                           "(see docs/discord.md)")
     if service is None:
-        from bot.service import Tabot  # heavy (model, index): only when actually serving
+        from bot.service import Tabot, console_progress  # heavy (model, index): only when actually serving
 
-        service = Tabot.start(settings, progress=print)
+        service = Tabot.start(settings, progress=console_progress)
     if feedback is None:
         from bot.feedback import FeedbackStore
 

@@ -1,0 +1,122 @@
+"""One student's conversation with tabot, the same on every face.
+
+The browser keeps one `Conversation` per session, Discord one per thread (or DM), the CLI one per
+command. It holds what a conversation needs and a face should not re-invent: the previous answer
+(so "why?" is a follow-up), the answers shown so far under the key the face gave them (so a 👍 on
+any earlier one is stored with the right answer, once per person), and the texts a student sees
+when there is no answer (empty input, a failure). A face is then a thin handler: call `ask`, render
+the `Turn`; call `rate`, show the line it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.answering.guard import EMPTY_MESSAGE
+from bot.errors import TabotError
+from bot.schema import Answer
+
+log = logging.getLogger(__name__)
+
+FAILURE_TEXT = ("Sorry - something went wrong while answering. It has been logged; please try again in a "
+                "moment, or ask on the course forum.")
+NOT_RATABLE = "Only answers can be rated."
+# Per conversation; a long-running Discord thread must not grow memory without bound.
+MAX_REMEMBERED = 500
+
+
+class AnswerService(Protocol):
+    """What a conversation needs of `bot.service.Tabot` (tests pass a hand-written fake)."""
+
+    def ask(self, question: object, previous: Answer | None = None) -> Answer: ...
+
+
+class FeedbackRecorder(Protocol):
+    """What a conversation needs of `bot.feedback.FeedbackStore`."""
+
+    def record(self, channel: str, question: str, answer: Answer, rating: int,
+               comment: str | None = None, user: str | None = None) -> int: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One reply: an `Answer` to render, or (when there is none) a one-line `text` for the student."""
+
+    key: Hashable | None  # what `rate` takes for this answer; None when there is nothing to rate
+    answer: Answer | None = None
+    text: str = ""
+
+
+def error_line(error: BaseException) -> str:
+    """What a student is told about an error: a TabotError's own first line, else FAILURE_TEXT."""
+    if isinstance(error, TabotError):
+        return (str(error).strip().splitlines() or [FAILURE_TEXT])[0][:300]
+    return FAILURE_TEXT
+
+
+class Conversation:
+    def __init__(self, service: AnswerService, feedback: FeedbackRecorder | None = None,
+                 surface: str = "web") -> None:
+        self.service = service
+        self.feedback = feedback
+        self.surface = surface  # the feedback store's channel: "web" or "discord"
+        self.previous: Answer | None = None
+        self._shown: OrderedDict[Hashable, Answer] = OrderedDict()
+        self._votes: OrderedDict[tuple[Hashable, str | None], int] = OrderedDict()
+
+    def ask(self, message: object, key: Hashable | None = None) -> Turn:
+        """Answer `message` as the next turn; `key` names the answer for `rate` (default: a new token)."""
+        if message is None or (isinstance(message, str) and not message.strip()):
+            return Turn(None, text=EMPTY_MESSAGE)
+        try:
+            answer = self.service.ask(message, previous=self.previous)
+        except TabotError as error:
+            log.info("could not answer %r: %s", str(message)[:200], error)
+            return Turn(None, text=error_line(error))
+        except Exception:
+            # The traceback goes to the server log; the student gets one short line.
+            log.exception("answering failed for %r", str(message)[:200])
+            return Turn(None, text=FAILURE_TEXT)
+        self.previous = answer
+        key = secrets.token_hex(8) if key is None else key
+        remember(self._shown, key, answer, MAX_REMEMBERED)
+        return Turn(key, answer=answer)
+
+    def answer_for(self, key: Hashable) -> Answer | None:
+        return self._shown.get(key)
+
+    def demo_names(self) -> list[str]:
+        """Every demo attached to an answer in this conversation, first seen first."""
+        return list(dict.fromkeys(d.name for answer in self._shown.values() for d in answer.demos))
+
+    def rate(self, key: Hashable, rating: int, comment: str | None = None, user: str | None = None) -> str:
+        """Store a 👍 (+1) or 👎 (-1) for the answer shown under `key`; returns the line to show."""
+        answer = self._shown.get(key)
+        if answer is None:
+            return NOT_RATABLE
+        if self.feedback is None:
+            return "Feedback is not being collected here."
+        if self._votes.get((key, user)) == rating and not (comment or "").strip():
+            return "You already rated this answer - thanks!"
+        try:
+            self.feedback.record(self.surface, answer.question, answer, rating, comment=comment, user=user)
+        except Exception:
+            log.exception("storing feedback failed")
+            return "Sorry - your feedback could not be saved just now."
+        remember(self._votes, (key, user), rating, MAX_REMEMBERED)
+        if (comment or "").strip():
+            return "Thanks - your rating and comment were saved."
+        return "Thanks for the feedback " + ("👍" if rating > 0 else "👎 - the TAs will see this one.")
+
+
+def remember(store: OrderedDict, key: Hashable, value: object, limit: int) -> None:
+    """Put `key` in `store` as its newest item, dropping the oldest beyond `limit` (bounded memory)."""
+    store[key] = value
+    store.move_to_end(key)
+    while len(store) > limit:
+        store.popitem(last=False)
