@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.demo_runs.runner import DemoRun, DemoRunner, judge
-from bot.demo_runs.sandbox import Outcome
+from bot.demo_runs import runner as runner_module
+from bot.demo_runs import sandbox
+from bot.demo_runs.runner import VERIFYING, DemoRun, DemoRunner, judge
+from bot.demo_runs.sandbox import Isolation, Outcome, isolation
 from bot.errors import DemoError
 from bot.faces.demo_table import demos_command
 
@@ -112,6 +114,7 @@ def spawned(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Records every process the runner starts."""
     calls: list[list[str]] = []
     real = subprocess.Popen
+    isolation()  # the once-per-process bwrap probe is not a demo run
 
     def counting(cmd, *args, **kwargs):
         calls.append(list(cmd))
@@ -266,11 +269,70 @@ def test_cache_survives_a_new_runner_and_needs_its_artifacts(tmp_path: Path, sta
     assert len(spawned) == 2
 
 
-def test_not_verified_runs_are_never_cached(runner: DemoRunner, spawned: list) -> None:
-    runner.run("crasher")
+def test_not_verified_runs_are_cached_too_until_the_source_changes(runner: DemoRunner, staff_dir: Path,
+                                                                     spawned: list) -> None:
+    first = runner.run("crasher")
+    assert not first.verified and runner.cached("crasher") == first
+    assert runner.run("crasher") == first and len(spawned) == 1
+    with open(staff_dir / "crasher.py", "a") as f:
+        f.write("# fixed? staff edited it\n")
     assert runner.cached("crasher") is None
     runner.run("crasher")
     assert len(spawned) == 2
+
+
+def test_a_hanging_demo_costs_its_timeout_once_not_at_every_start(tmp_path: Path, staff_dir: Path,
+                                                                  spawned: list) -> None:
+    # Issue 12 #4: failed verifications were not cached, so every start paid the full timeout again.
+    settings = Settings(data_dir=tmp_path / "data", demos_dir=staff_dir, demo_timeout_s=1.5)
+    only_sleeper = {"sleeper": staff_dir / "sleeper.py"}
+    first_start, second_start = DemoRunner(settings), DemoRunner(settings)
+    for runner in (first_start, second_start):
+        runner._sources = lambda: only_sleeper  # type: ignore[method-assign]
+    lines: list[str] = []
+    [first] = first_start.verify_all(progress=lines.append)
+    assert first.reason.startswith("timed out") and len(spawned) == 1
+    [again] = second_start.verify_all(progress=lines.append)
+    assert again == first and len(spawned) == 1  # the second start ran nothing
+    assert lines[-1].startswith("sleeper: not verified: timed out after 1.5s") and lines[-1].endswith(", cached)")
+    # A longer timeout might let it finish: the limits a not-verified verdict was reached under count.
+    longer = DemoRunner(settings.with_(demo_timeout_s=2.5))
+    assert longer.cached("sleeper") is None
+
+
+def test_a_pending_demo_says_verifying_and_is_never_cached(runner: DemoRunner, spawned: list) -> None:
+    pending = runner.pending("good")
+    assert (pending.verified, pending.passed, pending.status) == (False, False, f"not verified: {VERIFYING}")
+    assert pending.claim == "claim of good" and spawned == [] and runner.cached("good") is None
+
+
+def test_a_full_disk_does_not_turn_a_run_into_an_error(runner: DemoRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(self: Path, *args: object, **kwargs: object) -> int:
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    run = runner.run("good")
+    assert run.passed and runner.cached("good") is None
+
+
+def test_without_bwrap_demos_still_run_and_start_up_says_they_are_not_isolated(
+        runner: DemoRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = Isolation(False, "bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(runner_module, "isolation", lambda: missing)
+    monkeypatch.setattr(sandbox, "isolation", lambda: missing)
+    monkeypatch.setattr(DemoRunner, "names", lambda self: ["good", "sandbox"])
+    lines: list[str] = []
+    runs = runner.verify_all(use_cache=False, progress=lines.append)
+    assert [r.status for r in runs] == ["passed", "passed"]
+    assert lines[0].startswith("demos: NOT isolated - bubblewrap (bwrap) is not installed")
+    assert "install the debian package bubblewrap" in lines[0].lower()
+
+
+def test_the_probe_reports_a_missing_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox.os, "access", lambda path, mode: False)
+    box = sandbox.isolation.__wrapped__()
+    assert not box.available and "not installed" in box.detail
+    assert "NOT isolated" in box.describe() and "isolated with" not in box.describe()
 
 
 def test_a_verified_pass_is_dropped_when_a_later_run_is_not_verified(tmp_path: Path, staff_dir: Path) -> None:

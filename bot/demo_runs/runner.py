@@ -3,16 +3,19 @@
 Only modules of the project's `demos` package, or `*.py` files in the staff folder
 `Settings.demos_dir`, can run, and only under a name matching NAME_RE that `names()` lists, so
 nothing a user types becomes code. The bot process never imports demo code: the checks a demo
-declares are read with `ast`, and each run is a fresh `python` (see bot/demo_runs/sandbox.py) with a
-timeout, memory / CPU / file-size limits, stdin closed, a minimal environment and a temporary
-working directory.
+declares are read with `ast`, and each run is a fresh `python` in the sandbox of
+bot/demo_runs/sandbox.py: with bubblewrap installed it sees only its own code (the demo file and
+`demos/_common.py`), the Python install, a private /tmp and its artifact folder; without it, it runs
+with limits only and is not isolated (`verify_all` says so first).
 
 A demo is **verified** only if it exits with 0 (all checks passed) or 1 (some failed) and its
 stdout is exactly one JSON document of the `demos._common.DemoResult` shape that agrees with that
 exit code and with its static `CHECKS`. Anything else (a crash, a timeout, stray output) gives a
-`DemoRun` with `verified=False` and the reason, never a pass. Verified results are cached under
-`Settings.demo_cache_dir` with the sha256 of the demo's source and `demos/_common.py`, so the chat
-never re-runs an unchanged demo; a not-verified run removes the cache entry, so it runs again.
+`DemoRun` with `verified=False` and the reason, never a pass. Every result, passed, failed or not
+verified, is cached under `Settings.demo_cache_dir` with the sha256 of the demo's source and
+`demos/_common.py`, so an unchanged demo never runs twice: a staff demo that hangs costs its timeout
+once, not at every start. A not-verified result also records the limits it ran under (timeout,
+memory, isolation) and is re-run when they change; `tabot demos verify --no-cache` re-runs everything.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import logging
 import re
 import shutil
 import signal
@@ -31,14 +35,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.demo_runs.sandbox import MAX_STDOUT_BYTES, Outcome, run_sandboxed
+from bot.demo_runs.sandbox import MAX_STDOUT_BYTES, Outcome, isolation, run_sandboxed
 from bot.errors import DemoError
 from bot.schema import CheckResult, Verdict
+
+log = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*")  # always used with fullmatch: "x\n" must not pass
 PROJECT_DEMOS = PROJECT_ROOT / "demos"
 COMMON = PROJECT_DEMOS / "_common.py"
 CACHE_FORMAT = 1
+# The reason an answer shows for a demo whose first verification is still running.
+VERIFYING = "verifying…"
 
 
 @dataclass(frozen=True)
@@ -178,15 +186,24 @@ class DemoRunner:
     def artifact_dir(self, name: str) -> Path:
         return self.settings.demo_cache_dir / "artifacts" / name
 
+    def _limits(self) -> dict[str, Any]:
+        """What a not-verified result depends on besides the source: a demo that timed out at 5 s
+        may pass at 60 s, and one that failed to start in the sandbox may run without it."""
+        return {"timeout_s": self.settings.demo_timeout_s, "memory_mb": self.settings.demo_memory_mb,
+                "isolated": isolation().available}
+
     def cached(self, name: str) -> DemoRun | None:
-        """The stored run if it was made from the current source and its artifacts still exist."""
+        """The stored run (passed, failed or not verified) if it was made from the current source,
+        its artifacts still exist, and (when not verified) under the current limits."""
         current = self.source_hash(name)
         try:
             record = json.loads(self._cache_file(name).read_text(encoding="utf-8"))
             run = DemoRun.from_json(record["run"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if record.get("format") != CACHE_FORMAT or run.source_hash != current or not run.verified:
+        if record.get("format") != CACHE_FORMAT or run.source_hash != current:
+            return None
+        if not run.verified and record.get("limits") != self._limits():
             return None
         if not all(Path(p).is_file() for p in run.artifacts.values()):
             return None
@@ -194,13 +211,21 @@ class DemoRunner:
 
     def _store(self, run: DemoRun) -> None:
         path = self._cache_file(run.name)
-        if not run.verified:
-            path.unlink(missing_ok=True)  # never keep a stale pass for a demo that now fails to run
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "run": run.to_json()}), encoding="utf-8")
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps({"format": CACHE_FORMAT, "run": run.to_json(), "limits": self._limits()}),
+                           encoding="utf-8")
+            tmp.replace(path)
+        except OSError as error:
+            # A full disk must not turn a finished run into an error; the run is simply not remembered
+            # (and an older entry for another source can never be mistaken for it: the hash differs).
+            path.unlink(missing_ok=True)
+            log.warning("could not cache the result of demo %s: %s", run.name, error)
+
+    def pending(self, name: str) -> DemoRun:
+        """What an answer shows for a demo whose first verification is still running (never cached)."""
+        return DemoRun(name, False, False, VERIFYING, self.claim(name), source_hash=self.source_hash(name))
 
     # --- running --------------------------------------------------------------------------
 
@@ -218,14 +243,16 @@ class DemoRunner:
         out_dir = self.artifact_dir(name)
         shutil.rmtree(out_dir, ignore_errors=True)  # no stale plot may survive into this run
         out_dir.mkdir(parents=True)
-        if source.parent == PROJECT_DEMOS:
+        # Resolved paths: the sandbox holds each file at its real path only, not behind a symlink.
+        out_dir, source = out_dir.resolve(), source.resolve()
+        if source.parent == PROJECT_DEMOS.resolve():
             cmd = [sys.executable, "-m", f"demos.{name}", "--json", "--out", str(out_dir)]
         else:
             cmd = [sys.executable, str(source), "--json", "--out", str(out_dir)]
-        mpl_dir = self.settings.demo_cache_dir / "mplconfig"  # kept between runs: the font cache is slow to build
-        mpl_dir.mkdir(parents=True, exist_ok=True)
+        # The demo's own code and the `demos` package it imports `_common` from: nothing else of the repo.
+        readable = [source, COMMON, PROJECT_DEMOS / "__init__.py"]
         outcome = run_sandboxed(cmd, timeout_s=self.settings.demo_timeout_s, memory_mb=self.settings.demo_memory_mb,
-                                env_extra={"PYTHONPATH": str(PROJECT_ROOT), "MPLCONFIGDIR": str(mpl_dir)})
+                                env_extra={"PYTHONPATH": str(PROJECT_ROOT)}, readable=readable, out_dir=out_dir)
         run = judge(name, outcome, self.check_names(name), out_dir, self.claim(name), digest,
                     self.settings.demo_timeout_s, self.settings.demo_memory_mb)
         self._store(run)
@@ -233,6 +260,8 @@ class DemoRunner:
 
     def verify_all(self, use_cache: bool = True, progress: Callable[[str], None] | None = None) -> list[DemoRun]:
         runs = []
+        if progress is not None:
+            progress(isolation().describe())  # first, so nobody reads "verified" as "sandboxed"
         for name in self.names():
             hit = self.cached(name) if use_cache else None
             run = hit or self.run(name, use_cache=False)
