@@ -10,6 +10,7 @@ rewritten by `answering.llm`) -> attach the demo runs backing the claims the rep
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -27,6 +28,7 @@ from bot.search.index import KnowledgeIndex
 from bot.search.retrieve import Calibration, HybridRetriever
 
 Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 def _quiet(message: str) -> None:
@@ -45,6 +47,7 @@ class Tabot:
         self._lock = threading.RLock()  # re-indexing swaps state that answering reads
         self.demos = DemoRunner(settings)
         self._demo_runs: dict[str, DemoRun] = {}
+        self._verifier: threading.Thread | None = None  # the background verification, if one was started
         self.index = KnowledgeIndex(settings, shared_model(), progress=self._say)
         self.entries: dict[str, Entry] = {}
         self.retriever: HybridRetriever | None = None
@@ -52,10 +55,16 @@ class Tabot:
         self.llm = LLMWriter.from_settings(settings) if settings.llm else None
 
     @classmethod
-    def start(cls, settings: Settings | None = None, progress: Progress | None = None) -> Tabot:
+    def start(cls, settings: Settings | None = None, progress: Progress | None = None, *,
+              verify_in_background: bool = False) -> Tabot:
+        """A ready service. A server (chat, Discord) passes `verify_in_background=True` so that it
+        serves at once; one-shot commands (ask, eval) verify first, so every answer has its results."""
         tabot = cls(settings or Settings.from_env(), progress)
         tabot.reindex()
-        tabot.verify_demos()
+        if verify_in_background:
+            tabot.verify_demos_in_background()
+        else:
+            tabot.verify_demos()
         return tabot
 
     # ----------------------------------------------------------------------------- set-up
@@ -84,11 +93,28 @@ class Tabot:
                   + (f"; not passing: {', '.join(r.name for r in failing)}" if failing else ""))
         return runs
 
+    def verify_demos_in_background(self) -> threading.Thread:
+        """Verify in a thread. Until a demo has a result (from this run, or cached by an earlier
+        start) answers show it as "not verified: verifying…" instead of waiting for it."""
+        def verify() -> None:
+            try:
+                self.verify_demos()
+            except Exception as error:  # a thread's exception would otherwise vanish from the log
+                log.exception("verifying the demos failed")
+                self._say(f"demos: verification failed ({error}); answers show them as not verified")
+
+        self._verifier = threading.Thread(target=verify, name="tabot-verify-demos", daemon=True)
+        self._verifier.start()
+        return self._verifier
+
     def demo_run(self, name: str) -> DemoRun:
         """The demo's result for its *current* source: re-run if the file changed since."""
         # No service lock here: a re-run can take up to TABOT_DEMO_TIMEOUT, and the runner already
         # lets only one run of a demo happen at a time (the second caller gets the cached result).
         run = self._demo_runs.get(name)
+        if run is None and self._verifier is not None and self._verifier.is_alive():
+            # Never wait behind the background verification (a hanging demo would hold the answer).
+            return self.demos.cached(name) or self.demos.pending(name)
         if run is None or run.source_hash != self.demos.source_hash(name):
             run = self.demos.run(name, use_cache=True)
             self._demo_runs[name] = run
