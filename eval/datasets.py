@@ -7,6 +7,7 @@ means the bot must decline. Support sets (for the faithfulness scorer's meta-eva
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -18,8 +19,13 @@ from bot.errors import InputError
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 # The committed test sets the report (and the CI gate) runs on. calibration.jsonl and dev.jsonl
 # are deliberately absent: thresholds and aliases were tuned on them.
-TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection")
+TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection", "real_posts:test")
+# The abstention rule is fitted on both: the short synthetic set and the real-phrasing rows whose
+# thread fell on the calibration side (eval/datasets/README.md).
+CALIBRATION_SETS = ("calibration", "real_posts:calibration")
 CALIBRATION_SET = "calibration"
+REAL_POSTS = "real_posts"
+REAL_SPLITS = ("calibration", "test")
 SUPPORT_DEV = "support_dev"
 SUPPORT_META = "support_meta"
 LABELS = ("supported", "unsupported")
@@ -56,8 +62,24 @@ class SupportRow:
         return self.label == "supported"
 
 
+def real_split(source: str) -> str:
+    """The side of the split a real-phrasing row falls on: a function of its thread's address only,
+    so rows following one thread never straddle calibration and test."""
+    return "calibration" if hashlib.sha256(source.encode("utf-8")).digest()[0] < 128 else "test"
+
+
+def _split_name(name_or_path: str | Path) -> tuple[str | Path, str | None]:
+    """("real_posts", "test") for "real_posts:test"; (name, None) for anything else."""
+    if isinstance(name_or_path, str) and ":" in name_or_path and not Path(name_or_path).exists():
+        name, _, split = name_or_path.rpartition(":")
+        if split in REAL_SPLITS:
+            return name, split
+    return name_or_path, None
+
+
 def dataset_path(name_or_path: str | Path) -> Path:
-    """A committed set by name ("in_scope") or any file path."""
+    """A committed set by name ("in_scope", "real_posts:test") or any file path."""
+    name_or_path, _ = _split_name(name_or_path)
     path = Path(name_or_path)
     if path.suffix == ".jsonl" or path.exists():
         return path
@@ -101,9 +123,13 @@ def _check_ids(seen: dict[str, int], row_id: str, where: str, number: int) -> No
 
 
 def load_questions(name_or_path: str | Path, known_entries: Collection[str] | None = None) -> list[Question]:
-    """Questions of one file; with `known_entries`, every expected id must be one of them."""
+    """Questions of one file; with `known_entries`, every expected id must be one of them.
+
+    "real_posts:test" / "real_posts:calibration" load one side of a file whose rows carry a `source`
+    and a `split`; the split must be the one `real_split` gives that source."""
+    _, wanted = _split_name(name_or_path)
     path = dataset_path(name_or_path)
-    split = path.stem
+    split = path.stem if wanted is None else f"{path.stem}:{wanted}"
     questions: list[Question] = []
     seen: dict[str, int] = {}
     for number, record in _records(path):
@@ -120,6 +146,15 @@ def load_questions(name_or_path: str | Path, known_entries: Collection[str] | No
             if unknown:
                 raise DatasetError(f"{where}: unknown entry id(s) {unknown}; known: {sorted(known_entries)}")
         _check_ids(seen, row_id, where, number)
+        if "source" in record:
+            source = _text(record, "source", where)
+            if record.get("split") != real_split(source):
+                raise DatasetError(f"{where}: split must be {real_split(source)!r} for source {source[:80]!r} "
+                                   "(eval.datasets.real_split: the split follows the thread)")
+            if wanted is not None and record["split"] != wanted:
+                continue
+        elif wanted is not None:
+            raise DatasetError(f"{where}: a split was asked for ({wanted}) but the row has no 'source'")
         questions.append(Question(row_id, _text(record, "question", where), tuple(expected), split))
     return questions
 

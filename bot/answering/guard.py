@@ -13,8 +13,9 @@ import unicodedata
 from bot.errors import InputError
 
 EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not symmetric?"
-# Control characters except tab and newline; also lone surrogates that cannot be encoded.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
@@ -27,12 +28,26 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
     cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     if cleaned != unicodedata.normalize("NFC", text):
         notices.append("I removed control characters from your message.")
-    cleaned = " ".join(cleaned.split())
+    # Line breaks are kept (code blocks, quotes and the question's own line are told apart by them,
+    # see bot/search/focus.py); runs of spaces and of blank lines are not.
+    lines = [" ".join(line.split()) for line in cleaned.splitlines()]
+    cleaned = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
     if not cleaned:
         raise InputError(EMPTY_MESSAGE)
     if not any(ch.isalnum() for ch in cleaned):
         raise InputError("I could not find any words in your message. " + EMPTY_MESSAGE)
     if len(cleaned) > max_chars:
-        cleaned = cleaned[:max_chars].rsplit(" ", 1)[0] or cleaned[:max_chars]
-        notices.append(f"Your message was long, so I searched with its first {len(cleaned):,} characters.")
+        # Students put the question last, after the context: keep the start *and* the end.
+        head = _cut(cleaned[: max_chars // 2], keep="start")
+        tail = _cut(cleaned[-(max_chars - len(head) - 3):], keep="end")
+        cleaned = f"{head}\n…\n{tail}"
+        notices.append(f"Your message was long, so I searched with its first {len(head):,} and last "
+                       f"{len(tail):,} characters.")
     return cleaned, notices
+
+
+def _cut(text: str, keep: str) -> str:
+    """`text` trimmed to whole words at the cut side (the other side is the message's own edge)."""
+    if keep == "start":
+        return text.rsplit(" ", 1)[0] if " " in text else text
+    return text.split(" ", 1)[1] if " " in text else text

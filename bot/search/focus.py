@@ -1,0 +1,117 @@
+"""Read a student's post the way a TA does: find the question inside it.
+
+Real posts are not one line. They greet the team, quote a paper or a comment thread, paste code,
+a stack trace or a formula, link a blog post, and ask the actual question last. An encoder that
+reads only the first 256 word pieces never sees that question, and every off-topic word of the
+context dilutes the match. `read_post` splits a post into:
+
+- `prose`: the post without code blocks, stack traces, quoted lines, URLs, greetings and sign-offs;
+- `focus`: the question the post asks — its last question sentence, widened backwards to the
+  sentences before it while it is too short to stand alone ("any ideas?", "why?"), or the last
+  sentences when no sentence asks anything.
+
+Both are searched, so a post is matched by what it asks *and* by what it is about. Nothing here
+knows any entry or topic: the rules are about the shape of posts only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.search.lexical import tokenize
+
+# A focus needs this many content terms (stemmed, stop words dropped) to stand on its own; "is
+# that right?" or "what am I missing?" has none and takes the sentence before it.
+MIN_FOCUS_TERMS = 4
+# ... but never more than this many sentences or words: a focus is a question, not the post.
+MAX_FOCUS_SENTENCES = 3
+MAX_FOCUS_WORDS = 80
+
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
+_INLINE_CODE = re.compile(r"`([^`\n]*)`")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
+# A line that is code or machine output rather than prose: indented code, a traceback frame, an
+# error line, a prompt, or a line made mostly of symbols.
+_CODE_LINE = re.compile(
+    r"^(?:\s{4,}|\t)\S|^\s*(?:Traceback \(most recent call last\)|File \".*\", line \d+|>>>|\$ |"
+    r"[\w.]+(?:Error|Exception|Warning): |at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
+    r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$)")
+_QUOTE_LINE = re.compile(r"^\s*>")
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b[^.!?\n,:]{0,40}[,.!:\n-]+\s*",
+    re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    r"(?:\n|^|(?<=[.!?])\s)\s*(?:thanks?(?: you)?(?: (?:so|very) much)?(?: in advance)?|thx|cheers|best(?: regards)?|"
+    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help)\b[^?]*$",
+    re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
+
+
+@dataclass(frozen=True)
+class Post:
+    text: str  # the whole post as the student wrote it (cleaned by the guard)
+    prose: str  # without code, traces, quotes, links, greetings and sign-offs
+    focus: str  # the question the post asks
+
+    @property
+    def is_long(self) -> bool:
+        """True when the focus is a real cut of the post (the post says more than it asks)."""
+        return self.focus != self.prose
+
+
+def _strip_lines(text: str) -> str:
+    kept = []
+    for line in text.splitlines():
+        if _QUOTE_LINE.match(line) or _CODE_LINE.match(line):
+            kept.append("")  # a paragraph break, so sentences on either side stay apart
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def prose_of(text: str) -> str:
+    """The post's own words: code blocks, stack traces, quoted lines, URLs, mentions and HTML
+    removed; link texts and inline code kept (they often name the topic: `F.nll_loss`)."""
+    text = _FENCE.sub("\n\n", text)
+    text = _strip_lines(text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _INLINE_CODE.sub(r"\1", text)
+    text = _GREETING.sub("", text, count=1)
+    text = _SIGN_OFF.sub("", text.rstrip())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def sentences_of(prose: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(prose) if s and s.strip()]
+
+
+def _terms(text: str) -> int:
+    return len(tokenize([text])[0])
+
+
+def focus_of(sentences: list[str]) -> str:
+    """The last question sentence, widened backwards while it is too short to stand alone."""
+    if not sentences:
+        return ""
+    asking = [i for i, s in enumerate(sentences) if "?" in s]
+    end = asking[-1] if asking else len(sentences) - 1
+    start = end
+    while (start > 0 and end - start + 1 < MAX_FOCUS_SENTENCES
+           and _terms(" ".join(sentences[start:end + 1])) < MIN_FOCUS_TERMS):
+        start -= 1
+    words = " ".join(sentences[start:end + 1]).split()
+    return " ".join(words[-MAX_FOCUS_WORDS:])
+
+
+def read_post(text: str) -> Post:
+    prose = prose_of(text) or " ".join(text.split())
+    focus = focus_of(sentences_of(prose)) or prose
+    return Post(text=text, prose=" ".join(prose.split()), focus=focus)
