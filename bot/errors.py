@@ -6,6 +6,7 @@ Every message is safe to show a student and says what to do next; front ends cat
 
 from __future__ import annotations
 
+import errno
 import sys
 
 
@@ -44,19 +45,50 @@ class BackendError(TabotError):
     """An answer backend (e.g. an LLM) is unknown, misconfigured or unreachable."""
 
 
+class SearchUnavailableError(IndexBuildError):
+    """The search service (a Chroma server) cannot be reached right now; retrying later may work."""
+
+
+class FeedbackStoreError(TabotError):
+    """The feedback database cannot be read or written (damaged, or a full disk)."""
+
+
+# Words in the message of an error from inside a library (SQLite, Chroma) that say what the user can do.
+_HINTS = (("disk is full", "the disk holding the data folder is full - free some space and try again"),
+          ("no space left", "the disk holding the data folder is full - free some space and try again"),
+          ("malformed", "a database in the data folder is damaged - move the data folder (TABOT_DATA_DIR) "
+                        "aside and run `tabot index` to rebuild it"),
+          ("not a database", "a database in the data folder is damaged - move the data folder (TABOT_DATA_DIR) "
+                             "aside and run `tabot index` to rebuild it"),
+          ("readonly database", "the data folder is read-only - check its permissions (TABOT_DATA_DIR)"))
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(text.split())[:limit]
+
+
 def report(prog: str, error: BaseException) -> int:
     """Print one line on stderr for an error that ends a command and return its exit status.
 
     2 for bad input or usage (an `InputError`), 130 for Ctrl-C, 1 for any other failure; an
-    unwritable path names the path instead of showing a traceback. Every command line calls this.
+    unwritable path names the path instead of showing a traceback, and an error from inside a
+    library (a full disk in SQLite, a damaged database) is named in one line with what to do.
+    Every command line calls this.
     """
     if isinstance(error, KeyboardInterrupt):
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     if isinstance(error, OSError) and not isinstance(error, TabotError):
         where = f" ({error.filename})" if error.filename else ""
-        print(f"{prog}: {error.strerror or error}{where} - check the path and its permissions "
-              "(TABOT_DATA_DIR sets the data folder)", file=sys.stderr)
+        advice = ("free some space and try again" if error.errno == errno.ENOSPC else
+                  "check the path and its permissions")
+        print(_one_line(f"{prog}: {error.strerror or error}{where} - {advice} (TABOT_DATA_DIR sets the data folder)",
+                        600), file=sys.stderr)
         return 1
-    print(f"{prog}: {error}", file=sys.stderr)
+    if not isinstance(error, TabotError):
+        text = _one_line(str(error)) or "no message"
+        advice = next((hint for words, hint in _HINTS if words in text.lower()), "please report it")
+        print(f"{prog}: unexpected error ({type(error).__name__}: {text}) - {advice}", file=sys.stderr)
+        return 1
+    print(_one_line(f"{prog}: {error}", 600), file=sys.stderr)
     return 2 if isinstance(error, InputError) else 1

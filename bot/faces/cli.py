@@ -1,12 +1,13 @@
 """`tabot` command line (also `python -m bot`). Errors become one line and an exit code.
 
-Exit codes: 0 ok, 1 a failure (failed demo check, unreachable server, ...), 2 bad input or usage.
+Exit codes: 0 ok, 1 a failure (failed demo check, unreachable server, a batch with lines that got an
+error record, ...), 2 bad input or usage. No path ends in a traceback: `main` turns any error,
+expected or not (a full disk inside Chroma, a corrupt SQLite file), into one line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from bot.answering.guard import EMPTY_MESSAGE
 from bot.config import Settings
-from bot.errors import InputError, TabotError, report
+from bot.errors import InputError, report
+from bot.faces.batch import json_line, run_batch
 
 # Commands other installed packages add to `tabot` (the eval suite adds `tabot eval`): bot/ never
 # imports them, they plug in through this entry-point group of their pyproject.toml.
@@ -50,6 +52,23 @@ def _parser(plugins: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+def _print(text: str) -> None:
+    """Print `text` whatever the terminal's encoding; a character it cannot show (a lone surrogate a
+    student typed) comes out as an escape instead of ending the command with UnicodeEncodeError."""
+    try:
+        print(text, flush=True)
+    except UnicodeEncodeError:
+        encoding = sys.stdout.encoding or "utf-8"
+        print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+
+
+def _print_json(record: dict) -> None:
+    try:
+        print(json_line(record), flush=True)
+    except UnicodeEncodeError:  # stdout is not UTF-8 (e.g. PYTHONIOENCODING=ascii): escape everything
+        print(json_line(record, ascii_only=True), flush=True)
+
+
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.faces.render import answer_text
     from bot.service import Tabot, console_progress
@@ -63,22 +82,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     tabot = Tabot.start(settings, progress=console_progress)
     if args.batch is None:
         answer = tabot.ask(args.question)
-        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else answer_text(answer))
+        if args.json:
+            _print_json(answer.to_json())
+        else:
+            _print(answer_text(answer))
         return 0
-    for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("not an object")
-        except ValueError as error:
-            raise InputError(f"{args.batch}:{number}: not a JSON object ({error})") from None
-        try:
-            record = tabot.ask(item.get("question", "")).to_json()
-        except InputError as error:  # one bad line must not lose the rest of the batch
-            record = {"question": item.get("question"), "error": str(error)}
-        print(json.dumps({"id": item.get("id"), **record}, ensure_ascii=False), flush=True)
+    result = run_batch(args.batch, lambda question: tabot.ask(question).to_json(), _print_json)
+    if result.failed:  # every line has its record on stdout; the exit status says not all are answers
+        print(f"tabot: {result.summary(args.batch)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -124,7 +136,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(argv)
-    except (TabotError, OSError, KeyboardInterrupt) as error:
+    except (Exception, KeyboardInterrupt) as error:  # argparse's SystemExit passes through
         return report("tabot", error)
 
 
