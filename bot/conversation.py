@@ -40,7 +40,7 @@ class FeedbackRecorder(Protocol):
     """What a conversation needs of `bot.feedback.FeedbackStore`."""
 
     def record(self, channel: str, question: str, answer: Answer, rating: int,
-               comment: str | None = None, user: str | None = None) -> int: ...
+               comment: str | None = None, user: str | None = None, answer_id: str | None = None) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,10 @@ class Conversation:
         self.previous: Answer | None = None
         self._shown: OrderedDict[Hashable, Answer] = OrderedDict()
         self._votes: OrderedDict[tuple[Hashable, str | None], int] = OrderedDict()
+        self.id = secrets.token_hex(8)  # with a face's key, names an answer in the feedback store
+        # The rater on a face without accounts (the browser): one key per session, so the store's
+        # one-vote-per-person-per-answer holds there too (a new click replaces the old one).
+        self.session_user = f"{surface}-session-{self.id}"
 
     def ask(self, message: object, key: Hashable | None = None) -> Turn:
         """Answer `message` as the next turn; `key` names the answer for `rate` (default: a new token)."""
@@ -101,10 +105,12 @@ class Conversation:
             return NOT_RATABLE
         if self.feedback is None:
             return "Feedback is not being collected here."
+        user = self.session_user if user is None else user
         if self._votes.get((key, user)) == rating and not (comment or "").strip():
             return "You already rated this answer - thanks!"
         try:
-            self.feedback.record(self.surface, answer.question, answer, rating, comment=comment, user=user)
+            self.feedback.record(self.surface, answer.question, answer, rating, comment=comment, user=user,
+                                 answer_id=f"{self.id}:{key}")
         except Exception:
             log.exception("storing feedback failed")
             return "Sorry - your feedback could not be saved just now."

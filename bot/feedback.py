@@ -4,20 +4,35 @@ Each call opens its own short-lived connection: sqlite3 connections must not be 
 between threads, Gradio runs handlers in a thread pool, and the Discord bot may write to the
 same file from another process. WAL mode plus a busy timeout lets those writers take turns
 instead of failing with "database is locked".
+
+The store checks itself on every call, not once per process: a data folder deleted under a
+running chat is recreated with the table at the next click, and a damaged file (not a database,
+malformed) is moved aside as `feedback.sqlite3.corrupt-<time>`, with a logged warning, and a new
+one started, so one bad file never stops every later vote. Reading (export) never moves anything:
+a damaged file is a one-line `FeedbackStoreError` saying what happened and what to do.
+
+One vote per person per answer: a rating that names its `answer_id` and `user` replaces that
+person's earlier rating of that answer (a unique key on channel, user and answer id, and an upsert),
+so clicking 👍👎👍 a hundred times leaves one row holding the last click.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from bot.errors import FeedbackStoreError
 from bot.schema import Answer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHANNELS = ("web", "discord")
 FORMATS = ("csv", "jsonl")
@@ -26,7 +41,7 @@ MAX_QUESTION_CHARS = 20_000
 MAX_COMMENT_CHARS = 2_000
 
 COLUMNS = ("id", "created_at", "channel", "user", "rating", "comment", "question", "abstained",
-           "sources", "answer_markdown", "answer_json")
+           "sources", "answer_markdown", "answer_json", "answer_id")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -40,9 +55,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     abstained INTEGER NOT NULL,
     sources TEXT NOT NULL,               -- JSON list of entry ids, best first
     answer_markdown TEXT NOT NULL,
-    answer_json TEXT NOT NULL            -- Answer.to_json(), the fixed contract
+    answer_json TEXT NOT NULL,           -- Answer.to_json(), the fixed contract
+    answer_id TEXT                       -- the conversation's name for the answer rated (NULL: unnamed)
 )
 """
+# NULLs are distinct in a UNIQUE index, so unnamed answers or anonymous raters never collide.
+_ONE_VOTE = "CREATE UNIQUE INDEX IF NOT EXISTS feedback_one_vote ON feedback (channel, user, answer_id)"
+_CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 # Spreadsheet apps run a cell that starts with one of these as a formula; student text is
 # untrusted, so the CSV export defuses it with a leading apostrophe.
@@ -52,28 +71,72 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._ready = False
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _open(self) -> sqlite3.Connection:
+        # Every time: the data folder may have been deleted since the last call.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30.0)
         try:
             conn.row_factory = sqlite3.Row
-            if not self._ready:
-                # WAL is a property of the file, so setting it once per process is enough.
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(_SCHEMA)
-                conn.commit()
-                self._ready = True
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+            if "answer_id" not in {row["name"] for row in conn.execute("PRAGMA table_info(feedback)")}:
+                conn.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")  # a file from before one-vote
+            conn.execute(_ONE_VOTE)
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = self._open()
+        try:
             with conn:  # commits on success, rolls back on error
                 yield conn
         finally:
             conn.close()
 
+    def _run(self, work: Callable[[sqlite3.Connection], T], *, repair: bool) -> T:
+        """`work` in a transaction; a damaged file is moved aside and `work` retried once (if `repair`)."""
+        for attempt in (1, 2):
+            try:
+                with self._connect() as conn:
+                    return work(conn)
+            except sqlite3.DatabaseError as error:
+                if repair and attempt == 1 and getattr(error, "sqlite_errorname", "") in _CORRUPT:
+                    self._move_aside(error)
+                    continue
+                raise self._error(error) from None
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _move_aside(self, error: sqlite3.DatabaseError) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        kept = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        self.path.replace(kept)
+        for suffix in ("-wal", "-shm"):  # the journal of the damaged file belongs to it, not to the new one
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists():
+                companion.replace(kept.with_name(kept.name + suffix))
+        log.warning("feedback database %s was damaged (%s); moved it to %s and started a new one",
+                    self.path, error, kept)
+
+    def _error(self, error: sqlite3.DatabaseError) -> FeedbackStoreError:
+        name = getattr(error, "sqlite_errorname", "")
+        if name in _CORRUPT:
+            why = ("is damaged ({error}) - the next rating moves it aside and starts a new one; "
+                   "`sqlite3 FILE .recover` may rescue its rows")
+        elif name == "SQLITE_FULL" or "disk is full" in str(error):
+            why = "cannot be written: the disk is full - free some space"
+        else:
+            why = "cannot be used ({error}) - check the data folder and its permissions (TABOT_DATA_DIR)"
+        return FeedbackStoreError(f"feedback database {self.path} " + why.format(error=error))
+
     def record(self, channel: str, question: str, answer: Answer, rating: int,
-               comment: str | None = None, user: str | None = None) -> int:
-        """Store one rating; returns the new row id."""
+               comment: str | None = None, user: str | None = None, answer_id: str | None = None) -> int:
+        """Store one rating; returns its row id. With `user` and `answer_id`, it replaces that
+        person's earlier rating of that answer (a comment left before is kept if none is given)."""
         if channel not in CHANNELS:
             raise ValueError(f"channel must be one of {CHANNELS}, not {channel!r}")
         if rating not in (1, -1):
@@ -90,17 +153,23 @@ class FeedbackStore:
             json.dumps(answer.entry_ids),
             answer.answer,
             json.dumps(answer.to_json(), ensure_ascii=False),
+            answer_id,
         )
-        with self._connect() as conn:
+
+        def upsert(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO feedback (created_at, channel, user, rating, comment, question, abstained,"
-                " sources, answer_markdown, answer_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-            return int(cur.lastrowid)
+                " sources, answer_markdown, answer_json, answer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (channel, user, answer_id) DO UPDATE SET created_at = excluded.created_at,"
+                " rating = excluded.rating, comment = COALESCE(excluded.comment, feedback.comment)"
+                " RETURNING id", row)
+            return int(cur.fetchone()[0])
+
+        return self._run(upsert, repair=True)
 
     def rows(self) -> list[dict[str, Any]]:
         """All feedback, oldest first; `sources` as a list, `answer_json` as a dict."""
-        with self._connect() as conn:
-            raw = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+        raw = self._run(lambda conn: conn.execute("SELECT * FROM feedback ORDER BY id").fetchall(), repair=False)
         out = []
         for r in raw:
             row = {c: r[c] for c in COLUMNS}  # a fixed column order for the exports

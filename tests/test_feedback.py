@@ -1,12 +1,17 @@
 import csv
 import json
+import logging
+import os
+import shutil
 import sqlite3
 import threading
 
 import pytest
 
+from bot.conversation import Conversation
+from bot.errors import FeedbackStoreError
 from bot.feedback import COLUMNS, MAX_COMMENT_CHARS, FeedbackStore
-from tests.fake_tabot import abstain_answer, kl_answer
+from tests.fake_tabot import FakeTabot, abstain_answer, kl_answer
 
 
 def test_table_is_created_on_first_use_in_wal_mode(tmp_path):
@@ -118,3 +123,116 @@ def test_export_of_an_empty_store_writes_a_header_only(tmp_path):
     out = tmp_path / "fb.csv"
     assert FeedbackStore(tmp_path / "fb.sqlite3").export(out) == 0
     assert out.read_text(encoding="utf-8").strip() == ",".join(COLUMNS)
+
+
+# --- self-repair (issue 12 #5) and one vote per person per answer (#6) ---------------------------
+
+def test_a_data_folder_deleted_under_a_running_store_is_recreated(tmp_path):
+    data = tmp_path / "data"
+    store = FeedbackStore(data / "feedback.sqlite3")
+    store.record("web", "q1", kl_answer("q1"), 1)
+    shutil.rmtree(data)  # e.g. a clean-up script while the chat runs
+    store.record("web", "q2", kl_answer("q2"), -1)  # before: "no such table" on every click until restart
+    assert [r["question"] for r in store.rows()] == ["q2"]
+
+
+def test_a_dropped_table_is_recreated(tmp_path):
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store.record("web", "q1", kl_answer("q1"), 1)
+    with sqlite3.connect(tmp_path / "fb.sqlite3") as conn:
+        conn.execute("DROP TABLE feedback")
+    store.record("web", "q2", kl_answer("q2"), 1)
+    assert [r["question"] for r in store.rows()] == ["q2"]
+
+
+def test_a_corrupt_file_is_moved_aside_and_a_new_one_started(tmp_path, caplog):
+    path = tmp_path / "feedback.sqlite3"
+    junk = os.urandom(4096)
+    path.write_bytes(junk)
+    store = FeedbackStore(path)
+    with caplog.at_level(logging.WARNING, logger="bot.feedback"):
+        store.record("web", "q", kl_answer("q"), 1)
+    kept = list(tmp_path.glob("feedback.sqlite3.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == junk  # nothing destroyed: kept for staff to look at
+    assert [r["question"] for r in store.rows()] == ["q"]
+    assert any("was damaged" in r.getMessage() and str(kept[0]) in r.getMessage() for r in caplog.records)
+
+
+def test_reading_a_corrupt_file_is_one_line_and_moves_nothing(tmp_path):
+    path = tmp_path / "feedback.sqlite3"
+    path.write_bytes(b"\0" * 100 + os.urandom(4000))
+    with pytest.raises(FeedbackStoreError) as info:
+        FeedbackStore(path).export(tmp_path / "out.csv")
+    assert "is damaged" in str(info.value) and "\n" not in str(info.value)
+    assert path.exists() and not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_the_cli_export_of_a_corrupt_file_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    # Issue 12 #5, verbatim: `head -c 4096 /dev/urandom > $D/feedback.sqlite3; tabot feedback export`.
+    from bot.faces.cli import main
+
+    (tmp_path / "feedback.sqlite3").write_bytes(os.urandom(4096))
+    monkeypatch.setenv("TABOT_DATA_DIR", str(tmp_path))
+    assert main(["feedback", "export", "--out", str(tmp_path / "x.csv")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tabot: feedback database") and "damaged" in err and "\n" not in err
+
+
+def test_a_file_from_before_one_vote_is_migrated_with_its_rows(tmp_path):
+    path = tmp_path / "fb.sqlite3"
+    old_schema = ("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, channel TEXT"
+                  " NOT NULL CHECK (channel IN ('web', 'discord')), user TEXT, rating INTEGER NOT NULL CHECK (rating IN"
+                  " (-1, 1)), comment TEXT, question TEXT NOT NULL, abstained INTEGER NOT NULL, sources TEXT NOT NULL,"
+                  " answer_markdown TEXT NOT NULL, answer_json TEXT NOT NULL)")  # the table as first released
+    with sqlite3.connect(path) as conn:
+        conn.execute(old_schema)
+        conn.execute("INSERT INTO feedback (created_at, channel, user, rating, comment, question, abstained, sources,"
+                     " answer_markdown, answer_json) VALUES ('t', 'web', NULL, 1, NULL, 'old', 0, '[]', 'a', '{}')")
+    store = FeedbackStore(path)
+    store.record("web", "new", kl_answer("new"), -1, user="u", answer_id="c:2")
+    assert [(r["question"], r["answer_id"]) for r in store.rows()] == [("old", None), ("new", "c:2")]
+
+
+def test_one_vote_per_person_per_answer_the_last_click_wins(tmp_path):
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    answer = kl_answer("q")
+    ids = {store.record("discord", "q", answer, 1 if i % 2 else -1, user="alice", answer_id="conv:key")
+           for i in range(200)}  # 200 alternating clicks
+    assert len(ids) == 1
+    store.record("discord", "q", answer, 1, comment="clear", user="alice", answer_id="conv:key")
+    store.record("discord", "q", answer, -1, user="alice", answer_id="conv:key")  # no comment: the old one stays
+    store.record("discord", "q", answer, 1, user="bob", answer_id="conv:key")
+    store.record("discord", "q", answer, 1, user="alice", answer_id="conv:other")
+    rows = store.rows()
+    assert [(r["user"], r["answer_id"], r["rating"], r["comment"]) for r in rows] == [
+        ("alice", "conv:key", -1, "clear"), ("bob", "conv:key", 1, None), ("alice", "conv:other", 1, None)]
+
+
+def test_a_browser_session_clicking_100_times_leaves_one_row(tmp_path):
+    # Issue 12 #6: one session rated one answer 100 times -> 100 rows. The web passes no user.
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    talk = Conversation(FakeTabot(), store, "web")
+    turn = talk.ask("why is KL divergence not symmetric", key=1)
+    for i in range(100):
+        talk.rate(turn.key, 1 if i % 2 else -1)
+    other_session = Conversation(FakeTabot(), store, "web")
+    other_session.rate(other_session.ask("why is KL divergence not symmetric", key=1).key, 1)
+    rows = store.rows()
+    assert len(rows) == 2 and rows[0]["rating"] == 1 and rows[0]["user"] != rows[1]["user"]
+    assert rows[0]["user"].startswith("web-session-")
+
+
+def test_a_full_disk_is_a_one_line_store_error(tmp_path, monkeypatch):
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store.rows()
+    real_connect = sqlite3.connect
+
+    class FullDisk(sqlite3.Connection):
+        def execute(self, sql, *args):
+            if sql.lstrip().startswith("INSERT"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return super().execute(sql, *args)
+
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=FullDisk, **k))
+    with pytest.raises(FeedbackStoreError, match="the disk is full - free some space"):
+        store.record("web", "q", kl_answer("q"), 1)
