@@ -60,6 +60,9 @@ class Settings:
     share: bool = False
     discord_token: str | None = None
     discord_staff_role: str = "TA"
+    # Who may /reindex besides administrators: the staff role's id (names are not unique; any role
+    # manager can call a role "TA"). Unset: administrators only.
+    discord_staff_role_id: int | None = None
     discord_allow_dms: bool = False
     discord_user_rate: RateLimit = RateLimit(5, 60.0)
     discord_channel_rate: RateLimit = RateLimit(30, 60.0)
@@ -120,7 +123,8 @@ class Settings:
                                 ("llm_timeout_s", "TABOT_LLM_TIMEOUT", float),
                                 ("demo_timeout_s", "TABOT_DEMO_TIMEOUT", float),
                                 ("demo_memory_mb", "TABOT_DEMO_MEMORY_MB", int),
-                                ("port", "TABOT_PORT", int)]:
+                                ("port", "TABOT_PORT", int),
+                                ("discord_staff_role_id", "TABOT_DISCORD_STAFF_ROLE_ID", int)]:
             if (value := number(var, kind)) is not None:
                 values[name] = value
         for name, var in [("share", "TABOT_SHARE"), ("discord_allow_dms", "TABOT_DISCORD_ALLOW_DMS")]:

@@ -48,9 +48,13 @@ class FakeService(FakeTabot):
         return f"index: 1 added, 0 updated, 0 removed, 9 unchanged - run {self.reindexed}"
 
 
+STAFF_ROLE_ID = 555_000_000_000_000_001
+
+
 @dataclass
 class Role:
     name: str
+    id: int = field(default_factory=lambda: next(_ids))
 
 
 @dataclass
@@ -99,6 +103,15 @@ class FakeChannel:
         self.rec.add(f"channel:{self.id}", content, kwargs)
         return FakeMessage(self.rec, content or "", User(BOT_ID, bot=True), self)
 
+    async def create_thread(self, *, name: str, message: Any = None, **kwargs: Any) -> FakeChannel:
+        if not self.rec.threads_allowed:
+            response = types.SimpleNamespace(status=403, reason="Forbidden")
+            raise discord.Forbidden(response, {"message": "Missing Permissions", "code": 50013})
+        thread = FakeChannel(self.rec, discord.ChannelType.public_thread, parent_id=self.id, owner_id=BOT_ID)
+        thread.name, thread.starter_id = name, message.id
+        self.rec.threads.append(thread)
+        return thread
+
 
 class FakeMessage:
     def __init__(self, rec: Recorder, content: str, author: User, channel: FakeChannel,
@@ -111,15 +124,6 @@ class FakeMessage:
     async def reply(self, content: str | None = None, **kwargs: Any) -> FakeMessage:
         self.rec.add("reply", content, kwargs)
         return FakeMessage(self.rec, content or "", User(BOT_ID, bot=True), self.channel)
-
-    async def create_thread(self, *, name: str, **kwargs: Any) -> FakeChannel:
-        if not self.rec.threads_allowed:
-            response = types.SimpleNamespace(status=403, reason="Forbidden")
-            raise discord.Forbidden(response, {"message": "Missing Permissions", "code": 50013})
-        thread = FakeChannel(self.rec, discord.ChannelType.public_thread, parent_id=self.channel.id, owner_id=BOT_ID)
-        thread.name = name
-        self.rec.threads.append(thread)
-        return thread
 
 
 class FakeResponse:
@@ -406,14 +410,14 @@ def test_real_service_answer_and_follow_up_through_discord(tmp_path: Path, tabot
         reply = h.rec.sent[before]
         assert reply.where == "reply" and "Answered as a follow-up" in reply.content
         assert reply.kwargs["embeds"][0].footer.text.startswith("TA answer · kl-asymmetry")
-        await h.reindex(user=User(roles=[Role("TA")]))  # nothing changed on disk: nothing re-embedded
+        await h.reindex(user=User(roles=[Role("TA", STAFF_ROLE_ID)]))  # nothing changed on disk: nothing re-embedded
         assert h.rec.sent[-1].content.startswith("Reindexed: index: 0 added, 0 updated, 0 removed, 9 unchanged")
         for s in h.rec.sent:
             assert len(s.content or "") <= MESSAGE_LIMIT
             assert sum(len(e) for e in s.kwargs.get("embeds", [])) <= EMBED_TOTAL_LIMIT
         assert_no_pings(h.rec.sent)
 
-    scenario(tmp_path, body, service=tabot)
+    scenario(tmp_path, body, service=tabot, discord_staff_role_id=STAFF_ROLE_ID)
 
 
 # --- rate limits -----------------------------------------------------------------------------------
@@ -498,22 +502,39 @@ def test_reindex_is_staff_only(tmp_path: Path) -> None:
         assert h.service.reindexed == 0
         assert "only course staff" in h.rec.sent[-1].content and h.rec.sent[-1].kwargs["ephemeral"] is True
 
-        ta = await h.reindex(user=User(roles=[Role("student"), Role("ta")]))  # role name, any case
+        # Issue 12 #8: a role merely *named* TA (any case) used to pass.
+        await h.reindex(user=User(roles=[Role("ta"), Role("TA")]))
+        assert h.service.reindexed == 0
+
+        ta = await h.reindex(user=User(roles=[Role("student"), Role("Teaching staff", STAFF_ROLE_ID)]))
         assert h.service.reindexed == 1 and ta.response.deferred == {"ephemeral": True, "thinking": True}
         assert h.rec.sent[-1].content == "Reindexed: index: 1 added, 0 updated, 0 removed, 9 unchanged - run 1"
 
         await h.reindex(user=User(guild_permissions=Perms(administrator=True)))
         assert h.service.reindexed == 2
-        await h.reindex(user=User(roles=[Role("TA")]), guild=None)  # no roles outside a server
+        await h.reindex(user=User(roles=[Role("TA", STAFF_ROLE_ID)]), guild=None)  # no roles outside a server
         assert h.service.reindexed == 2
 
+    scenario(tmp_path, body, discord_staff_role_id=STAFF_ROLE_ID)
+
+
+def test_is_staff_uses_the_configured_role_id() -> None:
+    assert is_staff(User(roles=[Role("anything", STAFF_ROLE_ID)]), STAFF_ROLE_ID)
+    assert not is_staff(User(roles=[Role("TA")]), STAFF_ROLE_ID)
+    assert not is_staff(User(roles=[Role("TA")]), None)  # no role configured: administrators only
+    assert is_staff(User(guild_permissions=Perms(administrator=True)), None)
+    assert not is_staff(object(), STAFF_ROLE_ID)  # a plain user (DM) has neither roles nor permissions
+    assert Settings.from_env({"TABOT_DISCORD_STAFF_ROLE_ID": str(STAFF_ROLE_ID)}).discord_staff_role_id == STAFF_ROLE_ID
+    with pytest.raises(ConfigError, match="TABOT_DISCORD_STAFF_ROLE_ID"):
+        Settings.from_env({"TABOT_DISCORD_STAFF_ROLE_ID": "TA"})
+
+
+def test_unset_staff_role_says_how_to_set_it(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        await h.reindex(user=User(roles=[Role("TA")]))
+        assert h.service.reindexed == 0 and "TABOT_DISCORD_STAFF_ROLE_ID" in h.rec.sent[-1].content
+
     scenario(tmp_path, body)
-
-
-def test_is_staff_uses_the_configured_role() -> None:
-    assert is_staff(User(roles=[Role("Course Staff")]), "course staff")
-    assert not is_staff(User(roles=[Role("TA")]), "Course Staff")
-    assert not is_staff(object(), "TA")  # a plain user (DM) has neither roles nor permissions
 
 
 def test_reindex_failure_is_one_line(tmp_path: Path) -> None:
@@ -523,11 +544,11 @@ def test_reindex_failure_is_one_line(tmp_path: Path) -> None:
         def broken() -> str:
             raise KnowledgeError("knowledge/answers/x.md", "claim not found verbatim in the answer", 7)
         h.service.reindex = broken
-        await h.reindex(user=User(roles=[Role("TA")]))
+        await h.reindex(user=User(roles=[Role("TA", STAFF_ROLE_ID)]))
         assert h.rec.sent[-1].content == (
             "Reindex failed: knowledge/answers/x.md:7: claim not found verbatim in the answer")
 
-    scenario(tmp_path, body)
+    scenario(tmp_path, body, discord_staff_role_id=STAFF_ROLE_ID)
 
 
 def test_feedback_buttons_record_to_the_store(tmp_path: Path) -> None:
@@ -772,6 +793,8 @@ def test_claims_backed_by_one_demo_share_one_card_and_one_plot(tmp_path: Path) -
 
 def test_neutralise_and_markdown_helpers() -> None:
     assert neutralise("hi @everyone and @HERE") == f"hi @{ZWSP}everyone and @{ZWSP}HERE"
+    # Issue 12 #8: a word character after the keyword hid it from the old pattern; Discord still pings.
+    assert neutralise("@everyone_x @here123 @everyoneee") == f"@{ZWSP}everyone_x @{ZWSP}here123 @{ZWSP}everyoneee"
     assert neutralise("<@&12> <@!34> <@56> a@b.com @someone") == (
         f"<@{ZWSP}&12> <@{ZWSP}!34> <@{ZWSP}56> a@b.com @someone")
     assert to_discord_markdown(r"with \(W \in \mathbb{R}^{2\times2}\) here") == "with `W ∈ ℝ^{2×2}` here"

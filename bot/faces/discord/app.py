@@ -49,13 +49,15 @@ class DiscordService(AnswerService, Protocol):
     def reindex(self) -> str: ...
 
 
-def is_staff(user: Any, role_name: str) -> bool:
-    """Has the staff role (by name, case-insensitive) or is a server administrator."""
+def is_staff(user: Any, role_id: int | None) -> bool:
+    """Has the staff role (by id: TABOT_DISCORD_STAFF_ROLE_ID) or is a server administrator.
+
+    By id, never by name: anyone who can make a role can name it "TA" (or "ta").
+    """
     perms = getattr(user, "guild_permissions", None)
     if perms is not None and perms.administrator:
         return True
-    wanted = role_name.casefold()
-    return any(role.name.casefold() == wanted for role in getattr(user, "roles", []))
+    return role_id is not None and any(getattr(role, "id", None) == role_id for role in getattr(user, "roles", []))
 
 
 class TabotCommands(commands.Cog):
@@ -144,7 +146,7 @@ class TabotDiscordBot(commands.Bot):
             kwargs["view"] = feedback_view(key)
         return await send(**kwargs)
 
-    async def _deliver(self, turn: Turn, conversation: Conversation, question: str, *,
+    async def _deliver(self, turn: Turn, conversation: Conversation, question: str, channel: Any, *,
                        first: Callable[..., Awaitable[Any]], rest: Callable[..., Awaitable[Any]], open_thread: bool,
                        echo_question: bool) -> Any:
         """Send the rendered answer: the first message where asked, then a thread on it (in a
@@ -153,18 +155,33 @@ class TabotDiscordBot(commands.Bot):
         parts = render_answer(turn.answer, echo_question=echo_question)
         remember(self._rateable, turn.key, conversation, MAX_REMEMBERED)
         first_message = await self._send(first, parts[0], turn.key)
-        thread = None
-        if open_thread and first_message is not None:
-            try:
-                thread = await first_message.create_thread(name=thread_name(question))
-                remember(self._conversations, thread.id, conversation, MAX_REMEMBERED)
-            except (discord.HTTPException, ValueError):
-                # Usually a missing "Create Public Threads" permission (ValueError: a message without
-                # guild info, e.g. from a user-installed app): answer anyway, without a thread.
-                log.warning("could not open a thread for an answer", exc_info=True)
+        # The answer is delivered from here on: nothing below may turn it into an error message.
+        thread = await self._open_thread(channel, first_message, question) if open_thread else None
+        if thread is not None:
+            remember(self._conversations, thread.id, conversation, MAX_REMEMBERED)
+        senders = [thread.send, rest] if thread is not None else [rest]
         for part in parts[1:]:
-            await self._send(thread.send if thread is not None else rest, part, turn.key)
+            while senders:
+                try:
+                    await self._send(senders[0], part, turn.key)
+                    break
+                except Exception:
+                    log.warning("could not send part of an answer; trying the next way", exc_info=True)
+                    senders.pop(0)  # the thread failed: the rest goes where the answer started
         return thread
+
+    async def _open_thread(self, channel: Any, message: Any, question: str) -> Any:
+        """A public thread on the answer's first message, or None (the answer stands without one)."""
+        if message is None or getattr(channel, "create_thread", None) is None:
+            return None
+        try:
+            # From the channel with the message's id: the message `followup.send` returns carries no
+            # guild, so `message.create_thread` raises ValueError for every /ask (issue 12 #11).
+            return await channel.create_thread(name=thread_name(question), message=discord.Object(id=message.id))
+        except Exception:
+            # Usually a missing "Create Public Threads" permission; whatever it is, answer without a thread.
+            log.warning("could not open a thread for an answer", exc_info=True)
+            return None
 
     async def _respond(self, question: str, channel: Any, conversation: int | None, *,
                        first: Callable[..., Awaitable[Any]], rest: Callable[..., Awaitable[Any]],
@@ -178,7 +195,7 @@ class TabotDiscordBot(commands.Bot):
             return
         if conversation is not None:
             remember(self._conversations, conversation, talk, MAX_REMEMBERED)
-        await self._deliver(turn, talk, question, first=first, rest=rest, echo_question=echo_question,
+        await self._deliver(turn, talk, question, channel, first=first, rest=rest, echo_question=echo_question,
                             open_thread=conversation is None and getattr(channel, "type", None) in _THREADABLE_TYPES)
 
     async def handle_ask(self, interaction: discord.Interaction, question: str) -> None:
@@ -260,10 +277,11 @@ class TabotDiscordBot(commands.Bot):
     async def handle_reindex(self, interaction: discord.Interaction) -> None:
         """`/reindex` (staff only): reload the knowledge folder through `service.reindex()`."""
         try:
-            if interaction.guild is None or not is_staff(interaction.user, self.settings.discord_staff_role):
-                await interaction.response.send_message(
-                    f"Sorry - only course staff (the `{self.settings.discord_staff_role}` role) can reindex.",
-                    ephemeral=True, allowed_mentions=NO_MENTIONS)
+            if interaction.guild is None or not is_staff(interaction.user, self.settings.discord_staff_role_id):
+                unset = "" if self.settings.discord_staff_role_id else (
+                    " (no staff role is set: an administrator can set TABOT_DISCORD_STAFF_ROLE_ID to its id)")
+                await interaction.response.send_message(f"Sorry - only course staff can reindex{unset}.",
+                                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
                 return
             if self._reindexing.locked():
                 await interaction.response.send_message("A reindex is already running - it will be done shortly.",
@@ -335,11 +353,14 @@ def run(settings: Settings, *, service: DiscordService | None = None,
     if service is None:
         from bot.service import Tabot, console_progress  # heavy (model, index): only when actually serving
 
-        service = Tabot.start(settings, progress=console_progress)
+        # Verification in the background: the bot comes online at once (a slow demo shows "verifying…").
+        service = Tabot.start(settings, progress=console_progress, verify_in_background=True)
     if feedback is None:
         from bot.feedback import FeedbackStore
 
         feedback = FeedbackStore(settings.feedback_db)
+    if settings.discord_staff_role_id is None:
+        log.warning("TABOT_DISCORD_STAFF_ROLE_ID is not set: only server administrators can /reindex")
     bot = TabotDiscordBot(service=service, feedback=feedback, settings=settings)
     try:
         bot.run(settings.discord_token, log_level=logging.INFO)

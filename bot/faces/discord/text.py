@@ -17,8 +17,9 @@ ZWSP = "\u200b"
 
 # `@everyone`, `@here`, and `<@id>` / `<@!id>` / `<@&id>`: a zero-width space after the `@` keeps
 # the text readable but stops Discord from parsing a mention. `allowed_mentions=none()` on every
-# send is the real guard; this makes the text inert even if it is ever quoted or re-sent.
-_MENTION_RE = re.compile(r"@(?=(?:everyone|here)\b|[!&]?\d)", re.IGNORECASE)
+# send is the real guard; this makes the text inert even if it is ever quoted or re-sent. No word
+# boundary after everyone/here: Discord's own parser has none, so `@everyone_x` and `@here123` ping.
+_MENTION_RE = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
 _FENCE = "```"
 
 
