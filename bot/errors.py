@@ -60,7 +60,8 @@ _HINTS = (("disk is full", "the disk holding the data folder is full - free some
                         "aside and run `tabot index` to rebuild it"),
           ("not a database", "a database in the data folder is damaged - move the data folder (TABOT_DATA_DIR) "
                              "aside and run `tabot index` to rebuild it"),
-          ("readonly database", "the data folder is read-only - check its permissions (TABOT_DATA_DIR)"))
+          ("readonly database", "the data folder is read-only - check its permissions (TABOT_DATA_DIR)"),
+          ("connection refused", "a server tabot talks to is not running - check TABOT_CHROMA_URL (chroma run ...)"))
 
 
 def _one_line(text: str, limit: int = 300) -> str:

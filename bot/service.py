@@ -43,6 +43,8 @@ def console_progress(message: str) -> None:
 class Tabot:
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
         self.settings = settings
+        # First: a missing LLM package is a one-line error before the model and index load (~18 s).
+        self.llm = LLMWriter.from_settings(settings) if settings.llm else None
         self._say = progress or _quiet
         self._lock = threading.RLock()  # re-indexing swaps state that answering reads
         self.demos = DemoRunner(settings)
@@ -52,7 +54,6 @@ class Tabot:
         self.entries: dict[str, Entry] = {}
         self.retriever: HybridRetriever | None = None
         self.composer: Composer | None = None
-        self.llm = LLMWriter.from_settings(settings) if settings.llm else None
 
     @classmethod
     def start(cls, settings: Settings | None = None, progress: Progress | None = None, *,

@@ -39,6 +39,15 @@ SYSTEM_PROMPT = (
 _CITATION = re.compile(r"\s*\[(\d+)\]")
 
 
+def _missing_package(error: ImportError) -> str:
+    """The pip name of what LangChain could not import ("Unable to import langchain_openai. Please install
+    with `pip install -U langchain-openai`"); its ImportError has no `name`, so read the message."""
+    named = re.search(r"pip install (?:-U )?([\w.-]+)", str(error)) or re.search(r"import (langchain_\w+)", str(error))
+    if named:
+        return named[1].replace("_", "-")
+    return (error.name or "its LangChain package").replace("_", "-")
+
+
 def build_messages(question: str, entries: list[Entry]) -> list[SystemMessage | HumanMessage]:
     blocks = []
     for number, entry in enumerate(entries, start=1):
@@ -103,10 +112,13 @@ class LLMWriter:
             kwargs = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
             model = init_chat_model(spec, timeout=settings.llm_timeout_s, **kwargs)
         except ImportError as error:
-            raise BackendError(f"TABOT_LLM={spec!r} needs its LangChain package ({error.name}) - "
-                               "install it with: pip install 'tabot[llm]'") from None
+            raise BackendError(f"TABOT_LLM={spec!r} needs the package {_missing_package(error)} - install it with: "
+                               f"pip install {_missing_package(error)} (or pip install 'tabot[llm]'), or unset "
+                               "TABOT_LLM to answer without a language model") from None
         except Exception as error:
-            raise BackendError(f"could not set up TABOT_LLM={spec!r}: {error}") from None
+            # LangChain's messages run to several lines (a list of providers); the first says what is wrong.
+            first = (str(error).strip().splitlines() or [error.__class__.__name__])[0]
+            raise BackendError(f"could not set up TABOT_LLM={spec!r}: {first}") from None
         return cls(model, spec, settings.llm_timeout_s)
 
     def _invoke(self, question: str, entries: list[Entry]) -> str:

@@ -26,13 +26,15 @@ from langchain_chroma import Chroma
 from tqdm import tqdm
 
 from bot.config import Settings
-from bot.errors import IndexBuildError
+from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, MiniLMEmbeddings, shared_model
 from bot.search.lexical import LexicalIndex
 
 _BATCH = 256
 Progress = Callable[[str], None]
+# What a student sees when the Chroma server is down (the server's address goes to the staff's console).
+SEARCH_UNAVAILABLE = "The search service is unreachable right now - please try again in a minute."
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,9 @@ def open_client(settings: Settings, say: Progress) -> chromadb.ClientAPI:
             client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or (443 if secure else 8000),
                                          ssl=secure, settings=chroma_settings)
             client.heartbeat()
-        except Exception as error:
-            reason = error.__class__.__name__
-            raise IndexBuildError(f"cannot reach the Chroma server at {settings.chroma_url} ({reason})"
-                                  " - start it with: chroma run --path DIR --host 127.0.0.1 --port N") from None
+        except Exception:
+            raise SearchUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} - is it running? "
+                                         "Start it with: chroma run --path DIR --host 127.0.0.1 --port N") from None
         return client
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)  # an unwritable data dir is the user's to fix, not "corrupt"
@@ -224,8 +225,17 @@ class KnowledgeIndex:
 
     def dense_search(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
         """Top-k chunks by cosine similarity to an already-embedded query."""
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            vector, k=min(k, len(self._by_id) or 1))
+        try:
+            hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+                vector, k=min(k, len(self._by_id) or 1))
+        except Exception as error:
+            if not self.settings.chroma_url:
+                raise  # the embedded store has no server to be down: anything here is a bug, keep its traceback
+            # The server stopped (or restarted) under a running chat: say so, and the next question,
+            # once it is back, works again (the client reconnects on each request).
+            self._say(f"search: the Chroma server at {self.settings.chroma_url} is unreachable "
+                      f"({error.__class__.__name__}: {error})")
+            raise SearchUnavailableError(SEARCH_UNAVAILABLE) from None
         results = []
         for document, distance in hits:
             chunk = self._by_id.get(str(document.id))
