@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMBED_BACKENDS = ("onnx", "torch")
 
 
 def _default_knowledge_dir() -> Path:
@@ -66,6 +67,9 @@ class Settings:
     discord_allow_dms: bool = False
     discord_user_rate: RateLimit = RateLimit(5, 60.0)
     discord_channel_rate: RateLimit = RateLimit(30, 60.0)
+    # How MiniLM runs: "onnx" (ONNX Runtime, exported once into the data dir; no torch on the query
+    # path) or "torch" (sentence-transformers, the reference the ONNX model is checked against).
+    embed_backend: str = "onnx"
 
     @property
     def feedback_db(self) -> Path:
@@ -134,6 +138,11 @@ class Settings:
                           ("discord_channel_rate", "TABOT_DISCORD_CHANNEL_RATE")]:
             if (raw := text(var)) is not None:
                 values[name] = RateLimit.parse(raw, var)
+        if (raw := text("TABOT_EMBED_BACKEND")) is not None:
+            if raw.lower() not in EMBED_BACKENDS:
+                raise ConfigError(f"TABOT_EMBED_BACKEND={raw!r} is not a backend; "
+                                  f"use one of: {', '.join(EMBED_BACKENDS)}")
+            values["embed_backend"] = raw.lower()
         if values.get("collection") is not None and len(str(values["collection"])) < 3:
             raise ConfigError("TABOT_COLLECTION must be at least 3 characters (a Chroma rule)")
         if values.get("chroma_url") is not None and not str(values["chroma_url"]).startswith(("http://", "https://")):

