@@ -5,12 +5,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import Settings
 from bot.errors import IndexBuildError
 from bot.knowledge import load_entries
-from bot.search.index import KnowledgeIndex, entry_chunks
+from bot.search.index import KnowledgeIndex, _entry_version, entry_chunks
 from bot.search.retrieve import HybridRetriever
 
 
@@ -25,20 +26,26 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge)
     index = KnowledgeIndex(settings)
     first = index.sync(load_entries(knowledge))
-    assert len(first.added) == 9 and first.chunks_embedded == len(index.chunks)
+    assert len(first.added) == 9 and first.chunks_embedded == len({c.text for c in index.chunks})
 
     # A second process opening the same data dir finds everything up to date: nothing embedded.
     again = KnowledgeIndex(settings).sync(load_entries(knowledge))
     assert again.unchanged == 9 and again.chunks_embedded == 0
 
-    # Editing one entry re-embeds exactly that entry's chunks.
+    # Editing one entry rewrites that entry's chunks but embeds only the text that is new: the
+    # other chunks keep their stored vectors, which are still what the encoder gives for their text.
     path = knowledge / "log-base.md"
     path.write_text(path.read_text().replace("aliases:\n", "aliases:\n  - which log base for bits\n", 1))
     entries = load_entries(knowledge)
     changed = index.sync(entries)
     log_base = next(e for e in entries if e.id == "log-base")
     assert changed.updated == ["log-base"] and changed.unchanged == 8
-    assert changed.chunks_embedded == len(entry_chunks(log_base))
+    assert changed.chunks_embedded == 1
+    stored = index.collection.get(where={"entry_id": "log-base"}, include=["documents", "embeddings", "metadatas"])
+    assert sorted(stored["ids"]) == sorted(c.id for c in entry_chunks(log_base))
+    assert {m["version"] for m in stored["metadatas"]} == {_entry_version(log_base)}
+    fresh = index.model.encode_array(list(stored["documents"]))
+    assert np.min(np.sum(fresh * np.asarray(stored["embeddings"]), axis=1)) > 0.99999
 
     # Deleting an entry removes its chunks from both dense and lexical search.
     (knowledge / "kl-asymmetry.md").unlink()
@@ -48,6 +55,28 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     assert index.collection.get(where={"entry_id": "kl-asymmetry"})["ids"] == []
     retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
     assert "kl-asymmetry" not in [h.entry_id for h in retriever.search("kl divergence asymmetry", k=9)]
+
+
+def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowledge: Path) -> None:
+    # Two entries sharing an alias and a sentence: the shared texts are encoded once, yet stored for both.
+    kl = (knowledge / "kl-asymmetry.md").read_text()
+    (knowledge / "kl-copy.md").write_text(kl.replace("id: kl-asymmetry", "id: kl-copy", 1))
+    entries = load_entries(knowledge)
+    index = KnowledgeIndex(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge))
+    calls: list[list[str]] = []
+    encode = index.model.encode_array
+    index.model.encode_array = lambda texts: calls.append(list(texts)) or encode(texts)  # type: ignore[method-assign]
+    try:
+        report = index.sync(entries)
+    finally:
+        del index.model.encode_array
+    encoded = [text for call in calls for text in call]
+    texts = {c.text for c in index.chunks}
+    assert len(texts) < len(index.chunks)  # the copy really duplicates texts
+    assert sorted(encoded) == sorted(texts) and report.chunks_embedded == len(texts)
+    assert encoded == sorted(encoded, key=len)  # one window here: a single length-sorted pass
+    assert len(index.collection.get(where={"entry_id": "kl-copy"})["ids"]) == len(entry_chunks(
+        next(e for e in entries if e.id == "kl-copy")))
 
 
 def test_an_interrupted_build_is_finished_on_the_next_sync(tmp_path: Path, knowledge: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
@@ -31,7 +32,11 @@ from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, MiniLMEmbeddings, shared_model
 from bot.search.lexical import LexicalIndex
 
-_BATCH = 256
+# Entries are embedded and written a window of chunks at a time; texts go to the encoder sorted by
+# length, _ENCODE_BATCH per call (the encoder's lock is free between calls for queries meanwhile).
+_WINDOW = 4096
+_ENCODE_BATCH = 256
+_WRITE_BATCH = 512
 Progress = Callable[[str], None]
 # What a student sees when the Chroma server is down (the server's address goes to the staff's console).
 SEARCH_UNAVAILABLE = "The search service is unreachable right now - please try again in a minute."
@@ -119,6 +124,8 @@ class KnowledgeIndex:
     def __init__(self, settings: Settings, model: MiniLM | None = None, progress: Progress | None = None) -> None:
         self.settings = settings
         self.model = model or shared_model()
+        self.model.adopt(settings, progress)  # the process-wide encoder takes this data dir and backend
+        self.model.prepare()  # loads (or exports, the first time) while Chroma and BM25 open
         self._say = progress or (lambda message: None)
         self.embeddings = MiniLMEmbeddings(self.model)
         self.client = open_client(settings, self._say)
@@ -162,12 +169,9 @@ class KnowledgeIndex:
         """Make the index hold exactly `entries`, embedding only what changed."""
         started = time.perf_counter()
         report = IndexReport()
-        before = self.model.texts_embedded
         stored = self._stored_versions()
         wanted = {entry.id: entry for entry in entries}
-        for entry_id in sorted(set(stored) - set(wanted)):
-            self.collection.delete(where={"entry_id": entry_id})
-            report.removed.append(entry_id)
+        report.removed = sorted(set(stored) - set(wanted))
         todo: list[Chunk] = []
         versions: dict[str, str] = {}
         for entry in entries:
@@ -177,35 +181,70 @@ class KnowledgeIndex:
             if stored.get(entry.id) == Counter({version: len(entry_chunks(entry))}):
                 report.unchanged += 1
                 continue
-            if entry.id in stored:
-                self.collection.delete(where={"entry_id": entry.id})
-                report.updated.append(entry.id)
-            else:
-                report.added.append(entry.id)
+            (report.updated if entry.id in stored else report.added).append(entry.id)
             todo += entry_chunks(entry)
             versions[entry.id] = version
-        self._embed(todo, versions)
+        # An edited entry keeps the vectors of its chunks whose text did not change.
+        reuse = self._stored_vectors(report.updated)
+        self._delete_entries(report.removed + report.updated)
+        report.chunks_embedded = self._embed(todo, versions, reuse)
         self.chunks = build_chunks(entries)
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
-        report.chunks_embedded = self.model.texts_embedded - before
+        self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _embed(self, chunks: list[Chunk], versions: dict[str, str]) -> None:
-        if not chunks:
-            return
-        bar = tqdm(total=len(chunks), desc="embedding chunks", unit="chunk", file=sys.stderr,
-                   disable=len(chunks) < 2 * _BATCH)
-        for start in range(0, len(chunks), _BATCH):
-            batch = chunks[start:start + _BATCH]
-            self.vectorstore.add_texts(
-                texts=[c.text for c in batch],
-                metadatas=[{"entry_id": c.entry_id, "kind": c.kind, "version": versions[c.entry_id]} for c in batch],
-                ids=[c.id for c in batch],
-            )
-            bar.update(len(batch))
+    def _stored_vectors(self, entry_ids: list[str]) -> dict[str, np.ndarray]:
+        """{chunk text: stored vector} over the given entries' chunks."""
+        vectors: dict[str, np.ndarray] = {}
+        for start in range(0, len(entry_ids), _WRITE_BATCH):
+            part = entry_ids[start:start + _WRITE_BATCH]
+            got = self.collection.get(where={"entry_id": {"$in": part}}, include=["documents", "embeddings"])
+            documents = got.get("documents") or []
+            embeddings = got.get("embeddings")
+            if embeddings is None:
+                continue
+            for text, vector in zip(documents, embeddings, strict=True):
+                if text is not None:
+                    vectors[text] = np.asarray(vector, dtype=np.float32)
+        return vectors
+
+    def _delete_entries(self, entry_ids: list[str]) -> None:
+        for start in range(0, len(entry_ids), _WRITE_BATCH):
+            self.collection.delete(where={"entry_id": {"$in": entry_ids[start:start + _WRITE_BATCH]}})
+
+    def _embed(self, chunks: list[Chunk], versions: dict[str, str], reuse: dict[str, np.ndarray]) -> int:
+        """Store `chunks` with their vectors; returns how many texts it had to encode.
+
+        Each distinct text is encoded once (a sentence repeated across entries, an unchanged chunk of
+        an edited entry: never twice), in batches of similar length so that little compute goes to
+        padding. Windows of entries are written as they are done, so an interrupted build keeps them.
+        """
+        vectors = dict(reuse)
+        pending = {c.text for c in chunks} - vectors.keys()
+        bar = tqdm(total=len(pending), desc="embedding chunks", unit="chunk", file=sys.stderr,
+                   disable=len(pending) < 2 * _ENCODE_BATCH)
+        encoded = 0
+        for start in range(0, len(chunks), _WINDOW):
+            window = chunks[start:start + _WINDOW]
+            todo = sorted({c.text for c in window} - vectors.keys(), key=len)
+            for first in range(0, len(todo), _ENCODE_BATCH):
+                texts = todo[first:first + _ENCODE_BATCH]
+                vectors.update(zip(texts, self.model.encode_array(texts), strict=True))
+                encoded += len(texts)
+                bar.update(len(texts))
+            for first in range(0, len(window), _WRITE_BATCH):
+                batch = window[first:first + _WRITE_BATCH]
+                self.collection.add(
+                    ids=[c.id for c in batch],
+                    embeddings=np.stack([vectors[c.text] for c in batch]),
+                    documents=[c.text for c in batch],
+                    metadatas=[{"entry_id": c.entry_id, "kind": c.kind, "version": versions[c.entry_id]}
+                               for c in batch],
+                )
         bar.close()
+        return encoded
 
     def _sync_lexical(self, changed: bool) -> None:
         signature = json.dumps([c.id for c in self.chunks] + [c.text for c in self.chunks])
