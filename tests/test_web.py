@@ -1,5 +1,9 @@
 """The chat handlers as plain functions, against the hand-written fake service."""
 
+import re
+import urllib.parse
+from pathlib import Path
+
 import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
@@ -7,7 +11,11 @@ from markdown_it import MarkdownIt
 from bot.answering.guard import EMPTY_MESSAGE
 from bot.config import Settings
 from bot.conversation import FAILURE_TEXT, NOT_RATABLE
-from bot.faces.web import ECHO_CHARS, WebChat, build_app
+from bot.demo_runs.runner import COMMON
+from bot.faces.render import echo_html
+from bot.faces.standalone import standalone_script
+from bot.faces.web import ECHO_CHARS, WebChat, build_app, launch_kwargs
+from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
 from bot.feedback import FeedbackStore
 from tests.fake_tabot import FakeTabot, kl_answer, tiny_png
 
@@ -17,8 +25,10 @@ MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 @pytest.fixture
 def chat(tmp_path):
     settings = Settings(data_dir=tmp_path, demos_dir=tmp_path / "staff_demos")
-    plot = tiny_png(tmp_path / "demos" / "kl_fits.png")
-    return WebChat(FakeTabot(plot_path=plot, settings=settings), FeedbackStore(settings.feedback_db))
+    settings.demos_dir.mkdir()
+    plot = tiny_png(settings.demo_cache_dir / "artifacts" / "kl_asymmetry" / "kl_fits.png")
+    return WebChat(FakeTabot(plot_path=plot, settings=settings), FeedbackStore(settings.feedback_db),
+                   PublicFiles(public_dir(settings)))
 
 
 def text_of(message: dict) -> str:
@@ -26,23 +36,52 @@ def text_of(message: dict) -> str:
     return content if isinstance(content, str) else content[0]
 
 
+def served(chat: WebChat, url: str) -> Path:
+    """The file behind a link of a card (checking it points into the public folder)."""
+    assert url.startswith("gradio_api/file=")
+    path = Path(urllib.parse.unquote(url.removeprefix("gradio_api/file=")))
+    assert path.is_relative_to(chat.files.folder) and path.is_file()
+    return path
+
+
+def links_of(reply: str, attribute: str) -> list[str]:
+    return re.findall(attribute + r'="(gradio_api/file=[^"]+)"', reply)
+
+
 def like(index: int, liked: bool | str) -> gr.LikeData:
     return gr.LikeData(None, {"index": index, "value": [], "liked": liked})
 
 
-def test_cited_answer_with_demo_plot_and_demo_picker(chat, tmp_path):
+def test_cited_answer_is_one_card_with_its_plot_and_script_published(chat):
     history, state, box, picker = chat.respond("why is KL divergence not symmetric", [], None)
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
-    assert history[0]["content"] == "why is KL divergence not symmetric"
+    assert history[0]["content"] == echo_html("why is KL divergence not symmetric")
     reply = history[1]["content"]
-    assert "[1]" in reply[0] and "### Sources" in reply[0] and "`kl-asymmetry`" in reply[0]
-    assert "✅ verified" in reply[0]
-    assert "<details><summary>Full TA answer</summary>" in reply[0]  # full TA text, expandable
-    assert reply[1]["path"] == str(tmp_path / "demos" / "kl_fits.png")
+    assert isinstance(reply, str)  # one message: the card holds its plot, so 👍 names the whole reply
+    assert reply.startswith("minimising") and "[1]" not in reply  # one source: no markers
+    assert reply.index("tabot-source") < reply.index("tabot-demo")
+    assert "<b>kl_asymmetry</b> · 2/2 checks" in reply
+    # the plot is a copy in the public folder, never the demo cache's own file
+    [plot_url] = links_of(reply, "src")
+    plot = served(chat, plot_url)
+    assert plot.read_bytes() == Path(chat.service.plot_path).read_bytes() and plot.name == "kl_asymmetry.png"
+    # "Run it yourself" downloads the standalone script made from the demo the runner would run
+    script_url, notebook_url = links_of(reply, "href")
+    script = served(chat, script_url)
+    assert script.name == "kl_asymmetry.py" and served(chat, notebook_url).name == "kl_asymmetry.ipynb"
+    assert script.read_text(encoding="utf-8") == standalone_script(
+        "kl_asymmetry", chat.service.demo_source("kl_asymmetry"), COMMON.read_text(encoding="utf-8"))
     assert picker["choices"] == ["kl_asymmetry"] and picker["value"] == "kl_asymmetry"
     assert state.previous.entry_ids == ["kl-asymmetry"]
     assert state.answer_for(1) is state.previous
+
+
+def test_the_public_folder_holds_only_what_cards_link_to(chat):
+    chat.respond("why is KL divergence not symmetric", [], None)
+    chat.respond("and KL again?", [], None)  # the same files again: published once
+    published = sorted(p.name for p in chat.files.folder.rglob("*") if p.is_file())
+    assert published == ["kl_asymmetry.ipynb", "kl_asymmetry.png", "kl_asymmetry.py"]
 
 
 def test_a_demo_attached_to_several_claims_shows_its_plot_once(chat):
@@ -52,14 +91,34 @@ def test_a_demo_attached_to_several_claims_shows_its_plot_once(chat):
         return answer
     chat.service.ask = ask
     history, *_ = chat.respond("kl", [], None)
-    assert [type(c) for c in history[1]["content"]] == [str, dict]
+    assert history[1]["content"].count("<img") == 1
 
 
-def test_missing_plot_file_is_left_out_rather_than_breaking_the_message(tmp_path):
+@pytest.mark.parametrize("plot", ["gone.png", "results.json"])
+def test_a_missing_or_non_png_plot_is_left_out_rather_than_served(tmp_path, plot):
     settings = Settings(data_dir=tmp_path)
-    chat = WebChat(FakeTabot(plot_path=tmp_path / "gone.png"), FeedbackStore(settings.feedback_db))
+    (tmp_path / "results.json").write_text('{"secret": 1}', encoding="utf-8")
+    chat = WebChat(FakeTabot(plot_path=tmp_path / plot), FeedbackStore(settings.feedback_db),
+                   PublicFiles(public_dir(settings)))
     history, *_ = chat.respond("kl?", [], None)
-    assert len(history[1]["content"]) == 1
+    reply = history[1]["content"]
+    assert "<img" not in reply and "<b>kl_asymmetry</b>" in reply
+    assert not list(public_dir(settings).rglob("*.png")) and not list(public_dir(settings).rglob("*.json"))
+
+
+def test_a_demo_that_cannot_stand_alone_gets_no_download_and_says_so(chat, tmp_path, caplog):
+    chat.service.demo_source = lambda name: "from demos.other import x\ndef run(): pass\n"
+    history, *_ = chat.respond("kl?", [], None)
+    reply = history[1]["content"]
+    assert 'download="' not in reply and "no standalone copy of this demo" in reply
+    assert "python -m demos.kl_asymmetry" in reply and "imports demos.other" in caplog.text
+
+
+def test_without_a_public_folder_cards_link_to_nothing(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    chat = WebChat(FakeTabot(plot_path=tiny_png(tmp_path / "p.png")), FeedbackStore(settings.feedback_db))
+    reply = chat.respond("kl?", [], None)[0][1]["content"]
+    assert "gradio_api/file=" not in reply and "<b>kl_asymmetry</b>" in reply
 
 
 def test_follow_up_gets_the_previous_answer(chat):
@@ -67,7 +126,7 @@ def test_follow_up_gets_the_previous_answer(chat):
     first = state.previous
     history, state, *_ = chat.respond("why?", history, state)
     assert chat.service.calls[-1] == ("why?", first)
-    assert len(history) == 4 and "### Sources" in text_of(history[3])
+    assert len(history) == 4 and "tabot-source" in text_of(history[3])
     assert state.answer_for(1) is first and state.answer_for(3) is state.previous
 
 
@@ -100,10 +159,10 @@ def test_huge_input_is_bounded_by_the_service_and_only_its_echo_is_shortened(cha
     assert asked == question  # the web passes the question on whole: bounding it is the service's job
     reply = text_of(history[1])
     assert reply.count("Your message was long, so I searched with its first") == 1  # the service's notice, once
-    assert "### Sources" in reply
+    assert "tabot-source" in reply
     # the echo of the question is shortened for display, and says how long it was
     echo = history[0]["content"]
-    assert len(echo) < 2000 and echo.startswith("kl x x") and echo.endswith("… (100,003 characters)")
+    assert echo == echo_html(question[:ECHO_CHARS] + "… (100,003 characters)")
 
 
 def test_echo_is_shortened_whatever_the_service_says(chat):
@@ -113,21 +172,25 @@ def test_echo_is_shortened_whatever_the_service_says(chat):
         return answer
     chat.service.ask = ask
     history, *_ = chat.respond("y" * ECHO_CHARS, [], None)
-    assert history[0]["content"] == "y" * ECHO_CHARS  # exactly at the limit: shown whole
+    assert history[0]["content"] == echo_html("y" * ECHO_CHARS)  # exactly at the limit: shown whole
     reply = text_of(history[1])
     assert reply.count("ℹ️") == 1 and "This question is long." in reply  # the web adds no notice of its own
     history, *_ = chat.respond("y" * (ECHO_CHARS + 1), [], None)
-    assert history[0]["content"] == "y" * ECHO_CHARS + f"… ({ECHO_CHARS + 1:,} characters)"
+    assert history[0]["content"] == echo_html("y" * ECHO_CHARS + f"… ({ECHO_CHARS + 1:,} characters)")
 
 
 @pytest.mark.parametrize("attack", ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
-                                    "kl <img src=x onerror=alert(1)> [x](javascript:alert(1))"])
-def test_user_html_comes_back_escaped(chat, attack):
+                                    "kl <img src=x onerror=alert(1)> [x](javascript:alert(1))",
+                                    "# big\n| a | b |\n|---|---|\n$$x$$ http://evil.example </pre><b>x</b>"])
+def test_user_text_comes_back_as_plain_text(chat, attack):
     history, *_ = chat.respond(attack, [], None)
     echoed = history[0]["content"]
-    assert "<" not in echoed and "&lt;" in echoed
+    inner = echoed.removeprefix('<pre class="tabot-echo">').removesuffix("</pre>")
+    assert "<" not in inner and inner.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == attack
+    echo = MD.render(echoed)
+    assert "<h1" not in echo and "<b>" not in echo and "<table" not in echo and 'href="http://evil' not in echo
     html = MD.render(echoed + "\n\n" + text_of(history[1]))
-    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "<script" not in html and '<img src="x"' not in html and 'href="javascript' not in html
 
 
 def test_service_bug_becomes_one_short_message(chat, caplog):
@@ -182,12 +245,11 @@ def test_clearing_the_chat_forgets_answers_and_follow_up_context(chat):
 def test_clicking_an_example_asks_it(chat):
     data = gr.SelectData(None, {"index": 0, "value": {"text": "why is KL divergence not symmetric"}})
     history, *_ = chat.respond_example([], None, data)
-    assert history[0]["content"] == "why is KL divergence not symmetric"
-    assert "### Sources" in text_of(history[1])
+    assert history[0]["content"] == echo_html("why is KL divergence not symmetric")
+    assert "tabot-source" in text_of(history[1])
 
 
 def test_demo_source_shows_exactly_the_demos_the_runner_would_run(chat, tmp_path):
-    (tmp_path / "staff_demos").mkdir()
     (tmp_path / "staff_demos" / "staff_demo.py").write_text('"""A staff demo."""\n', encoding="utf-8")
     (tmp_path / "staff_demos" / "Shouty.py").write_text("x = 1\n", encoding="utf-8")
     runner = chat.service.demos
@@ -209,3 +271,16 @@ def test_build_app_wires_the_ask_endpoint(chat):
     names = [d.get("api_name") for d in app.config["dependencies"]]
     assert "ask" in names
     assert not app.analytics_enabled
+    chatbot = next(c for c in app.config["components"] if c.get("props", {}).get("elem_id") == "chat")
+    assert chatbot["props"]["autoscroll"] is False  # the reply's start is shown by SHOW_REPLY_JS instead
+
+
+def test_launch_serves_only_the_public_folder_and_refuses_uploads(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    kwargs = launch_kwargs(settings)
+    assert kwargs["allowed_paths"] == [str(public_dir(settings))]
+    assert not public_dir(settings).is_relative_to(settings.demo_cache_dir)
+    assert not settings.demo_cache_dir.is_relative_to(public_dir(settings))
+    assert str(settings.feedback_db) in kwargs["blocked_paths"]
+    assert kwargs["max_file_size"] == 0
+    assert [m.cls for m in kwargs["app_kwargs"]["middleware"]] == [RefuseUploads]

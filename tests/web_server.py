@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.faces.web import build_app, launch_kwargs
+from bot.faces.web_files import public_dir
 from bot.feedback import FeedbackStore
 
 
@@ -23,7 +24,7 @@ def running_app(service: Any, settings: Settings) -> Iterator[tuple[str, Feedbac
     """Yield (url, feedback store) while the app serves; always closes it."""
     settings = settings.with_(host="127.0.0.1", port=free_port(), share=False)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store)
+    app = build_app(service, store, public_dir(settings))
     app.queue().launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     try:
         yield f"http://127.0.0.1:{settings.port}/", store

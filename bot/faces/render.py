@@ -1,30 +1,45 @@
-"""Render an `Answer` for people: Markdown for the browser (and Discord), plain text for a terminal.
+"""Render an `Answer` for people: the browser's answer card, and plain text for a terminal.
 
-Pure functions, no I/O, so every front end shows the same thing and tests need no server.
+Pure functions, no I/O, so every front end shows the same thing and tests need no server. Both lay
+out the card model of `bot.faces.cards`: answer, then sources, then one line per demo.
 
-Trust boundary: text a user typed (the question, a comment) goes through `escape_user_text`
-before it reaches any Markdown renderer, so it is shown as text and never interpreted as HTML,
-script, a link or an image. TA text and demo results come from course staff and this repo and
-are rendered as Markdown (front ends still sanitise HTML as a second line of defence).
+The browser card (`answer_markdown`) is Markdown with HTML blocks, shaped for a 360 px phone: the
+answer's own sentences first; each source one footnote line that folds out to the full TA answer;
+each demo one line (✅/❌/⚠️, name, "9/9 checks", its most telling number) that folds out to its
+checks table, plot, key numbers and the "Run it yourself" download. Numbers sit in `<span class="n">`,
+which the chat's CSS never breaks, so `1.333e-15` cannot wrap digit by digit; long vectors show their
+first items and fold out to the rest. The HTML blocks contain no blank line, so Markdown never runs
+inside them; the TA's LaTeX in claims and answers is still typeset by the chat (it runs on the text).
+
+Trust boundary: text a user typed (the question, a comment, a student's question quoted as a
+source) is escaped before it reaches any renderer: `escape_user_text` inside Markdown,
+`html.escape` inside HTML, and the chat's echo of a question is `echo_html`, a `<pre>` block that
+neither Markdown nor the LaTeX typesetter touches, so it shows exactly what was typed. TA text and
+demo results come from course staff and this repo; front ends still sanitise HTML as a second line
+of defence.
 """
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from bot.faces.cards import (
-    MAX_TABLE_ROWS,
-    demo_badge,
+    DemoSummary,
+    answer_body,
+    cites_several,
     demo_checks,
     demo_claims,
+    demo_summaries,
     demo_verdict,
     format_value,
     group_demos,
-    key_numbers,
     not_verified_reason,
 )
-from bot.schema import Answer, DemoAttachment, Source, Verdict
+from bot.schema import Answer, CheckResult, Source, Verdict
 
 # Backslash first, so the escapes added below are not themselves doubled.
 _MD_ESCAPES = [("\\", "\\\\"), ("[", "\\["), ("]", "\\]"), ("`", "\\`")]
@@ -32,6 +47,11 @@ _MD_ESCAPES = [("\\", "\\\\"), ("[", "\\["), ("]", "\\]"), ("`", "\\`")]
 # escapes stop raw HTML, autolinks (`<http://…>`) and entity tricks (`&lt;` typed by the user).
 _HTML_ESCAPES = [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")]
 
+SOURCE_LINE_CHARS = 110  # a footnote line, not a paragraph: the full question is in the fold-out
+MAX_KEY_NUMBERS = 16  # a demo's metrics, folded away; the JSON output has them all
+VECTOR_ITEMS = 3  # items of a list shown before "…" (the rest fold out)
+MAX_VECTOR_ITEMS = 200  # more than this is for the JSON output, not a chat bubble
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|(?<![A-Za-z_])[-+]?(?:inf|nan)\b", re.IGNORECASE)
 
 
 def escape_user_text(text: str) -> str:
@@ -47,53 +67,169 @@ def escape_user_text(text: str) -> str:
     return text
 
 
-def _cell(text: str) -> str:
-    # A `|` or a newline would break the table row.
-    return text.replace("|", "\\|").replace("\n", " ")
+def echo_html(text: str) -> str:
+    """A user's message as the chat shows it back: exactly the characters typed.
 
-
-def _table(header: Iterable[str], rows: list[list[str]]) -> str:
-    header = list(header)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def demo_card(demo: DemoAttachment | Sequence[DemoAttachment], *, expandable: bool = False) -> str:
-    """A Markdown card: badge, the sentences it backs, a check table, key numbers, how to run it.
-
-    What each check compares (its `detail`) goes under the table, in a `<details>` panel when
-    `expandable` (it is long, and would squeeze the numbers in a table column).
+    A `<pre>` block is raw HTML to Markdown (CommonMark HTML block type 1: it ends only at `</pre>`,
+    which escaped text cannot contain, so even blank lines stay inside), and `pre` is a tag the LaTeX
+    typesetter skips, so headings, tables, links and `$$` maths typed by the user stay plain text.
     """
-    group = (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
-    first = group[0]
-    claims = demo_claims(group)
-    parts = [f"#### Demo `{first.name}` — {demo_badge(group)}"]
-    if len(claims) == 1:
-        parts.append(f"> {claims[0]}")
+    return f'<pre class="tabot-echo">{html.escape(text, quote=False)}</pre>'
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _clip(text: str, limit: int) -> str:
+    text = _one_line(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _e(text: Any) -> str:
+    """Escaped for HTML, on one line (a blank line would end the HTML block and start Markdown)."""
+    return html.escape(_one_line(text))
+
+
+def nowrap_numbers(escaped: str) -> str:
+    """Wrap each number of already-escaped text in `<span class="n">` (CSS: never broken inside)."""
+    return _NUMBER.sub(lambda m: f'<span class="n">{m.group(0)}</span>', escaped)
+
+
+# --- values in a table cell -------------------------------------------------------------------------
+
+def value_html(value: Any) -> str:
+    """A demo value for a table cell: numbers to about four significant digits, none broken inside;
+    a long vector shows its first items and folds out to the rest (up to MAX_VECTOR_ITEMS)."""
+    if isinstance(value, Mapping):
+        items = [f"{k}={format_value(v)}" for k, v in value.items()]
+        opening, closing = "", ""
+    elif isinstance(value, list | tuple):
+        items = [format_value(v) for v in value]
+        opening, closing = "[", "]"
     else:
-        parts.append("Backs these sentences:\n\n" + "\n".join(f"- {c}" for c in claims))
-    if checks := demo_checks(group):
-        checks = checks[:MAX_TABLE_ROWS]
-        rows = [[f"{'✅' if c.passed else '❌'} `{c.name}`", format_value(c.value), format_value(c.reference)]
-                for c in checks]
-        parts.append(_table(["Check", "Value", "Reference"], rows))
-        if details := "\n".join(f"- `{c.name}`: {c.detail}" for c in checks if c.detail):
-            parts.append(_details("What each check compares", details) if expandable else details)
-    if key := key_numbers(first.metrics):
-        parts.append("Key numbers:\n\n" + _table(["Metric", "Value"], [[f"`{n}`", v] for n, v in key]))
-    parts.append(f"Run it yourself: `{first.run_command}`")
-    return "\n\n".join(parts)
+        return nowrap_numbers(_e(format_value(value)))
+    cells = [f'<span class="n">{_e(item)}</span>' for item in items]
+    if len(cells) <= VECTOR_ITEMS + 1:
+        return opening + ", ".join(cells) + closing
+    shown = opening + ", ".join(cells[:VECTOR_ITEMS]) + ", …" + closing
+    rest = ", ".join(cells[:MAX_VECTOR_ITEMS]) + (", …" if len(cells) > MAX_VECTOR_ITEMS else "")
+    return (f'<details class="tabot-vec"><summary title="all {len(cells)} values">{shown} '
+            f'<span class="tabot-muted">({len(cells)})</span></summary>{opening}{rest}{closing}</details>')
 
 
-def _source_line(n: int, source: Source) -> str:
-    return f"**[{n}]** *{escape_user_text(source.question.strip())}* — TA answer `{source.entry_id}`"
+def _table(kind: str, header: Iterable[str], rows: list[list[str]]) -> str:
+    """An HTML table whose first column is a name and the others values. The labels in each value
+    cell are hidden on wide screens; on a phone the CSS stacks each row, name above its values."""
+    header = list(header)
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = [f'<td class="tabot-name">{row[0]}</td>']
+        cells += [f'<td class="tabot-val"><span class="tabot-lbl">{_e(label)} </span>{cell}</td>'
+                  for label, cell in zip(header[1:], row[1:], strict=True)]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="tabot-table tabot-{kind}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def _details(summary: str, body: str) -> str:
-    # Blank lines around the body let the Markdown inside the HTML block render.
-    return f"<details><summary>{summary}</summary>\n\n{body.strip()}\n\n</details>"
+# --- sources ----------------------------------------------------------------------------------------
 
+def _source_html(number: int, source: Source, numbered: bool) -> str:
+    question = _one_line(source.question) or source.entry_id
+    marker = f'<span class="tabot-fn">[{number}]</span> ' if numbered else ""
+    summary = f"{marker}{html.escape(_clip(question, SOURCE_LINE_CHARS))}"
+    full = (f'<p class="tabot-muted">Student question: <i>{html.escape(question)}</i> · '
+            f"TA answer <code>{_e(source.entry_id)}</code></p>")
+    ta = source.ta_answer.strip() or "(the TA answer's text is not available)"
+    # Blank lines around the TA's Markdown let it (and its LaTeX) render inside the fold-out.
+    return f'<details class="tabot-source"><summary>{summary}</summary>\n{full}\n\n{ta}\n\n</details>'
+
+
+def sources_markdown(answer: Answer) -> str:
+    numbered = cites_several(answer)
+    label = "Sources" if len(answer.sources) > 1 else "Source"
+    lines = [_source_html(n, s, numbered) for n, s in enumerate(answer.sources, start=1)]
+    return f'<p class="tabot-label">{label} · open for the TA\'s full answer</p>\n\n' + "\n\n".join(lines)
+
+
+# --- demos ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoLinks:
+    """Where a demo's files are served (URLs the face published), or why there is no script."""
+
+    plot: str | None = None
+    script: str | None = None
+    notebook: str | None = None
+    no_script: str = ""  # why there is no standalone script, if there is none
+
+
+def _alt_text(summary: DemoSummary) -> str:
+    claim = re.sub(r"\\[()\[\]]|\\(?=[|a-zA-Z])", "", summary.claims[0]) if summary.claims else ""
+    return _one_line(f"Plot drawn by demo {summary.name}" + (f", which checks that {claim}" if claim else ""))
+
+
+def _checks_html(checks: Iterable[CheckResult], verified: bool) -> str:
+    rows = []
+    for check in checks:
+        # ✅ only for a check of a run made on this version of the code; a stale pass is ⚠️.
+        icon = "❌" if not check.passed else ("✅" if verified else "⚠️")
+        rows.append([f"{icon} <code>{_e(check.name)}</code>", value_html(check.value), value_html(check.reference)])
+    return _table("checks", ["Check", "Value", "Reference"], rows)
+
+
+def _run_html(summary: DemoSummary, links: DemoLinks) -> str:
+    if links.script is None:
+        why = f" ({_e(links.no_script)})" if links.no_script else ""
+        return (f'<p class="tabot-run">Run it yourself: <code>python -m demos.{_e(summary.name)}</code> '
+                f"in the course repository{why}</p>")
+    name = f"{summary.name}.py"
+    parts = [f'<a class="tabot-download" href="{_e(links.script)}" download="{_e(name)}">⬇ {_e(name)}</a>']
+    if links.notebook:
+        parts.append(f'<a href="{_e(links.notebook)}" download="{_e(summary.name)}.ipynb">notebook</a>')
+    return (f'<p class="tabot-run">Run it yourself: {" · ".join(parts)}<br>'
+            f'<span class="tabot-muted">needs Python 3.11+ and numpy: <code>python {_e(name)}</code></span></p>')
+
+
+def demo_html(summary: DemoSummary, links: DemoLinks | None = None) -> str:
+    """One demo: a one-line summary that folds out to what backs it. One HTML block, no blank line."""
+    links = links or DemoLinks()
+    verified = summary.verdict is not Verdict.NOT_VERIFIED
+    line = (f'<span class="tabot-icon">{summary.icon}</span> <b>{_e(summary.name)}</b> · {_e(summary.count)}'
+            + (f' · <span class="tabot-headline">{nowrap_numbers(_e(summary.headline))}</span>'
+               if summary.headline else ""))
+    body = []
+    if len(summary.claims) == 1:
+        body.append(f'<p class="tabot-claims">Backs: “{_e(summary.claims[0])}”</p>')
+    elif summary.claims:
+        body.append('<p class="tabot-claims">Backs these sentences:</p><ul class="tabot-claims">'
+                    + "".join(f"<li>{_e(c)}</li>" for c in summary.claims) + "</ul>")
+    if not verified:
+        body.append(f"<p>⚠️ {_e(Verdict.NOT_VERIFIED)}: {_e(summary.reason)}</p>")
+    if summary.checks:
+        body.append(_checks_html(summary.checks, verified))
+        if details := "".join(f"<li><code>{_e(c.name)}</code>: {_e(c.detail)}</li>"
+                              for c in summary.checks if c.detail):
+            body.append(f'<details class="tabot-what"><summary>What each check compares</summary><ul>{details}</ul>'
+                        "</details>")
+    if links.plot:
+        body.append(f'<img class="tabot-plot" src="{_e(links.plot)}" alt="{_e(_alt_text(summary))}" loading="lazy">')
+    if numbers := list(summary.metrics.items())[:MAX_KEY_NUMBERS]:
+        rows = [[f"<code>{_e(name)}</code>", value_html(value)] for name, value in numbers]
+        body.append('<p class="tabot-label">Key numbers</p>' + _table("numbers", ["Metric", "Value"], rows))
+    body.append(_run_html(summary, links))
+    verdict = str(summary.verdict).replace(" ", "-")
+    return (f'<details class="tabot-demo tabot-{verdict}"><summary>{line}</summary>'
+            f'<div class="tabot-demo-body">' + "\n".join(body) + "</div></details>")
+
+
+def demos_markdown(answer: Answer, links: Mapping[str, DemoLinks] | None = None) -> str:
+    cards = [demo_html(s, (links or {}).get(s.name)) for s in demo_summaries(answer.demos)]
+    return '<p class="tabot-label">Checked by running code · open a demo for its numbers</p>\n\n' + "\n\n".join(cards)
+
+
+# --- the whole reply --------------------------------------------------------------------------------
 
 def _notices(answer: Answer) -> list[str]:
     return [f"> ℹ️ {escape_user_text(n)}" for n in answer.notices]
@@ -102,31 +238,23 @@ def _notices(answer: Answer) -> list[str]:
 def abstention_markdown(answer: Answer) -> str:
     parts = [answer.answer.strip()]
     if answer.nearest:
-        lines = [f"- *{escape_user_text(s.question.strip())}* (`{s.entry_id}`)" for s in answer.nearest]
+        lines = [f"- *{escape_user_text(_clip(s.question, SOURCE_LINE_CHARS))}*" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n\n" + "\n".join(lines))
     return "\n\n".join(parts + _notices(answer))
 
 
-def answer_markdown(answer: Answer, *, expandable: bool = False) -> str:
-    """The whole reply as Markdown: answer, notices, sources, demo cards.
+def answer_markdown(answer: Answer, links: Mapping[str, DemoLinks] | None = None) -> str:
+    """The browser's answer card: answer, notices, sources, demos - in that order.
 
-    `expandable=True` adds the full TA answer under each source in a `<details>` panel (for
-    the browser; Discord and terminals do not render HTML).
-    """
+    `links` maps a demo name to the URLs of its published plot and standalone script (the face
+    publishes them; without links a demo card says how to run it from the course repository)."""
     if answer.abstained:
         return abstention_markdown(answer)
-    parts = [answer.answer.strip(), *_notices(answer)]
+    parts = [answer_body(answer), *_notices(answer)]
     if answer.sources:
-        lines = []
-        for n, source in enumerate(answer.sources, start=1):
-            line = _source_line(n, source)
-            if expandable and source.ta_answer.strip():
-                line += "\n\n" + _details("Full TA answer", source.ta_answer)
-            lines.append(line)
-        parts.append("### Sources\n\n" + "\n\n".join(lines))
+        parts.append(sources_markdown(answer))
     if answer.demos:
-        cards = [demo_card(group, expandable=expandable) for group in group_demos(answer.demos)]
-        parts.append("### Demos\n\n" + "\n\n".join(cards))
+        parts.append(demos_markdown(answer, links))
     return "\n\n".join(p for p in parts if p)
 
 

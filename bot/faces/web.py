@@ -4,8 +4,13 @@
 call directly; `build_app` only lays out components and wires events to them; `serve` starts
 the service and launches the app (`tabot chat`).
 
-Every string a user typed is escaped by `bot.faces.render.escape_user_text` before it is put in a
-chat bubble, and the Chatbot also sanitises HTML, so user text is shown, never run.
+A reply is one answer card (`bot.faces.render.answer_markdown`): the answer, its sources, one line
+per demo. Its demo plots and standalone scripts are published to `bot.faces.web_files.PublicFiles`,
+the only folder the chat serves; uploads are refused. After a reply arrives the page brings its
+start into view (Gradio would scroll to the bottom, i.e. to the last rows of the last demo).
+
+The user's own message is echoed by `bot.faces.render.echo_html`, as plain text: no HTML, Markdown or
+LaTeX typed by a user is rendered, and the Chatbot also sanitises HTML, so user text is shown, never run.
 """
 
 from __future__ import annotations
@@ -19,11 +24,18 @@ from typing import Any, Protocol
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from bot.config import Settings
 from bot.conversation import AnswerService, Conversation, FeedbackRecorder
+from bot.demo_runs.runner import COMMON
 from bot.errors import DemoError
-from bot.faces.render import answer_markdown, escape_user_text
+from bot.faces.cards import demo_summaries
+from bot.faces.render import DemoLinks, answer_markdown, echo_html, escape_user_text
+from bot.faces.standalone import standalone_notebook, standalone_script
+from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
+from bot.faces.web_style import CSS, SHOW_REPLY_JS
+from bot.schema import Answer
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +47,6 @@ ECHO_CHARS = 1500
 # escaped user brackets look like `\[`, and must stay text.
 LATEX_DELIMITERS = [{"left": "$$", "right": "$$", "display": True},
                     {"left": "\\(", "right": "\\)", "display": False}]
-CSS = ".tabot-status { min-height: 1.5em; }"
 # Questions answered at once. Answering is CPU-bound: on 2 cores, limits of 1, 2 and 4 gave the
 # same throughput (7-9 questions/s, 8 gradio_client clients, eval/bench_chat.py), so the queue
 # stays serial and the engine never sees concurrent calls.
@@ -57,9 +68,10 @@ class WebChat:
     message is named in it by its index in the chat history, which is what a 👍 click reports.
     """
 
-    def __init__(self, service: ChatService, store: FeedbackRecorder) -> None:
+    def __init__(self, service: ChatService, store: FeedbackRecorder, files: PublicFiles | None = None) -> None:
         self.service = service
         self.store = store
+        self.files = files  # where plots and scripts are published; None: cards link to nothing
 
     def conversation(self, state: Conversation | None) -> Conversation:
         return state if isinstance(state, Conversation) else Conversation(self.service, self.store, "web")
@@ -70,18 +82,14 @@ class WebChat:
         """Main chat event: returns (history, state, cleared textbox, demo-picker update)."""
         conversation = self.conversation(state)
         history = list(history or [])
-        history.append({"role": "user", "content": _echo(message or "")})
+        history.append({"role": "user", "content": _echo(message if isinstance(message, str) else "")})
         turn = conversation.ask(message, key=len(history))
-        content: list[Any] = [turn.text]
+        content = turn.text
         latest: list[str] = []
         if turn.answer is not None:
-            content = [answer_markdown(turn.answer, expandable=True)]
-            # One demo backing several claims is attached once per claim; show its plot once.
-            plots = dict.fromkeys((d.plot_path, d.name) for d in turn.answer.demos if d.plot_path)
-            for path, name in plots:
-                if Path(path).is_file():
-                    content.append({"path": path, "alt_text": f"Plot from demo {name}"})
+            content = answer_markdown(turn.answer, self.publish(turn.answer))
             latest = [d.name for d in turn.answer.demos]
+        # One message per reply (the card holds its plots), so the history index names it for 👍/👎.
         history.append({"role": "assistant", "content": content})
         # The picker offers every demo seen in this conversation and jumps to the newest answer's.
         seen = conversation.demo_names()
@@ -102,13 +110,37 @@ class WebChat:
             rating = -1
         else:  # the button was clicked again to take the rating back; nothing to store
             return "", comment
-        # Each reply is one message (text plus plots), so the history index names it exactly.
+        # Each reply is one message, so the history index names it exactly.
         index = data.index[0] if isinstance(data.index, list | tuple) else int(data.index)
         return self.conversation(state).rate(index, rating, comment), ""
 
     def clear(self) -> None:
         """The chat's 🗑 button: forget the conversation, so ratings and follow-ups start afresh."""
         return None
+
+    # -- files a card links to ------------------------------------------------------------
+    def publish(self, answer: Answer) -> dict[str, DemoLinks]:
+        """Publish each demo's plot and standalone script; returns the links for the card."""
+        if self.files is None:
+            return {}
+        links = {}
+        for summary in demo_summaries(answer.demos):
+            plot = self.files.publish_plot(summary.plot_path, f"{summary.name}.png") if summary.plot_path else None
+            links[summary.name] = DemoLinks(plot=self.files.url(plot) if plot else None, **self._scripts(summary.name))
+        return links
+
+    def _scripts(self, name: str) -> dict[str, Any]:
+        try:
+            source, common = self.service.demo_source(name), COMMON.read_text(encoding="utf-8")
+            script = self.files.publish(standalone_script(name, source, common).encode(), f"{name}.py")
+            notebook = self.files.publish(standalone_notebook(name, source, common).encode(), f"{name}.ipynb")
+        except DemoError as error:  # StandaloneError says why this demo cannot stand alone
+            log.warning("no standalone script for demo %s: %s", name, error)
+            return {"no_script": "no standalone copy of this demo"}
+        except OSError:
+            log.exception("publishing the standalone script of demo %s failed", name)
+            return {"no_script": "the standalone copy could not be made just now"}
+        return {"script": self.files.url(script), "notebook": self.files.url(notebook)}
 
     # -- demo code ------------------------------------------------------------------------
     def demo_source(self, name: str | None) -> str:
@@ -130,7 +162,7 @@ class WebChat:
 
 def _echo(message: str) -> str:
     shown = message if len(message) <= ECHO_CHARS else message[:ECHO_CHARS] + f"… ({len(message):,} characters)"
-    return escape_user_text(shown)
+    return echo_html(shown)
 
 
 def _or_default(service: ChatService, method: str, default: Any) -> Any:
@@ -148,8 +180,10 @@ def start_screen(topics: list[tuple[str, str]]) -> str:
             "and back claims with demos that were run and checked.\n\nTopics I can answer:\n\n" + "\n".join(lines))
 
 
-def build_app(service: ChatService, store: FeedbackRecorder) -> gr.Blocks:
-    chat = WebChat(service, store)
+def build_app(service: ChatService, store: FeedbackRecorder, public: Path | None = None) -> gr.Blocks:
+    """The chat's layout and events; `public` is the folder plots and scripts are published to
+    (`web_files.public_dir`, which `launch_kwargs` lets Gradio serve), None to link no files."""
+    chat = WebChat(service, store, PublicFiles(public) if public is not None else None)
     topics = _or_default(service, "topics", [])
     examples = _or_default(service, "example_questions", [])
     with gr.Blocks(title="tabot — course Q&A", analytics_enabled=False) as app:
@@ -158,14 +192,15 @@ def build_app(service: ChatService, store: FeedbackRecorder) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    elem_id="chat", label="Chat", height=620, placeholder=start_screen(topics),
+                    elem_id="chat", label="Chat", height="min(680px, 78vh)", placeholder=start_screen(topics),
+                    autoscroll=False,  # SHOW_REPLY_JS shows the reply's start instead of its end
                     examples=[{"text": q} for q in examples] or None,
                     sanitize_html=True, render_markdown=True, latex_delimiters=LATEX_DELIMITERS,
                     feedback_options=("Like", "Dislike"), buttons=["copy"])
                 with gr.Row():
                     box = gr.Textbox(elem_id="question", placeholder="Ask about the course…", show_label=False,
                                      scale=5, lines=1, max_lines=6, autofocus=True)
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="ask")
                 comment = gr.Textbox(elem_id="comment", label="Optional comment — type it, then click 👍 or 👎",
                                      lines=1, max_lines=4)
                 status = gr.Markdown(elem_id="feedback-status", elem_classes="tabot-status")
@@ -178,9 +213,12 @@ def build_app(service: ChatService, store: FeedbackRecorder) -> gr.Blocks:
         outputs = [chatbot, state, box, picker]
         # One queue for every way of asking, so the limit holds across them.
         ask = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
-        box.submit(chat.respond, [box, chatbot, state], outputs, api_name="ask", **ask)
-        send.click(chat.respond, [box, chatbot, state], outputs, api_visibility="private", **ask)
-        chatbot.example_select(chat.respond_example, [chatbot, state], outputs, api_visibility="private", **ask)
+        asked = [box.submit(chat.respond, [box, chatbot, state], outputs, api_name="ask", **ask),
+                 send.click(chat.respond, [box, chatbot, state], outputs, api_visibility="private", **ask),
+                 chatbot.example_select(chat.respond_example, [chatbot, state], outputs, api_visibility="private",
+                                        **ask)]
+        for event in asked:
+            event.then(None, None, None, js=SHOW_REPLY_JS, api_visibility="private")
         chatbot.like(chat.rate, [comment, state], [status, comment], api_visibility="private")
         chatbot.clear(chat.clear, None, state, api_visibility="private")
         picker.change(chat.demo_source, picker, code, api_visibility="private")
@@ -189,10 +227,12 @@ def build_app(service: ChatService, store: FeedbackRecorder) -> gr.Blocks:
 
 def launch_kwargs(settings: Settings) -> dict[str, Any]:
     """Arguments for `Blocks.launch`; shared with the tests so they launch what users get."""
-    # Only the demo cache (where plots are written) may be served: the data dir also holds the
-    # feedback database and the index, which must never be downloadable.
+    # Only the public folder (copies of plots, generated scripts) may be served: the data dir also
+    # holds the feedback database, the index and the demo cache, which must never be downloadable.
+    # No upload widget exists, so uploads are refused outright, and capped at 0 bytes should that fail.
     return {"server_name": settings.host, "server_port": settings.port, "share": settings.share,
-            "allowed_paths": [str(settings.demo_cache_dir)], "blocked_paths": [str(settings.feedback_db)],
+            "allowed_paths": [str(public_dir(settings))], "blocked_paths": [str(settings.feedback_db)],
+            "max_file_size": 0, "app_kwargs": {"middleware": [Middleware(RefuseUploads)]},
             "show_error": False, "css": CSS, "footer_links": ["api"], "ssr_mode": False, "mcp_server": False}
 
 
@@ -203,6 +243,6 @@ def serve(settings: Settings) -> None:
 
     service = Tabot.start(settings, progress=console_progress)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store)
+    app = build_app(service, store, public_dir(settings))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
     app.queue().launch(**launch_kwargs(settings))

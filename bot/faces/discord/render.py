@@ -15,7 +15,7 @@ from pathlib import Path
 
 import discord
 
-from bot.faces.cards import demo_badge, demo_checks, demo_claims, demo_verdict, format_value, group_demos, key_numbers
+from bot.faces.cards import demo_badge, format_value, group_demos, key_numbers, summarise_demo
 from bot.faces.discord.text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
 from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
 
@@ -124,29 +124,31 @@ def plot_filename(demo: DemoAttachment) -> str:
 def demo_embed(demo: DemoAttachment | Sequence[DemoAttachment]) -> tuple[discord.Embed, list[FileRef]]:
     """A demo's card: its verdict, the claims it backs, its checks (✅/❌ each), key numbers, how to
     run it, and its plot. Takes one attachment or a `cards.group_demos` group (one demo backing
-    several sentences), and decides everything with the browser's helpers so both agree."""
+    several sentences); what it says is the browser's card model (`cards.summarise_demo`), laid out
+    as Discord's compact embed, so both faces agree on verdict, counts and the telling number."""
     group = (demo,) if isinstance(demo, DemoAttachment) else tuple(demo)
-    first = group[0]
+    summary = summarise_demo(group)
     badge = demo_badge(group)  # the browser's wording: "✅ verified — 2/2 checks passed", ...
-    verdict = demo_verdict(group)
-    claims = [to_discord_markdown(one_line(c)) for c in demo_claims(group)]
+    if summary.verdict is not Verdict.NOT_VERIFIED and summary.headline:
+        badge += f" · {summary.headline}"
+    claims = [to_discord_markdown(one_line(c)) for c in summary.claims]
     claim_text = f"**Claim:** {claims[0]}" if len(claims) == 1 else "**Claims:**\n" + "\n".join(
         f"• {c}" for c in claims)
     embed = discord.Embed(
-        title=f"{badge.split()[0]} Demo: {first.name}",
-        description=f"{claim_text}\n{badge}\nRun it yourself: `{first.run_command}`",
-        colour=DEMO_COLOURS[verdict],
+        title=f"{summary.icon} Demo: {summary.name}",
+        description=f"{claim_text}\n{badge}\nRun it yourself: `{group[0].run_command}`",
+        colour=DEMO_COLOURS[summary.verdict],
     )
-    for check in demo_checks(group):
-        name, value = _check_field(check, verified=verdict is not Verdict.NOT_VERIFIED)
+    for check in summary.checks:
+        name, value = _check_field(check, verified=summary.verdict is not Verdict.NOT_VERIFIED)
         embed.add_field(name=name, value=value, inline=False)
-    if numbers := "\n".join(f"`{name}` = {value}" for name, value in key_numbers(first.metrics)):
+    if numbers := "\n".join(f"`{name}` = {value}" for name, value in key_numbers(summary.metrics)):
         embed.add_field(name="Key numbers", value=neutralise(clip(numbers, FIELD_VALUE_LIMIT)), inline=False)
     files: list[FileRef] = []
     # One plot per card, from the run behind the first claim that has one.
     if plot := next((d.plot_path for d in group if d.plot_path and Path(d.plot_path).is_file()), None):
-        files.append(FileRef(plot, plot_filename(first)))
-        embed.set_image(url=f"attachment://{plot_filename(first)}")
+        files.append(FileRef(plot, plot_filename(group[0])))
+        embed.set_image(url=f"attachment://{plot_filename(group[0])}")
     return fit_embed(embed), files
 
 
