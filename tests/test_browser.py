@@ -21,6 +21,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TIMEOUT_MS = 60_000  # the first answer on a busy 2-core CI box can take a while
 SIZES = {"phone": (390, 844), "laptop": (1280, 800)}
+SMALL_PHONE = (360, 740)  # the width the demo tables must fit
 
 BOT = '#chat [data-testid="bot"]'
 USER = '#chat [data-testid="user"]'
@@ -39,6 +40,7 @@ FIRST_SENTENCE_JS = """
     n.textContent.trim() && !n.parentElement.closest('.katex-mathml') ? 1 : 3});
   const range = document.createRange();
   let node = walker.nextNode(), text = '';
+  if (!node) return {text, inside: false, seen: false, lines: 0};
   range.setStart(node, 0);
   for (; node; node = walker.nextNode()) {
     const end = node.textContent.search(/[.?!](\\s|$)/);
@@ -63,7 +65,7 @@ SQUEEZED_NUMBERS_JS = """
     return s.getClientRects().length !== 1 || r.right > cell.right + 0.5 || r.left < cell.left - 0.5
       || r.right > innerWidth;
   }).map((s) => s.textContent);
-  return {checked: spans.length, bad};
+  return {checked: spans.length, bad, pageWidth: document.documentElement.scrollWidth};
 }
 """
 CONTRAST_JS = """
@@ -102,7 +104,7 @@ def browser() -> Browser:
 
 def open_chat(browser: Browser, url: str, size: str = "laptop", theme: str = "light",
               dialogs: list | None = None) -> Page:
-    width, height = SIZES[size]
+    width, height = SIZES.get(size, SMALL_PHONE)
     page = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True).new_page()
     page.set_default_timeout(TIMEOUT_MS)
     if dialogs is not None:
@@ -173,7 +175,7 @@ def test_answer_card_reads_answer_sources_demos_with_the_first_sentence_in_view(
     demo.locator("> summary").click()
     toggle(demo.locator("details.tabot-what"), "closed form")
     numbers = page.evaluate(SQUEEZED_NUMBERS_JS)
-    assert numbers["checked"] >= 10 and numbers["bad"] == [], numbers
+    assert numbers["checked"] >= 10 and numbers["bad"] == [] and numbers["pageWidth"] <= SIZES[size][0], numbers
     plot = demo.locator("img.tabot-plot")
     plot.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
@@ -181,6 +183,16 @@ def test_answer_card_reads_answer_sources_demos_with_the_first_sentence_in_view(
     assert plot.bounding_box()["width"] >= 0.8 * min(SIZES[size][0] - 60, 720)  # a readable size, not 30vw
     demo.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, f"demo-open-{size}")
+
+
+@pytest.mark.slow
+def test_every_demo_table_fits_a_360_px_phone(server, browser):
+    page = open_chat(browser, server[0], "small")
+    for question in (KL, "are adagrad and rmsprop momentum methods?", "softmax with 2 outputs vs sigmoid?"):
+        for summary in ask(page, question).locator("details.tabot-demo > summary").all():
+            summary.click()
+    numbers = page.evaluate(SQUEEZED_NUMBERS_JS)
+    assert numbers["checked"] >= 30 and numbers["bad"] == [] and numbers["pageWidth"] <= SMALL_PHONE[0], numbers
 
 
 @pytest.mark.slow

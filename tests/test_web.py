@@ -1,6 +1,7 @@
 """The chat handlers as plain functions, against the hand-written fake service."""
 
 import re
+import shutil
 import urllib.parse
 from pathlib import Path
 
@@ -112,6 +113,24 @@ def test_a_demo_that_cannot_stand_alone_gets_no_download_and_says_so(chat, tmp_p
     reply = history[1]["content"]
     assert 'download="' not in reply and "no standalone copy of this demo" in reply
     assert "python -m demos.kl_asymmetry" in reply and "imports demos.other" in caplog.text
+
+
+def test_a_reply_survives_a_public_folder_that_cannot_be_written(tmp_path, caplog):
+    settings = Settings(data_dir=tmp_path)
+    public_dir(settings).write_text("a file where the folder should be", encoding="utf-8")
+    chat = WebChat(FakeTabot(plot_path=tiny_png(tmp_path / "p.png")), FeedbackStore(settings.feedback_db),
+                   PublicFiles(public_dir(settings)))
+    reply = chat.respond("kl?", [], None)[0][1]["content"]
+    assert "<b>kl_asymmetry</b> · 2/2 checks" in reply and "gradio_api/file=" not in reply
+    assert "the standalone copy could not be made just now" in reply
+    assert "demo plot" in caplog.text
+
+
+def test_a_deleted_public_folder_is_made_again(chat):
+    chat.respond("kl?", [], None)
+    shutil.rmtree(chat.files.folder)
+    reply = chat.respond("kl?", [], None)[0][1]["content"]
+    assert len(links_of(reply, "src")) == 1 and all(served(chat, u) for u in links_of(reply, "href"))
 
 
 def test_without_a_public_folder_cards_link_to_nothing(tmp_path):

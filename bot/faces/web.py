@@ -137,7 +137,7 @@ class WebChat:
         except DemoError as error:  # StandaloneError says why this demo cannot stand alone
             log.warning("no standalone script for demo %s: %s", name, error)
             return {"no_script": "no standalone copy of this demo"}
-        except OSError:
+        except (OSError, ValueError):  # a full disk, an unreadable or undecodable source
             log.exception("publishing the standalone script of demo %s failed", name)
             return {"no_script": "the standalone copy could not be made just now"}
         return {"script": self.files.url(script), "notebook": self.files.url(notebook)}

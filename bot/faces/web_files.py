@@ -55,7 +55,8 @@ class PublicFiles:
         return path
 
     def publish_plot(self, source: str | Path, filename: str) -> Path | None:
-        """A copy of a demo's plot, if it is a PNG of sane size; None otherwise (logged)."""
+        """A copy of a demo's plot, if it is a PNG of sane size; None otherwise (logged): a reply
+        without its plot beats no reply (a full disk, a deleted data dir, a demo writing junk)."""
         try:
             path = Path(source)
             if not path.is_file() or path.stat().st_size > MAX_PLOT_BYTES:
@@ -63,10 +64,10 @@ class PublicFiles:
             data = path.read_bytes()
             if not data.startswith(PNG_SIGNATURE):
                 raise ValueError("not a PNG image")
+            return self.publish(data, filename)
         except (OSError, ValueError) as error:
             log.warning("demo plot %s not shown: %s", source, error)
             return None
-        return self.publish(data, filename)
 
     def url(self, path: Path) -> str:
         """The link a reply uses. Relative, so it also works when the chat is served under a prefix."""
