@@ -19,13 +19,12 @@ from pathlib import Path
 from bot.config import Settings
 from bot.errors import TabotError, report
 from eval.datasets import (
-    CALIBRATION_SET,
+    CALIBRATION_SETS,
     DATASETS_DIR,
     SUPPORT_DEV,
     SUPPORT_META,
     TEST_SETS,
     load_question_sets,
-    load_questions,
     load_support_rows,
 )
 from eval.gate import GATED, THRESHOLDS_FILE, gate_failures, gated_values, load_thresholds
@@ -36,7 +35,7 @@ FULL_REPEATS = 3  # timed passes per question without --fast (the first is also 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tabot eval", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("eval-report"), help="report folder (default eval-report/)")
-    parser.add_argument("--questions", type=Path, action="append", metavar="FILE",
+    parser.add_argument("--questions", action="append", metavar="FILE",
                         help="a JSONL question file (repeatable); default: the committed test sets "
                              f"{', '.join(TEST_SETS)}")
     parser.add_argument("--fast", action="store_true",
@@ -80,10 +79,10 @@ def run(args: argparse.Namespace, command: str) -> int:
     systems: list = [OursSystem(tabot)]
     thresholds = {"tabot": tabot.threshold}
     if not args.no_baselines:
-        calibration = load_questions(CALIBRATION_SET, known_entries=entries)
+        calibration = load_question_sets(list(CALIBRATION_SETS), known_entries=entries)
         texts = [q.question for q in calibration]
         in_scope = [q.in_scope for q in calibration]
-        say("baselines: building BM25 and LangChain + Chroma; calibrating both on calibration.jsonl")
+        say(f"baselines: building BM25 and LangChain + Chroma; calibrating both on {', '.join(CALIBRATION_SETS)}")
         bm25 = BM25Baseline(tabot.indexed_texts(), entries)
         dense = DenseBaseline(entries, str(model_path()))
         thresholds["bm25"] = bm25.calibrate(texts, in_scope)

@@ -9,8 +9,9 @@
 
 Both answer with the whole TA answer of their top entry (no sentence selection, no demos), and
 both decline when their top score is below a threshold set by `eval.metrics.abstention.best_threshold`
-on `calibration.jsonl`: the same function, on the same questions, that sets tabot's own threshold
-(eval/calibrate.py), so every system is calibrated by one rule and none on the test sets.
+on the calibration splits (`calibration.jsonl` and `real_posts.jsonl`'s calibration side): the same
+function, on the same questions, that sets tabot's own threshold (eval/calibrate.py), so every system
+is calibrated by one rule and none on the test sets.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _decide(ranking: list[str], top: float, threshold: float, entries: dict[str,
 
 class ScoredBaseline(ABC):
     """A baseline is a `scores(question)` ranking plus one decline threshold on its top score,
-    calibrated by the same rule as tabot's (`best_threshold` on calibration.jsonl)."""
+    calibrated by the same rule as tabot's (`best_threshold` on the calibration splits)."""
 
     entries: dict[str, Entry]
     threshold: float = 0.0

@@ -1,16 +1,17 @@
-"""Fit the retriever's abstention rule on `eval/datasets/calibration.jsonl` and write
-`bot/search/calibration.json`.
+"""Fit the retriever's abstention rule on the calibration splits and write `bot/search/calibration.json`.
 
     python -m eval.calibrate [--data-dir DIR]
 
-How: for every calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked
-entry's two features - its best dense cosine and the share of the question's content terms it
-contains - and the label "in scope" (the question has expected entries). Fit a logistic
-regression (Newton's method, small L2) so the confidence is a probability, then set the decline
-threshold with `eval.metrics.abstention.best_threshold` - the same function, on the same
-questions, that sets both baselines' thresholds. The calibration split is disjoint from the
-alias-tuning split (dev.jsonl) and from every test split the eval reports on, so no reported
-number was tuned on its own questions.
+The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
+`real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
+calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's three
+features - its best cosine to the post's focus, its best cosine to the whole prose, and the share
+of the focus's content terms it contains - and the label "in scope" (the question has expected
+entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
+probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
+same function, on the same questions, that sets both baselines' thresholds. The calibration
+splits are disjoint from every test split the eval reports on, so no reported number was tuned
+on its own questions.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.datasets import CALIBRATION_SETS, load_question_sets
 from eval.metrics.abstention import abstention_counts, best_threshold, f1
-
-DATASET = Path(__file__).parent / "datasets" / "calibration.jsonl"
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
@@ -61,25 +61,27 @@ def main(argv: list[str] | None = None) -> int:
     index = KnowledgeIndex(settings)
     index.sync(entries)
     retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
-    rows = [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
+    questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
     features, labels = [], []
-    for row in rows:
-        question, _ = clean_question(row["question"], settings.max_question_chars)
+    for row in questions:
+        question, _ = clean_question(row.question, settings.max_question_chars)
         top = retriever.search(question, k=1)
-        features.append([top[0].dense, top[0].coverage] if top else [0.0, 0.0])
-        labels.append(1.0 if row["expected"] else 0.0)
+        features.append([top[0].dense, top[0].dense_post, top[0].coverage] if top else [0.0, 0.0, 0.0])
+        labels.append(1.0 if row.in_scope else 0.0)
     x, y = np.asarray(features), np.asarray(labels)
     # Rounded before the threshold is set, so the threshold fits the weights the bot will load.
-    w_dense, w_coverage, bias = (round(float(w), 4) for w in fit_logistic(x, y))
-    calibration = Calibration(w_dense, w_coverage, bias, 0.5)
-    confidence = [calibration.confidence(d, c) for d, c in x]
+    w_focus, w_post, w_coverage, bias = (round(float(w), 4) for w in fit_logistic(x, y))
+    calibration = Calibration(w_focus, w_post, w_coverage, bias, 0.5)
+    confidence = [calibration.confidence(f, p, c) for f, p, c in x]
     in_scope = [bool(label) for label in y]
     threshold = best_threshold(confidence, in_scope)
     calibration_f1 = f1(abstention_counts([c < threshold for c in confidence], in_scope))
     # The threshold is stored unrounded: it is a midpoint between two calibration confidences,
     # and rounding could move it past one of them.
-    result = {"w_dense": w_dense, "w_coverage": w_coverage, "bias": bias, "threshold": threshold,
-              "fitted_on": f"eval/datasets/{DATASET.name}", "questions": len(rows),
+    result = {"w_focus": w_focus, "w_post": w_post, "w_coverage": w_coverage, "bias": bias, "threshold": threshold,
+              "fitted_on": [f"eval/datasets/{name.replace(':', '.jsonl:')}" if ":" in name else
+                            f"eval/datasets/{name}.jsonl" for name in CALIBRATION_SETS],
+              "questions": len(questions),
               "in_scope": int(y.sum()), "abstention_f1_on_calibration": round(calibration_f1 or 0.0, 4)}
     out = args.out or CALIBRATION_FILE
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -9,7 +9,8 @@ from bot.search.retrieve import EntryHit
 
 
 def hit(entry_id: str, confidence: float) -> EntryHit:
-    return EntryHit(entry_id, confidence, 0.5, 1.0, 0.5, 0.03, "")
+    return EntryHit(entry_id, confidence, dense=0.5, dense_post=0.5, lexical=1.0, coverage=0.5, score=1.0,
+                    best_chunk="")
 
 
 def test_question_parts_split_only_real_multi_part_questions() -> None:

@@ -2,15 +2,19 @@ from collections import defaultdict
 
 from langchain_core.documents import Document
 
-from bot.search.retrieve import coverage, rrf
+from bot.search.retrieve import LEXICAL_WEIGHT, Calibration, coverage, rank_score
 from tests.conftest import load_jsonl
 
 
-def test_rrf_and_coverage_arithmetic() -> None:
-    assert rrf([1, 3], k=60) == 1 / 61 + 1 / 63
-    assert rrf([]) == 0.0
-    assert coverage({"kl", "diverg", "symmetr"}, {"kl", "diverg"}) == 2 / 3
+def test_rank_score_coverage_and_confidence_arithmetic() -> None:
+    assert rank_score(0.5, 0.25, 1.0) == 0.75 + LEXICAL_WEIGHT
+    assert rank_score(0.5, 0.25, 0.0) == 0.75
+    assert coverage({"kl", "diverg", "symmetr"}, {"kl", "diverg"}) == 2 / 5
+    assert coverage({"revers", "one"}, {"revers", "one", "kl"}) == 2 / 4
     assert coverage(set(), {"kl"}) == 0.0
+    calibration = Calibration(w_focus=2.0, w_post=1.0, w_coverage=4.0, bias=-3.0)
+    assert calibration.confidence(1.0, 1.0, 0.0) == 0.5  # 2 + 1 + 0 - 3 = 0
+    assert calibration.confidence(1.0, 1.0, 0.5) > calibration.confidence(1.0, 0.5, 0.5)
 
 
 def test_every_entry_is_found_first_from_student_paraphrases(tabot) -> None:

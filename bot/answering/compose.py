@@ -19,6 +19,7 @@ import numpy as np
 from bot.answering.support import Support, score_support
 from bot.knowledge import Claim, Entry, split_sentences
 from bot.schema import Answer, CitedSentence, Source
+from bot.search.focus import Post, read_post
 from bot.search.lexical import tokenize
 from bot.search.retrieve import EntryHit, HybridRetriever
 
@@ -31,6 +32,9 @@ SENTENCE_MARGIN = 0.12
 MIN_SENTENCES = 3
 # A second entry found only by the whole question (not by a part of it) must be this sure.
 SECOND_ENTRY_CONFIDENCE = 0.9
+# A question is split into at most this many parts, each retrieved once: a post with 285 question
+# marks costs what a post with three does (and one student cannot stall the queue for everyone).
+MAX_PARTS = 3
 
 # Follow-ups that only make sense against the previous turn.
 _FOLLOW_UP = re.compile(
@@ -54,9 +58,11 @@ Encode = Callable[[list[str]], list[list[float]]]
 
 
 def question_parts(question: str) -> list[str]:
-    """Split a multi-part question into parts of at least three words (else: no split)."""
+    """Split a multi-part question into parts of at least three words (else: no split).
+
+    At most MAX_PARTS parts, the last ones: a post's questions come at its end."""
     parts = [p.strip(" ,.") for p in _PART_SPLIT.split(question) if p and p.strip(" ,.")]
-    parts = [p for p in parts if len(p.split()) >= 3]
+    parts = [p for p in parts if len(p.split()) >= 3][-MAX_PARTS:]
     return parts if len(parts) >= 2 else []
 
 
@@ -78,17 +84,22 @@ class Selection:
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
-    """Entries to answer from: the best confident hit, plus the best confident hit of each part."""
+    """Entries to answer from, in the order that answers the question: the best confident hit of
+    the whole post first (what it is about), then the best confident hit of each part in the
+    order the parts were asked. Parts only add to an answered post: a confident side question in
+    a post about something else does not make the bot answer it."""
     chosen: dict[str, EntryHit] = {}
     if hits and hits[0].confidence >= threshold:
         chosen[hits[0].entry_id] = hits[0]
+    if not chosen:  # a part alone never answers: the post is about its main question, not a side one
+        return []
     for ranked in part_hits:
         if ranked and ranked[0].confidence >= threshold and ranked[0].entry_id not in chosen:
             chosen[ranked[0].entry_id] = ranked[0]
     if chosen and len(hits) > 1 and hits[1].confidence >= max(threshold, SECOND_ENTRY_CONFIDENCE) \
             and hits[1].entry_id not in chosen and part_hits:
         chosen[hits[1].entry_id] = hits[1]
-    return sorted(chosen.values(), key=lambda h: -h.confidence)
+    return list(chosen.values())
 
 
 def choose_sentences(sentences: list[str], similarities: list[float], key: set[int] = frozenset()) -> list[int]:
@@ -151,16 +162,25 @@ class Composer:
         return self._support[key]
 
     def select(self, question: str, previous: Answer | None) -> tuple[Selection, np.ndarray]:
-        parts = question_parts(question)
-        vectors = np.asarray(self.encode([question, *parts]))
-        hits = self.retriever.search(question, vector=vectors[0].tolist())
-        part_hits = [self.retriever.search(p, vector=v.tolist()) for p, v in zip(parts, vectors[1:], strict=True)]
+        post = read_post(question)
+        # Parts are the post's own questions (several question sentences), else the parts of its one
+        # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
+        asked = list(dict.fromkeys(post.questions))
+        parts = asked[-MAX_PARTS:] if len(asked) >= 2 else question_parts(post.focus)
+        texts = [post.focus, *([post.prose] if post.is_long else []), *parts]
+        vectors = np.asarray(self.encode(texts))  # one encoder call for the whole question
+        focus = vectors[0].tolist()
+        prose = vectors[1].tolist() if post.is_long else focus
+        hits = self.retriever.search(post, vectors=(focus, prose))
+        part_vectors = vectors[2:] if post.is_long else vectors[1:]
+        part_hits = [self.retriever.search(Post(p, p, p), vectors=(v.tolist(), v.tolist()))
+                     for p, v in zip(parts, part_vectors, strict=True)]
         chosen = select_entries(hits, part_hits, self.threshold)
         if previous is not None and previous.sources and not parts:
             same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
             terms = set().union(*(self.retriever.terms(entry_id) for entry_id in same))
             if is_follow_up(question, terms) and (not chosen or chosen[0].entry_id in same):
-                carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
+                carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
                            if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True), vectors[0]
         return Selection(chosen, hits), vectors[0]

@@ -56,6 +56,7 @@ class Post:
     text: str  # the whole post as the student wrote it (cleaned by the guard)
     prose: str  # without code, traces, quotes, links, greetings and sign-offs
     focus: str  # the question the post asks
+    questions: tuple[str, ...] = ()  # every question sentence of the prose, in order (for multi-question posts)
 
     @property
     def is_long(self) -> bool:
@@ -111,7 +112,13 @@ def focus_of(sentences: list[str]) -> str:
     return " ".join(words[-MAX_FOCUS_WORDS:])
 
 
+def questions_of(sentences: list[str]) -> tuple[str, ...]:
+    """Each sentence that asks something, widened backwards like the focus when it is too short."""
+    return tuple(focus_of(sentences[: i + 1]) for i, s in enumerate(sentences) if "?" in s)
+
+
 def read_post(text: str) -> Post:
     prose = prose_of(text) or " ".join(text.split())
-    focus = focus_of(sentences_of(prose)) or prose
-    return Post(text=text, prose=" ".join(prose.split()), focus=focus)
+    sentences = sentences_of(prose)
+    focus = focus_of(sentences) or prose
+    return Post(text=text, prose=" ".join(prose.split()), focus=focus, questions=questions_of(sentences))

@@ -1,10 +1,17 @@
-"""Hybrid retrieval: dense (MiniLM via Chroma) + lexical (BM25), fused per entry.
+"""Hybrid retrieval: dense (MiniLM via Chroma) + lexical (BM25), scored per entry, read like a TA.
 
-Ranking uses reciprocal rank fusion of the two entry rankings — robust to their different score
-scales. Whether to answer at all needs an absolute number instead, so each entry also gets a
-calibrated confidence: a logistic model over (best dense cosine, share of the question's
-content words the entry contains), fitted on `eval/datasets/calibration.jsonl` by
-`python -m eval.calibrate` and stored in `bot/search/calibration.json`.
+A student's post is read first (`bot.search.focus.read_post`): its `focus` is the question it
+asks, its `prose` what it is about (without code, traces, quotes, links, greetings). Each entry is
+scored by both: its best chunk's cosine to the focus, its best chunk's cosine to the prose, and a
+lexical nudge (BM25 of the prose, scaled to the best entry's) that breaks near-ties on rare words.
+For a one-line question focus and prose are the same text, so nothing changes for it.
+
+Whether to answer at all needs an absolute number, so each entry also gets a calibrated
+confidence: a logistic model over (focus cosine, prose cosine, share of the focus's content words
+the entry contains). Every feature means the same for a 10-word question and a 300-word post:
+the focus is short whatever the post's length, and the prose cosine sits beside it so context
+that names the topic still counts. Fitted on the calibration splits (synthetic and real
+phrasing) by `python -m eval.calibrate`, stored in `bot/search/calibration.json`.
 """
 
 from __future__ import annotations
@@ -21,19 +28,23 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from bot.knowledge import Entry
+from bot.search.focus import Post, read_post
 from bot.search.index import KnowledgeIndex
 from bot.search.lexical import tokenize
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-RRF_K = 60  # the usual constant from Cormack et al.; damps the influence of any single rank
+# How much the lexical score can move an entry, against cosines that add up to at most 2. Small:
+# on real posts dense ranking alone was as good; BM25 only settles near-ties on rare exact words.
+LEXICAL_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """confidence = sigmoid(w_dense * dense + w_coverage * coverage + bias); answer if >= threshold."""
+    """confidence = sigmoid(w_focus * focus + w_post * post + w_coverage * coverage + bias)."""
 
-    w_dense: float = 12.0
-    w_coverage: float = 4.0
+    w_focus: float = 6.0
+    w_post: float = 6.0
+    w_coverage: float = 2.0
     bias: float = -8.0
     threshold: float = 0.5
 
@@ -42,37 +53,43 @@ class Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text())
-        return cls(**{k: float(data[k]) for k in ("w_dense", "w_coverage", "bias", "threshold")})
+        return cls(**{k: float(data[k]) for k in ("w_focus", "w_post", "w_coverage", "bias", "threshold")})
 
-    def confidence(self, dense: float, coverage: float) -> float:
-        return sigmoid(self.w_dense * dense + self.w_coverage * coverage + self.bias)
+    def confidence(self, focus: float, post: float, coverage: float) -> float:
+        return sigmoid(self.w_focus * focus + self.w_post * post + self.w_coverage * coverage + self.bias)
 
 
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
-def rrf(ranks: list[int], k: int = RRF_K) -> float:
-    """Reciprocal rank fusion of 1-based ranks (one per ranking the item appears in)."""
-    return sum(1.0 / (k + r) for r in ranks)
+# Coverage counts this many unseen pseudo-terms: evidence that an entry covers a question grows with
+# the number of the question's words it contains, so a two-word question cannot be "fully covered".
+COVERAGE_PSEUDO_TERMS = 2
 
 
 def coverage(question_terms: set[str], entry_terms: set[str]) -> float:
-    """Share of the question's content terms (stemmed, stop words dropped) found in the entry."""
-    if not question_terms:
-        return 0.0
-    return len(question_terms & entry_terms) / len(question_terms)
+    """Share of the question's content terms (stemmed, stop words dropped) found in the entry, out
+    of their number plus COVERAGE_PSEUDO_TERMS: "and the reverse one?" names two words an entry
+    happens to contain, which is weak evidence that the entry covers it (2/4, not 2/2)."""
+    return len(question_terms & entry_terms) / (len(question_terms) + COVERAGE_PSEUDO_TERMS)
+
+
+def rank_score(focus: float, post: float, lexical_share: float) -> float:
+    """The ordering score of an entry: both cosines, plus the lexical nudge (share of the best BM25)."""
+    return focus + post + LEXICAL_WEIGHT * lexical_share
 
 
 @dataclass(frozen=True)
 class EntryHit:
     entry_id: str
     confidence: float  # calibrated, in [0, 1]
-    dense: float  # best cosine similarity of any of the entry's chunks
-    lexical: float  # best BM25 score of any of the entry's chunks
-    coverage: float  # share of the question's content terms in the entry
-    fused: float  # reciprocal-rank-fusion score used for ordering
-    best_chunk: str  # id of the entry's best dense chunk
+    dense: float  # best cosine of any of the entry's chunks to the post's focus (its question)
+    dense_post: float  # ... to the whole post's prose (equal to `dense` for a one-line question)
+    lexical: float  # best BM25 score of any of the entry's chunks for the prose
+    coverage: float  # share of the focus's content terms in the entry
+    score: float  # the ordering score (`rank_score`)
+    best_chunk: str  # id of the entry's best chunk for the focus
 
 
 class HybridRetriever(BaseRetriever):
@@ -101,33 +118,52 @@ class HybridRetriever(BaseRetriever):
         """The entry's stemmed content terms (question, answer, aliases, tags)."""
         return self._terms.get(entry_id, set())
 
-    def search(self, question: str, k: int | None = None, vector: list[float] | None = None) -> list[EntryHit]:
-        """Entries best first (at most k), each with its calibrated confidence."""
+    def search(self, question: str | Post, k: int | None = None,
+               vectors: tuple[list[float], list[float]] | None = None) -> list[EntryHit]:
+        """Entries best first (at most k), each with its calibrated confidence.
+
+        `vectors` are the embeddings of the post's (focus, prose) when the caller already has them."""
         k = k or self.k_entries
-        if vector is None:
-            vector = self.index.embeddings.embed_query(question)
-        dense: dict[str, tuple[float, str]] = {}
-        for chunk, similarity in self.index.dense_search(vector, self.k_chunks):
-            if chunk.entry_id not in dense or similarity > dense[chunk.entry_id][0]:
-                dense[chunk.entry_id] = (similarity, chunk.id)
+        post = question if isinstance(question, Post) else read_post(question)
+        if vectors is None:
+            vectors = self.embed(post)
+        focus_dense = self._best_chunks(vectors[0])
+        post_dense = focus_dense if vectors[1] is vectors[0] else self._best_chunks(vectors[1])
         lexical: dict[str, float] = {}
-        for chunk, score in self.index.lexical_search(question, self.k_chunks):
+        for chunk, score in self.index.lexical_search(post.prose, self.k_chunks):
             lexical[chunk.entry_id] = max(score, lexical.get(chunk.entry_id, 0.0))
-        dense_rank = {e: r for r, e in enumerate(sorted(dense, key=lambda e: -dense[e][0]), start=1)}
-        lexical_rank = {e: r for r, e in enumerate(sorted(lexical, key=lambda e: -lexical[e]), start=1)}
-        question_terms = set(tokenize([question])[0])
+        top_lexical = max(lexical.values(), default=0.0)
+        focus_terms = set(tokenize([post.focus])[0])
         hits = []
-        for entry_id in set(dense) | set(lexical):
+        for entry_id in set(focus_dense) | set(post_dense) | set(lexical):
             if entry_id not in self.entries:
                 continue
-            ranks = [r for r in (dense_rank.get(entry_id), lexical_rank.get(entry_id)) if r is not None]
-            similarity, best_chunk = dense.get(entry_id, (0.0, ""))
-            share = coverage(question_terms, self._terms.get(entry_id, set()))
-            hits.append(EntryHit(entry_id=entry_id, confidence=self.calibration.confidence(similarity, share),
-                                 dense=similarity, lexical=lexical.get(entry_id, 0.0), coverage=share,
-                                 fused=rrf(ranks), best_chunk=best_chunk))
-        hits.sort(key=lambda h: (-h.fused, -h.dense, h.entry_id))
+            focus, best_chunk = focus_dense.get(entry_id, (0.0, ""))
+            whole = post_dense.get(entry_id, (0.0, ""))[0]
+            share = coverage(focus_terms, self._terms.get(entry_id, set()))
+            lex = lexical.get(entry_id, 0.0)
+            hits.append(EntryHit(entry_id=entry_id, confidence=self.calibration.confidence(focus, whole, share),
+                                 dense=focus, dense_post=whole, lexical=lex, coverage=share,
+                                 score=rank_score(focus, whole, lex / top_lexical if top_lexical else 0.0),
+                                 best_chunk=best_chunk))
+        hits.sort(key=lambda h: (-h.score, -h.dense, h.entry_id))
         return hits[:k]
+
+    def embed(self, post: Post) -> tuple[list[float], list[float]]:
+        """(focus vector, prose vector), in one encoder call; the same vector when they are one text."""
+        if not post.is_long:
+            vector = self.index.embeddings.embed_query(post.focus)
+            return vector, vector
+        focus, prose = self.index.embeddings.embed_documents([post.focus, post.prose])
+        return focus, prose
+
+    def _best_chunks(self, vector: list[float]) -> dict[str, tuple[float, str]]:
+        """Per entry, the best cosine of any of its chunks among the top k_chunks, with that chunk's id."""
+        best: dict[str, tuple[float, str]] = {}
+        for chunk, similarity in self.index.dense_search(vector, self.k_chunks):
+            if chunk.entry_id not in best or similarity > best[chunk.entry_id][0]:
+                best[chunk.entry_id] = (similarity, chunk.id)
+        return best
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         documents = []
@@ -136,6 +172,7 @@ class HybridRetriever(BaseRetriever):
             documents.append(Document(
                 page_content=entry.answer, id=entry.id,
                 metadata={"entry_id": entry.id, "question": entry.question, "confidence": hit.confidence,
-                          "dense": hit.dense, "lexical": hit.lexical, "fused": hit.fused},
+                          "dense": hit.dense, "dense_post": hit.dense_post, "lexical": hit.lexical,
+                          "score": hit.score},
             ))
         return documents
