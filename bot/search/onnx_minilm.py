@@ -98,6 +98,9 @@ class OnnxEncoder:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
+        # Idle pool threads would otherwise spin after each run, taking a core from the web server,
+        # Chroma and BM25 on a 2-core machine; measured: same query latency, ~35 % less CPU.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         # tokenizer.json ships with truncation at 128 and fixed padding; sentence-transformers truncates at
