@@ -1,10 +1,16 @@
-"""The CI gate: fail when a headline metric of tabot drops below its floor in thresholds.json.
+"""The CI gate: fail when a gated metric of tabot drops below its floor in thresholds.json.
 
-Gated: tabot's hit@1, abstention F1 and faithfulness on the test sets, and the support scorer's
-balanced accuracy on `support_meta.jsonl`. The last one is what makes the faithfulness side of
-the gate able to fail: grounded answers quote the TA verbatim, so their faithfulness is 1.0 by
-construction, while the scorer that would judge an LLM's sentences is measured on labelled
-supported / perturbed sentences it was not tuned on.
+Every key of thresholds.json names a metric of the registry (`eval.metrics.registry`), so the
+report, the gate and the floors read one list:
+
+- `"hit@1"`, `"abstention_f1"`, `"faithfulness"`: tabot over all test questions;
+- `"support_meta_balanced_accuracy"`: the support scorer on held-out labelled sentences. This is what
+  makes the faithfulness side of the gate able to fail: grounded answers quote the TA verbatim, so
+  their faithfulness is 1.0 by construction, while the scorer that would judge an LLM's sentences
+  is measured on sentences it was not tuned on;
+- `"SPLIT/METRIC"` (e.g. `"real_posts:test/answered_right"`): tabot on one question set;
+- `"SPLIT/METRIC-over-SYSTEM"` (e.g. `"real_posts:test/ranking_hit@1-over-dense"`): tabot's value minus
+  that baseline's, measured in the same run, must be at least the floor.
 """
 
 from __future__ import annotations
@@ -13,45 +19,76 @@ import json
 from pathlib import Path
 
 from eval.datasets import DatasetError
+from eval.metrics import registry
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.json"
-GATED = ("hit@1", "abstention_f1", "faithfulness", "support_meta_balanced_accuracy")
 SUPPORT_META_KEY = "support_meta_balanced_accuracy"
+OVER = "-over-"
+
+
+def _check_key(key: str, path: Path) -> None:
+    metrics = registry()
+    split, _, name = key.rpartition("/")
+    name = name.split(OVER)[0]
+    if name not in metrics:
+        raise DatasetError(f"{path}: unknown metric {name!r} in {key!r}; known: {sorted(metrics)}")
+    if bool(split) != (metrics[name].scope == "split"):
+        where = "per question set (SPLIT/METRIC)" if metrics[name].scope == "split" else "not per question set"
+        raise DatasetError(f"{path}: {name!r} is {where}; fix the key {key!r}")
 
 
 def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
-    """{metric: floor} for the gated metrics; a missing or non-numeric one is an error."""
+    """{gated key: floor}; an unknown metric or a non-numeric floor is an error naming the file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DatasetError(f"{path}: thresholds file not found") from None
     except json.JSONDecodeError as error:
         raise DatasetError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict) or not data:
+        raise DatasetError(f"{path}: expected an object of {{metric: lowest acceptable value}}")
     floors = {}
-    for metric in GATED:
-        value = data.get(metric)
+    for key, value in data.items():
+        _check_key(key, path)
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise DatasetError(f"{path}: '{metric}' must be a number (the lowest acceptable value)")
-        floors[metric] = float(value)
+            raise DatasetError(f"{path}: '{key}' must be a number (the lowest acceptable value)")
+        floors[key] = float(value)
     return floors
 
 
-def gated_values(results: dict) -> dict[str, float | None]:
-    """The gated metrics out of `run_eval` results (None when one was not measured)."""
-    values = {metric: results["systems"]["tabot"]["metrics"].get(metric) for metric in GATED
-              if metric != SUPPORT_META_KEY}
-    meta = results.get("support", {}).get("support_meta")
-    values[SUPPORT_META_KEY] = meta["scorer"]["balanced_accuracy"] if meta else None
-    return values
+def gated_value(results: dict, key: str) -> float | None:
+    """The value a floor applies to, out of `run_eval` results (None when it was not measured)."""
+    split, _, name = key.rpartition("/")
+    name, _, baseline = name.partition(OVER)
+    systems = results["systems"]
+    if name == SUPPORT_META_KEY:
+        meta = results.get("support", {}).get("support_meta")
+        return meta["scorer"]["balanced_accuracy"] if meta else None
+
+    def value(system: str) -> float | None:
+        if system not in systems:
+            return None
+        metrics = systems[system]["metrics"]
+        return metrics["by_split"].get(split, {}).get(name) if split else metrics.get(name)
+
+    ours = value("tabot")
+    if not baseline:
+        return ours
+    theirs = value(baseline)
+    return None if ours is None or theirs is None else ours - theirs
 
 
-def gate_failures(metrics: dict, floors: dict[str, float]) -> list[str]:
+def gated_values(results: dict, floors: dict[str, float]) -> dict[str, float | None]:
+    return {key: gated_value(results, key) for key in floors}
+
+
+def gate_failures(values: dict, floors: dict[str, float]) -> list[str]:
     """One line per gated metric below its floor (a metric that could not be measured fails too)."""
     failed = []
-    for metric, floor in floors.items():
-        value = metrics.get(metric)
+    for key, floor in floors.items():
+        value = values.get(key)
         if value is None:
-            failed.append(f"{metric}: not measured (no questions for it), floor {floor:.3f}")
+            failed.append(f"{key}: not measured (no questions for it, or its baseline did not run), floor {floor:.3f}")
         elif value < floor:
-            failed.append(f"{metric}: {value:.3f} < floor {floor:.3f}")
+            failed.append(f"{key}: {value:.3f} < floor {floor:.3f}")
     return failed

@@ -8,11 +8,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-HEADLINE = [  # (metric key, column title)
-    ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("mrr", "MRR"),
-    ("abstention_precision", "abstain P"), ("abstention_recall", "abstain R"), ("abstention_f1", "abstain F1"),
-    ("faithfulness", "faithfulness"), ("demo_pass_fraction", "demo pass"),
-]
+from eval.metrics import abstention, demos, faithfulness, retrieval
+
+HEADLINE = (retrieval.HIT_AT_1, retrieval.HIT_AT_3, retrieval.MRR, abstention.PRECISION, abstention.RECALL,
+            abstention.F1, faithfulness.FAITHFULNESS, demos.DEMO_PASS)
+# The question sets shown side by side per system in "Real phrasing" (their names start with this).
+REAL_PREFIX = "real_posts"
+REAL_COLUMNS = (retrieval.ANSWERED_RIGHT, retrieval.SPLIT_RANKING, abstention.DECLINED_OUT)
+REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quoting, code and formulas, the "
+             "question last), each following a real post whose address it keeps; split by thread, and the "
+             "`test` side tuned nothing (eval/datasets/README.md). Answered and right = in-scope posts answered "
+             "with an expected entry first; ranking hit@1 ignores abstention; out-of-scope declined covers "
+             "off-topic posts and prompt injections too.")
 PLOTS = ("quality.png", "latency.png", "confidence.png")
 FAITHFULNESS_NOTE = ("On the default grounded path every sentence is a verbatim TA sentence cited to its own entry, "
                      "so faithfulness is 1.0 by construction (for tabot and both baselines); it only measures "
@@ -38,13 +45,28 @@ def headline_rows(results: dict) -> list[list[str]]:
     for system in results["systems"].values():
         m = system["metrics"]
         total = m["latency"].get("total", {})
-        rows.append([system["label"], *(fmt(m.get(key)) for key, _ in HEADLINE),
+        rows.append([system["label"], *(fmt(m.get(metric.name)) for metric in HEADLINE),
                      _ms(total.get("median")), _ms(total.get("p95"))])
     return rows
 
 
 def headline_header() -> list[str]:
-    return ["system", *(title for _, title in HEADLINE), "latency median", "latency p95"]
+    return ["system", *(metric.label for metric in HEADLINE), "latency median", "latency p95"]
+
+
+def real_header() -> list[str]:
+    return ["system", "question set", "in scope", "out of scope", *(m.label for m in REAL_COLUMNS)]
+
+
+def real_rows(results: dict) -> list[list[str]]:
+    """Per system, the real-phrasing question sets: answered-and-right, ranking alone, declined."""
+    rows = []
+    for system in results["systems"].values():
+        for split, row in system["metrics"]["by_split"].items():
+            if split.startswith(REAL_PREFIX):
+                rows.append([system["label"], split, str(row.get("n_in_scope", "")), str(row.get("n_out_of_scope", "")),
+                             *(fmt(row.get(m.name)) for m in REAL_COLUMNS)])
+    return rows
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -111,6 +133,8 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
         _md_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
                    "sentences", "demos attached", "decline threshold"], extra_rows(results)), "",
     ]
+    if real := real_rows(results):
+        out += ["## Real phrasing", "", REAL_NOTE, "", _md_table(real_header(), real), ""]
     if meta.get("embed_query_median_ms"):
         ours = results["systems"].get("tabot", {}).get("metrics", {})
         out += [f"One bare query embedding: {_ms(meta['embed_query_median_ms'])} median; tabot's median answer "
@@ -222,6 +246,8 @@ def render_html(results: dict, out_dir: Path, plots: list[str]) -> str:
         _html_table(["system", "ranking-only hit@1", "all expected answered (multi-entry)", "answered rate in scope",
                      "sentences", "demos attached", "decline threshold"], extra_rows(results)),
     ]
+    if real := real_rows(results):
+        parts += ["<h2>Real phrasing</h2>", f"<p>{html.escape(REAL_NOTE)}</p>", _html_table(real_header(), real)]
     if results.get("support"):
         parts += ["<h2>Support scorer meta-evaluation</h2>",
                   _html_table(["set", "rows", "balanced accuracy (bot.answering.support)", "naive overlap >= 0.5"],

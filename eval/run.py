@@ -76,11 +76,15 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
                 for v in faithfulness.reply_verdicts(r.sentences, r.verdicts, sources)]
     by_split: dict[str, dict] = {}
     for q, r in zip(questions, replies, strict=True):
-        row = by_split.setdefault(q.split or "questions", {"n": 0, "declined": 0, "hit@1": []})
+        row = by_split.setdefault(q.split or "questions", {"n": 0, "declined": 0, "right": [], "ranked": [],
+                                                         "out_declined": []})
         row["n"] += 1
         row["declined"] += r.abstained
         if q.in_scope:
-            row["hit@1"].append(retrieval.hit_at_k(r.ranking, q.expected, 1))
+            row["right"].append(retrieval.hit_at_k(r.ranking, q.expected, 1))
+            row["ranked"].append(retrieval.hit_at_k(r.candidates, q.expected, 1))
+        else:
+            row["out_declined"].append(1.0 if r.abstained else 0.0)
     return {
         "n_questions": len(questions),
         "n_in_scope": len(scoped),
@@ -100,8 +104,13 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
         "n_sentences": len(verdicts),
         "demo_pass_fraction": demos.demo_pass_fraction([p for r in replies if not r.abstained for p in r.demos]),
         "n_demos": sum(len(r.demos) for r in replies if not r.abstained),
-        "by_split": {name: {"n": row["n"], "declined_rate": row["declined"] / row["n"],
-                            "hit@1": retrieval.mean(row["hit@1"])} for name, row in by_split.items()},
+        "by_split": {name: {"n": row["n"], "n_in_scope": len(row["right"]), "n_out_of_scope": len(row["out_declined"]),
+                            "declined_rate": row["declined"] / row["n"],
+                            "hit@1": retrieval.mean(row["right"]),
+                            retrieval.ANSWERED_RIGHT.name: retrieval.mean(row["right"]),
+                            retrieval.SPLIT_RANKING.name: retrieval.mean(row["ranked"]),
+                            abstention.DECLINED_OUT.name: retrieval.mean(row["out_declined"])}
+                     for name, row in by_split.items()},
     }
 
 

@@ -13,8 +13,8 @@ from eval.baselines import Reply
 from eval.calibrate import fit_logistic
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
-from eval.gate import GATED, gate_failures, gated_values, load_thresholds
-from eval.metrics import abstention, demos, faithfulness, latency, meta, retrieval
+from eval.gate import gate_failures, gated_values, load_thresholds
+from eval.metrics import abstention, demos, faithfulness, latency, meta, registry, retrieval
 from eval.report import headline_rows, render_markdown
 from eval.run import failures, system_metrics
 
@@ -240,7 +240,8 @@ def test_gate_failures_names_each_metric_below_its_floor() -> None:
     assert gate_failures(good, FLOORS) == []
     failed = gate_failures({**good, "hit@1": 0.85, "abstention_f1": None, "support_meta_balanced_accuracy": 0.7},
                            FLOORS)
-    assert failed == ["hit@1: 0.850 < floor 0.900", "abstention_f1: not measured (no questions for it), floor 0.800",
+    assert failed == ["hit@1: 0.850 < floor 0.900",
+                      "abstention_f1: not measured (no questions for it, or its baseline did not run), floor 0.800",
                       "support_meta_balanced_accuracy: 0.700 < floor 0.750"]
 
 
@@ -249,11 +250,27 @@ def test_gated_values_take_support_meta_from_the_support_block() -> None:
     results = {"systems": {"tabot": {"metrics": ours}},
                "support": {"support_dev": {"scorer": {"balanced_accuracy": 0.99}},
                            "support_meta": {"scorer": {"balanced_accuracy": 0.8}}}}
-    assert gated_values(results) == {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1.0,
-                                     "support_meta_balanced_accuracy": 0.8}
+    assert gated_values(results, FLOORS) == {"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1.0,
+                                             "support_meta_balanced_accuracy": 0.8}
     del results["support"]["support_meta"]  # not run: the gate reports it as not measured
-    assert gated_values(results)["support_meta_balanced_accuracy"] is None
-    assert set(gated_values(results)) == set(GATED)
+    assert gated_values(results, FLOORS)["support_meta_balanced_accuracy"] is None
+    assert set(gated_values(results, FLOORS)) == set(FLOORS)
+
+
+def test_gated_values_per_question_set_and_over_a_baseline() -> None:
+    split = {"real_posts:test": {"answered_right": 0.8, "ranking_hit@1": 0.9, "declined_out_of_scope": 0.95}}
+    results = {"systems": {"tabot": {"metrics": {"by_split": split}},
+                           "dense": {"metrics": {"by_split": {"real_posts:test": {"ranking_hit@1": 0.85}}}}}}
+    floors = {"real_posts:test/answered_right": 0.75, "real_posts:test/ranking_hit@1-over-dense": 0.01,
+              "in_scope/answered_right": 0.9}
+    values = gated_values(results, floors)
+    assert values["real_posts:test/answered_right"] == 0.8
+    assert abs(values["real_posts:test/ranking_hit@1-over-dense"] - 0.05) < 1e-12
+    assert values["in_scope/answered_right"] is None  # that set was not run: fails as not measured
+    assert gate_failures(values, floors) == [
+        "in_scope/answered_right: not measured (no questions for it, or its baseline did not run), floor 0.900"]
+    del results["systems"]["dense"]  # run with --no-baselines: the margin cannot be measured, so it fails
+    assert gated_values(results, floors)["real_posts:test/ranking_hit@1-over-dense"] is None
 
 
 def test_load_thresholds_validates(tmp_path: Path) -> None:
@@ -262,17 +279,28 @@ def test_load_thresholds_validates(tmp_path: Path) -> None:
     bad = _write(tmp_path / "u.json", [json.dumps({**FLOORS, "hit@1": "high"})])
     with pytest.raises(DatasetError, match="'hit@1' must be a number"):
         load_thresholds(bad)
-    old = _write(tmp_path / "v.json", [json.dumps({"hit@1": 0.9, "abstention_f1": 0.8, "faithfulness": 1})])
-    with pytest.raises(DatasetError, match="'support_meta_balanced_accuracy' must be a number"):
-        load_thresholds(old)
+    unknown = _write(tmp_path / "v.json", [json.dumps({**FLOORS, "hit@10": 0.9})])
+    with pytest.raises(DatasetError, match="unknown metric 'hit@10'"):
+        load_thresholds(unknown)
+    misplaced = _write(tmp_path / "w.json", [json.dumps({"answered_right": 0.9})])
+    with pytest.raises(DatasetError, match="per question set"):
+        load_thresholds(misplaced)
     with pytest.raises(DatasetError, match="thresholds file not found"):
         load_thresholds(tmp_path / "none.json")
 
 
 def test_committed_thresholds_file_is_valid() -> None:
     floors = load_thresholds()
-    assert set(floors) == set(GATED)
-    assert all(0 < v <= 1 for v in floors.values())
+    assert set(FLOORS) <= set(floors)
+    assert {"real_posts:test/answered_right", "real_posts:test/declined_out_of_scope"} <= set(floors)
+    assert all(0 <= v <= 1 for v in floors.values())
+
+
+def test_every_metric_owns_one_name_and_the_report_reads_them() -> None:
+    from eval.report import HEADLINE
+    metrics = registry()
+    assert all(m.name in metrics for m in HEADLINE)
+    assert len({m.label for m in metrics.values()}) == len(metrics)
 
 
 # ------------------------------------------------------------------------------ per-system metrics, export, report
@@ -306,7 +334,12 @@ def test_system_metrics_by_hand() -> None:
     assert m["abstention_f1"] == 0.0 and m["abstention_precision"] == 0.0
     assert m["faithfulness"] == pytest.approx(1 / 2)  # the off-topic answer's sentence is unsupported
     assert m["demo_pass_fraction"] == pytest.approx(1 / 2)
-    assert m["by_split"]["off_topic"] == {"n": 1, "declined_rate": 0.0, "hit@1": None}
+    assert m["by_split"]["off_topic"] == {"n": 1, "n_in_scope": 0, "n_out_of_scope": 1, "declined_rate": 0.0,
+                                          "hit@1": None, "answered_right": None, "ranking_hit@1": None,
+                                          "declined_out_of_scope": 0.0}
+    in_scope = [row for name, row in m["by_split"].items() if name != "off_topic"]
+    assert sum(row["n_in_scope"] for row in in_scope) == 3
+    assert sum(row["answered_right"] * row["n_in_scope"] for row in in_scope) == pytest.approx(1)  # = hit@1 * 3
 
 
 def test_a_replys_own_support_verdicts_are_used_not_rescored() -> None:

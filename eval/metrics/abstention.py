@@ -13,6 +13,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eval.metrics import Metric
+
 
 @dataclass(frozen=True)
 class AbstentionCounts:
@@ -75,3 +77,12 @@ def best_threshold(scores: Sequence[float], in_scope: Sequence[bool]) -> float:
     best = max(score for score, _ in rated)
     tied = [t for score, t in rated if score == best]
     return tied[len(tied) // 2]
+
+
+PRECISION = Metric("abstention_precision", "abstain P", "of the questions declined, the share that should have been")
+RECALL = Metric("abstention_recall", "abstain R", "of the questions that should be declined, the share that were")
+F1 = Metric("abstention_f1", "abstain F1", "harmonic mean of abstention precision and recall")
+ANSWERED_IN_SCOPE = Metric("answered_rate_in_scope", "answered rate in scope", "in-scope questions answered at all")
+DECLINED_OUT = Metric("declined_out_of_scope", "out-of-scope declined",
+                      "per question set: out-of-scope, off-topic and injection questions declined", scope="split")
+METRICS = (PRECISION, RECALL, F1, ANSWERED_IN_SCOPE, DECLINED_OUT)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eval.metrics import Metric
+
 
 def demo_pass_fraction(passed: Sequence[bool]) -> float | None:
     """`passed` holds one flag per attached claim over all answers (None when none attached)."""
     return sum(passed) / len(passed) if passed else None
+
+
+DEMO_PASS = Metric("demo_pass_fraction", "demo pass", "attached claims whose demo ran verified and passed")
+METRICS = (DEMO_PASS,)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.answering.support import score_support
+from eval.metrics import Metric
 
 
 def sentence_verdicts(sentences: Sequence[tuple[str, str]], sources: Mapping[str, str]) -> list[bool]:
@@ -39,3 +40,7 @@ def reply_verdicts(sentences: Sequence[tuple[str, str]], own: Sequence[bool] | N
 def supported_share(verdicts: Sequence[bool]) -> float | None:
     """Micro average of the verdicts (None when no sentence was produced)."""
     return sum(verdicts) / len(verdicts) if verdicts else None
+
+
+FAITHFULNESS = Metric("faithfulness", "faithfulness", "answer sentences supported by the TA answer they cite")
+METRICS = (FAITHFULNESS,)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answering.support_text import normalise
+from eval.metrics import Metric
 
 
 def balanced_accuracy(predicted: Sequence[bool], actual: Sequence[bool]) -> float | None:
@@ -49,3 +50,9 @@ NAIVE_THRESHOLD = 0.5
 
 def naive_supported(sentence: str, source: str, threshold: float = NAIVE_THRESHOLD) -> bool:
     return naive_overlap(sentence, source) >= threshold
+
+
+SUPPORT_META_BALANCED_ACCURACY = Metric(
+    "support_meta_balanced_accuracy", "support scorer balanced accuracy (support_meta)",
+    "the support scorer's balanced accuracy on the held-out labelled sentences", scope="support")
+METRICS = (SUPPORT_META_BALANCED_ACCURACY,)

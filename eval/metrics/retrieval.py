@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eval.metrics import Metric
+
 
 def first_hit_rank(ranking: Sequence[str], expected: Sequence[str]) -> int | None:
     """1-based rank of the first expected entry in `ranking`, or None if none is ranked."""
@@ -44,3 +46,16 @@ def all_expected_answered(answered: Sequence[str], expected: Sequence[str]) -> f
 def mean(values: Sequence[float]) -> float | None:
     """Arithmetic mean, or None for no values (reported as "n/a", never as 0)."""
     return sum(values) / len(values) if values else None
+
+
+HIT_AT_1 = Metric("hit@1", "hit@1", "in-scope questions answered with an expected entry first (a decline is a miss)")
+HIT_AT_3 = Metric("hit@3", "hit@3", "in-scope questions with an expected entry in the answer's top 3")
+MRR = Metric("mrr", "MRR", "mean reciprocal rank of the first expected entry, end to end")
+RANKING_HIT_AT_1 = Metric("retrieval_hit@1", "ranking-only hit@1", "expected entry ranked first, ignoring abstention")
+ALL_EXPECTED = Metric("all_expected_answered", "all expected answered (multi-entry)",
+                      "multi-entry questions whose every expected entry was answered from")
+ANSWERED_RIGHT = Metric("answered_right", "answered and right",
+                        "per question set: in-scope questions answered with an expected entry first", scope="split")
+SPLIT_RANKING = Metric("ranking_hit@1", "ranking hit@1", "per question set: expected entry ranked first, "
+                       "ignoring abstention", scope="split")
+METRICS = (HIT_AT_1, HIT_AT_3, MRR, RANKING_HIT_AT_1, ALL_EXPECTED, ANSWERED_RIGHT, SPLIT_RANKING)
