@@ -60,7 +60,6 @@ class Settings:
     port: int = 7860
     share: bool = False
     discord_token: str | None = None
-    discord_staff_role: str = "TA"
     # Who may /reindex besides administrators: the staff role's id (names are not unique; any role
     # manager can call a role "TA"). Unset: administrators only.
     discord_staff_role_id: int | None = None
@@ -119,7 +118,7 @@ class Settings:
                 values[name] = Path(raw).expanduser().resolve()
         for name, var in [("chroma_url", "TABOT_CHROMA_URL"), ("collection", "TABOT_COLLECTION"),
                           ("llm", "TABOT_LLM"), ("llm_base_url", "TABOT_LLM_BASE_URL"),
-                          ("host", "TABOT_HOST"), ("discord_staff_role", "TABOT_DISCORD_STAFF_ROLE")]:
+                          ("host", "TABOT_HOST")]:
             if (raw := text(var)) is not None:
                 values[name] = raw
         values["discord_token"] = text("TABOT_DISCORD_TOKEN") or text("DISCORD_TOKEN")
