@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTHON  ?= python3
 
-.PHONY: install chat index demos test lint eval browser clean
+.PHONY: install chat sandbox index demos test lint eval browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-chat: install
+chat: install sandbox
 	$(VENV)/bin/tabot chat
+
+# bubblewrap isolates staff demo code; without it (no apt, no sudo) demos still run, unisolated,
+# and `tabot chat` says so at start-up.
+sandbox:
+	@test -x /usr/bin/bwrap || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q bubblewrap || echo "bubblewrap not installed: demos will run without isolation"; }
 
 index: install
 	$(VENV)/bin/tabot index
@@ -29,10 +36,10 @@ demos: install
 
 # The browser test drives Debian's Chromium (never a browser downloaded by Playwright).
 browser:
-	@test -x /usr/bin/chromium || { \
-	  echo "installing Debian chromium for the browser test"; \
+	@test -x /usr/bin/chromium -a -x /usr/bin/bwrap || { \
+	  echo "installing Debian chromium (browser test) and bubblewrap (demo sandbox)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji bubblewrap; }
 
 lint: install
 	$(VENV)/bin/ruff check .
