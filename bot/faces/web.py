@@ -241,7 +241,9 @@ def serve(settings: Settings) -> None:
     from bot.feedback import FeedbackStore
     from bot.service import Tabot, console_progress  # imported here: the engine is slow and web tests fake it
 
-    service = Tabot.start(settings, progress=console_progress)
+    # Demos verify in the background: a hanging staff demo must not keep the chat from serving
+    # (answers show "verifying…" until its verdict exists).
+    service = Tabot.start(settings, progress=console_progress, verify_in_background=True)
     store = FeedbackStore(settings.feedback_db)
     app = build_app(service, store, public_dir(settings))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
