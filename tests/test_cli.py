@@ -160,3 +160,17 @@ def test_unwritable_paths_are_one_line_not_a_traceback(tmp_path: Path, monkeypat
     assert main(["index"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("tabot:") and "\n" not in err and "Traceback" not in err and "data" in err
+
+
+def test_chat_flags_override_the_environment(monkeypatch, capsys) -> None:
+    import bot.faces.web as web
+
+    served: list = []
+    monkeypatch.setattr(web, "serve", served.append)
+    monkeypatch.setenv("TABOT_PORT", "7000")
+    assert main(["chat", "--port", "7999", "--host", "0.0.0.0", "--share"]) == 0
+    assert (served[-1].port, served[-1].host, served[-1].share) == (7999, "0.0.0.0", True)
+    assert main(["chat"]) == 0 and served[-1].port == 7000 and served[-1].share is False  # no flag: TABOT_PORT
+    with pytest.raises(SystemExit) as bad:  # argparse: a one-line usage error, exit 2
+        main(["chat", "--port", "99999"])
+    assert bad.value.code == 2 and "invalid port value" in capsys.readouterr().err

@@ -28,10 +28,22 @@ def plugin_commands() -> dict[str, Callable[[list[str]], int]]:
     return {ep.name: (lambda argv, ep=ep: ep.load()(argv)) for ep in entry_points(group=PLUGIN_GROUP)}
 
 
+def port(text: str) -> int:
+    """A TCP port for --port; argparse turns the ValueError into a one-line usage error (exit 2)."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
 def _parser(plugins: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tabot", description="Course Q&A bot answering only from TA answers.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("chat", help="build the index if needed, verify demos, serve the browser chat")
+    chat = commands.add_parser("chat", help="build the index if needed and serve the browser chat")
+    chat.add_argument("--host", help="interface to listen on (default TABOT_HOST or 127.0.0.1)")
+    chat.add_argument("--port", type=port, help="port to listen on (default TABOT_PORT or 7860)")
+    chat.add_argument("--share", action=argparse.BooleanOptionalAction, default=None,
+                      help="also open a public gradio.live link (default TABOT_SHARE or no)")
     ask = commands.add_parser("ask", help="answer one question (or a JSONL batch)")
     ask.add_argument("question", nargs="?", help="the question, in quotes")
     ask.add_argument("--batch", type=Path, help='JSONL file, one {"id": ..., "question": ...} per line')
@@ -106,7 +118,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "chat":
         from bot.faces.web import serve
 
-        serve(settings)
+        # Flags win over TABOT_HOST / TABOT_PORT / TABOT_SHARE, as users of gradio and uvicorn expect.
+        flags = {"host": args.host, "port": args.port, "share": args.share}
+        serve(settings.with_(**{k: v for k, v in flags.items() if v is not None}))
         return 0
     if args.command == "index":
         from bot.service import Tabot, console_progress
