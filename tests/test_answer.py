@@ -25,6 +25,17 @@ def test_select_entries_adds_a_second_entry_only_from_a_confident_part() -> None
     parts = [[hit("a", 0.9)], [hit("b", 0.7), hit("a", 0.6)]]
     assert [h.entry_id for h in select_entries([hit("a", 0.9), hit("c", 0.4)], parts, 0.5)] == ["a", "b"]
     assert select_entries([hit("a", 0.3)], [[hit("b", 0.2)]], 0.5) == []
+    # A confident side question never answers a post that is not answered itself.
+    assert select_entries([hit("a", 0.3)], [[hit("b", 0.95)]], 0.5) == []
+    # Cited in the order that answers the question: the post's own topic, then its parts as asked.
+    ordered = select_entries([hit("a", 0.6)], [[hit("c", 0.95)], [hit("b", 0.99)]], 0.5)
+    assert [h.entry_id for h in ordered] == ["a", "c", "b"]
+
+
+def test_question_parts_are_bounded() -> None:
+    many = "? ".join(f"what is thing number {i}" for i in range(285)) + "?"
+    parts = question_parts(many)
+    assert len(parts) == 3 and parts[-1] == "what is thing number 284"
 
 
 def test_choose_sentences_keeps_ta_order_and_short_entries_whole() -> None:
@@ -153,3 +164,32 @@ def test_example_questions_are_answered(tabot) -> None:
 def test_rank_cleans_the_question_exactly_as_ask_does(tabot) -> None:
     assert tabot.rank("why\x00 is KL   asymmetric?") == tabot.rank("why is KL asymmetric?")
     assert tabot.rank("why is KL asymmetric?")[0] == "kl-asymmetry"
+
+
+LONG_POST = """Hello everyone,
+
+I'm implementing the backward pass of a tiny autograd library for the homework. My `backward()` does
+```python
+queue = [self]
+while queue:
+    node = queue.pop(0)
+    node._backward()
+    queue.extend(node._prev)
+```
+and on a graph where one node feeds two others, the gradient of the first node comes out too small.
+Someone on the forum said the visiting order matters. Why isn't a breadth-first visit enough here?
+
+Thanks!"""
+
+
+def test_a_long_context_first_post_is_answered_from_its_question(tabot) -> None:
+    answer = tabot.ask(LONG_POST)
+    assert not answer.abstained and answer.entry_ids[0] == "backprop-order"
+    assert any("topological" in s.text for s in answer.sentences)
+
+
+def test_a_post_asking_two_things_cites_both_in_the_order_asked(tabot) -> None:
+    answer = tabot.ask("Two questions from the lecture on losses. Does it matter whether the log in the "
+                       "loss is base e or base 2? And is the negative log likelihood actually the same loss "
+                       "as cross entropy?")
+    assert answer.entry_ids[:2] == ["log-base", "nll-vs-cross-entropy"]

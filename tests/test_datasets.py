@@ -101,3 +101,32 @@ def test_support_meta_labels(entries: dict) -> None:
             assert row["sentence"] not in entries[row["entry_id"]].answer, row["id"]
     labels = Counter(r["label"] for r in rows)
     assert 0.35 <= labels["supported"] / len(rows) <= 0.65, labels
+
+
+def test_real_phrasing_posts_are_long_sourced_and_split_by_thread(entries: dict) -> None:
+    from eval.datasets import real_split
+
+    rows = _rows("real_posts")
+    in_scope = [r for r in rows if r["expected"]]
+    out = [r for r in rows if not r["expected"]]
+    assert len(in_scope) >= 150 and len(out) >= 100
+    assert sum(len(r["question"]) > 300 for r in rows) >= 30
+    assert len({r["id"] for r in rows}) == len(rows)
+    sides: dict[str, set[str]] = {}
+    for row in rows:
+        assert row["source"].startswith(("http://", "https://")), row["id"]
+        assert row["split"] == real_split(row["source"]), row["id"]  # the split is the thread's, never the row's
+        assert all(e in entries for e in row["expected"]), row["id"]
+        sides.setdefault(row["source"], set()).add(row["split"])
+    assert all(len(s) == 1 for s in sides.values())
+    assert {r["split"] for r in rows} == {"calibration", "test"}
+    # Every entry is asked about on both sides, and both sides hold declines.
+    for side in ("calibration", "test"):
+        asked = {e for r in in_scope if r["split"] == side for e in r["expected"]}
+        assert asked == set(entries), (side, set(entries) - asked)
+        assert any(r["split"] == side for r in out)
+
+
+def test_no_alias_is_a_real_post(entries: dict) -> None:
+    aliases = {_norm(a) for e in entries.values() for a in e.aliases}
+    assert not [r["id"] for r in _rows("real_posts") if _norm(r["question"]) in aliases]

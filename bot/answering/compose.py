@@ -84,21 +84,19 @@ class Selection:
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
-    """Entries to answer from, in the order that answers the question: the best confident hit of
-    the whole post first (what it is about), then the best confident hit of each part in the
-    order the parts were asked. Parts only add to an answered post: a confident side question in
+    """Entries to answer from, in the order that answers the question: the entries the post's
+    parts find confidently, in the order the parts were asked, with the whole post's best hit
+    first when no part found it. Parts only add to an answered post: a confident side question in
     a post about something else does not make the bot answer it."""
+    if not hits or hits[0].confidence < threshold:
+        return []  # a part alone never answers: the post is about its main question, not a side one
+    by_part = [ranked[0] for ranked in part_hits if ranked and ranked[0].confidence >= threshold]
+    ordered = ([] if hits[0].entry_id in {h.entry_id for h in by_part} else [hits[0]]) + by_part
+    if len(hits) > 1 and hits[1].confidence >= max(threshold, SECOND_ENTRY_CONFIDENCE) and part_hits:
+        ordered.append(hits[1])
     chosen: dict[str, EntryHit] = {}
-    if hits and hits[0].confidence >= threshold:
-        chosen[hits[0].entry_id] = hits[0]
-    if not chosen:  # a part alone never answers: the post is about its main question, not a side one
-        return []
-    for ranked in part_hits:
-        if ranked and ranked[0].confidence >= threshold and ranked[0].entry_id not in chosen:
-            chosen[ranked[0].entry_id] = ranked[0]
-    if chosen and len(hits) > 1 and hits[1].confidence >= max(threshold, SECOND_ENTRY_CONFIDENCE) \
-            and hits[1].entry_id not in chosen and part_hits:
-        chosen[hits[1].entry_id] = hits[1]
+    for hit in ordered:
+        chosen.setdefault(hit.entry_id, hit)
     return list(chosen.values())
 
 

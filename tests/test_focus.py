@@ -1,0 +1,55 @@
+"""Reading a post like a TA: the question inside a long post (bot/search/focus.py)."""
+
+from bot.search.focus import MAX_FOCUS_WORDS, prose_of, read_post
+
+
+def test_the_question_asked_last_is_the_focus_and_context_is_prose() -> None:
+    post = read_post("Hi team,\n\nI was reading the Adam paper and it keeps the squared gradients. "
+                     "My friend says that is curvature information. Is Adam a second order method?\n\n"
+                     "Thanks in advance!")
+    assert post.focus == "Is Adam a second order method?"
+    assert post.prose.startswith("I was reading the Adam paper")  # the greeting is gone
+    assert "Thanks" not in post.prose  # and the sign-off
+    assert post.is_long
+
+
+def test_code_traces_quotes_links_and_mentions_are_context_not_prose() -> None:
+    text = ("@prof_x I ran this:\n```python\nloss = F.nll_loss(torch.log(probs), y)\nprint(loss)\n```\n"
+            "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
+            "RuntimeError: expected scalar type Long\n"
+            "> the docs say NLLLoss expects log-probabilities\n"
+            "See https://pytorch.org/docs/stable/nn.html and [the forum](https://discuss.pytorch.org/t/1).\n"
+            "Is `nn.NLLLoss` after log_softmax the same as cross entropy?")
+    prose = prose_of(text)
+    for gone in ("loss = F.nll_loss", "Traceback", "RuntimeError", "the docs say", "https://", "@prof_x"):
+        assert gone not in prose, gone
+    assert "the forum" in prose and "nn.NLLLoss" in prose  # link text and inline code name the topic
+    assert read_post(text).focus == "Is nn.NLLLoss after log_softmax the same as cross entropy?"
+
+
+def test_a_question_too_short_to_stand_alone_takes_the_sentence_before() -> None:
+    post = read_post("I used BFS order for the backward pass of my autograd engine and the gradients are wrong. "
+                     "Any ideas?")
+    assert post.focus.startswith("I used BFS order") and post.focus.endswith("Any ideas?")
+
+
+def test_without_a_question_mark_the_last_sentences_are_the_focus() -> None:
+    post = read_post("Context about my homework. I wonder whether the log base changes the optimal weights")
+    assert post.focus == "I wonder whether the log base changes the optimal weights"
+
+
+def test_a_one_line_question_is_its_own_focus_and_prose() -> None:
+    post = read_post("why is KL divergence not symmetric")
+    assert post.focus == post.prose == "why is KL divergence not symmetric" and not post.is_long
+
+
+def test_several_questions_are_kept_in_order_and_the_focus_is_bounded() -> None:
+    post = read_post("Two things. Which log base does NLL use? And is NLL the same as cross-entropy?")
+    assert post.questions == ("Which log base does NLL use?", "And is NLL the same as cross-entropy?")
+    rambling = "why " + "really " * 500 + "is it so?"
+    assert len(read_post(rambling).focus.split()) <= MAX_FOCUS_WORDS
+
+
+def test_a_post_that_is_all_code_still_has_something_to_search() -> None:
+    post = read_post("```\nx = softmax(z)\n```")
+    assert post.focus and post.prose  # falls back to the raw text rather than to nothing
