@@ -69,10 +69,20 @@ class Settings:
     # How MiniLM runs: "onnx" (ONNX Runtime, exported once into the data dir; no torch on the query
     # path) or "torch" (sentence-transformers, the reference the ONNX model is checked against).
     embed_backend: str = "onnx"
+    # The question log (what students asked, for course staff): on unless turned off; rows older than
+    # `log_retention_days` are pruned on each write (None: kept until deleted).
+    log_questions: bool = True
+    log_retention_days: float | None = None
+    # The chat's "Staff" tab (gaps, recent 👎) exists only when this is set; it is the Gradio login.
+    staff_password: str | None = None
 
     @property
     def feedback_db(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def question_log_db(self) -> Path:
+        return self.data_dir / "questions.sqlite3"
 
     @property
     def demo_cache_dir(self) -> Path:
@@ -122,15 +132,19 @@ class Settings:
             if (raw := text(var)) is not None:
                 values[name] = raw
         values["discord_token"] = text("TABOT_DISCORD_TOKEN") or text("DISCORD_TOKEN")
+        # Not stripped: a password is what was typed, spaces included.
+        values["staff_password"] = env.get("TABOT_STAFF_PASSWORD") or None
         for name, var, kind in [("max_question_chars", "TABOT_MAX_QUESTION_CHARS", int),
                                 ("llm_timeout_s", "TABOT_LLM_TIMEOUT", float),
                                 ("demo_timeout_s", "TABOT_DEMO_TIMEOUT", float),
                                 ("demo_memory_mb", "TABOT_DEMO_MEMORY_MB", int),
                                 ("port", "TABOT_PORT", int),
-                                ("discord_staff_role_id", "TABOT_DISCORD_STAFF_ROLE_ID", int)]:
+                                ("discord_staff_role_id", "TABOT_DISCORD_STAFF_ROLE_ID", int),
+                                ("log_retention_days", "TABOT_LOG_RETENTION_DAYS", float)]:
             if (value := number(var, kind)) is not None:
                 values[name] = value
-        for name, var in [("share", "TABOT_SHARE"), ("discord_allow_dms", "TABOT_DISCORD_ALLOW_DMS")]:
+        for name, var in [("share", "TABOT_SHARE"), ("discord_allow_dms", "TABOT_DISCORD_ALLOW_DMS"),
+                          ("log_questions", "TABOT_LOG_QUESTIONS")]:
             if (value := flag(var)) is not None:
                 values[name] = value
         for name, var in [("discord_user_rate", "TABOT_DISCORD_USER_RATE"),

@@ -6,6 +6,9 @@ command. It holds what a conversation needs and a face should not re-invent: the
 any earlier one is stored with the right answer, once per person), and the texts a student sees
 when there is no answer (empty input, a failure). A face is then a thin handler: call `ask`, render
 the `Turn`; call `rate`, show the line it returns.
+
+It is also the one place a question is logged for staff (`bot.question_log.QuestionLog`), on every
+face: the web and Discord ask through it, and `tabot ask` logs through `log_question`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,24 @@ class FeedbackRecorder(Protocol):
                comment: str | None = None, user: str | None = None, answer_id: str | None = None) -> int: ...
 
 
+class QuestionRecorder(Protocol):
+    """What a conversation needs of `bot.question_log.QuestionLog`."""
+
+    def record(self, surface: str, answer: Answer, user: str | None = None) -> int: ...
+    def link_feedback(self, row_id: int, feedback_id: int, rating: int) -> None: ...
+
+
+def log_question(questions: QuestionRecorder | None, surface: str, answer: Answer, user: str | None) -> int | None:
+    """Log one answer; a log that cannot be written costs a log line, never the student's answer."""
+    if questions is None:
+        return None
+    try:
+        return questions.record(surface, answer, user=user)
+    except Exception:
+        log.exception("logging the question failed")
+        return None
+
+
 @dataclass(frozen=True)
 class Turn:
     """One reply: an `Answer` to render, or (when there is none) a one-line `text` for the student."""
@@ -61,20 +82,23 @@ def error_line(error: BaseException) -> str:
 
 class Conversation:
     def __init__(self, service: AnswerService, feedback: FeedbackRecorder | None = None,
-                 surface: str = "web") -> None:
+                 surface: str = "web", questions: QuestionRecorder | None = None) -> None:
         self.service = service
         self.feedback = feedback
+        self.questions = questions  # the question log; None when TABOT_LOG_QUESTIONS is off
         self.surface = surface  # the feedback store's channel: "web" or "discord"
         self.previous: Answer | None = None
         self._shown: OrderedDict[Hashable, Answer] = OrderedDict()
         self._votes: OrderedDict[tuple[Hashable, str | None], int] = OrderedDict()
+        self._logged: OrderedDict[Hashable, int] = OrderedDict()  # answer key -> its question-log row
         self.id = secrets.token_hex(8)  # with a face's key, names an answer in the feedback store
         # The rater on a face without accounts (the browser): one key per session, so the store's
         # one-vote-per-person-per-answer holds there too (a new click replaces the old one).
         self.session_user = f"{surface}-session-{self.id}"
 
-    def ask(self, message: object, key: Hashable | None = None) -> Turn:
-        """Answer `message` as the next turn; `key` names the answer for `rate` (default: a new token)."""
+    def ask(self, message: object, key: Hashable | None = None, user: str | None = None) -> Turn:
+        """Answer `message` as the next turn; `key` names the answer for `rate` (default: a new token);
+        `user` is who asked (a Discord id; the session when None), logged only as a salted hash."""
         if message is None or (isinstance(message, str) and not message.strip()):
             return Turn(None, text=EMPTY_MESSAGE)
         try:
@@ -89,6 +113,9 @@ class Conversation:
         self.previous = answer
         key = secrets.token_hex(8) if key is None else key
         remember(self._shown, key, answer, MAX_REMEMBERED)
+        row = log_question(self.questions, self.surface, answer, self.session_user if user is None else user)
+        if row is not None:
+            remember(self._logged, key, row, MAX_REMEMBERED)
         return Turn(key, answer=answer)
 
     def answer_for(self, key: Hashable) -> Answer | None:
@@ -109,11 +136,16 @@ class Conversation:
         if self._votes.get((key, user)) == rating and not (comment or "").strip():
             return "You already rated this answer - thanks!"
         try:
-            self.feedback.record(self.surface, answer.question, answer, rating, comment=comment, user=user,
-                                 answer_id=f"{self.id}:{key}")
+            feedback_id = self.feedback.record(self.surface, answer.question, answer, rating, comment=comment,
+                                               user=user, answer_id=f"{self.id}:{key}")
         except Exception:
             log.exception("storing feedback failed")
             return "Sorry - your feedback could not be saved just now."
+        if self.questions is not None and key in self._logged:
+            try:
+                self.questions.link_feedback(self._logged[key], feedback_id, rating)
+            except Exception:  # the rating itself is saved; only the log's cross-reference is missing
+                log.exception("linking feedback to the question log failed")
         remember(self._votes, (key, user), rating, MAX_REMEMBERED)
         if (comment or "").strip():
             return "Thanks - your rating and comment were saved."

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.errors import FeedbackStoreError
+from bot.errors import FeedbackStoreError, TabotError
 from bot.schema import Answer
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,21 @@ _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class FeedbackStore:
+class SQLiteStore:
+    """A small SQLite file that repairs itself on every write (shared by feedback and the question log).
+
+    Subclasses give `label` (how errors name the file), `error_type` (their one-line TabotError) and
+    `_prepare(conn)` (their CREATE TABLE IF NOT EXISTS and migrations), run on every connection.
+    """
+
+    label = "database"
+    error_type: type[TabotError] = TabotError
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        raise NotImplementedError
 
     def _open(self) -> sqlite3.Connection:
         # Every time: the data folder may have been deleted since the last call.
@@ -79,10 +91,7 @@ class FeedbackStore:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
-            if "answer_id" not in {row["name"] for row in conn.execute("PRAGMA table_info(feedback)")}:
-                conn.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")  # a file from before one-vote
-            conn.execute(_ONE_VOTE)
+            self._prepare(conn)
             conn.commit()
         except BaseException:
             conn.close()
@@ -119,19 +128,29 @@ class FeedbackStore:
             companion = self.path.with_name(self.path.name + suffix)
             if companion.exists():
                 companion.replace(kept.with_name(kept.name + suffix))
-        log.warning("feedback database %s was damaged (%s); moved it to %s and started a new one",
-                    self.path, error, kept)
+        log.warning("%s %s was damaged (%s); moved it to %s and started a new one", self.label, self.path, error, kept)
 
-    def _error(self, error: sqlite3.DatabaseError) -> FeedbackStoreError:
+    def _error(self, error: sqlite3.DatabaseError) -> TabotError:
         name = getattr(error, "sqlite_errorname", "")
         if name in _CORRUPT:
-            why = ("is damaged ({error}) - the next rating moves it aside and starts a new one; "
+            why = ("is damaged ({error}) - the next write moves it aside and starts a new one; "
                    "`sqlite3 FILE .recover` may rescue its rows")
         elif name == "SQLITE_FULL" or "disk is full" in str(error):
             why = "cannot be written: the disk is full - free some space"
         else:
             why = "cannot be used ({error}) - check the data folder and its permissions (TABOT_DATA_DIR)"
-        return FeedbackStoreError(f"feedback database {self.path} " + why.format(error=error))
+        return self.error_type(f"{self.label} {self.path} " + why.format(error=error))
+
+
+class FeedbackStore(SQLiteStore):
+    label = "feedback database"
+    error_type = FeedbackStoreError
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute(_SCHEMA)
+        if "answer_id" not in {row["name"] for row in conn.execute("PRAGMA table_info(feedback)")}:
+            conn.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")  # a file from before one-vote
+        conn.execute(_ONE_VOTE)
 
     def record(self, channel: str, question: str, answer: Answer, rating: int,
                comment: str | None = None, user: str | None = None, answer_id: str | None = None) -> int:

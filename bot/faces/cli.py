@@ -8,6 +8,7 @@ expected or not (a full disk inside Chroma, a corrupt SQLite file), into one lin
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -17,6 +18,7 @@ from bot.answering.guard import EMPTY_MESSAGE
 from bot.config import Settings
 from bot.errors import InputError, report
 from bot.faces.batch import json_line, run_batch
+from bot.schema import Answer
 
 # Commands other installed packages add to `tabot` (the eval suite adds `tabot eval`): bot/ never
 # imports them, they plug in through this entry-point group of their pyproject.toml.
@@ -81,8 +83,18 @@ def _print_json(record: dict) -> None:
         print(json_line(record, ascii_only=True), flush=True)
 
 
+def _cli_user() -> str:
+    """Who runs `tabot ask`, as the question log's (salted, hashed) user: the login name."""
+    try:
+        return "cli:" + getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.conversation import log_question
     from bot.faces.render import answer_text
+    from bot.question_log import QuestionLog
     from bot.service import Tabot, console_progress
 
     if args.batch is None and (args.question is None or not args.question.strip()):
@@ -92,14 +104,22 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is not None and not args.batch.is_file():
         raise InputError(f"batch file not found: {args.batch}")
     tabot = Tabot.start(settings, progress=console_progress)
+    questions, user = QuestionLog.from_settings(settings), _cli_user()
+
+    def answer_logged(question: object) -> Answer:
+        # The same log call the Conversation makes for the web and Discord, surface "cli".
+        answer = tabot.ask(question)
+        log_question(questions, "cli", answer, user)
+        return answer
+
     if args.batch is None:
-        answer = tabot.ask(args.question)
+        answer = answer_logged(args.question)
         if args.json:
             _print_json(answer.to_json())
         else:
             _print(answer_text(answer))
         return 0
-    result = run_batch(args.batch, lambda question: tabot.ask(question).to_json(), _print_json)
+    result = run_batch(args.batch, lambda question: answer_logged(question).to_json(), _print_json)
     if result.failed:  # every line has its record on stdout; the exit status says not all are answers
         print(f"tabot: {result.summary(args.batch)}", file=sys.stderr)
         return 1

@@ -27,7 +27,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from bot.config import Settings
-from bot.conversation import AnswerService, Conversation, FeedbackRecorder
+from bot.conversation import AnswerService, Conversation, FeedbackRecorder, QuestionRecorder
 from bot.demo_runs.runner import COMMON
 from bot.errors import DemoError
 from bot.faces.cards import demo_summaries
@@ -68,13 +68,17 @@ class WebChat:
     message is named in it by its index in the chat history, which is what a 👍 click reports.
     """
 
-    def __init__(self, service: ChatService, store: FeedbackRecorder, files: PublicFiles | None = None) -> None:
+    def __init__(self, service: ChatService, store: FeedbackRecorder, files: PublicFiles | None = None,
+                 questions: QuestionRecorder | None = None) -> None:
         self.service = service
         self.store = store
         self.files = files  # where plots and scripts are published; None: cards link to nothing
+        self.questions = questions  # the question log (None: not logging)
 
     def conversation(self, state: Conversation | None) -> Conversation:
-        return state if isinstance(state, Conversation) else Conversation(self.service, self.store, "web")
+        if isinstance(state, Conversation):
+            return state
+        return Conversation(self.service, self.store, "web", questions=self.questions)
 
     # -- asking ---------------------------------------------------------------------------
     def respond(self, message: str, history: list | None, state: Conversation | None
@@ -180,10 +184,17 @@ def start_screen(topics: list[tuple[str, str]]) -> str:
             "and back claims with demos that were run and checked.\n\nTopics I can answer:\n\n" + "\n".join(lines))
 
 
-def build_app(service: ChatService, store: FeedbackRecorder, public: Path | None = None) -> gr.Blocks:
+# Students are told, under the chat, that what they ask is kept (the question log is on by default).
+LOG_NOTICE = ("Questions asked here are kept for the course staff (without your name or address), "
+              "so they can add answers to what the bot could not answer.")
+
+
+def build_app(service: ChatService, store: FeedbackRecorder, public: Path | None = None,
+              questions: QuestionRecorder | None = None) -> gr.Blocks:
     """The chat's layout and events; `public` is the folder plots and scripts are published to
-    (`web_files.public_dir`, which `launch_kwargs` lets Gradio serve), None to link no files."""
-    chat = WebChat(service, store, PublicFiles(public) if public is not None else None)
+    (`web_files.public_dir`, which `launch_kwargs` lets Gradio serve), None to link no files;
+    `questions` is the question log (None: questions are not kept, and the footer does not say so)."""
+    chat = WebChat(service, store, PublicFiles(public) if public is not None else None, questions)
     topics = _or_default(service, "topics", [])
     examples = _or_default(service, "example_questions", [])
     with gr.Blocks(title="tabot — course Q&A", analytics_enabled=False) as app:
@@ -204,6 +215,8 @@ def build_app(service: ChatService, store: FeedbackRecorder, public: Path | None
                 comment = gr.Textbox(elem_id="comment", label="Optional comment — type it, then click 👍 or 👎",
                                      lines=1, max_lines=4)
                 status = gr.Markdown(elem_id="feedback-status", elem_classes="tabot-status")
+                if questions is not None:
+                    gr.Markdown(LOG_NOTICE, elem_id="log-notice", elem_classes="tabot-status")
             with gr.Column(scale=1):
                 with gr.Accordion("What I can answer", open=False):
                     gr.Markdown("\n".join(f"- {escape_user_text(t)} (`{i}`)" for i, t in topics) or "—")
@@ -239,12 +252,13 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
 def serve(settings: Settings) -> None:
     """`tabot chat`: build/verify what is missing (with progress), then serve until interrupted."""
     from bot.feedback import FeedbackStore
+    from bot.question_log import QuestionLog
     from bot.service import Tabot, console_progress  # imported here: the engine is slow and web tests fake it
 
     # Demos verify in the background: a hanging staff demo must not keep the chat from serving
     # (answers show "verifying…" until its verdict exists).
     service = Tabot.start(settings, progress=console_progress, verify_in_background=True)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store, public_dir(settings))
+    app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
     app.queue().launch(**launch_kwargs(settings))

@@ -24,7 +24,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.conversation import FAILURE_TEXT, AnswerService, Conversation, FeedbackRecorder, Turn, error_line, remember
+from bot.conversation import (
+    FAILURE_TEXT,
+    AnswerService,
+    Conversation,
+    FeedbackRecorder,
+    QuestionRecorder,
+    Turn,
+    error_line,
+    remember,
+)
 from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
@@ -66,7 +75,9 @@ class TabotCommands(commands.Cog):
     def __init__(self, bot: TabotDiscordBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="ask", description="Ask a question about the course; answered from the TAs' answers")
+    # Discord caps a description at 100 characters; it tells students their questions are kept.
+    @app_commands.command(name="ask", description="Ask about the course (from the TAs' answers); "
+                                                   "questions are kept for course staff")
     @app_commands.describe(question="Your question, e.g. why is KL divergence not symmetric?")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         await self.bot.handle_ask(interaction, question)
@@ -79,7 +90,8 @@ class TabotCommands(commands.Cog):
 
 class TabotDiscordBot(commands.Bot):
     def __init__(self, *, service: DiscordService, feedback: FeedbackRecorder, settings: Settings,
-                 clock: Callable[[], float] = time.monotonic, sync_commands: bool = True) -> None:
+                 clock: Callable[[], float] = time.monotonic, sync_commands: bool = True,
+                 questions: QuestionRecorder | None = None) -> None:
         intents = discord.Intents.default()
         # Privileged, and required (`run` stops without it): a follow-up in the bot's thread that
         # does not mention it arrives with empty text otherwise. Mentions and DMs would not need it.
@@ -88,6 +100,7 @@ class TabotDiscordBot(commands.Bot):
                          allowed_mentions=NO_MENTIONS)
         self.service = service
         self.feedback = feedback
+        self.questions = questions  # the question log (None: not logging)
         self.settings = settings
         self.sync_commands = sync_commands
         self.rates = RateGate(settings.discord_user_rate, settings.discord_channel_rate, clock)
@@ -132,7 +145,7 @@ class TabotDiscordBot(commands.Bot):
     def _conversation(self, conversation_id: int | None) -> Conversation:
         """The conversation of a thread or DM (a new one for a new question in a channel)."""
         known = self._conversations.get(conversation_id) if conversation_id is not None else None
-        return known or Conversation(self.service, self.feedback, "discord")
+        return known or Conversation(self.service, self.feedback, "discord", questions=self.questions)
 
     async def _send(self, send: Callable[..., Awaitable[Any]], part: OutgoingMessage, key: str | None = None) -> Any:
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
@@ -183,13 +196,13 @@ class TabotDiscordBot(commands.Bot):
             log.warning("could not open a thread for an answer", exc_info=True)
             return None
 
-    async def _respond(self, question: str, channel: Any, conversation: int | None, *,
+    async def _respond(self, question: str, channel: Any, conversation: int | None, *, user: str,
                        first: Callable[..., Awaitable[Any]], rest: Callable[..., Awaitable[Any]],
                        echo_question: bool) -> None:
         """Answer `question` (a follow-up when `conversation`, a thread or DM id, has a previous
         answer) and deliver it; a new question in a text channel gets its own thread."""
         talk = self._conversation(conversation)
-        turn = await self._in_worker(talk.ask, question)
+        turn = await self._in_worker(talk.ask, question, None, user)
         if turn.answer is None:
             await first(content=turn.text, allowed_mentions=NO_MENTIONS)
             return
@@ -220,7 +233,7 @@ class TabotDiscordBot(commands.Bot):
         # Answering may take longer than the 3 s Discord allows before the first response.
         await interaction.response.defer(thinking=True)
         conversation = interaction.channel_id if (in_dm or self._is_bot_thread(channel)) else None
-        await self._respond(question, channel, conversation,
+        await self._respond(question, channel, conversation, user=str(interaction.user.id),
                             first=functools.partial(interaction.followup.send, wait=True),
                             rest=interaction.followup.send, echo_question=True)
 
@@ -269,7 +282,8 @@ class TabotDiscordBot(commands.Bot):
             await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
         await self._respond(question, channel, channel.id if (in_dm or in_thread) else None,
-                            first=functools.partial(message.reply, mention_author=False), rest=channel.send,
+                            user=str(message.author.id), first=functools.partial(message.reply, mention_author=False),
+                            rest=channel.send,
                             echo_question=False)
 
     # ----------------------------------------------------------------------------- staff, feedback
@@ -361,7 +375,10 @@ def run(settings: Settings, *, service: DiscordService | None = None,
         feedback = FeedbackStore(settings.feedback_db)
     if settings.discord_staff_role_id is None:
         log.warning("TABOT_DISCORD_STAFF_ROLE_ID is not set: only server administrators can /reindex")
-    bot = TabotDiscordBot(service=service, feedback=feedback, settings=settings)
+    from bot.question_log import QuestionLog
+
+    bot = TabotDiscordBot(service=service, feedback=feedback, settings=settings,
+                          questions=QuestionLog.from_settings(settings))
     try:
         bot.run(settings.discord_token, log_level=logging.INFO)
     except discord.LoginFailure:
