@@ -59,6 +59,11 @@ def _parser(plugins: Sequence[str] = ()) -> argparse.ArgumentParser:
     commands.add_parser("discord", help="run the Discord bot (needs TABOT_DISCORD_TOKEN)")
     for name in plugins:
         commands.add_parser(name, help=f"see: tabot {name} --help")
+    gaps = commands.add_parser("gaps", help="topics students asked that no TA answer covers (from the question log)")
+    gaps.add_argument("--json", action="store_true", help="print the topics as JSON")
+    gaps.add_argument("--out", type=Path, help="write gaps.md, gaps.html (with a plot over time), gaps.json here")
+    gaps.add_argument("--draft", type=Path, help="write one knowledge-entry skeleton per topic into this folder")
+    gaps.add_argument("--limit", type=int, default=20, help="topics shown in the terminal (default 20)")
     feedback = commands.add_parser("feedback", help="export student feedback for staff")
     feedback.add_argument("action", choices=["export"])
     feedback.add_argument("--format", choices=["csv", "jsonl"], default="csv")
@@ -158,6 +163,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         run_discord(settings)
         return 0
+    if args.command == "gaps":
+        from bot.faces.gaps_cli import gaps_command
+
+        return gaps_command(args, settings, _print, _print_json)
     if args.command == "feedback":
         from bot.feedback import FeedbackStore
 
