@@ -19,6 +19,9 @@ from bot.errors import KnowledgeError
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "question", "claims")
 KNOWN_FIELDS = {"id", "question", "claims", "aliases", "tags", "source"}
+# What `tabot gaps --draft` writes where the TA's answer goes. A file still holding it is refused, so a
+# draft can never be served: students would get the placeholder quoted back as a TA answer.
+DRAFT_PLACEHOLDER = "TODO(TA): replace this line with your answer"
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ def parse_entry(path: Path, demo_checks: Mapping[str, Sequence[str]] | None = No
     if not answer:
         raise KnowledgeError(where, "the TA answer (the text after the front matter) is empty",
                              raw[:end].count("\n") + 2)
+    if DRAFT_PLACEHOLDER in answer:
+        raise KnowledgeError(where, "this is a draft from `tabot gaps --draft`: replace the TODO line with the "
+                                    "TA's answer before it can be served", _line_of(raw, DRAFT_PLACEHOLDER))
 
     claims = _parse_claims(meta["claims"], answer, where, raw, demo_checks)
     return Entry(

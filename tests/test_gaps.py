@@ -117,3 +117,40 @@ def test_find_gaps_counts_students_not_rows() -> None:
 
     report = find_gaps(rows, lambda texts: {t: vectors[t] for t in texts}, [Entry()])
     assert [(t.asked, t.students, t.nearest_entry) for t in report.topics] == [(3, 2, "some-entry")]
+
+
+def test_drafts_are_refused_by_the_loader_until_a_ta_writes_the_answer(data_dir: Path, tabot, capsys) -> None:
+    import shutil
+
+    from bot.errors import KnowledgeError
+    from bot.knowledge import DRAFT_PLACEHOLDER, load_entries, parse_entry
+
+    questions = QuestionLog.from_settings(Settings(data_dir=data_dir))
+    tricky = "dropout: on or off at test time? # asking for the exam"  # YAML-hostile student text
+    for i, text in enumerate([*DROPOUT, tricky]):
+        questions.record("web", abstain_answer(text), user=f"s{i}")
+    drafts = data_dir / "drafts"
+    assert main(["gaps", "--draft", str(drafts)]) == 0
+    capsys.readouterr()
+    [path] = list(drafts.glob("*.md"))
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(KnowledgeError) as refused:
+        parse_entry(path)
+    line = text.splitlines().index(DRAFT_PLACEHOLDER) + 1
+    assert str(refused.value).startswith(f"{path}:{line}: this is a draft")
+
+    # Copied into a knowledge folder unedited, the whole load stops (file:line) - it is never served.
+    knowledge = data_dir / "knowledge"
+    shutil.copytree(Settings().knowledge_dir, knowledge)
+    shutil.copy(path, knowledge / path.name)
+    with pytest.raises(KnowledgeError, match=r":\d+: this is a draft"):
+        load_entries(knowledge)
+
+    # A TA writes the answer: accepted, with the students' own phrasings as aliases.
+    (knowledge / path.name).write_text(text.replace(DRAFT_PLACEHOLDER, "At test time dropout is switched off; "
+                                                    "inverted dropout already scaled the activations in training."),
+                                       encoding="utf-8")
+    entry = {e.id: e for e in load_entries(knowledge)}[path.stem]
+    assert entry.question in DROPOUT + [tricky] and entry.claims == ()
+    assert sorted([entry.question, *entry.aliases]) == sorted([*DROPOUT, tricky])
+    assert entry.answer.startswith("At test time dropout is switched off")
