@@ -151,6 +151,6 @@ def test_drafts_are_refused_by_the_loader_until_a_ta_writes_the_answer(data_dir:
                                                     "inverted dropout already scaled the activations in training."),
                                        encoding="utf-8")
     entry = {e.id: e for e in load_entries(knowledge)}[path.stem]
-    assert entry.question in DROPOUT + [tricky] and entry.claims == ()
+    assert entry.question in [*DROPOUT, tricky] and entry.claims == ()
     assert sorted([entry.question, *entry.aliases]) == sorted([*DROPOUT, tricky])
     assert entry.answer.startswith("At test time dropout is switched off")
