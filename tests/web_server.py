@@ -20,11 +20,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(service: Any, settings: Settings) -> Iterator[tuple[str, FeedbackStore]]:
-    """Yield (url, feedback store) while the app serves; always closes it."""
+def running_app(service: Any, settings: Settings, staff: Any = None) -> Iterator[tuple[str, FeedbackStore]]:
+    """Yield (url, feedback store) while the app serves (with a Staff tab if `staff`); always closes it."""
     settings = settings.with_(host="127.0.0.1", port=free_port(), share=False)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store, public_dir(settings))
+    app = build_app(service, store, public_dir(settings), staff=staff)
     app.queue().launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     try:
         yield f"http://127.0.0.1:{settings.port}/", store

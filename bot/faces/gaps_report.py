@@ -93,12 +93,21 @@ def plot_png(report: GapReport) -> bytes | None:
     return buffer.getvalue()
 
 
-def html_page(report: GapReport, png: bytes | None) -> str:
+def topics_html(report: GapReport, limit: int | None = None) -> str:
+    """The topics as an HTML table (student text escaped); also the chat's Staff tab."""
+    if not report.topics:
+        return "<p>No declined or 👎-rated questions yet.</p>"
     rows = []
-    for number, t in enumerate(report.topics, start=1):
+    for number, t in enumerate(report.topics[:limit], start=1):
         questions = "".join(f"<li>{html.escape(q)}</li>" for q in t.representatives)
         rows.append(f"<tr><td>{number}</td><td>{t.students}</td><td>{t.asked}</td><td>{t.first_seen[:10]}</td>"
                     f"<td>{t.last_seen[:10]}</td><td>{html.escape(_where(t))}</td><td><ul>{questions}</ul></td></tr>")
+    return ("<table class='tabot-gaps'><tr><th>#</th><th>students</th><th>asked</th><th>first seen</th>"
+            "<th>last seen</th><th>nearest entry (cosine)</th><th>representative questions</th></tr>"
+            f"{''.join(rows)}</table>")
+
+
+def html_page(report: GapReport, png: bytes | None) -> str:
     image = (f'<img alt="questions per day for the top topics" src="data:image/png;base64,'
              f'{base64.b64encode(png).decode()}">' if png else "")
     return ("<!doctype html><html><head><meta charset='utf-8'><title>tabot gaps</title><style>"
@@ -106,9 +115,7 @@ def html_page(report: GapReport, png: bytes | None) -> str:
             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}img{max-width:100%}</style></head><body>"
             f"<h1>Questions no TA answer covers</h1><p>{report.questions} declined or 👎-rated questions "
             f"({report.distinct} distinct) in {len(report.topics)} topics, ranked by distinct students.</p>{image}"
-            "<table><tr><th>#</th><th>students</th><th>asked</th><th>first seen</th><th>last seen</th>"
-            f"<th>nearest entry (cosine)</th><th>representative questions</th></tr>{''.join(rows)}</table>"
-            "</body></html>\n")
+            f"{topics_html(report)}</body></html>\n")
 
 
 def write_reports(report: GapReport, out: Path) -> list[Path]:

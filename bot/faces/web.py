@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ from bot.faces.cards import demo_summaries
 from bot.faces.render import DemoLinks, answer_markdown, echo_html, escape_user_text
 from bot.faces.standalone import standalone_notebook, standalone_script
 from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
+from bot.faces.web_staff import StaffViews, staff_tab
 from bot.faces.web_style import CSS, SHOW_REPLY_JS
 from bot.schema import Answer
 
@@ -190,39 +192,46 @@ LOG_NOTICE = ("Questions asked here are kept for the course staff (without your 
 
 
 def build_app(service: ChatService, store: FeedbackRecorder, public: Path | None = None,
-              questions: QuestionRecorder | None = None) -> gr.Blocks:
+              questions: QuestionRecorder | None = None, staff: StaffViews | None = None) -> gr.Blocks:
     """The chat's layout and events; `public` is the folder plots and scripts are published to
     (`web_files.public_dir`, which `launch_kwargs` lets Gradio serve), None to link no files;
-    `questions` is the question log (None: questions are not kept, and the footer does not say so)."""
+    `questions` is the question log (None: questions are not kept, and the footer does not say so);
+    `staff` the Staff tab's handlers (None: no Staff tab, as without TABOT_STAFF_PASSWORD)."""
     chat = WebChat(service, store, PublicFiles(public) if public is not None else None, questions)
     topics = _or_default(service, "topics", [])
     examples = _or_default(service, "example_questions", [])
     with gr.Blocks(title="tabot — course Q&A", analytics_enabled=False) as app:
         state = gr.State(None)  # the session's Conversation, made on its first question
         gr.Markdown("## tabot — answers from the TAs, with checked demos")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    elem_id="chat", label="Chat", height="min(680px, 78vh)", placeholder=start_screen(topics),
-                    autoscroll=False,  # SHOW_REPLY_JS shows the reply's start instead of its end
-                    examples=[{"text": q} for q in examples] or None,
-                    sanitize_html=True, render_markdown=True, latex_delimiters=LATEX_DELIMITERS,
-                    feedback_options=("Like", "Dislike"), buttons=["copy"])
+        # With a staff password the page has two tabs; without one it is the chat alone (no Staff tab).
+        with gr.Tabs() if staff is not None else nullcontext():
+            with gr.Tab("Chat", elem_id="tab-chat") if staff is not None else nullcontext():
                 with gr.Row():
-                    box = gr.Textbox(elem_id="question", placeholder="Ask about the course…", show_label=False,
-                                     scale=5, lines=1, max_lines=6, autofocus=True)
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="ask")
-                comment = gr.Textbox(elem_id="comment", label="Optional comment — type it, then click 👍 or 👎",
-                                     lines=1, max_lines=4)
-                status = gr.Markdown(elem_id="feedback-status", elem_classes="tabot-status")
-                if questions is not None:
-                    gr.Markdown(LOG_NOTICE, elem_id="log-notice", elem_classes="tabot-status")
-            with gr.Column(scale=1):
-                with gr.Accordion("What I can answer", open=False):
-                    gr.Markdown("\n".join(f"- {escape_user_text(t)} (`{i}`)" for i, t in topics) or "—")
-                with gr.Accordion("Demo code", open=False, elem_id="demo-code"):
-                    picker = gr.Dropdown(label="Demo", choices=[], interactive=True, elem_id="demo-picker")
-                    code = gr.Code(language="python", interactive=False, label="Source", max_lines=40)
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            elem_id="chat", label="Chat", height="min(680px, 78vh)", placeholder=start_screen(topics),
+                            autoscroll=False,  # SHOW_REPLY_JS shows the reply's start instead of its end
+                            examples=[{"text": q} for q in examples] or None,
+                            sanitize_html=True, render_markdown=True, latex_delimiters=LATEX_DELIMITERS,
+                            feedback_options=("Like", "Dislike"), buttons=["copy"])
+                        with gr.Row():
+                            box = gr.Textbox(elem_id="question", placeholder="Ask about the course…", show_label=False,
+                                             scale=5, lines=1, max_lines=6, autofocus=True)
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="ask")
+                        comment = gr.Textbox(elem_id="comment", label="Optional comment — type it, then click 👍 or 👎",
+                                             lines=1, max_lines=4)
+                        status = gr.Markdown(elem_id="feedback-status", elem_classes="tabot-status")
+                        if questions is not None:
+                            gr.Markdown(LOG_NOTICE, elem_id="log-notice", elem_classes="tabot-status")
+                    with gr.Column(scale=1):
+                        with gr.Accordion("What I can answer", open=False):
+                            gr.Markdown("\n".join(f"- {escape_user_text(t)} (`{i}`)" for i, t in topics) or "—")
+                        with gr.Accordion("Demo code", open=False, elem_id="demo-code"):
+                            picker = gr.Dropdown(label="Demo", choices=[], interactive=True, elem_id="demo-picker")
+                            code = gr.Code(language="python", interactive=False, label="Source", max_lines=40)
+            if staff is not None:
+                with gr.Tab("Staff", elem_id="tab-staff"):
+                    staff_tab(staff)
         outputs = [chatbot, state, box, picker]
         # One queue for every way of asking, so the limit holds across them.
         ask = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
@@ -249,6 +258,17 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
             "show_error": False, "css": CSS, "footer_links": ["api"], "ssr_mode": False, "mcp_server": False}
 
 
+def staff_views(settings: Settings) -> StaffViews | None:
+    """The Staff tab's handlers over `settings`' question log and feedback; None without a staff password."""
+    if not settings.staff_password:
+        return None
+    from bot.faces.gaps import gaps_from_log
+    from bot.feedback import FeedbackStore
+
+    return StaffViews(settings.staff_password, lambda: gaps_from_log(settings),
+                      FeedbackStore(settings.feedback_db).rows)
+
+
 def serve(settings: Settings) -> None:
     """`tabot chat`: build/verify what is missing (with progress), then serve until interrupted."""
     from bot.feedback import FeedbackStore
@@ -259,6 +279,6 @@ def serve(settings: Settings) -> None:
     # (answers show "verifying…" until its verdict exists).
     service = Tabot.start(settings, progress=console_progress, verify_in_background=True)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings))
+    app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings), staff_views(settings))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
     app.queue().launch(**launch_kwargs(settings))
