@@ -37,8 +37,10 @@ from bot.conversation import (
 from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
+from bot.faces.discord.staff import gaps_message
 from bot.faces.discord.text import thread_name
 from bot.faces.discord.views import FeedbackButton, feedback_view
+from bot.faces.gaps import GapReport
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,11 @@ class TabotCommands(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         await self.bot.handle_ask(interaction, question)
 
+    @app_commands.command(name="gaps", description="Staff only: topics students asked that no TA answer covers")
+    @app_commands.guild_only()
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        await self.bot.handle_gaps(interaction)
+
     @app_commands.command(name="reindex", description="Staff only: reload the knowledge entries without a restart")
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
@@ -91,7 +98,7 @@ class TabotCommands(commands.Cog):
 class TabotDiscordBot(commands.Bot):
     def __init__(self, *, service: DiscordService, feedback: FeedbackRecorder, settings: Settings,
                  clock: Callable[[], float] = time.monotonic, sync_commands: bool = True,
-                 questions: QuestionRecorder | None = None) -> None:
+                 questions: QuestionRecorder | None = None, gaps: Callable[[], GapReport] | None = None) -> None:
         intents = discord.Intents.default()
         # Privileged, and required (`run` stops without it): a follow-up in the bot's thread that
         # does not mention it arrives with empty text otherwise. Mentions and DMs would not need it.
@@ -101,6 +108,7 @@ class TabotDiscordBot(commands.Bot):
         self.service = service
         self.feedback = feedback
         self.questions = questions  # the question log (None: not logging)
+        self.gaps = gaps  # computes `tabot gaps` for /gaps (None: the command says it is unavailable)
         self.settings = settings
         self.sync_commands = sync_commands
         self.rates = RateGate(settings.discord_user_rate, settings.discord_channel_rate, clock)
@@ -288,14 +296,36 @@ class TabotDiscordBot(commands.Bot):
 
     # ----------------------------------------------------------------------------- staff, feedback
 
+    async def _refused_unless_staff(self, interaction: discord.Interaction, what: str) -> bool:
+        """Tell a non-staff user (only them) that `what` is for staff; True if they were refused."""
+        if interaction.guild is not None and is_staff(interaction.user, self.settings.discord_staff_role_id):
+            return False
+        unset = "" if self.settings.discord_staff_role_id else (
+            " (no staff role is set: an administrator can set TABOT_DISCORD_STAFF_ROLE_ID to its id)")
+        await interaction.response.send_message(f"Sorry - only course staff can {what}{unset}.",
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return True
+
+    async def handle_gaps(self, interaction: discord.Interaction) -> None:
+        """`/gaps` (staff only, answered ephemerally): the topics no TA answer covers."""
+        try:
+            if await self._refused_unless_staff(interaction, "see the gaps"):
+                return
+            if self.gaps is None:
+                await interaction.response.send_message("The gaps are not available in this bot.", ephemeral=True,
+                                                        allowed_mentions=NO_MENTIONS)
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            report = await self._in_worker(self.gaps)  # the service's worker: one encoder user at a time
+            await interaction.followup.send(gaps_message(report), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception as error:
+            log.exception("/gaps failed")
+            await self._reply_error(interaction, error)
+
     async def handle_reindex(self, interaction: discord.Interaction) -> None:
         """`/reindex` (staff only): reload the knowledge folder through `service.reindex()`."""
         try:
-            if interaction.guild is None or not is_staff(interaction.user, self.settings.discord_staff_role_id):
-                unset = "" if self.settings.discord_staff_role_id else (
-                    " (no staff role is set: an administrator can set TABOT_DISCORD_STAFF_ROLE_ID to its id)")
-                await interaction.response.send_message(f"Sorry - only course staff can reindex{unset}.",
-                                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
+            if await self._refused_unless_staff(interaction, "reindex"):
                 return
             if self._reindexing.locked():
                 await interaction.response.send_message("A reindex is already running - it will be done shortly.",
@@ -375,10 +405,11 @@ def run(settings: Settings, *, service: DiscordService | None = None,
         feedback = FeedbackStore(settings.feedback_db)
     if settings.discord_staff_role_id is None:
         log.warning("TABOT_DISCORD_STAFF_ROLE_ID is not set: only server administrators can /reindex")
+    from bot.faces.gaps import gaps_from_log
     from bot.question_log import QuestionLog
 
     bot = TabotDiscordBot(service=service, feedback=feedback, settings=settings,
-                          questions=QuestionLog.from_settings(settings))
+                          questions=QuestionLog.from_settings(settings), gaps=lambda: gaps_from_log(settings))
     try:
         bot.run(settings.discord_token, log_level=logging.INFO)
     except discord.LoginFailure:

@@ -1,0 +1,34 @@
+"""What `/gaps` shows course staff on Discord: the top topics no TA answer covers, in one message."""
+
+from __future__ import annotations
+
+from bot.faces.discord.text import MESSAGE_LIMIT, clip, escape_user, one_line
+from bot.faces.gaps import GapReport
+
+TOPICS_SHOWN = 10
+QUESTION_CHARS = 120
+
+
+def gaps_message(report: GapReport, limit: int = MESSAGE_LIMIT) -> str:
+    """The ranked topics, each with its counts, nearest entry and representative questions (student
+    text escaped: no markdown, no mentions), cut to whole topics so it fits one message."""
+    if not report.topics:
+        return "No gaps: no logged question was declined or rated 👎."
+    head = (f"**{len(report.topics)} topics** from {report.questions} declined or 👎-rated questions, "
+            "most students first (`tabot gaps --out DIR` for all, with a plot):")
+    blocks = []
+    for number, topic in enumerate(report.topics[:TOPICS_SHOWN], start=1):
+        nearest = (f"nearest `{topic.nearest_entry}` ({topic.similarity:.2f})" if topic.nearest_entry
+                   else "no entry near")
+        lines = [f"**{number}.** {topic.students} students, asked {topic.asked}× · {nearest} · "
+                 f"{topic.first_seen[:10]} → {topic.last_seen[:10]}"]
+        lines += [f"> {escape_user(clip(one_line(q), QUESTION_CHARS))}" for q in topic.representatives]
+        blocks.append("\n".join(lines))
+    text, shown = head, 0
+    for block in blocks:
+        if len(text) + 2 + len(block) > limit - 40:  # room kept for the closing line
+            break
+        text, shown = text + "\n\n" + block, shown + 1
+    if shown < len(report.topics):
+        text += f"\n\n… {len(report.topics) - shown} more topics not shown"
+    return text
