@@ -65,7 +65,7 @@ _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 # Spreadsheet apps run a cell that starts with one of these as a formula; student text is
 # untrusted, so the CSV export defuses it with a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class SQLiteStore:
@@ -213,15 +213,21 @@ class FeedbackStore(SQLiteStore):
                 writer = csv.writer(f)
                 writer.writerow(COLUMNS)
                 for row in rows:
-                    writer.writerow([_csv_cell(row[c]) for c in COLUMNS])
+                    writer.writerow([csv_cell(row[c]) for c in COLUMNS])
         return len(rows)
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as a spreadsheet-safe CSV cell (lists joined by ";"; formulas defused; `csv_text` undoes it)."""
     if isinstance(value, list):
         return ";".join(value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def csv_text(cell: str) -> str:
+    """The text `csv_cell` wrote: the apostrophe put before a would-be formula is taken off again."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell

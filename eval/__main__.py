@@ -1,6 +1,7 @@
 """`tabot eval` / `python -m eval`: run tabot and both baselines offline and write the report.
 
     python -m eval [--out DIR] [--questions FILE ...] [--fast] [--gate] [--export ragas]
+    python -m eval --from-log FILE.csv   (real traffic: export the question log to label, then evaluate on it)
 
 Writes report.md, report.json, report.html (+ PNG plots) into --out (default eval-report/).
 With --gate, exits 1 when a metric named in eval/thresholds.json (or --thresholds FILE) is below its
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.errors import TabotError, report
+from bot.knowledge import load_entries
 from eval.datasets import (
     CALIBRATION_SETS,
     DATASETS_DIR,
@@ -28,6 +30,7 @@ from eval.datasets import (
     load_question_sets,
     load_support_rows,
 )
+from eval.from_log import export_log, labelled_questions, write_dataset
 from eval.gate import THRESHOLDS_FILE, gate_failures, gated_values, load_thresholds
 
 FULL_REPEATS = 3  # timed passes per question without --fast (the first is also the scored one)
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--thresholds", type=Path, default=THRESHOLDS_FILE, help="floors for --gate")
     parser.add_argument("--export", choices=["ragas"], help="also write ragas.jsonl (RAGAS field names)")
     parser.add_argument("--no-baselines", action="store_true", help="run tabot only")
+    parser.add_argument("--from-log", type=Path, metavar="FILE.csv",
+                        help="if FILE.csv is missing, write the logged questions there with an empty 'expected' "
+                             "column for staff to label; if it exists, evaluate on its labelled rows")
     parser.add_argument("--data-dir", type=Path, help="where the index and demo cache live (else TABOT_DATA_DIR)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
@@ -68,13 +74,23 @@ def run(args: argparse.Namespace, command: str) -> int:
     from eval.run import OursSystem, run_eval
 
     say = _say(args.quiet)
+    settings = Settings.from_env()
+    if args.data_dir:
+        settings = settings.with_(data_dir=args.data_dir.expanduser().resolve())
+    if args.from_log is not None:
+        if not args.from_log.exists():
+            count = export_log(settings, args.from_log)
+            print(f"wrote {count} logged questions to {args.from_log}: fill its 'expected' column (entry ids "
+                  "joined by ';', or 'none' where the bot must decline), then run this command again")
+            return 0
+        known = {entry.id for entry in load_entries(settings.knowledge_dir)}
+        dataset = write_dataset(labelled_questions(args.from_log, known), args.from_log.with_suffix(".jsonl"))
+        say(f"evaluating on {dataset} (the labelled rows of {args.from_log})")
+        args.questions = [*(args.questions or []), str(dataset)]
     # Bad input files fail here, before the slow start-up (entry ids are checked once entries load).
     floors = load_thresholds(args.thresholds) if args.gate else None
     files = list(args.questions or TEST_SETS)
     load_question_sets(files)
-    settings = Settings.from_env()
-    if args.data_dir:
-        settings = settings.with_(data_dir=args.data_dir.expanduser().resolve())
     tabot = Tabot.start(settings, progress=say)
     entries = tabot.entries
     questions = load_question_sets(files, known_entries=entries)
