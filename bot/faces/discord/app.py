@@ -37,7 +37,7 @@ from bot.conversation import (
 from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
-from bot.faces.discord.staff import gaps_message
+from bot.faces.discord.staff import gaps_message, is_staff
 from bot.faces.discord.text import thread_name
 from bot.faces.discord.views import FeedbackButton, feedback_view
 from bot.faces.gaps import GapReport
@@ -58,17 +58,6 @@ class DiscordService(AnswerService, Protocol):
     """What the Discord bot needs of `bot.service.Tabot`: answering, and `/reindex` for staff."""
 
     def reindex(self) -> str: ...
-
-
-def is_staff(user: Any, role_id: int | None) -> bool:
-    """Has the staff role (by id: TABOT_DISCORD_STAFF_ROLE_ID) or is a server administrator.
-
-    By id, never by name: anyone who can make a role can name it "TA" (or "ta").
-    """
-    perms = getattr(user, "guild_permissions", None)
-    if perms is not None and perms.administrator:
-        return True
-    return role_id is not None and any(getattr(role, "id", None) == role_id for role in getattr(user, "roles", []))
 
 
 class TabotCommands(commands.Cog):

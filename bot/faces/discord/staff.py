@@ -1,12 +1,26 @@
-"""What `/gaps` shows course staff on Discord: the top topics no TA answer covers, in one message."""
+"""Discord staff: who counts as staff (`/reindex`, `/gaps`), and what `/gaps` shows - the top topics no TA
+answer covers, in one message."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from bot.faces.discord.text import MESSAGE_LIMIT, clip, escape_user, one_line
 from bot.faces.gaps import GapReport
 
 TOPICS_SHOWN = 10
 QUESTION_CHARS = 120
+
+
+def is_staff(user: Any, role_id: int | None) -> bool:
+    """Has the staff role (by id: TABOT_DISCORD_STAFF_ROLE_ID) or is a server administrator.
+
+    By id, never by name: anyone who can make a role can name it "TA" (or "ta").
+    """
+    perms = getattr(user, "guild_permissions", None)
+    if perms is not None and perms.administrator:
+        return True
+    return role_id is not None and any(getattr(role, "id", None) == role_id for role in getattr(user, "roles", []))
 
 
 def gaps_message(report: GapReport, limit: int = MESSAGE_LIMIT) -> str:
