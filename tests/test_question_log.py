@@ -138,3 +138,18 @@ def test_a_log_that_fails_never_costs_the_answer(tmp_path: Path) -> None:
     talk = Conversation(FakeTabot(), FeedbackStore(tmp_path / "f.sqlite3"), "web", questions=Broken())
     turn = talk.ask("why is KL divergence not symmetric")
     assert turn.answer is not None and talk.rate(turn.key, 1).startswith("Thanks")
+
+
+def test_students_are_told_their_questions_are_kept(tmp_path: Path) -> None:
+    from bot.faces.discord.app import TabotCommands
+    from bot.faces.web import LOG_NOTICE, build_app
+
+    def texts(app) -> list[str]:
+        return [str(getattr(block, "value", "")) for block in app.blocks.values()]
+
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    assert LOG_NOTICE in texts(build_app(FakeTabot(), store, None, log_in(tmp_path)))
+    assert LOG_NOTICE not in texts(build_app(FakeTabot(), store, None, None))  # logging off: no such claim
+    assert "kept for the course staff" in LOG_NOTICE
+    description = TabotCommands.ask.description
+    assert "questions are kept for course staff" in description and len(description) <= 100
