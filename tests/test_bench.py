@@ -1,0 +1,47 @@
+"""The benchmark's own pieces: the synthetic knowledge base is valid and reproducible, and the report's
+ratios and verdicts are the arithmetic they claim (the measurements themselves run in `python -m eval.bench`)."""
+
+from pathlib import Path
+
+from bot.config import Settings
+from bot.demo_runs.runner import DemoRunner
+from bot.knowledge import load_entries
+from bot.search.index import build_chunks
+from eval.bench_report import rows, write_report
+from eval.synthetic_kb import write_kb
+
+
+def test_synthetic_entries_are_valid_reproducible_and_shaped_like_real_ones(tmp_path: Path) -> None:
+    assert write_kb(tmp_path / "a", 150) == 159  # with the 9 real entries
+    write_kb(tmp_path / "b", 150, with_real=False)
+    runner = DemoRunner(Settings(data_dir=tmp_path / "data"))
+    entries = load_entries(tmp_path / "a", {name: runner.check_names(name) for name in runner.names()})
+    synthetic = [e for e in entries if e.id.startswith("syn-")]
+    assert len(synthetic) == 150 and {e.id for e in entries} >= {"kl-asymmetry", "log-base"}
+    assert all(e.claims and e.aliases and 3 <= len(e.sentences) <= 6 for e in synthetic)
+    same = sorted(p.name for p in (tmp_path / "b").glob("*.md"))
+    assert [(tmp_path / "a" / n).read_text() for n in same] == [(tmp_path / "b" / n).read_text() for n in same]
+    chunks = build_chunks(synthetic)
+    assert 7 <= len(chunks) / len(synthetic) <= 11  # about the 8.7 chunks per entry of the issue's 2,009-entry run
+    assert len({c.text for c in chunks}) > 0.85 * len(chunks)  # mostly distinct texts, as in a real course
+
+
+def test_report_rows_are_ratios_against_the_same_run(tmp_path: Path) -> None:
+    results = {
+        "machine": {"cpus": 2, "load_average_start": 1.0, "load_average_end": 1.5},
+        "query_embedding": {"questions": 40, "repeats": 6, "p50_ms": {"torch": 20.0, "onnx": 6.0}, "min_cosine": 1.0},
+        "cli": {"repeats": 5, "ask_s": {"torch": 8.0, "onnx": 2.0}, "ask_rss_mb": {"torch": 650.0, "onnx": 300.0},
+                "imports_s": {"sentence_transformers": 10.0, "onnxruntime+tokenizers": 0.3}},
+        "index_build": {"entries": 2009, "chunks": 100, "distinct_texts": 90,
+                        "torch": {"build_chunks_per_s": 40.0, "bare_chunks_per_s": 50.0},
+                        "onnx": {"build_chunks_per_s": 95.0, "bare_chunks_per_s": 100.0}},
+    }
+    table = {row[0]: row for row in rows(results)}
+    embedding = next(r for w, r in table.items() if w.startswith("query embedding"))
+    assert embedding[3] == "0.300" and embedding[4] == "<= 0.4 ok"
+    ask = table["`tabot ask` / `import sentence_transformers`"]
+    assert ask[2] == "0.200" and ask[4] == "<= 0.25 ok"
+    assert table["index build / bare encode, torch"][3:] == ("0.800", ">= 0.9 MISSED")
+    assert table["index build / bare encode, onnx"][3:] == ("0.950", ">= 0.9 ok")
+    text = write_report(results, tmp_path / "bench.md")
+    assert (tmp_path / "bench.md").read_text() == text and "| what | torch (old) | onnx (new) |" in text
