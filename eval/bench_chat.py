@@ -2,6 +2,19 @@
 
     python -m eval.bench_chat                      # cold start, warm start, then 50 questions / 8 clients
     python -m eval.bench_chat --url http://127.0.0.1:7860/ --questions 50 --clients 8   # an already running chat
+    python -m eval.bench_chat --vs-engine --clients 32 --questions 96 --concurrency 1 2 4 --repeat 2
+
+`--vs-engine` measures saturated throughput twice over the same in-scope questions and prints their
+ratio: engine-only = the same client threads calling `Tabot.ask` in one process (`--engine DIR`,
+a child process, so its memory and threads are gone before the chat starts), and chat = the same
+threads each holding a `gradio_client.Client` against `python -m bot chat` launched with the
+`/ask` queue's concurrency limit set to each `--concurrency` value in turn (`--serve`, a child
+process). Runs alternate engine, chat c1, chat c2, ... `--repeat` times, so a busy machine hits
+every setting alike; medians over the repeats are reported with the load average, and the CPU
+seconds of the client side (and of the chat process). On http URLs the clients are made with
+`ssl_verify=False`: no TLS is involved, but by default gradio_client loads the CA bundle for the new
+httpx streams it opens on every predict (~60 ms of client CPU a question, more than the chat's own
+work); `--ssl-verify` measures with the library default.
 
 Start-up is the wall time from launching `python -m bot chat` until `GET /` on its port
 answers 200: cold = an empty data dir (index built, demos run), warm = a second start on
@@ -43,10 +56,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def questions(n: int) -> list[str]:
+def questions(n: int, names: tuple[str, ...] = ("in_scope", "out_of_scope", "off_topic")) -> list[str]:
     """n questions, interleaving the test sets so every slice of the run mixes answers and abstentions."""
     sets = []
-    for name in ("in_scope", "out_of_scope", "off_topic"):
+    for name in names:
         lines = (DATASETS_DIR / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
         sets.append([json.loads(line)["question"] for line in lines if line.strip()])
     mixed = [q for group in zip_longest(*sets) for q in group if q]
@@ -61,15 +74,18 @@ def port_answers(url: str) -> bool:
         return False
 
 
-def start_chat(data_dir: Path, port: int, log_path: Path) -> tuple[subprocess.Popen, float]:
-    """Start `python -m bot chat`; return the process and seconds until its port answered."""
+def start_chat(data_dir: Path, port: int, log_path: Path, concurrency: int | None = None
+               ) -> tuple[subprocess.Popen, float]:
+    """Start `python -m bot chat` (with `concurrency`: this module's `--serve`, which is `tabot chat` with
+    that queue limit); return the process and seconds until its port answered."""
+    command = ["-m", "bot", "chat"] if concurrency is None else ["-m", "eval.bench_chat", "--serve", str(concurrency)]
     env = {**os.environ, "TABOT_DATA_DIR": str(data_dir), "TABOT_PORT": str(port), "TABOT_HOST": "127.0.0.1",
            "TABOT_SHARE": "false", "GRADIO_ANALYTICS_ENABLED": "False"}
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     # The child holds its own copy of the log descriptor; ours is closed as soon as it started.
     with log_path.open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "chat"], cwd=PROJECT_ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, *command], cwd=PROJECT_ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
     try:
         while not port_answers(url):
@@ -97,11 +113,17 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def load(url: str, n_questions: int, n_clients: int) -> dict[str, float]:
+def load(url: str, n_questions: int, n_clients: int, asked: list[str] | None = None, ssl_verify: bool = False
+         ) -> dict[str, float]:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False) for _ in range(n_clients)]
-    todo = list(enumerate(questions(n_questions)))
+    # gradio_client opens a new httpx stream (so a new SSL context, loading the CA bundle: ~20 ms CPU)
+    # for its heartbeat and its message stream on every predict, even for http URLs. No TLS is used
+    # on http, so on http the bundle is not loaded (`--ssl-verify` keeps the library default).
+    verify = ssl_verify or not url.startswith("http://")
+    clients = [Client(url, verbose=False, ssl_verify=verify) for _ in range(n_clients)]
+    clients[0].predict("warm-up: what is softmax?", api_name="/ask")  # not timed: first-call costs
+    todo = list(enumerate(asked if asked is not None else questions(n_questions)))
     lock = threading.Lock()
     times: list[float] = []
     abstained = 0
@@ -119,16 +141,125 @@ def load(url: str, n_questions: int, n_clients: int) -> dict[str, float]:
             reply = history[-1]["content"][0]["text"]
             with lock:
                 times.append(elapsed)
-                abstained += "### Sources" not in reply
+                abstained += 'class="tabot-label">Source' not in reply  # an answer card lists its sources
 
-    wall = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(n_clients) as pool:
         for future in [pool.submit(worker, c) for c in clients]:
             future.result()
-    wall = time.perf_counter() - wall
+    return {**summary(times, time.perf_counter() - wall, n_clients, abstained),
+            "client_cpu_s": time.process_time() - cpu}
+
+
+def summary(times: list[float], wall: float, n_clients: int, abstained: int) -> dict[str, float]:
     return {"questions": len(times), "clients": n_clients, "median_s": statistics.median(times),
             "p95_s": percentile(times, 95), "min_s": min(times), "max_s": max(times),
             "throughput_qps": len(times) / wall, "abstained": abstained}
+
+
+def engine_load(data_dir: Path, n_questions: int, n_clients: int) -> dict[str, float]:
+    """Engine-only: `n_clients` threads calling `Tabot.ask` in this process, like `load` calls the chat."""
+    from bot.config import Settings
+    from bot.service import Tabot
+
+    settings = Settings.from_env({**os.environ, "TABOT_DATA_DIR": str(data_dir)})
+    service = Tabot.start(settings)
+    service.ask("warm-up: what is softmax?")  # not timed, as in `load`
+    todo = questions(n_questions, ("in_scope",))
+    lock = threading.Lock()
+    times: list[float] = []
+    abstained = 0
+
+    def worker() -> None:
+        nonlocal abstained
+        while True:
+            with lock:
+                if not todo:
+                    return
+                question = todo.pop(0)
+            t0 = time.perf_counter()
+            answer = service.ask(question)
+            elapsed = time.perf_counter() - t0
+            with lock:
+                times.append(elapsed)
+                abstained += answer.abstained
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(n_clients) as pool:
+        for future in [pool.submit(worker) for _ in range(n_clients)]:
+            future.result()
+    return {**summary(times, time.perf_counter() - wall, n_clients, abstained),
+            "client_cpu_s": time.process_time() - cpu}  # engine and its client threads: one process
+
+
+def serve_with(concurrency: int) -> None:
+    """`tabot chat` with the `/ask` queue limited to `concurrency` (the bench's chat child process)."""
+    from bot.config import Settings
+    from bot.faces import web
+
+    web.ASK_CONCURRENCY = concurrency  # read by build_app when it wires the events
+    web.serve(Settings.from_env())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_engine(data_dir: Path, n_questions: int, n_clients: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-m", "eval.bench_chat", "--engine", str(data_dir),
+                           "--questions", str(n_questions), "--clients", str(n_clients)],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the engine-only run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def vs_engine(data_dir: Path, log_path: Path, n_questions: int, n_clients: int, limits: list[int],
+              repeat: int, ssl_verify: bool = False) -> dict[str, object]:
+    asked = questions(n_questions, ("in_scope",))
+    runs: dict[str, list[dict[str, float]]] = {"engine": [], **{f"chat_c{c}": [] for c in limits}}
+    loads: list[float] = []
+    for r in range(repeat):
+        loads.append(os.getloadavg()[0])
+        runs["engine"].append(run_engine(data_dir, n_questions, n_clients))
+        print(f"run {r + 1}: engine {runs['engine'][-1]['throughput_qps']:.2f} q/s", file=sys.stderr, flush=True)
+        for c in limits:
+            port = free_port()
+            proc, _ = start_chat(data_dir, port, log_path, concurrency=c)
+            try:
+                loads.append(os.getloadavg()[0])
+                before = cpu_seconds(proc.pid)
+                measured = load(f"http://127.0.0.1:{port}/", n_questions, n_clients, asked, ssl_verify)
+                runs[f"chat_c{c}"].append({**measured, "server_cpu_s": cpu_seconds(proc.pid) - before})
+            finally:
+                stop(proc)
+            print(f"run {r + 1}: chat c={c} {runs[f'chat_c{c}'][-1]['throughput_qps']:.2f} q/s",
+                  file=sys.stderr, flush=True)
+    medians = {name: {key: statistics.median(run[key] for run in rs) for key in ("throughput_qps", "median_s", "p95_s")}
+               for name, rs in runs.items()}
+    engine_qps = medians["engine"]["throughput_qps"]
+    for m in medians.values():
+        m["ratio"] = m["throughput_qps"] / engine_qps
+    return {"clients": n_clients, "questions": n_questions, "repeat": repeat, "ssl_verify": ssl_verify,
+            "load_avg_1m": loads,
+            "median": medians, "runs": runs}
+
+
+def print_vs_engine(result: dict[str, object]) -> None:
+    loads = result["load_avg_1m"]
+    print(f"{result['questions']} in-scope questions, {result['clients']} client threads, medians of "
+          f"{result['repeat']} runs (1-min load average {min(loads):.1f}-{max(loads):.1f}):")
+    print(f"| {'what':<24} | questions/s | ratio | median s | p95 s |")
+    print(f"|{'-' * 26}|-------------|-------|----------|-------|")
+    for name, m in result["median"].items():
+        what = "engine-only (Tabot.ask)" if name == "engine" else f"chat, concurrency {name.removeprefix('chat_c')}"
+        print(f"| {what:<24} | {m['throughput_qps']:11.2f} | {m['ratio']:5.2f} | {m['median_s']:8.2f} | "
+              f"{m['p95_s']:5.2f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,10 +267,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="benchmark this running chat instead of starting one (no start-up times)")
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--vs-engine", action="store_true",
+                        help="engine-only vs chat saturated throughput on in-scope questions, and their ratio")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4],
+                        help="with --vs-engine: the /ask queue limits to try")
+    parser.add_argument("--ssl-verify", action="store_true",
+                        help="let gradio_client load the CA bundle on http URLs too (its default; ~20 ms CPU a call)")
+    parser.add_argument("--repeat", type=int, default=2, help="with --vs-engine: runs of each setting")
+    parser.add_argument("--data-dir", type=Path, help="with --vs-engine: an existing data dir (default: a new one)")
+    parser.add_argument("--engine", type=Path, metavar="DATA_DIR", help=argparse.SUPPRESS)  # vs-engine's child
+    parser.add_argument("--serve", type=int, metavar="CONCURRENCY", help=argparse.SUPPRESS)  # vs-engine's child
     args = parser.parse_args(argv)
     result: dict[str, object] = {}
+    if args.serve is not None:
+        serve_with(args.serve)
+        return 0
+    if args.engine is not None:
+        print(json.dumps(engine_load(args.engine, args.questions, args.clients)))
+        return 0
+    if args.vs_engine:
+        with tempfile.TemporaryDirectory(prefix="tabot_bench_") as tmp:
+            data_dir = args.data_dir or Path(tmp) / "data"
+            outcome = vs_engine(data_dir, Path(tmp) / "chat.log", args.questions, args.clients,
+                                args.concurrency, args.repeat, args.ssl_verify)
+        print_vs_engine(outcome)
+        print(json.dumps(outcome))
+        return 0
     if args.url:
-        result["load"] = load(args.url, args.questions, args.clients)
+        result["load"] = load(args.url, args.questions, args.clients, ssl_verify=args.ssl_verify)
     else:
         with tempfile.TemporaryDirectory(prefix="tabot_bench_") as tmp:
             data_dir, log_path, port = Path(tmp) / "data", Path(tmp) / "chat.log", free_port()
@@ -148,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             proc, warm = start_chat(data_dir, port, log_path)
             try:
                 result.update(cold_start_s=cold, warm_start_s=warm)
-                result["load"] = load(f"http://127.0.0.1:{port}/", args.questions, args.clients)
+                result["load"] = load(f"http://127.0.0.1:{port}/", args.questions, args.clients,
+                                      ssl_verify=args.ssl_verify)
             finally:
                 stop(proc)
     if "cold_start_s" in result:

@@ -49,10 +49,20 @@ ECHO_CHARS = 1500
 # escaped user brackets look like `\[`, and must stay text.
 LATEX_DELIMITERS = [{"left": "$$", "right": "$$", "display": True},
                     {"left": "\\(", "right": "\\)", "display": False}]
-# Questions answered at once. Answering is CPU-bound: on 2 cores, limits of 1, 2 and 4 gave the
-# same throughput (7-9 questions/s, 8 gradio_client clients, eval/bench_chat.py), so the queue
-# stays serial and the engine never sees concurrent calls.
-ASK_CONCURRENCY = 1
+# Questions answered at once. Measured with `python -m eval.bench_chat --vs-engine --clients 32
+# --questions 96 --concurrency 1 2 4 --repeat 3` on 2 cores (load average ~6): 26.2, 29.0 and 29.2
+# questions/s (medians) against 29.2 for the engine alone. ONNX Runtime, Chroma and SQLite release
+# the GIL, so a second answer overlaps the first's native work; a fourth adds nothing on 2 cores but
+# spread (one run fell to 24.0), so two, one per core. (Clients there skip gradio_client's CA-bundle
+# load on http, ~60 ms CPU a call on the client side; with it the same chat measures 15.7 vs 30.5.)
+ASK_CONCURRENCY = 2
+# Seconds between queue-position updates to waiting clients. Gradio's "auto" sends one to every
+# waiting event each time a job starts (O(queue length) messages per answer): with 32 clients,
+# a fixed 2 s cut the server's CPU per run ~4% and the clients' ~30% (same throughput within noise),
+# and a browser still sees its place in the queue move every 2 s.
+QUEUE_STATUS_UPDATE_S = 2.0
+# Standalone script/notebook pairs kept by `WebChat._standalone` (one per demo version in use).
+STANDALONE_CACHE = 256
 
 
 class ChatService(AnswerService, Protocol):
@@ -76,6 +86,7 @@ class WebChat:
         self.store = store
         self.files = files  # where plots and scripts are published; None: cards link to nothing
         self.questions = questions  # the question log (None: not logging)
+        self._standalone_cache: dict[tuple[str, str, str], tuple[str, str] | DemoError] = {}
 
     def conversation(self, state: Conversation | None) -> Conversation:
         if isinstance(state, Conversation):
@@ -138,15 +149,37 @@ class WebChat:
     def _scripts(self, name: str) -> dict[str, Any]:
         try:
             source, common = self.service.demo_source(name), COMMON.read_text(encoding="utf-8")
-            script = self.files.publish(standalone_script(name, source, common).encode(), f"{name}.py")
-            notebook = self.files.publish(standalone_notebook(name, source, common).encode(), f"{name}.ipynb")
-        except DemoError as error:  # StandaloneError says why this demo cannot stand alone
+            made = self._standalone(name, source, common)
+            if isinstance(made, DemoError):  # StandaloneError says why this demo cannot stand alone
+                log.warning("no standalone script for demo %s: %s", name, made)
+                return {"no_script": "no standalone copy of this demo"}
+            script = self.files.publish(made[0].encode(), f"{name}.py")
+            notebook = self.files.publish(made[1].encode(), f"{name}.ipynb")
+        except DemoError as error:  # demo_source: not a demo the runner would run
             log.warning("no standalone script for demo %s: %s", name, error)
             return {"no_script": "no standalone copy of this demo"}
         except (OSError, ValueError):  # a full disk, an unreadable or undecodable source
             log.exception("publishing the standalone script of demo %s failed", name)
             return {"no_script": "the standalone copy could not be made just now"}
         return {"script": self.files.url(script), "notebook": self.files.url(notebook)}
+
+    def _standalone(self, name: str, source: str, common: str) -> tuple[str, str] | DemoError:
+        """The standalone script and notebook of demo `name`, made once per (source, _common) text.
+
+        Making them parses and walks both sources (~11 ms of pure Python, GIL held): uncached it was
+        a quarter of a reply's server time and did not overlap with other replies. Keyed by the texts
+        themselves, so an edited demo gets new copies; a DemoError (cannot stand alone) is kept and returned."""
+        key = (name, source, common)
+        made = self._standalone_cache.get(key)
+        if made is None:
+            try:
+                made = (standalone_script(name, source, common), standalone_notebook(name, source, common))
+            except DemoError as error:
+                made = error
+            if len(self._standalone_cache) >= STANDALONE_CACHE:  # demos are few; a bound all the same
+                self._standalone_cache.clear()
+            self._standalone_cache[key] = made
+        return made
 
     # -- demo code ------------------------------------------------------------------------
     def demo_source(self, name: str | None) -> str:
@@ -258,6 +291,11 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
             "show_error": False, "css": CSS, "footer_links": ["api"], "ssr_mode": False, "mcp_server": False}
 
 
+def queue_kwargs() -> dict[str, Any]:
+    """Arguments for `Blocks.queue`."""
+    return {"status_update_rate": QUEUE_STATUS_UPDATE_S}
+
+
 def staff_views(settings: Settings) -> StaffViews | None:
     """The Staff tab's handlers over `settings`' question log and feedback; None without a staff password."""
     if not settings.staff_password:
@@ -281,4 +319,4 @@ def serve(settings: Settings) -> None:
     store = FeedbackStore(settings.feedback_db)
     app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings), staff_views(settings))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
-    app.queue().launch(**launch_kwargs(settings))
+    app.queue(**queue_kwargs()).launch(**launch_kwargs(settings))
