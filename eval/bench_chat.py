@@ -13,7 +13,7 @@ process). Runs alternate engine, chat c1, chat c2, ... `--repeat` times, so a bu
 every setting alike; medians over the repeats are reported with the load average, and the CPU
 seconds of the client side (and of the chat process). On http URLs the clients are made with
 `ssl_verify=False`: no TLS is involved, but by default gradio_client loads the CA bundle for the new
-httpx streams it opens on every predict (~60 ms of client CPU a question, more than the chat's own
+httpx streams it opens on every predict (~55 ms of client CPU a question, more than the chat's own
 work); `--ssl-verify` measures with the library default.
 
 Start-up is the wall time from launching `python -m bot chat` until `GET /` on its port
@@ -117,9 +117,9 @@ def load(url: str, n_questions: int, n_clients: int, asked: list[str] | None = N
          ) -> dict[str, float]:
     from gradio_client import Client
 
-    # gradio_client opens a new httpx stream (so a new SSL context, loading the CA bundle: ~20 ms CPU)
-    # for its heartbeat and its message stream on every predict, even for http URLs. No TLS is used
-    # on http, so on http the bundle is not loaded (`--ssl-verify` keeps the library default).
+    # gradio_client opens new httpx streams for its heartbeat and its messages on every predict, each
+    # with a new SSL context that loads the CA bundle, even for http URLs (~55 ms CPU a question here).
+    # No TLS is used on http, so there the bundle is not loaded (`--ssl-verify` keeps the default).
     verify = ssl_verify or not url.startswith("http://")
     clients = [Client(url, verbose=False, ssl_verify=verify) for _ in range(n_clients)]
     clients[0].predict("warm-up: what is softmax?", api_name="/ask")  # not timed: first-call costs
@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4],
                         help="with --vs-engine: the /ask queue limits to try")
     parser.add_argument("--ssl-verify", action="store_true",
-                        help="let gradio_client load the CA bundle on http URLs too (its default; ~20 ms CPU a call)")
+                        help="let gradio_client load the CA bundle on http URLs too "
+                             "(its default; ~55 ms of client CPU a question here)")
     parser.add_argument("--repeat", type=int, default=2, help="with --vs-engine: runs of each setting")
     parser.add_argument("--data-dir", type=Path, help="with --vs-engine: an existing data dir (default: a new one)")
     parser.add_argument("--engine", type=Path, metavar="DATA_DIR", help=argparse.SUPPRESS)  # vs-engine's child

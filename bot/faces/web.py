@@ -54,7 +54,7 @@ LATEX_DELIMITERS = [{"left": "$$", "right": "$$", "display": True},
 # questions/s (medians) against 29.2 for the engine alone. ONNX Runtime, Chroma and SQLite release
 # the GIL, so a second answer overlaps the first's native work; a fourth adds nothing on 2 cores but
 # spread (one run fell to 24.0), so two, one per core. (Clients there skip gradio_client's CA-bundle
-# load on http, ~60 ms CPU a call on the client side; with it the same chat measures 15.7 vs 30.5.)
+# load on http, ~55 ms CPU a question on the client side; with it the same chat measures 15.7 vs 30.5.)
 ASK_CONCURRENCY = 2
 # Seconds between queue-position updates to waiting clients. Gradio's "auto" sends one to every
 # waiting event each time a job starts (O(queue length) messages per answer): with 32 clients,
