@@ -37,7 +37,9 @@ T = TypeVar("T")
 CHANNELS = ("web", "discord")
 FORMATS = ("csv", "jsonl")
 # Bounds on what one click can store, so a 100 kB question cannot bloat the database.
-MAX_QUESTION_CHARS = 20_000
+# A storage bound, not the search bound (TABOT_MAX_QUESTION_CHARS cuts what is searched, and a
+# stored question is the cleaned one): it only keeps one row from bloating the database.
+MAX_STORED_QUESTION_CHARS = 20_000
 MAX_COMMENT_CHARS = 2_000
 
 COLUMNS = ("id", "created_at", "channel", "user", "rating", "comment", "question", "abstained",
@@ -167,7 +169,7 @@ class FeedbackStore(SQLiteStore):
             user,
             rating,
             comment,
-            question[:MAX_QUESTION_CHARS],
+            question[:MAX_STORED_QUESTION_CHARS],
             int(answer.abstained),
             json.dumps(answer.entry_ids),
             answer.answer,

@@ -30,7 +30,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.errors import TabotError
-from bot.feedback import MAX_QUESTION_CHARS, SQLiteStore
+from bot.feedback import MAX_STORED_QUESTION_CHARS, SQLiteStore
 from bot.schema import Answer
 
 SURFACES = ("web", "discord", "cli")
@@ -128,7 +128,7 @@ class QuestionLog(SQLiteStore):
             raise ValueError(f"surface must be one of {SURFACES}, not {surface!r}")
         best = answer.sources[:1] or answer.nearest[:1]
         row = ((when or datetime.now(UTC)).isoformat(timespec="seconds"), surface, self.pseudonym(user),
-               answer.question[:MAX_QUESTION_CHARS], int(not answer.abstained),
+               answer.question[:MAX_STORED_QUESTION_CHARS], int(not answer.abstained),
                round(best[0].score, 4) if best else None, json.dumps(answer.entry_ids),
                answer.timings_ms.get("total"))
 

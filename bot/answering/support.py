@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.support_text import MATH_PATTERN, Token, content, normalise, tokenize
@@ -339,9 +339,3 @@ def score_support(sentence: str, source: str, threshold: float = DEFAULT_THRESHO
     # Halve per contradiction so that unfaithful text also ranks low by score alone.
     score = max(0.0, min(1.0, score * (0.5 ** hard)))
     return Support(round(score, 4), not reasons, " ".join(unit_texts[start:end]), tuple(reasons))
-
-
-def supported_fraction(pairs: Iterable[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD) -> float:
-    """Fraction of (sentence, source) pairs whose sentence is supported; 1.0 when there are none."""
-    verdicts = [score_support(sentence, source, threshold).supported for sentence, source in pairs]
-    return sum(verdicts) / len(verdicts) if verdicts else 1.0

@@ -45,11 +45,6 @@ def normalise(text: str) -> str:
 MATH_PATTERN = re.compile(r"\b[a-z][a-z0-9_]*\((?:[^()]|\([^()]*\)){1,40}\)")
 
 
-def math_expressions(text: str) -> list[str]:
-    """Math expressions in `text`, normalised (spaces removed), in order of appearance."""
-    return [re.sub(r"\s+", "", m.group(0)) for m in MATH_PATTERN.finditer(normalise(text))]
-
-
 # ----------------------------------------------------------------------------- tokenising
 
 NEGATORS = frozenset({"not", "no", "never", "neither", "nor", "n't", "none", "nothing", "cannot", "without"})
