@@ -22,6 +22,7 @@ import csv
 import json
 import logging
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,7 +71,7 @@ _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class SQLiteStore:
+class SQLiteStore(ABC):
     """A small SQLite file that repairs itself on every write (shared by feedback and the question log).
 
     Subclasses give `label` (how errors name the file), `error_type` (their one-line TabotError) and
@@ -83,8 +84,9 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
+    @abstractmethod
     def _prepare(self, conn: sqlite3.Connection) -> None:
-        raise NotImplementedError
+        """Create the store's tables if missing (run on every connection, so a dropped table heals)."""
 
     def _open(self) -> sqlite3.Connection:
         # Every time: the data folder may have been deleted since the last call.
