@@ -57,6 +57,36 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     assert "kl-asymmetry" not in [h.entry_id for h in retriever.search("kl divergence asymmetry", k=9)]
 
 
+def test_batched_dense_search_matches_langchain_one_query_at_a_time(tmp_path: Path, knowledge: Path) -> None:
+    # The answer path asks Chroma once for a post's focus, prose and parts, ids and distances only;
+    # each list must be exactly what LangChain's own search returns for that vector alone.
+    index = KnowledgeIndex(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge))
+    index.sync(load_entries(knowledge))
+    questions = ["which log base for cross entropy?", "is adam a second order method", "bfs order for backprop"]
+    vectors = index.embeddings.embed_documents(questions)
+    batched = index.dense_search_many(vectors, 12)
+    assert len(batched) == 3
+    for vector, found in zip(vectors, batched, strict=True):
+        reference = index.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=12)
+        assert [chunk.id for chunk, _ in found] == [str(doc.id) for doc, _ in reference]
+        assert [s for _, s in found] == pytest.approx([1.0 - d for _, d in reference], abs=1e-6)
+    assert batched[0] != batched[1]
+
+
+def test_lexical_tokens_are_bm25s_tokens() -> None:
+    # `tokenize` re-implements bm25s's tokenizer for speed; the saved BM25 index was built with it,
+    # so it must give exactly bm25s's tokens (odd inputs included).
+    import bm25s
+
+    from bot.search.lexical import _STEMMER, tokenize
+    texts = [e.question + " " + e.answer for e in load_entries(Settings().knowledge_dir)]
+    texts += ["", "The THE the a", "naïve café Straße ÄÖÜ", "日本語のテキスト", "a_b c-d e.f 3.14 1e-3 x y",
+              "Isn't it KL(p||q)? Minimising, minimised, minimise."]
+    expected = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False,
+                              show_progress=False)
+    assert tokenize(texts) == expected
+
+
 def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowledge: Path) -> None:
     # Two entries sharing an alias and a sentence: the shared texts are encoded once, yet stored for both.
     kl = (knowledge / "kl-asymmetry.md").read_text()

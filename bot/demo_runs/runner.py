@@ -102,14 +102,18 @@ class DemoRunner:
 
     # --- what exists ----------------------------------------------------------------------
 
-    def _sources(self) -> dict[str, Path]:
-        found: dict[str, Path] = {}
+    def _folders(self) -> list[Path]:
+        """Project demos first: they win a name clash, so staff cannot shadow a checked demo."""
         folders = [PROJECT_DEMOS]
         if self.settings.demos_dir is not None:
             if not Path(self.settings.demos_dir).is_dir():
                 raise DemoError(f"TABOT_DEMOS_DIR={self.settings.demos_dir} is not a folder; fix or unset it")
             folders.append(Path(self.settings.demos_dir))
-        for folder in folders:
+        return folders
+
+    def _sources(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for folder in self._folders():
             for path in sorted(folder.glob("*.py")):
                 # Project demos come first and win a name clash: staff cannot shadow a checked demo.
                 if NAME_RE.fullmatch(path.stem) and path.stem not in found:
@@ -121,11 +125,14 @@ class DemoRunner:
 
     def path(self, name: str) -> Path:
         """The source file of a known demo; DemoError (listing the known ones) for anything else."""
-        sources = self._sources() if isinstance(name, str) and NAME_RE.fullmatch(name) else {}
-        if name not in sources:
-            known = ", ".join(self.names()) or "none"
-            raise DemoError(f"unknown demo {str(name)[:40]!r}; available demos: {known}")
-        return sources[name]
+        if isinstance(name, str) and NAME_RE.fullmatch(name):
+            # The file itself, not a listing of the folders: the chat asks this for every attached
+            # demo of every answer. Same result as `_sources()[name]`, first folder first.
+            for folder in self._folders():
+                if (folder / f"{name}.py").is_file():
+                    return folder / f"{name}.py"
+        known = ", ".join(self.names()) or "none"
+        raise DemoError(f"unknown demo {str(name)[:40]!r}; available demos: {known}")
 
     def _module_ast(self, name: str) -> ast.Module:
         path = self.path(name)

@@ -7,18 +7,28 @@ question's filler words do not dominate the score.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 _STEMMER = Stemmer.Stemmer("english")
 
 
+_WORDS = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default token pattern
+_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords,
-                          return_ids=False, show_progress=False)
+    """Lower-cased words of two or more characters, English stop words dropped, then stemmed.
+
+    The same tokens as `bm25s.tokenize(texts, stopwords="en", stemmer=..., return_ids=False)`
+    (a test holds them equal), without its cost per call: it builds two progress bars and a
+    vocabulary for every question, a fifth of a millisecond on the answer path."""
+    return [_STEMMER.stemWords([w for w in _WORDS.findall(text.lower()) if w not in _STOPWORDS]) for text in texts]
 
 
 class LexicalIndex:

@@ -29,7 +29,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from bot.knowledge import Entry
 from bot.search.focus import Post, read_post
-from bot.search.index import KnowledgeIndex
+from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -123,12 +123,25 @@ class HybridRetriever(BaseRetriever):
         """Entries best first (at most k), each with its calibrated confidence.
 
         `vectors` are the embeddings of the post's (focus, prose) when the caller already has them."""
-        k = k or self.k_entries
         post = question if isinstance(question, Post) else read_post(question)
-        if vectors is None:
-            vectors = self.embed(post)
-        focus_dense = self._best_chunks(vectors[0])
-        post_dense = focus_dense if vectors[1] is vectors[0] else self._best_chunks(vectors[1])
+        return self.search_many([post], [vectors or self.embed(post)], k)[0]
+
+    def search_many(self, posts: list[Post], vectors: list[tuple[list[float], list[float]]],
+                    k: int | None = None) -> list[list[EntryHit]]:
+        """`search` for several posts (a post and its parts) with one dense query for all their vectors."""
+        queries: list[list[float]] = []
+        position: dict[int, int] = {}  # id(vector) -> its row in `queries`; a shared vector is asked once
+        for pair in vectors:
+            for vector in pair:
+                if id(vector) not in position:
+                    position[id(vector)] = len(queries)
+                    queries.append(vector)
+        best = [self._best_chunks(found) for found in self.index.dense_search_many(queries, self.k_chunks)]
+        return [self._hits(post, best[position[id(focus)]], best[position[id(prose)]], k or self.k_entries)
+                for post, (focus, prose) in zip(posts, vectors, strict=True)]
+
+    def _hits(self, post: Post, focus_dense: dict[str, tuple[float, str]],
+              post_dense: dict[str, tuple[float, str]], k: int) -> list[EntryHit]:
         lexical: dict[str, float] = {}
         for chunk, score in self.index.lexical_search(post.prose, self.k_chunks):
             lexical[chunk.entry_id] = max(score, lexical.get(chunk.entry_id, 0.0))
@@ -157,10 +170,11 @@ class HybridRetriever(BaseRetriever):
         focus, prose = self.index.embeddings.embed_documents([post.focus, post.prose])
         return focus, prose
 
-    def _best_chunks(self, vector: list[float]) -> dict[str, tuple[float, str]]:
-        """Per entry, the best cosine of any of its chunks among the top k_chunks, with that chunk's id."""
+    @staticmethod
+    def _best_chunks(found: list[tuple[Chunk, float]]) -> dict[str, tuple[float, str]]:
+        """Per entry, the best cosine of any of its chunks among those found, with that chunk's id."""
         best: dict[str, tuple[float, str]] = {}
-        for chunk, similarity in self.index.dense_search(vector, self.k_chunks):
+        for chunk, similarity in found:
             if chunk.entry_id not in best or similarity > best[chunk.entry_id][0]:
                 best[chunk.entry_id] = (similarity, chunk.id)
         return best
