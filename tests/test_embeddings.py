@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.search import embeddings, onnx_export, onnx_minilm
 from bot.search.embeddings import MiniLM, TorchEncoder
+from bot.search.langchain_views import MiniLMEmbeddings
 from bot.search.onnx_minilm import PROBE_MIN_COSINE, OnnxUnusable, models_dir, open_verified
 
 DATASETS = Path(__file__).resolve().parent.parent / "eval" / "datasets"
@@ -65,7 +66,7 @@ def test_tampered_or_missing_weights_are_a_clear_error(tmp_path: Path) -> None:
 
 def test_langchain_and_chroma_views_share_one_model_and_agree() -> None:
     model = embeddings.shared_model()
-    lc = embeddings.MiniLMEmbeddings(model)
+    lc = MiniLMEmbeddings(model)
     chroma = embeddings.MiniLMChromaFunction(model)
     before = model.texts_embedded
     a = np.asarray(lc.embed_query("why is KL divergence not symmetric"))

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from langchain_core.documents import Document
 
+from bot.search.langchain_views import EntryRetriever
 from bot.search.retrieve import LEXICAL_WEIGHT, Calibration, coverage, rank_score
 from tests.conftest import load_jsonl
 
@@ -42,7 +43,9 @@ def test_out_of_scope_questions_fall_below_the_threshold(tabot) -> None:
 
 
 def test_langchain_retriever_interface_returns_entry_documents(tabot) -> None:
-    documents = tabot.retriever.invoke("is cross entropy the same as negative log likelihood")
+    question = "is cross entropy the same as negative log likelihood"
+    documents = EntryRetriever(engine=tabot.retriever).invoke(question)
+    assert [d.metadata["entry_id"] for d in documents] == [hit.entry_id for hit in tabot.retriever.search(question)]
     assert all(isinstance(d, Document) for d in documents)
     assert documents[0].metadata["entry_id"] == "nll-vs-cross-entropy"
     assert documents[0].page_content == tabot.entries["nll-vs-cross-entropy"].answer

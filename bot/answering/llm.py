@@ -15,15 +15,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from typing import TYPE_CHECKING
 
 from bot.answering.support import score_support
 from bot.config import Settings
 from bot.errors import BackendError
 from bot.knowledge import Entry, split_sentences
 from bot.schema import Answer, CitedSentence
+
+if TYPE_CHECKING:  # imported where used: LangChain's chat models cost every start a third of a second
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import HumanMessage, SystemMessage
 
 # Fall back to the grounded answer when fewer than this share of the model's sentences hold up.
 MIN_SUPPORTED_SHARE = 0.6
@@ -49,6 +51,8 @@ def _missing_package(error: ImportError) -> str:
 
 
 def build_messages(question: str, entries: list[Entry]) -> list[SystemMessage | HumanMessage]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     blocks = []
     for number, entry in enumerate(entries, start=1):
         blocks.append(f'<ta_answer n="{number}">\nStudent asked: {entry.question}\nTA answered: {entry.answer}\n'

@@ -12,8 +12,9 @@ degrading retrieval. Two backends compute the same vectors:
 - **torch**: sentence-transformers, the reference the ONNX model is checked against
   (`TABOT_EMBED_BACKEND=torch`).
 
-One `MiniLM` backs both the LangChain `Embeddings` and the Chroma embedding function, and counts
-what it embeds (the index uses that to prove incremental re-indexing does no embedding work).
+One `MiniLM` backs both the Chroma embedding function and the LangChain `Embeddings`
+(`bot.search.langchain_views.MiniLMEmbeddings`, kept off the answer path), and counts what it
+embeds (the index uses that to prove incremental re-indexing does no embedding work).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.utils.embedding_functions import register_embedding_function
-from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
 from bot.search.onnx_minilm import OnnxUnusable, models_dir, open_verified
@@ -40,8 +40,8 @@ from bot.search.torch_minilm import MODEL_SHA256, TorchEncoder, _verify_weights,
 MAX_CHARS = 4000
 Progress = Callable[[str], None]
 # The file checks and the torch encoder live in bot.search.torch_minilm; callers know them from here.
-__all__ = ["MODEL_SHA256", "MiniLM", "MiniLMChromaFunction", "MiniLMEmbeddings", "TorchEncoder", "_verify_weights",
-           "model_path", "shared_model"]
+__all__ = ["MODEL_SHA256", "MiniLM", "MiniLMChromaFunction", "TorchEncoder", "_verify_weights", "model_path",
+           "shared_model"]
 
 
 class Encoder(Protocol):
@@ -171,19 +171,6 @@ class MiniLM:
 def shared_model() -> MiniLM:
     """The process-wide encoder (load it once: the torch backend costs seconds and ~700 MB)."""
     return MiniLM()
-
-
-class MiniLMEmbeddings(Embeddings):
-    """LangChain view of the shared encoder."""
-
-    def __init__(self, model: MiniLM | None = None) -> None:
-        self.model = model or shared_model()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.model.encode(list(texts))
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.model.encode([text])[0]
 
 
 @register_embedding_function

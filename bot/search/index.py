@@ -16,21 +16,27 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
 from tqdm import tqdm
 
 from bot.config import Settings
 from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
-from bot.search.embeddings import MiniLM, MiniLMChromaFunction, MiniLMEmbeddings, shared_model
+from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+    from bot.search.langchain_views import MiniLMEmbeddings
 
 # Entries are embedded and written a window of chunks at a time; texts go to the encoder sorted by
 # length, _ENCODE_BATCH per call (the encoder's lock is free between calls for queries meanwhile).
@@ -127,11 +133,8 @@ class KnowledgeIndex:
         self.model.adopt(settings, progress)  # the process-wide encoder takes this data dir and backend
         self.model.prepare()  # loads (or exports, the first time) while Chroma and BM25 open
         self._say = progress or (lambda message: None)
-        self.embeddings = MiniLMEmbeddings(self.model)
         self.client = open_client(settings, self._say)
         self.collection = self._open_collection()
-        self.vectorstore = Chroma(client=self.client, collection_name=settings.collection,
-                                  embedding_function=self.embeddings)
         self.chunks: list[Chunk] = []
         self._by_id: dict[str, Chunk] = {}
         self.lexical = LexicalIndex.build([])
@@ -151,6 +154,23 @@ class KnowledgeIndex:
                 pass
             return self.client.get_or_create_collection(self.settings.collection, embedding_function=function,
                                                         configuration={"hnsw": {"space": "cosine"}})
+
+    # LangChain's views of the same encoder and collection, built on first use: the answer path
+    # embeds with `self.model` and queries `self.collection` directly, and importing langchain_chroma
+    # would cost every `tabot ask` a third of a second.
+    @cached_property
+    def embeddings(self) -> MiniLMEmbeddings:
+        """The shared encoder as a LangChain `Embeddings`."""
+        from bot.search.langchain_views import MiniLMEmbeddings
+
+        return MiniLMEmbeddings(self.model)
+
+    @cached_property
+    def vectorstore(self) -> Chroma:
+        """The collection as a langchain_chroma `Chroma` vector store (same client, same vectors)."""
+        from langchain_chroma import Chroma
+
+        return Chroma(client=self.client, collection_name=self.settings.collection, embedding_function=self.embeddings)
 
     @property
     def lexical_dir(self) -> Path:

@@ -20,12 +20,6 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
 
 from bot.knowledge import Entry
 from bot.search.focus import Post, read_post
@@ -92,19 +86,21 @@ class EntryHit:
     best_chunk: str  # id of the entry's best chunk for the focus
 
 
-class HybridRetriever(BaseRetriever):
-    """A LangChain retriever returning one Document per TA answer, best first."""
+class HybridRetriever:
+    """Scores every entry for a post, best first, each with its calibrated confidence.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    A plain class: LangChain's `BaseRetriever` view of it (one Document per TA answer) is
+    `bot.search.langchain_views.EntryRetriever`, kept off the answer path (importing LangChain's
+    retriever machinery costs a CLI call a quarter of a second)."""
 
-    index: KnowledgeIndex
-    entries: dict[str, Entry]
-    calibration: Calibration = Calibration()
-    k_chunks: int = 40
-    k_entries: int = 3
-    _terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: Any) -> None:
+    def __init__(self, index: KnowledgeIndex, entries: dict[str, Entry], calibration: Calibration | None = None,
+                 k_chunks: int = 40, k_entries: int = 3) -> None:
+        self.index = index
+        self.entries = entries
+        self.calibration = calibration if calibration is not None else Calibration()
+        self.k_chunks = k_chunks
+        self.k_entries = k_entries
+        self._terms: dict[str, set[str]] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -178,15 +174,3 @@ class HybridRetriever(BaseRetriever):
             if chunk.entry_id not in best or similarity > best[chunk.entry_id][0]:
                 best[chunk.entry_id] = (similarity, chunk.id)
         return best
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        documents = []
-        for hit in self.search(query):
-            entry = self.entries[hit.entry_id]
-            documents.append(Document(
-                page_content=entry.answer, id=entry.id,
-                metadata={"entry_id": entry.id, "question": entry.question, "confidence": hit.confidence,
-                          "dense": hit.dense, "dense_post": hit.dense_post, "lexical": hit.lexical,
-                          "score": hit.score},
-            ))
-        return documents
