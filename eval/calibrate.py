@@ -4,9 +4,10 @@
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
-calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's three
-features - its best cosine to the post's focus, its best cosine to the whole prose, and the share
-of the focus's content terms it contains - and the label "in scope" (the question has expected
+calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's five
+features - its best cosine to the post's focus, its best cosine to the whole prose, the share
+of the focus's content terms it contains, and the semantic coverage of the focus's and of the
+prose's words by the entry's (`bot.search.token_match`) - and the label "in scope" (the question has expected
 entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
 same function, on the same questions, that sets both baselines' thresholds. The calibration
@@ -66,19 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     for row in questions:
         question, _ = clean_question(row.question, settings.max_question_chars)
         top = retriever.search(question, k=1)
-        features.append([top[0].dense, top[0].dense_post, top[0].coverage] if top else [0.0, 0.0, 0.0])
+        hit = top[0] if top else None
+        features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post]
+                        if hit else [0.0] * len(Calibration.FEATURES))
         labels.append(1.0 if row.in_scope else 0.0)
     x, y = np.asarray(features), np.asarray(labels)
     # Rounded before the threshold is set, so the threshold fits the weights the bot will load.
-    w_focus, w_post, w_coverage, bias = (round(float(w), 4) for w in fit_logistic(x, y))
-    calibration = Calibration(w_focus, w_post, w_coverage, bias, 0.5)
-    confidence = [calibration.confidence(f, p, c) for f, p, c in x]
+    *weights, bias = (round(float(w), 4) for w in fit_logistic(x, y))
+    named = {f"w_{name}": w for name, w in zip(Calibration.FEATURES, weights, strict=True)}
+    calibration = Calibration(**named, bias=bias, threshold=0.5)
+    confidence = [calibration.confidence(*row) for row in x]
     in_scope = [bool(label) for label in y]
     threshold = best_threshold(confidence, in_scope)
     calibration_f1 = f1(abstention_counts([c < threshold for c in confidence], in_scope))
     # The threshold is stored unrounded: it is a midpoint between two calibration confidences,
     # and rounding could move it past one of them.
-    result = {"w_focus": w_focus, "w_post": w_post, "w_coverage": w_coverage, "bias": bias, "threshold": threshold,
+    result = {**named, "bias": bias, "threshold": threshold,
               "fitted_on": [f"eval/datasets/{name.replace(':', '.jsonl:')}" if ":" in name else
                             f"eval/datasets/{name}.jsonl" for name in CALIBRATION_SETS],
               "questions": len(questions),

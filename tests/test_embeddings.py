@@ -90,6 +90,20 @@ def test_onnx_gives_the_sentence_transformers_vectors_on_every_eval_question(exp
     assert float(single @ want[1]) >= PROBE_MIN_COSINE
 
 
+def test_onnx_word_pieces_match_the_transformer_hidden_states(exported: Path, reference: TorchEncoder) -> None:
+    # Semantic coverage reads each content word piece's hidden state; both backends must give the
+    # same pieces (same ids kept) and the same vectors, batched with mixed lengths or alone.
+    questions = eval_questions()[:60]
+    onnx = MiniLM(backend="onnx", data_dir=exported)
+    vectors, pieces = onnx.encode_with_pieces(questions)
+    want_vectors, want_pieces = reference.encode_with_pieces(questions)
+    assert onnx_minilm.min_cosine(vectors, want_vectors) >= PROBE_MIN_COSINE
+    for got, want in zip(pieces, want_pieces, strict=True):
+        assert got.shape == want.shape and len(got) > 0
+        assert float(np.min(np.sum(got * want, axis=1))) >= 0.9999
+    assert onnx.encode_with_pieces(["the of and"])[1][0].shape == (0, 384)  # stop words carry no content
+
+
 def test_the_committed_probe_vectors_are_sentence_transformers_output(reference: TorchEncoder) -> None:
     texts, vectors = onnx_minilm.probe_reference()
     assert texts == list(onnx_export.PROBE_TEXTS)

@@ -1,9 +1,11 @@
 from collections import defaultdict
 
+import numpy as np
 from langchain_core.documents import Document
 
 from bot.search.langchain_views import EntryRetriever
-from bot.search.retrieve import LEXICAL_WEIGHT, Calibration, coverage, rank_score
+from bot.search.retrieve import COVERAGE_PSEUDO_TERMS, LEXICAL_WEIGHT, Calibration, coverage, rank_score
+from bot.search.token_match import semantic_coverage
 from tests.conftest import load_jsonl
 
 
@@ -13,9 +15,29 @@ def test_rank_score_coverage_and_confidence_arithmetic() -> None:
     assert coverage({"kl", "diverg", "symmetr"}, {"kl", "diverg"}) == 2 / 5
     assert coverage({"revers", "one"}, {"revers", "one", "kl"}) == 2 / 4
     assert coverage(set(), {"kl"}) == 0.0
-    calibration = Calibration(w_focus=2.0, w_post=1.0, w_coverage=4.0, bias=-3.0)
+    calibration = Calibration(w_focus=2.0, w_post=1.0, w_coverage=4.0, w_meaning_focus=1.0, bias=-3.0)
     assert calibration.confidence(1.0, 1.0, 0.0) == 0.5  # 2 + 1 + 0 - 3 = 0
+    assert calibration.confidence(1.0, 1.0, 0.0, 1.0) > 0.5
     assert calibration.confidence(1.0, 1.0, 0.5) > calibration.confidence(1.0, 0.5, 0.5)
+
+
+def test_semantic_coverage_is_the_smoothed_mean_best_match_of_each_question_piece() -> None:
+    unit = np.eye(4, dtype=np.float32)
+    question = unit[[0, 1]]  # two pieces: one has an exact counterpart in the entry, one an orthogonal one
+    assert semantic_coverage(question, unit[[0, 2]]) == 0.5
+    assert semantic_coverage(question, unit[[0, 1, 2]]) == 1.0
+    assert semantic_coverage(question, unit[[0, 1]], pseudo_pieces=2) == 2 / 4
+    assert semantic_coverage(question[:0], unit) == 0.0
+
+
+def test_a_question_about_what_the_answer_never_says_has_lower_semantic_coverage(tabot) -> None:
+    # Same topic (Adam), same sentence shape; only the second asks something the TA answer covers.
+    retriever = tabot.retriever
+    pieces = retriever.entry_pieces("adaptive-optimizers")
+    texts = retriever.embed_texts(["what does the epsilon in adam protect against when tuning warmup",
+                                   "is adam a second order method because of the second moment"])
+    uncovered, covered = (semantic_coverage(e.pieces, pieces, COVERAGE_PSEUDO_TERMS) for e in texts.values())
+    assert covered > uncovered
 
 
 def test_every_entry_is_found_first_from_student_paraphrases(tabot) -> None:

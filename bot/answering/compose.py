@@ -165,14 +165,11 @@ class Composer:
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
         asked = list(dict.fromkeys(post.questions))
         parts = asked[-MAX_PARTS:] if len(asked) >= 2 else question_parts(post.focus)
-        # One encoder call for the whole question, each distinct text once: the focus is often also
-        # the last of the post's questions, and encoder time grows with every token.
-        texts = list(dict.fromkeys([post.focus, post.prose, *parts]))
-        encoded = np.asarray(self.encode(texts))
-        vector = {text: row.tolist() for text, row in zip(texts, encoded, strict=True)}
+        # One encoder call for the whole question (the focus is often also one of its parts).
+        embedded = self.retriever.embed_texts([post.focus, post.prose, *parts])
         hits, *part_hits = self.retriever.search_many(
             [post, *(Post(p, p, p) for p in parts)],
-            [(vector[post.focus], vector[post.prose]), *((vector[p], vector[p]) for p in parts)])
+            [(embedded[post.focus], embedded[post.prose]), *((embedded[p], embedded[p]) for p in parts)])
         chosen = select_entries(hits, part_hits, self.threshold)
         if previous is not None and previous.sources and not parts:
             same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
@@ -180,8 +177,8 @@ class Composer:
             if is_follow_up(question, terms) and (not chosen or chosen[0].entry_id in same):
                 carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
                            if s.entry_id in self.entries]
-                return Selection(carried, hits, follow_up=True), np.asarray(vector[post.focus])
-        return Selection(chosen, hits), np.asarray(vector[post.focus])
+                return Selection(carried, hits, follow_up=True), np.asarray(embedded[post.focus].vector)
+        return Selection(chosen, hits), np.asarray(embedded[post.focus].vector)
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()

@@ -49,6 +49,8 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
+    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -135,6 +137,15 @@ class MiniLM:
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         return self.encode_array(texts).tolist() if texts else []
+
+    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode_array`, plus each text's content word pieces in context (`bot.search.token_match`)."""
+        clipped = [t[:MAX_CHARS] for t in texts]
+        encoder = self._loaded()
+        with self._lock:
+            vectors, pieces = encoder.encode_with_pieces(clipped)
+            self.texts_embedded += len(clipped)
+        return np.asarray(vectors, dtype=np.float32), pieces
 
     # ----------------------------------------------------------------------------- loading
 

@@ -19,7 +19,7 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 _WORDS = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default token pattern
-_STOPWORDS = frozenset(STOPWORDS_EN)
+STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -28,7 +28,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     The same tokens as `bm25s.tokenize(texts, stopwords="en", stemmer=..., return_ids=False)`
     (a test holds them equal), without its cost per call: it builds two progress bars and a
     vocabulary for every question, a fifth of a millisecond on the answer path."""
-    return [_STEMMER.stemWords([w for w in _WORDS.findall(text.lower()) if w not in _STOPWORDS]) for text in texts]
+    return [_STEMMER.stemWords([w for w in _WORDS.findall(text.lower()) if w not in STOPWORDS]) for text in texts]
 
 
 class LexicalIndex:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.search.token_match import content_piece_mask, content_rows
+
 PROBES_FILE = Path(__file__).with_name("minilm_probes.json")
 PROBE_MIN_COSINE = 0.99999
 ONNX_NAME = "all-MiniLM-L6-v2.onnx"
@@ -108,12 +110,21 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_length=max_seq_length)
         self.tokenizer.no_padding()
         self.max_seq_length = max_seq_length
+        self.content_mask = content_piece_mask(self.tokenizer.get_vocab())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalised vectors, one row per text, in the order given."""
+        return self._run(texts, with_pieces=False)[0]
+
+    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode`, plus each text's content word pieces in context (`bot.search.token_match`)."""
+        return self._run(texts, with_pieces=True)
+
+    def _run(self, texts: list[str], with_pieces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.empty((0, DIMENSION), dtype=np.float32)] * len(texts)
         if not texts:
-            return out
+            return out, pieces
         encodings = self.tokenizer.encode_batch(texts)
         for rows in length_batches([len(e.ids) for e in encodings]):
             width = max(len(encodings[i].ids) for i in rows)
@@ -128,7 +139,10 @@ class OnnxEncoder:
             hidden = self.session.run(["last_hidden_state"],
                                       {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
             out[rows] = mean_pool_normalise(hidden, mask)
-        return out
+            if with_pieces:
+                for row, i in enumerate(rows):
+                    pieces[i] = content_rows(hidden[row], np.asarray(encodings[i].ids), self.content_mask)
+        return out, pieces
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:

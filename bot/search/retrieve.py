@@ -6,11 +6,15 @@ scored by both: its best chunk's cosine to the focus, its best chunk's cosine to
 lexical nudge (BM25 of the prose, scaled to the best entry's) that breaks near-ties on rare words.
 For a one-line question focus and prose are the same text, so nothing changes for it.
 
-Whether to answer at all needs an absolute number, so each entry also gets a calibrated
+Whether to answer at all needs an absolute number, so each returned entry also gets a calibrated
 confidence: a logistic model over (focus cosine, prose cosine, share of the focus's content words
-the entry contains). Every feature means the same for a 10-word question and a 300-word post:
-the focus is short whatever the post's length, and the prose cosine sits beside it so context
-that names the topic still counts. Fitted on the calibration splits (synthetic and real
+the entry contains, semantic coverage of the focus's and of the prose's words by the entry's
+words - `bot.search.token_match`). Sentence cosines say a post is about the entry's topic; the
+word-level coverage says whether the entry has something for each thing the post asks, which is
+what separates "is Adam second order?" from "what does Adam's epsilon do?". Every feature means
+the same for a 10-word question and a 300-word post: the focus is short whatever the post's
+length, the coverages are means over the question's own words, and the prose cosine sits beside
+them so context that names the topic still counts. Fitted on the calibration splits (synthetic and real
 phrasing) by `python -m eval.calibrate`, stored in `bot/search/calibration.json`.
 """
 
@@ -18,39 +22,55 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from bot.knowledge import Entry
 from bot.search.focus import Post, read_post
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
+from bot.search.token_match import semantic_coverage
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # How much the lexical score can move an entry, against cosines that add up to at most 2. Small:
 # on real posts dense ranking alone was as good; BM25 only settles near-ties on rare exact words.
 LEXICAL_WEIGHT = 0.1
+# How many entries' word pieces `HybridRetriever.entry_pieces` keeps (about 0.2 MB an entry).
+ENTRY_PIECES_KEPT = 256
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """confidence = sigmoid(w_focus * focus + w_post * post + w_coverage * coverage + bias)."""
+    """confidence = sigmoid(w_focus * focus + w_post * post + w_coverage * coverage
+                            + w_meaning_focus * meaning_focus + w_meaning_post * meaning_post + bias)."""
 
     w_focus: float = 6.0
     w_post: float = 6.0
     w_coverage: float = 2.0
+    w_meaning_focus: float = 0.0
+    w_meaning_post: float = 0.0
     bias: float = -8.0
     threshold: float = 0.5
+
+    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post")
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text())
-        return cls(**{k: float(data[k]) for k in ("w_focus", "w_post", "w_coverage", "bias", "threshold")})
+        # A file fitted before the semantic-coverage features has no weight for them: zero.
+        return cls(**{f"w_{name}": float(data.get(f"w_{name}", 0.0)) for name in cls.FEATURES},
+                   bias=float(data["bias"]), threshold=float(data["threshold"]))
 
-    def confidence(self, focus: float, post: float, coverage: float) -> float:
-        return sigmoid(self.w_focus * focus + self.w_post * post + self.w_coverage * coverage + self.bias)
+    def confidence(self, focus: float, post: float, coverage: float, meaning_focus: float = 0.0,
+                   meaning_post: float = 0.0) -> float:
+        return sigmoid(self.w_focus * focus + self.w_post * post + self.w_coverage * coverage
+                       + self.w_meaning_focus * meaning_focus + self.w_meaning_post * meaning_post + self.bias)
 
 
 def sigmoid(x: float) -> float:
@@ -84,6 +104,16 @@ class EntryHit:
     coverage: float  # share of the focus's content terms in the entry
     score: float  # the ordering score (`rank_score`)
     best_chunk: str  # id of the entry's best chunk for the focus
+    meaning_focus: float = 0.0  # semantic coverage of the focus's words by the entry's (`token_match`)
+    meaning_post: float = 0.0  # ... of the prose's words
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A text as the retriever reads it: its sentence vector and its content word pieces in context."""
+
+    vector: list[float]
+    pieces: np.ndarray
 
 
 class HybridRetriever:
@@ -101,11 +131,14 @@ class HybridRetriever:
         self.k_chunks = k_chunks
         self.k_entries = k_entries
         self._terms: dict[str, set[str]] = {}
+        self._pieces: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pieces_lock = threading.Lock()
         self.refresh()
 
     def refresh(self) -> None:
         """Recompute per-entry term sets after the entries change (e.g. a re-index)."""
         self._terms = {}
+        self._pieces = OrderedDict()
         for entry in self.entries.values():
             text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
             self._terms[entry.id] = set(tokenize([text])[0])
@@ -115,56 +148,90 @@ class HybridRetriever:
         return self._terms.get(entry_id, set())
 
     def search(self, question: str | Post, k: int | None = None,
-               vectors: tuple[list[float], list[float]] | None = None) -> list[EntryHit]:
+               embedded: tuple[Embedded, Embedded] | None = None) -> list[EntryHit]:
         """Entries best first (at most k), each with its calibrated confidence.
 
-        `vectors` are the embeddings of the post's (focus, prose) when the caller already has them."""
+        `embedded` is the post's (focus, prose) as `embed_texts` gives them, when the caller has them."""
         post = question if isinstance(question, Post) else read_post(question)
-        return self.search_many([post], [vectors or self.embed(post)], k)[0]
+        if embedded is None:
+            texts = self.embed_texts([post.focus, post.prose])
+            embedded = (texts[post.focus], texts[post.prose])
+        return self.search_many([post], [embedded], k)[0]
 
-    def search_many(self, posts: list[Post], vectors: list[tuple[list[float], list[float]]],
+    def embed_texts(self, texts: list[str]) -> dict[str, Embedded]:
+        """Each distinct text embedded once, in one encoder call (encoder time grows with every token)."""
+        distinct = list(dict.fromkeys(texts))
+        vectors, pieces = self.index.model.encode_with_pieces(distinct)
+        return {text: Embedded(vector.tolist(), rows)
+                for text, vector, rows in zip(distinct, vectors, pieces, strict=True)}
+
+    def search_many(self, posts: list[Post], embedded: list[tuple[Embedded, Embedded]],
                     k: int | None = None) -> list[list[EntryHit]]:
         """`search` for several posts (a post and its parts) with one dense query for all their vectors."""
         queries: list[list[float]] = []
-        position: dict[int, int] = {}  # id(vector) -> its row in `queries`; a shared vector is asked once
-        for pair in vectors:
-            for vector in pair:
-                if id(vector) not in position:
-                    position[id(vector)] = len(queries)
-                    queries.append(vector)
+        position: dict[int, int] = {}  # id(vector) -> its row in `queries`; a shared text is asked once
+        for pair in embedded:
+            for text in pair:
+                if id(text.vector) not in position:
+                    position[id(text.vector)] = len(queries)
+                    queries.append(text.vector)
         best = [self._best_chunks(found) for found in self.index.dense_search_many(queries, self.k_chunks)]
-        return [self._hits(post, best[position[id(focus)]], best[position[id(prose)]], k or self.k_entries)
-                for post, (focus, prose) in zip(posts, vectors, strict=True)]
+        return [self._hits(post, focus, prose, best[position[id(focus.vector)]], best[position[id(prose.vector)]],
+                           k or self.k_entries)
+                for post, (focus, prose) in zip(posts, embedded, strict=True)]
 
-    def _hits(self, post: Post, focus_dense: dict[str, tuple[float, str]],
+    def _hits(self, post: Post, focus: Embedded, prose: Embedded, focus_dense: dict[str, tuple[float, str]],
               post_dense: dict[str, tuple[float, str]], k: int) -> list[EntryHit]:
         lexical: dict[str, float] = {}
         for chunk, score in self.index.lexical_search(post.prose, self.k_chunks):
             lexical[chunk.entry_id] = max(score, lexical.get(chunk.entry_id, 0.0))
         top_lexical = max(lexical.values(), default=0.0)
+        ranked = []
+        for entry_id in set(focus_dense) | set(post_dense) | set(lexical):
+            if entry_id in self.entries:
+                focus_cosine = focus_dense.get(entry_id, (0.0, ""))[0]
+                post_cosine = post_dense.get(entry_id, (0.0, ""))[0]
+                lex = lexical.get(entry_id, 0.0) / top_lexical if top_lexical else 0.0
+                ranked.append((rank_score(focus_cosine, post_cosine, lex), focus_cosine, entry_id))
+        ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
+        # Confidence only for the entries returned: semantic coverage compares word pieces, which
+        # costs more than the ranking and is needed only to decide whether to answer from them.
         focus_terms = set(tokenize([post.focus])[0])
         hits = []
-        for entry_id in set(focus_dense) | set(post_dense) | set(lexical):
-            if entry_id not in self.entries:
-                continue
-            focus, best_chunk = focus_dense.get(entry_id, (0.0, ""))
-            whole = post_dense.get(entry_id, (0.0, ""))[0]
+        for score, focus_cosine, entry_id in ranked[:k]:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
-            lex = lexical.get(entry_id, 0.0)
-            hits.append(EntryHit(entry_id=entry_id, confidence=self.calibration.confidence(focus, whole, share),
-                                 dense=focus, dense_post=whole, lexical=lex, coverage=share,
-                                 score=rank_score(focus, whole, lex / top_lexical if top_lexical else 0.0),
-                                 best_chunk=best_chunk))
-        hits.sort(key=lambda h: (-h.score, -h.dense, h.entry_id))
-        return hits[:k]
+            pieces = self.entry_pieces(entry_id)
+            meaning_focus = semantic_coverage(focus.pieces, pieces, COVERAGE_PSEUDO_TERMS)
+            meaning_post = (meaning_focus if prose is focus
+                            else semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS))
+            post_cosine = post_dense.get(entry_id, (0.0, ""))[0]
+            hits.append(EntryHit(
+                entry_id=entry_id, confidence=self.calibration.confidence(
+                    focus_cosine, post_cosine, share, meaning_focus, meaning_post),
+                dense=focus_cosine, dense_post=post_cosine, lexical=lexical.get(entry_id, 0.0), coverage=share,
+                score=score, best_chunk=focus_dense.get(entry_id, (0.0, ""))[1],
+                meaning_focus=meaning_focus, meaning_post=meaning_post))
+        return hits
 
-    def embed(self, post: Post) -> tuple[list[float], list[float]]:
-        """(focus vector, prose vector), in one encoder call; the same vector when they are one text."""
-        if not post.is_long:
-            vector = self.index.embeddings.embed_query(post.focus)
-            return vector, vector
-        focus, prose = self.index.embeddings.embed_documents([post.focus, post.prose])
-        return focus, prose
+    def entry_pieces(self, entry_id: str) -> np.ndarray:
+        """The content word pieces (in context) of an entry's question, aliases and answer sentences.
+
+        Computed the first time the entry is a candidate and kept for the most recent
+        ENTRY_PIECES_KEPT entries: a nine-entry course holds them all (about 2 MB), a
+        2,000-entry one does not hold 2,000."""
+        with self._pieces_lock:
+            rows = self._pieces.get(entry_id)
+            if rows is not None:
+                self._pieces.move_to_end(entry_id)
+                return rows
+        entry = self.entries[entry_id]
+        _, pieces = self.index.model.encode_with_pieces([entry.question, *entry.aliases, *entry.sentences])
+        rows = np.vstack(pieces) if pieces else np.empty((0, 384), dtype=np.float32)
+        with self._pieces_lock:
+            self._pieces[entry_id] = rows
+            while len(self._pieces) > ENTRY_PIECES_KEPT:
+                self._pieces.popitem(last=False)
+        return rows
 
     @staticmethod
     def _best_chunks(found: list[tuple[Chunk, float]]) -> dict[str, tuple[float, str]]:

@@ -63,7 +63,26 @@ class TorchEncoder:
         transformers_logging.disable_progress_bar()
         self.path = path or model_path()
         self.model: SentenceTransformer = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        self._content_mask: np.ndarray | None = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=False)
+
+    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode`, plus each text's content word pieces in context: the transformer's last hidden
+        state, as the ONNX backend reads it (`bot.search.token_match`)."""
+        import torch
+
+        from bot.search.token_match import content_piece_mask, content_rows
+
+        if self._content_mask is None:
+            self._content_mask = content_piece_mask(self.model.tokenizer.get_vocab())
+        pieces = []
+        for text in texts:  # one at a time: no padding to strip
+            features = self.model.preprocess([text])
+            with torch.no_grad():
+                hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
+            ids = features["input_ids"][0].numpy()
+            pieces.append(content_rows(hidden, ids, self._content_mask))
+        return self.encode(texts), pieces

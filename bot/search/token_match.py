@@ -1,0 +1,50 @@
+"""Semantic coverage: does every content word of a question find a close word in a TA answer?
+
+A post's sentence vector says what it is *about*; two questions about the same topic get close
+vectors even when one asks something the TA answer never says ("is Adam second order?" is
+covered, "what does Adam's epsilon do?" is not). Late interaction (ColBERT's MaxSim) looks one
+level down: each content word piece of the question, in context (MiniLM's last hidden state),
+takes its best cosine to any word piece of the entry's texts; the question's score is their mean
+(smoothed like lexical coverage, so two words are not full evidence).
+A question whose words all have a near match in the entry scores high; one word with no
+counterpart ("epsilon", "temperature", "nesterov") pulls it down, synonyms do not ("logit" sits
+near "output"). It is a mean over the question's own words, so it means the same for a 10-word
+question and a 300-word post.
+
+The word pieces kept are the same for both encoder backends: ids of the shared vocabulary that
+are not special tokens, punctuation or English stop words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from bot.search.lexical import STOPWORDS
+
+
+def content_piece_mask(vocabulary: Mapping[str, int]) -> np.ndarray:
+    """A boolean per token id: True for word pieces that carry content."""
+    mask = np.zeros(max(vocabulary.values()) + 1, dtype=bool)
+    for piece, token_id in vocabulary.items():
+        word = piece.removeprefix("##")
+        mask[token_id] = word.isalnum() and not (piece.startswith("[") and piece.endswith("]")) and (
+            piece.startswith("##") or word not in STOPWORDS)
+    return mask
+
+
+def content_rows(hidden: np.ndarray, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The unit-length hidden states (rows) of one text's content pieces; `ids` its unpadded ids."""
+    rows = hidden[: len(ids)][mask[ids]]
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def semantic_coverage(question: np.ndarray, entry: np.ndarray, pseudo_pieces: int = 0) -> float:
+    """Sum over the question's content pieces of their best cosine to any of the entry's pieces,
+    over their number plus `pseudo_pieces` unmatched ones: as with lexical coverage, a question of
+    one or two words ("and the reverse one?") is weak evidence however well its words match."""
+    if len(question) == 0 or len(entry) == 0:
+        return 0.0
+    return float((question @ entry.T).max(axis=1).sum() / (len(question) + pseudo_pieces))
