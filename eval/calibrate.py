@@ -1,6 +1,7 @@
 """Fit the retriever's abstention rule on the calibration splits and write `bot/search/calibration.json`.
 
     python -m eval.calibrate [--data-dir DIR]
+    python -m eval.calibrate --cross-validate      # compare feature sets; writes nothing
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
@@ -12,7 +13,8 @@ entries). Fit a logistic regression (Newton's method, small L2) so the confidenc
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
 same function, on the same questions, that sets both baselines' thresholds. The calibration
 splits are disjoint from every test split the eval reports on, so no reported number was tuned
-on its own questions.
+on its own questions. Features are chosen the same way: `--cross-validate` fits and thresholds on
+calibration rows only, grouped by thread, and scores the held-out ones.
 """
 
 from __future__ import annotations
@@ -43,10 +45,49 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, ste
     return weights
 
 
+# What `--cross-validate` compares: the sentence-level features alone (the model before semantic
+# coverage), and all of them. Indices into Calibration.FEATURES.
+FEATURE_SETS = {"cosines + lexical coverage": (0, 1, 2), "+ semantic coverage (all)": (0, 1, 2, 3, 4)}
+
+
+def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
+                   columns: tuple[int, ...], scored: np.ndarray | None = None, folds: int = 5,
+                   seeds: int = 10) -> dict[str, float]:
+    """Held-out rates of a feature set, by the same fit and threshold rule as the real refit.
+
+    Rows are dealt into `folds` folds by group (a real post's thread, so no thread is on both
+    sides), `seeds` times over. Each held-out row is judged by the model fitted on the others:
+    an in-scope row counts as answered and right when it is answered and its top entry is right
+    (`right`), an out-of-scope row when it is declined. Every row is fitted on; only the `scored`
+    rows (all by default) are counted."""
+    scored = np.ones(len(labels), dtype=bool) if scored is None else scored
+    distinct = sorted(set(groups))
+    answered_right = declined = 0
+    for seed in range(seeds):
+        order = np.random.default_rng(seed).permutation(len(distinct))
+        fold_of = {distinct[i]: rank % folds for rank, i in enumerate(order)}
+        fold = np.array([fold_of[g] for g in groups])
+        for k in range(folds):
+            train, test = fold != k, (fold == k) & scored
+            x = features[:, columns]
+            weights = fit_logistic(x[train], labels[train])
+            score = 1.0 / (1.0 + np.exp(-(x @ weights[:-1] + weights[-1])))
+            threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]])
+            answer = score >= threshold
+            answered_right += int(np.sum(test & (labels == 1) & answer & right))
+            declined += int(np.sum(test & (labels == 0) & ~answer))
+    in_scope, out_of_scope = int(np.sum(scored & (labels == 1))), int(np.sum(scored & (labels == 0)))
+    return {"answered_right": answered_right / (seeds * in_scope) if in_scope else float("nan"),
+            "declined_out_of_scope": declined / (seeds * out_of_scope) if out_of_scope else float("nan")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None, help="default: bot/search/calibration.json")
+    parser.add_argument("--cross-validate", action="store_true",
+                        help="write nothing; compare feature sets by cross-validation over the calibration "
+                             "splits (grouped by thread), the way features are chosen without a test split")
     args = parser.parse_args(argv)
     # Imported here so the pure fitting above can be imported (and tested) without torch/Chroma.
     from bot.answering.guard import clean_question
@@ -63,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     index.sync(entries)
     retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
     questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
-    features, labels = [], []
+    features, labels, right = [], [], []
     for row in questions:
         question, _ = clean_question(row.question, settings.max_question_chars)
         top = retriever.search(question, k=1)
@@ -71,7 +112,18 @@ def main(argv: list[str] | None = None) -> int:
         features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post]
                         if hit else [0.0] * len(Calibration.FEATURES))
         labels.append(1.0 if row.in_scope else 0.0)
+        right.append(hit is not None and hit.entry_id in row.expected)
     x, y = np.asarray(features), np.asarray(labels)
+    if args.cross_validate:
+        groups = [row.source or row.id for row in questions]
+        for subset, keep in (("all calibration rows", ""), ("real-phrasing rows", "real_posts"),
+                             ("synthetic rows", "calibration")):
+            scored = np.array([row.split.startswith(keep) for row in questions])
+            for name, columns in FEATURE_SETS.items():
+                rates = cross_validate(x, y, np.asarray(right), groups, columns, scored)
+                print(f"{subset:22} {name:28} answered and right {rates['answered_right']:.3f}   "
+                      f"out of scope declined {rates['declined_out_of_scope']:.3f}")
+        return 0
     # Rounded before the threshold is set, so the threshold fits the weights the bot will load.
     *weights, bias = (round(float(w), 4) for w in fit_logistic(x, y))
     named = {f"w_{name}": w for name, w in zip(Calibration.FEATURES, weights, strict=True)}

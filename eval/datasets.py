@@ -43,6 +43,7 @@ class Question:
     question: str
     expected: tuple[str, ...]  # entry ids; empty = the bot must decline
     split: str = ""  # the file it came from, e.g. "in_scope"
+    source: str = ""  # the real post a real-phrasing row follows (its thread), else ""
 
     @property
     def in_scope(self) -> bool:
@@ -146,6 +147,7 @@ def load_questions(name_or_path: str | Path, known_entries: Collection[str] | No
             if unknown:
                 raise DatasetError(f"{where}: unknown entry id(s) {unknown}; known: {sorted(known_entries)}")
         _check_ids(seen, row_id, where, number)
+        source = ""
         if "source" in record:
             source = _text(record, "source", where)
             if record.get("split") != real_split(source):
@@ -155,7 +157,7 @@ def load_questions(name_or_path: str | Path, known_entries: Collection[str] | No
                 continue
         elif wanted is not None:
             raise DatasetError(f"{where}: a split was asked for ({wanted}) but the row has no 'source'")
-        questions.append(Question(row_id, _text(record, "question", where), tuple(expected), split))
+        questions.append(Question(row_id, _text(record, "question", where), tuple(expected), split, source))
     return questions
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering.support import score_support
 from eval.baselines import Reply
-from eval.calibrate import fit_logistic
+from eval.calibrate import cross_validate, fit_logistic
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds
@@ -392,3 +392,25 @@ def test_markdown_report_has_headline_row_per_system() -> None:
                        "5.0 ms", "9.0 ms"]
     text = render_markdown(results)
     assert "| tabot (ours) | 0.750 |" in text and "| BM25 alone | 0.500 |" in text
+
+
+def test_cross_validation_scores_held_out_rows_by_the_refit_rule() -> None:
+    rng = np.random.default_rng(3)
+    labels = np.array([1.0] * 60 + [0.0] * 60)
+    informative = labels + rng.normal(scale=0.3, size=120)  # separates in from out of scope
+    noise = rng.normal(size=120)
+    features = np.column_stack([informative, noise])
+    right = np.ones(120, dtype=bool)
+    groups = [f"thread-{i // 4}" for i in range(120)]
+    good = cross_validate(features, labels, right, groups, (0,))
+    useless = cross_validate(features, labels, right, groups, (1,))
+    assert good["answered_right"] > 0.9 and good["declined_out_of_scope"] > 0.9
+    assert useless["answered_right"] + useless["declined_out_of_scope"] < 1.5
+    # A wrong top entry is never "answered and right", however confident.
+    assert cross_validate(features, labels, np.zeros(120, dtype=bool), groups, (0,))["answered_right"] == 0.0
+    # Only the scored rows count (all rows are still fitted on): scoring just the out-of-scope rows
+    # gives their declined rate as before, and no in-scope rate at all.
+    half = np.arange(120) < 60
+    only_out = cross_validate(features, labels, right, groups, (0,), scored=~half)
+    assert only_out["declined_out_of_scope"] == pytest.approx(good["declined_out_of_scope"])
+    assert np.isnan(only_out["answered_right"])
