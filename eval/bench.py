@@ -3,12 +3,15 @@ one (ONNX Runtime) side by side, measured in one run on this machine.
 
     python -m eval.bench --out build/bench                 # 2,000 synthetic entries (+ the 9 real ones)
     python -m eval.bench --entries 200 --repeats 3 --out build/bench-quick   # a quick look
+    python -m eval.bench --startup-only --backends onnx --out build/bench-startup   # tabot ask / chat start-up only
 
 Writes bench.json (every number) and bench.md (the table). Figures, medians throughout:
 
 - query embedding p50, both backends in this process on the same 40 in-scope questions, interleaved;
 - `tabot ask` on a built index: wall time and peak RSS of the real CLI in a subprocess, per backend,
-  against `python -c "import sentence_transformers"` (and `import onnxruntime, tokenizers`);
+  and `tabot chat` warm start (`python -m bot chat` on that built data dir until its port answers,
+  `eval.bench_chat.start_chat`), against `python -c "import sentence_transformers"` (and `import
+  onnxruntime, tokenizers`), all alternating in one loop (`--startup-only`: just these figures);
 - answers identical: `tabot ask --batch` over every question of every eval set, per backend, comparing
   abstention, source entries and sentences;
 - index build at 2,009 entries: chunks/s of `KnowledgeIndex.sync` vs a bare `encode` of the same chunk
@@ -135,23 +138,42 @@ def query_embedding(data_dir: Path, repeats: int, work: Path) -> dict[str, Any]:
             "min_cosine": float(np.min(cosines))}
 
 
-def cli_start(data_dir: Path, repeats: int) -> dict[str, Any]:
-    results: dict[str, Any] = {"imports_s": {}, "ask_s": {}, "ask_rss_mb": {}}
+def chat_ready(data_dir: Path, backend: str, log_path: Path) -> float:
+    """Seconds from launching the chat on a built data dir until its port answers (a warm start)."""
+    from eval.bench_chat import start_chat, stop
+
+    proc, seconds = start_chat(data_dir, free_port(), log_path, base_env=base_env(embed_backend=backend))
+    stop(proc)
+    return seconds
+
+
+def cli_start(data_dir: Path, repeats: int, backends: tuple[str, ...] = BACKENDS) -> dict[str, Any]:
+    """The imports, `tabot ask` and the warm chat start-up, alternating `repeats` times; medians."""
+    results: dict[str, Any] = {"imports_s": {}, "ask_s": {}, "ask_rss_mb": {}, "chat_ready_s": {}}
     imports = {"sentence_transformers": "import sentence_transformers",
                "onnxruntime+tokenizers": "import onnxruntime, tokenizers"}
-    walls: dict[str, list[float]] = {name: [] for name in [*imports, *BACKENDS]}
-    rss: dict[str, list[float]] = {name: [] for name in BACKENDS}
-    for _ in range(repeats):
-        for name, code in imports.items():
-            walls[name].append(run_measured([sys.executable, "-c", code], base_env())[0])
-        for backend in BACKENDS:
-            env = base_env(data_dir=str(data_dir), embed_backend=backend)
-            wall, peak, _ = run_measured([str(TABOT), "ask", "which log base"], env)
-            walls[backend].append(wall)
-            rss[backend].append(peak)
+    walls: dict[str, list[float]] = {name: [] for name in [*imports, *backends]}
+    chat: dict[str, list[float]] = {name: [] for name in backends}
+    rss: dict[str, list[float]] = {name: [] for name in backends}
+    for backend in backends:  # not timed: the first start on a data dir runs the demos
+        run_measured([str(TABOT), "ask", "which log base"], base_env(data_dir=str(data_dir), embed_backend=backend))
+    with tempfile.TemporaryDirectory(prefix="tabot-bench-chat-") as tmp:
+        for _ in range(repeats):
+            for name, code in imports.items():
+                walls[name].append(run_measured([sys.executable, "-c", code], base_env())[0])
+            for backend in backends:
+                env = base_env(data_dir=str(data_dir), embed_backend=backend)
+                wall, peak, _ = run_measured([str(TABOT), "ask", "which log base"], env)
+                walls[backend].append(wall)
+                rss[backend].append(peak)
+                chat[backend].append(chat_ready(data_dir, backend, Path(tmp) / f"chat-{backend}.log"))
     results["imports_s"] = {name: median(walls[name]) for name in imports}
-    results["ask_s"] = {b: median(walls[b]) for b in BACKENDS}
-    results["ask_rss_mb"] = {b: max(rss[b]) for b in BACKENDS}
+    results["ask_s"] = {b: median(walls[b]) for b in backends}
+    results["ask_rss_mb"] = {b: max(rss[b]) for b in backends}
+    results["chat_ready_s"] = {b: median(chat[b]) for b in backends}
+    results["runs_s"] = {"imports": {name: walls[name] for name in imports},
+                         "ask": {b: walls[b] for b in backends}, "chat_ready": chat}
+    results["load_average"] = os.getloadavg()[0]
     results["repeats"] = repeats
     return results
 
@@ -339,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-only", nargs=4, metavar=("BACKEND", "DATA_DIR", "REPEATS", "OUT"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--build-only", nargs=4, metavar=("BACKEND", "KB", "DATA_DIR", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only `tabot ask` and the warm `tabot chat` start-up against the imports (a few minutes)")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS),
+                        help="with --startup-only: the backends to start (default both)")
     args = parser.parse_args(argv)
     if args.embed_only:
         backend, data_dir, repeats, out = args.embed_only
@@ -358,9 +384,13 @@ def main(argv: list[str] | None = None) -> int:
         seed_data = work / "data-9"
         say("building the 9-entry index (and the ONNX export) with `tabot index`")
         run_measured([str(TABOT), "index"], base_env(data_dir=str(seed_data)))
+        if args.startup_only:
+            say("tabot ask, tabot chat start-up and imports, in subprocesses")
+            results["cli"] = cli_start(seed_data, args.repeats, tuple(args.backends))
+            return _finish(results, args, argv, started)
         say("query embedding, each backend in its own process")
         results["query_embedding"] = query_embedding(seed_data, max(args.repeats, 3), work)
-        say("tabot ask and imports, in subprocesses")
+        say("tabot ask, tabot chat start-up and imports, in subprocesses")
         results["cli"] = cli_start(seed_data, args.repeats)
         say("answers with either backend, every eval set")
         results["identical_answers"] = identical_answers(seed_data, work)
@@ -377,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         results["dense_baseline"] = dense_baseline_latency(kbs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return _finish(results, args, argv, started)
+
+
+def _finish(results: dict[str, Any], args: argparse.Namespace, argv: list[str] | None, started: float) -> int:
     results["machine"]["load_average_end"] = os.getloadavg()[0]
     results["seconds"] = time.perf_counter() - started
     results["command"] = "python -m eval.bench " + " ".join(argv if argv is not None else sys.argv[1:])

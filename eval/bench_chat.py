@@ -74,13 +74,14 @@ def port_answers(url: str) -> bool:
         return False
 
 
-def start_chat(data_dir: Path, port: int, log_path: Path, concurrency: int | None = None
-               ) -> tuple[subprocess.Popen, float]:
+def start_chat(data_dir: Path, port: int, log_path: Path, concurrency: int | None = None,
+               base_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
     """Start `python -m bot chat` (with `concurrency`: this module's `--serve`, which is `tabot chat` with
-    that queue limit); return the process and seconds until its port answered."""
+    that queue limit) in `base_env` (default: this process's environment); return the process and
+    seconds until its port answered."""
     command = ["-m", "bot", "chat"] if concurrency is None else ["-m", "eval.bench_chat", "--serve", str(concurrency)]
-    env = {**os.environ, "TABOT_DATA_DIR": str(data_dir), "TABOT_PORT": str(port), "TABOT_HOST": "127.0.0.1",
-           "TABOT_SHARE": "false", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**(os.environ if base_env is None else base_env), "TABOT_DATA_DIR": str(data_dir), "TABOT_PORT": str(port),
+           "TABOT_HOST": "127.0.0.1", "TABOT_SHARE": "false", "GRADIO_ANALYTICS_ENABLED": "False"}
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     # The child holds its own copy of the log descriptor; ours is closed as soon as it started.

@@ -31,7 +31,8 @@ def test_report_rows_are_ratios_against_the_same_run(tmp_path: Path) -> None:
         "machine": {"cpus": 2, "load_average_start": 1.0, "load_average_end": 1.5},
         "query_embedding": {"questions": 40, "repeats": 6, "p50_ms": {"torch": 20.0, "onnx": 6.0}, "min_cosine": 1.0},
         "cli": {"repeats": 5, "ask_s": {"torch": 8.0, "onnx": 2.0}, "ask_rss_mb": {"torch": 650.0, "onnx": 300.0},
-                "imports_s": {"sentence_transformers": 10.0, "onnxruntime+tokenizers": 0.3}},
+                "imports_s": {"sentence_transformers": 10.0, "onnxruntime+tokenizers": 0.3},
+                "chat_ready_s": {"torch": 12.0, "onnx": 8.0}},
         "index_build": {"entries": 2009, "chunks": 100, "distinct_texts": 90,
                         "torch": {"build_chunks_per_s": 40.0, "bare_chunks_per_s": 50.0},
                         "onnx": {"build_chunks_per_s": 95.0, "bare_chunks_per_s": 100.0}},
@@ -41,7 +42,18 @@ def test_report_rows_are_ratios_against_the_same_run(tmp_path: Path) -> None:
     assert embedding[3] == "0.300" and embedding[4] == "<= 0.4 ok"
     ask = table["`tabot ask` / `import sentence_transformers`"]
     assert ask[2] == "0.200" and ask[4] == "<= 0.25 ok"
+    assert table["`tabot chat` warm start / `import sentence_transformers`"][2:] == ("0.800", "0.800", "<= 0.7 MISSED")
     assert table["index build / bare encode, torch"][3:] == ("0.800", ">= 0.9 MISSED")
     assert table["index build / bare encode, onnx"][3:] == ("0.950", ">= 0.9 ok")
     text = write_report(results, tmp_path / "bench.md")
     assert (tmp_path / "bench.md").read_text() == text and "| what | torch (old) | onnx (new) |" in text
+
+
+def test_startup_only_report_with_one_backend() -> None:
+    # `python -m eval.bench --startup-only --backends onnx`: only the start-up figures, only for ONNX Runtime.
+    results = {"cli": {"repeats": 5, "ask_s": {"onnx": 1.0}, "ask_rss_mb": {"onnx": 300.0},
+                       "chat_ready_s": {"onnx": 3.0},
+                       "imports_s": {"sentence_transformers": 5.0, "onnxruntime+tokenizers": 0.3}}}
+    table = {row[0]: row for row in rows(results)}
+    assert table["`tabot ask` / `import sentence_transformers`"][1:] == ("—", "0.200", "0.200", "<= 0.25 ok")
+    assert table["`tabot chat` warm start / `import sentence_transformers`"][3:] == ("0.600", "<= 0.7 ok")
