@@ -222,3 +222,11 @@ def test_length_batches_group_similar_lengths() -> None:
     assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
     assert batches == [[0, 4], [2], [3, 5], [6, 1]]
     assert onnx_minilm.length_batches([]) == []
+
+
+def test_once_onnx_encodes_numpy_blas_runs_on_one_thread(exported: Path) -> None:
+    from threadpoolctl import threadpool_info
+
+    MiniLM(backend="onnx", data_dir=exported).load()
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
