@@ -195,11 +195,16 @@ def engine_load(data_dir: Path, n_questions: int, n_clients: int) -> dict[str, f
 
 def serve_with(concurrency: int) -> None:
     """`tabot chat` with the `/ask` queue limited to `concurrency` (the bench's chat child process)."""
+    import gc
+
     from bot.config import Settings
+    from bot.faces.cli import end_of_startup
+
+    gc.disable()  # as `tabot chat` starts (bot.faces.cli.run)
     from bot.faces import web
 
     web.ASK_CONCURRENCY = concurrency  # read by build_app when it wires the events
-    web.serve(Settings.from_env())
+    web.serve(Settings.from_env(), built=end_of_startup)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,3 +1,4 @@
+import gc
 import json
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def test_ask_json_puts_kl_asymmetry_first(env, tabot, capsys) -> None:
     assert out["sources"][0]["entry_id"] == "kl-asymmetry" and out["abstained"] is False
     assert set(out) >= {"question", "answer", "abstained", "sources", "demos", "backend", "timings_ms"}
     assert {"name", "claim", "passed", "metrics"} <= set(out["demos"][0])
+    assert gc.isenabled()  # off only while the service started (bot.faces.cli.end_of_startup)
 
 
 @pytest.mark.parametrize("question", ["", "   "])
@@ -166,7 +168,14 @@ def test_chat_flags_override_the_environment(monkeypatch, capsys) -> None:
     import bot.faces.web as web
 
     served: list = []
-    monkeypatch.setattr(web, "serve", served.append)
+
+    def serve(settings, built) -> None:
+        assert not gc.isenabled()  # start-up runs without the cyclic GC ...
+        built()
+        assert gc.isenabled()  # ... which is back on before the chat listens
+        served.append(settings)
+
+    monkeypatch.setattr(web, "serve", serve)
     monkeypatch.setenv("TABOT_PORT", "7000")
     assert main(["chat", "--port", "7999", "--host", "0.0.0.0", "--share"]) == 0
     assert (served[-1].port, served[-1].host, served[-1].share) == (7999, "0.0.0.0", True)

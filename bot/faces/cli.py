@@ -8,6 +8,7 @@ expected or not (a full disk inside Chroma, a corrupt SQLite file), into one lin
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import sys
 from collections.abc import Callable, Sequence
@@ -96,19 +97,36 @@ def _cli_user() -> str:
         return "cli"
 
 
-def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.conversation import log_question
-    from bot.faces.render import answer_text
-    from bot.question_log import QuestionLog
-    from bot.service import Tabot, console_progress
+def end_of_startup() -> None:
+    """Freeze what start-up made and turn the cyclic GC back on (the commands that start the
+    service turn it off first thing).
 
+    Starting makes a few hundred thousand objects that live as long as the process (modules -
+    Gradio's for the chat -, Chroma's client, the ONNX session, the index): with the GC on, it walks
+    them over and over while they are made, and `tabot ask` once more at exit - a quarter of its
+    time, a third of a second of the chat's start-up. Frozen, they are never walked again; the few
+    thousand cyclic leftovers of start-up (measured: 4,666 objects in the chat) are never freed."""
+    gc.freeze()
+    gc.enable()
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is None and (args.question is None or not args.question.strip()):
         raise InputError(EMPTY_MESSAGE)
     if args.batch is not None and not args.json:
         raise InputError("--batch writes JSON lines; add --json")
     if args.batch is not None and not args.batch.is_file():
         raise InputError(f"batch file not found: {args.batch}")
-    tabot = Tabot.start(settings, progress=console_progress)
+    gc.disable()  # until the service has started: see `end_of_startup`
+    try:
+        from bot.conversation import log_question
+        from bot.faces.render import answer_text
+        from bot.question_log import QuestionLog
+        from bot.service import Tabot, console_progress
+
+        tabot = Tabot.start(settings, progress=console_progress)
+    finally:
+        end_of_startup()
     questions, user = QuestionLog.from_settings(settings), _cli_user()
 
     def answer_logged(question: object) -> Answer:
@@ -141,11 +159,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask":
         return _ask(args, settings)
     if args.command == "chat":
+        gc.disable()  # until the chat is built: see `end_of_startup`
         from bot.faces.web import serve
 
         # Flags win over TABOT_HOST / TABOT_PORT / TABOT_SHARE, as users of gradio and uvicorn expect.
         flags = {"host": args.host, "port": args.port, "share": args.share}
-        serve(settings.with_(**{k: v for k, v in flags.items() if v is not None}))
+        serve(settings.with_(**{k: v for k, v in flags.items() if v is not None}), built=end_of_startup)
         return 0
     if args.command == "index":
         from bot.service import Tabot, console_progress

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Protocol
@@ -307,8 +308,11 @@ def staff_views(settings: Settings) -> StaffViews | None:
                       FeedbackStore(settings.feedback_db).rows)
 
 
-def serve(settings: Settings) -> None:
-    """`tabot chat`: build/verify what is missing (with progress), then serve until interrupted."""
+def serve(settings: Settings, built: Callable[[], None] | None = None) -> None:
+    """`tabot chat`: build/verify what is missing (with progress), then serve until interrupted.
+
+    `built` is called once the chat is built, just before it starts listening (the CLI turns the
+    cyclic GC back on there: see `bot.faces.cli.end_of_startup`)."""
     from bot.feedback import FeedbackStore
     from bot.question_log import QuestionLog
     from bot.service import Tabot, console_progress  # imported here: the engine is slow and web tests fake it
@@ -319,4 +323,6 @@ def serve(settings: Settings) -> None:
     store = FeedbackStore(settings.feedback_db)
     app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings), staff_views(settings))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
+    if built is not None:
+        built()
     app.queue(**queue_kwargs()).launch(**launch_kwargs(settings))
