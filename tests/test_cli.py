@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.faces import cli
 from bot.faces.cli import main
 
 
@@ -176,6 +177,7 @@ def test_chat_flags_override_the_environment(monkeypatch, capsys) -> None:
         served.append(settings)
 
     monkeypatch.setattr(web, "serve", serve)
+    monkeypatch.setattr(cli, "_open_encoder_early", lambda settings: None)  # nothing would collect it here
     monkeypatch.setenv("TABOT_PORT", "7000")
     assert main(["chat", "--port", "7999", "--host", "0.0.0.0", "--share"]) == 0
     assert (served[-1].port, served[-1].host, served[-1].share) == (7999, "0.0.0.0", True)

@@ -230,3 +230,22 @@ def test_once_onnx_encodes_numpy_blas_runs_on_one_thread(exported: Path) -> None
     MiniLM(backend="onnx", data_dir=exported).load()
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_an_early_open_is_handed_over_once_with_its_verdict(exported: Path, tmp_path: Path) -> None:
+    # `tabot ask` / `tabot chat` start opening the model before their imports (bot.faces.cli); the
+    # encoder takes that one, and an unusable model fails there exactly as `open_verified` would.
+    directory = models_dir(exported)
+    onnx_minilm.open_early(directory, embeddings.MODEL_SHA256)
+    early = onnx_minilm.opened_early(directory, embeddings.MODEL_SHA256)
+    assert isinstance(early, onnx_minilm.OnnxEncoder)
+    assert onnx_minilm.opened_early(directory, embeddings.MODEL_SHA256) is None  # handed out once
+    onnx_minilm.open_early(directory, embeddings.MODEL_SHA256)
+    MiniLM(backend="onnx", data_dir=exported).load()
+    assert onnx_minilm.opened_early(directory, embeddings.MODEL_SHA256) is None  # the MiniLM took it
+    data = copy_of(exported, tmp_path)
+    manifest_file = models_dir(data) / onnx_minilm.MANIFEST_NAME
+    manifest_file.write_text(json.dumps({**json.loads(manifest_file.read_text()), "source_sha256": "0" * 64}))
+    onnx_minilm.open_early(models_dir(data), embeddings.MODEL_SHA256)
+    with pytest.raises(OnnxUnusable, match="other weights"):
+        onnx_minilm.opened_early(models_dir(data), embeddings.MODEL_SHA256)

@@ -110,6 +110,16 @@ def end_of_startup() -> None:
     gc.enable()
 
 
+def _open_encoder_early(settings: Settings) -> None:
+    """Start opening the ONNX MiniLM now, beside the imports that follow (`bot.search.onnx_minilm.open_early`)."""
+    if settings.embed_backend != "onnx":
+        return
+    from bot.search.onnx_minilm import models_dir, open_early
+    from bot.search.torch_minilm import MODEL_SHA256
+
+    open_early(models_dir(settings.data_dir), MODEL_SHA256)
+
+
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is None and (args.question is None or not args.question.strip()):
         raise InputError(EMPTY_MESSAGE)
@@ -119,6 +129,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"batch file not found: {args.batch}")
     gc.disable()  # until the service has started: see `end_of_startup`
     try:
+        _open_encoder_early(settings)
         from bot.conversation import log_question
         from bot.faces.render import answer_text
         from bot.question_log import QuestionLog
@@ -160,11 +171,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _ask(args, settings)
     if args.command == "chat":
         gc.disable()  # until the chat is built: see `end_of_startup`
-        from bot.faces.web import serve
-
         # Flags win over TABOT_HOST / TABOT_PORT / TABOT_SHARE, as users of gradio and uvicorn expect.
         flags = {"host": args.host, "port": args.port, "share": args.share}
-        serve(settings.with_(**{k: v for k, v in flags.items() if v is not None}), built=end_of_startup)
+        settings = settings.with_(**{k: v for k, v in flags.items() if v is not None})
+        _open_encoder_early(settings)  # beside Gradio's import
+        from bot.faces.web import serve
+
+        serve(settings, built=end_of_startup)
         return 0
     if args.command == "index":
         from bot.service import Tabot, console_progress

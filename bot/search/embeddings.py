@@ -32,7 +32,7 @@ from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from bot.config import Settings
-from bot.search.onnx_minilm import OnnxUnusable, models_dir, open_verified
+from bot.search.onnx_minilm import OnnxUnusable, models_dir, open_verified, opened_early
 from bot.search.torch_minilm import MODEL_SHA256, TorchEncoder, _verify_weights, model_path
 
 # MiniLM-L6 truncates at 256 word pieces; a few thousand characters is already past that, so
@@ -163,7 +163,8 @@ class MiniLM:
     def _open_onnx(self) -> Encoder:
         directory = models_dir(self.data_dir or Settings().data_dir)
         try:
-            return open_verified(directory, MODEL_SHA256)
+            # Opened already if the command started it early (`bot.search.onnx_minilm.open_early`).
+            return opened_early(directory, MODEL_SHA256) or open_verified(directory, MODEL_SHA256)
         except OnnxUnusable as problem:
             self._say(f"exporting MiniLM to ONNX Runtime into {directory} (once per data dir, needs torch this time)"
                       if problem.missing else f"the ONNX MiniLM in {directory} is unusable: {problem}; re-exporting it")
