@@ -53,3 +53,11 @@ def test_several_questions_are_kept_in_order_and_the_focus_is_bounded() -> None:
 def test_a_post_that_is_all_code_still_has_something_to_search() -> None:
     post = read_post("```\nx = softmax(z)\n```")
     assert post.focus and post.prose  # falls back to the raw text rather than to nothing
+
+
+def test_html_entities_of_a_copied_page_source_read_as_their_characters() -> None:
+    post = read_post("&gt; NLLLoss expects log-probabilities\nI don&#39;t get it &amp; the docs "
+                     "don&#39;t say. Why doesn&#39;t NLLLoss apply the log itself?")
+    assert "NLLLoss expects" not in post.prose  # an escaped quote mark still marks a quote
+    assert post.focus == "Why doesn't NLLLoss apply the log itself?"
+    assert "&" in post.prose and "&amp;" not in post.prose

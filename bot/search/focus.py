@@ -16,6 +16,7 @@ knows any entry or topic: the rules are about the shape of posts only.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -76,7 +77,10 @@ def _strip_lines(text: str) -> str:
 
 def prose_of(text: str) -> str:
     """The post's own words: code blocks, stack traces, quoted lines, URLs, mentions and HTML
-    removed; link texts and inline code kept (they often name the topic: `F.nll_loss`)."""
+    removed; link texts and inline code kept (they often name the topic: `F.nll_loss`). HTML
+    entities are read as their characters first: a post copied from a web page's source says
+    `&gt;` for a quote mark and `&#39;` for an apostrophe."""
+    text = html.unescape(text)
     text = _FENCE.sub("\n\n", text)
     text = _strip_lines(text)
     text = _MD_LINK.sub(r"\1", text)
