@@ -94,19 +94,60 @@ def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowl
     entries = load_entries(knowledge)
     index = KnowledgeIndex(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge))
     calls: list[list[str]] = []
-    encode = index.model.encode_array
-    index.model.encode_array = lambda texts: calls.append(list(texts)) or encode(texts)  # type: ignore[method-assign]
+    encode = index.model.encode_with_pieces
+    index.model.encode_with_pieces = lambda texts: calls.append(list(texts)) or encode(texts)  # type: ignore[method-assign]
     try:
         report = index.sync(entries)
     finally:
-        del index.model.encode_array
+        del index.model.encode_with_pieces
     encoded = [text for call in calls for text in call]
     texts = {c.text for c in index.chunks}
     assert len(texts) < len(index.chunks)  # the copy really duplicates texts
+    # The entries' word pieces (semantic coverage) come from the same pass: nothing encoded twice.
     assert sorted(encoded) == sorted(texts) and report.chunks_embedded == len(texts)
     assert encoded == sorted(encoded, key=len)  # one window here: a single length-sorted pass
+    for entry in entries:
+        assert index.pieces.has(entry.id, _entry_version(entry))
     assert len(index.collection.get(where={"entry_id": "kl-copy"})["ids"]) == len(entry_chunks(
         next(e for e in entries if e.id == "kl-copy")))
+
+
+def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, knowledge: Path) -> None:
+    from bot.search.token_match import semantic_coverage
+
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge)
+    index = KnowledgeIndex(settings)
+    entries = load_entries(knowledge)
+    index.sync(entries)
+    kl = next(e for e in entries if e.id == "kl-asymmetry")
+    stored = index.entry_pieces("kl-asymmetry")
+    # What the build kept is what the encoder gives for the entry's texts (to float16 precision).
+    fresh = np.vstack(index.model.encode_with_pieces([kl.question, *kl.aliases, *kl.sentences])[1])
+    assert stored.shape == fresh.shape and np.max(np.abs(stored - fresh)) < 2e-3
+    # Answering reads them: a search encodes the question's texts only.
+    retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
+    before = index.model.texts_embedded
+    hits = retriever.search("why is KL divergence not symmetric")
+    assert index.model.texts_embedded - before == 1 and hits[0].meaning_focus > 0
+    question = retriever.embed_texts(["why is KL divergence not symmetric"])["why is KL divergence not symmetric"]
+    assert hits[0].meaning_focus == semantic_coverage(question.pieces, stored, 2)
+    # An edit writes the entry's new version and removes the old file; a removed entry loses its file.
+    path = knowledge / "kl-asymmetry.md"
+    path.write_text(path.read_text().replace("aliases:\n", "aliases:\n  - is kl divergence a metric\n", 1))
+    edited = load_entries(knowledge)
+    index.sync(edited)
+    new_kl = next(e for e in edited if e.id == "kl-asymmetry")
+    assert [p.name for p in index.pieces.directory.glob("kl-asymmetry-*.npy")] == [
+        f"kl-asymmetry-{_entry_version(new_kl)}.npy"]
+    assert len(index.entry_pieces("kl-asymmetry")) > len(stored)
+    (knowledge / "kl-asymmetry.md").unlink()
+    index.sync(load_entries(knowledge))
+    assert list(index.pieces.directory.glob("kl-asymmetry-*.npy")) == []
+    # A data dir whose pieces were lost gets them back at the next sync, without re-embedding chunks.
+    for file in index.pieces.directory.glob("*.npy"):
+        file.unlink()
+    report = KnowledgeIndex(settings).sync(load_entries(knowledge))
+    assert report.chunks_embedded == 0 and len(list(index.pieces.directory.glob("*.npy"))) == 8
 
 
 def test_an_interrupted_build_is_finished_on_the_next_sync(tmp_path: Path, knowledge: Path) -> None:

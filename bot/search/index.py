@@ -32,6 +32,7 @@ from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
+from bot.search.pieces import PiecesStore, piece_texts
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -137,6 +138,8 @@ class KnowledgeIndex:
         self.collection = self._open_collection()
         self.chunks: list[Chunk] = []
         self._by_id: dict[str, Chunk] = {}
+        self.pieces = PiecesStore(settings.data_dir / "pieces" / settings.collection)
+        self._entries: dict[str, tuple[Entry, str]] = {}  # id -> (entry, version) of what is indexed
         self.lexical = LexicalIndex.build([])
 
     def _open_collection(self) -> chromadb.Collection:
@@ -207,7 +210,12 @@ class KnowledgeIndex:
         # An edited entry keeps the vectors of its chunks whose text did not change.
         reuse = self._stored_vectors(report.updated)
         self._delete_entries(report.removed + report.updated)
+        self._entries = {entry.id: (entry, _entry_version(entry)) for entry in entries}
         report.chunks_embedded = self._embed(todo, versions, reuse)
+        for entry_id in report.removed:
+            self.pieces.remove(entry_id)
+        # Entries indexed before their pieces were kept (or whose file was lost) get them now, once.
+        self._save_pieces([e for e in entries if not self.pieces.has(e.id, self._entries[e.id][1])], {})
         self.chunks = build_chunks(entries)
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
@@ -249,11 +257,20 @@ class KnowledgeIndex:
         for start in range(0, len(chunks), _WINDOW):
             window = chunks[start:start + _WINDOW]
             todo = sorted({c.text for c in window} - vectors.keys(), key=len)
+            pieces: dict[str, np.ndarray] = {}  # this window's, for the entries it completes
             for first in range(0, len(todo), _ENCODE_BATCH):
                 texts = todo[first:first + _ENCODE_BATCH]
-                vectors.update(zip(texts, self.model.encode_array(texts), strict=True))
+                batch_vectors, batch_pieces = self.model.encode_with_pieces(texts)
+                vectors.update(zip(texts, batch_vectors, strict=True))
+                pieces.update(zip(texts, batch_pieces, strict=True))
                 encoded += len(texts)
                 bar.update(len(texts))
+            # The same encoder pass gives each entry's word pieces (semantic coverage): saved for the
+            # entries whose last chunk is in this window, so only one window's pieces are in memory.
+            done = [self._entries[c.entry_id][0] for i, c in enumerate(window)
+                    if c.entry_id in self._entries
+                    and (start + i + 1 == len(chunks) or chunks[start + i + 1].entry_id != c.entry_id)]
+            self._save_pieces(done, pieces)
             for first in range(0, len(window), _WRITE_BATCH):
                 batch = window[first:first + _WRITE_BATCH]
                 self.collection.add(
@@ -265,6 +282,31 @@ class KnowledgeIndex:
                 )
         bar.close()
         return encoded
+
+    def _save_pieces(self, entries: list[Entry], known: dict[str, np.ndarray]) -> None:
+        """Write each entry's word pieces, encoding only the texts not in `known` (an unchanged
+        sentence of an edited entry, a text shared with an entry of an earlier window)."""
+        for first in range(0, len(entries), _ENCODE_BATCH // 8):
+            batch = entries[first:first + _ENCODE_BATCH // 8]
+            missing = sorted({t for e in batch for t in piece_texts(e)} - known.keys(), key=len)
+            found: dict[str, np.ndarray] = {}
+            for start in range(0, len(missing), _ENCODE_BATCH):
+                texts = missing[start:start + _ENCODE_BATCH]
+                found.update(zip(texts, self.model.encode_with_pieces(texts)[1], strict=True))
+            for entry in batch:
+                self.pieces.save(entry.id, self._entries[entry.id][1],
+                                 [known[t] if t in known else found[t] for t in piece_texts(entry)])
+
+    def entry_pieces(self, entry_id: str) -> np.ndarray:
+        """The indexed entry's content word pieces in context (`bot.search.token_match`), from disk;
+        written again if its file is missing (a data dir from before they were kept, a deleted file)."""
+        entry, version = self._entries[entry_id]
+        rows = self.pieces.load(entry_id, version)
+        if rows is None:
+            self._save_pieces([entry], {})
+            rows = self.pieces.load(entry_id, version)
+        assert rows is not None
+        return rows
 
     def _sync_lexical(self, changed: bool) -> None:
         signature = json.dumps([c.id for c in self.chunks] + [c.text for c in self.chunks])

@@ -39,7 +39,8 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # How much the lexical score can move an entry, against cosines that add up to at most 2. Small:
 # on real posts dense ranking alone was as good; BM25 only settles near-ties on rare exact words.
 LEXICAL_WEIGHT = 0.1
-# How many entries' word pieces `HybridRetriever.entry_pieces` keeps (about 0.2 MB an entry).
+# How many entries' word pieces `HybridRetriever.entry_pieces` keeps in memory (0.15-0.3 MB an entry;
+# reading one back from disk costs well under a millisecond).
 ENTRY_PIECES_KEPT = 256
 
 
@@ -214,19 +215,15 @@ class HybridRetriever:
         return hits
 
     def entry_pieces(self, entry_id: str) -> np.ndarray:
-        """The content word pieces (in context) of an entry's question, aliases and answer sentences.
-
-        Computed the first time the entry is a candidate and kept for the most recent
-        ENTRY_PIECES_KEPT entries: a nine-entry course holds them all (about 2 MB), a
-        2,000-entry one does not hold 2,000."""
+        """The content word pieces (in context) of an entry's question, aliases and answer sentences:
+        written by the index build (`bot.search.pieces`), read from disk the first time the entry is
+        a candidate and kept for the most recent ENTRY_PIECES_KEPT entries."""
         with self._pieces_lock:
             rows = self._pieces.get(entry_id)
             if rows is not None:
                 self._pieces.move_to_end(entry_id)
                 return rows
-        entry = self.entries[entry_id]
-        _, pieces = self.index.model.encode_with_pieces([entry.question, *entry.aliases, *entry.sentences])
-        rows = np.vstack(pieces) if pieces else np.empty((0, 384), dtype=np.float32)
+        rows = self.index.entry_pieces(entry_id)
         with self._pieces_lock:
             self._pieces[entry_id] = rows
             while len(self._pieces) > ENTRY_PIECES_KEPT:
