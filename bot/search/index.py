@@ -212,10 +212,13 @@ class KnowledgeIndex:
         self._delete_entries(report.removed + report.updated)
         self._entries = {entry.id: (entry, _entry_version(entry)) for entry in entries}
         report.chunks_embedded = self._embed(todo, versions, reuse)
+        # Entries indexed before their pieces were kept (or whose file was lost) get them now, once.
+        backfill = [e for e in entries if not self.pieces.has(e.id, self._entries[e.id][1])]
+        self._save_pieces(backfill, {})
         for entry_id in report.removed:
             self.pieces.remove(entry_id)
-        # Entries indexed before their pieces were kept (or whose file was lost) get them now, once.
-        self._save_pieces([e for e in entries if not self.pieces.has(e.id, self._entries[e.id][1])], {})
+        for entry_id in [*report.updated, *(e.id for e in backfill)]:
+            self.pieces.remove(entry_id, keep=self._entries[entry_id][1])
         self.chunks = build_chunks(entries)
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
@@ -254,23 +257,29 @@ class KnowledgeIndex:
         bar = tqdm(total=len(pending), desc="embedding chunks", unit="chunk", file=sys.stderr,
                    disable=len(pending) < 2 * _ENCODE_BATCH)
         encoded = 0
+        # The same encoder pass gives each entry's word pieces (semantic coverage), saved when the
+        # window holding the entry's last chunk is done. A text's pieces are kept until the last window
+        # that completes an entry using it (a sentence shared with a later entry, an entry straddling
+        # two windows), then dropped: memory holds about one window's pieces, and nothing is encoded twice.
+        last_chunk = {c.entry_id: i for i, c in enumerate(chunks)}
+        keep_until: dict[str, int] = {}
+        for c in chunks:
+            keep_until[c.text] = max(keep_until.get(c.text, 0), last_chunk[c.entry_id] // _WINDOW)
+        pieces: dict[str, np.ndarray] = {}
         for start in range(0, len(chunks), _WINDOW):
             window = chunks[start:start + _WINDOW]
             todo = sorted({c.text for c in window} - vectors.keys(), key=len)
-            pieces: dict[str, np.ndarray] = {}  # this window's, for the entries it completes
             for first in range(0, len(todo), _ENCODE_BATCH):
                 texts = todo[first:first + _ENCODE_BATCH]
                 batch_vectors, batch_pieces = self.model.encode_with_pieces(texts)
                 vectors.update(zip(texts, batch_vectors, strict=True))
-                pieces.update(zip(texts, batch_pieces, strict=True))
+                pieces.update(zip(texts, (rows.astype(np.float16) for rows in batch_pieces), strict=True))
                 encoded += len(texts)
                 bar.update(len(texts))
-            # The same encoder pass gives each entry's word pieces (semantic coverage): saved for the
-            # entries whose last chunk is in this window, so only one window's pieces are in memory.
-            done = [self._entries[c.entry_id][0] for i, c in enumerate(window)
-                    if c.entry_id in self._entries
-                    and (start + i + 1 == len(chunks) or chunks[start + i + 1].entry_id != c.entry_id)]
-            self._save_pieces(done, pieces)
+            self._save_pieces([self._entries[c.entry_id][0] for i, c in enumerate(window, start)
+                               if last_chunk[c.entry_id] == i and c.entry_id in self._entries], pieces)
+            for text in [t for t in pieces if keep_until[t] <= start // _WINDOW]:
+                del pieces[text]
             for first in range(0, len(window), _WRITE_BATCH):
                 batch = window[first:first + _WRITE_BATCH]
                 self.collection.add(

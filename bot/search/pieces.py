@@ -45,18 +45,19 @@ class PiecesStore:
             return None
 
     def save(self, entry_id: str, version: str, pieces: list[np.ndarray]) -> np.ndarray:
-        """Write the entry's pieces (one array per text, stacked) and drop its other versions."""
+        """Write the entry's pieces (one array per text, stacked); `remove` drops its other versions."""
         rows = (np.vstack(pieces) if pieces else np.empty((0, DIMENSION))).astype(np.float16)
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.path(entry_id, version)
         partial = target.with_suffix(".partial.npy")
         np.save(partial, rows)
         partial.replace(target)  # whole or absent: a crash mid-write never leaves a short file to read
-        self.remove(entry_id, keep=version)
         # What a later `load` gives, so an answer right after the build scores as every later one.
         return rows.astype(np.float32)
 
     def remove(self, entry_id: str, keep: str | None = None) -> None:
+        """Delete the entry's files but the `keep` version's (a listing of the folder: for edited and
+        removed entries only, never once per entry of a build)."""
         for path in self.directory.glob(f"{entry_id}-*.npy"):
             # "a-b-<version>" also matches the entry "a"; the version is what follows the last dash.
             stem = path.name.removesuffix(".npy")
