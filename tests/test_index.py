@@ -112,6 +112,27 @@ def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowl
         next(e for e in entries if e.id == "kl-copy")))
 
 
+def test_across_windows_pieces_are_saved_for_every_entry_without_encoding_twice(
+        tmp_path: Path, knowledge: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small windows: entries straddle window edges and a copied entry repeats texts of an earlier window.
+    from bot.search import index as index_module
+
+    kl = (knowledge / "kl-asymmetry.md").read_text()
+    (knowledge / "zz-kl-copy.md").write_text(kl.replace("id: kl-asymmetry", "id: zz-kl-copy", 1))
+    monkeypatch.setattr(index_module, "_WINDOW", 23)
+    entries = load_entries(knowledge)
+    index = KnowledgeIndex(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge))
+    index.model.load()
+    before = index.model.texts_embedded
+    index.sync(entries)
+    assert index.model.texts_embedded - before == len({c.text for c in index.chunks})
+    reference = KnowledgeIndex(Settings(data_dir=tmp_path / "one-window", knowledge_dir=knowledge))
+    reference.sync(entries)
+    for entry in entries:
+        got, want = index.entry_pieces(entry.id), reference.entry_pieces(entry.id)
+        assert got.shape == want.shape and np.allclose(got, want, atol=2e-3), entry.id
+
+
 def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, knowledge: Path) -> None:
     from bot.search.token_match import semantic_coverage
 
