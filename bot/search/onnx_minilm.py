@@ -110,13 +110,13 @@ class OnnxEncoder:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
-        # The pool's threads spin while a run lasts (waking a sleeping thread between two of MiniLM's
-        # small ops is what a short query waits on) and stop when it returns, so between questions
-        # they leave the cores to the web server, Chroma and BM25. Measured, 40 questions x 10, then
-        # 20 with 50 ms gaps: never spinning 3.68 ms p50 and 10.4 ms CPU a gapped query; spinning
-        # 2.57 ms and 34.6 ms; spinning only within a run 2.65 ms and 9.9 ms.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1")
-        options.add_session_config_entry("session.force_spinning_stop", "1")
+        # Idle pool threads would otherwise spin after each run, taking a core from the web server,
+        # Chroma and BM25 on a 2-core machine. Spinning only while a run lasts
+        # (`session.force_spinning_stop`) made a lone query faster (p50 3.68 -> 2.65 ms, same CPU
+        # between questions) but `tabot ask --batch` answers slower (median 6.7 -> 13.8 ms, with the
+        # question log on): spinning wins on an idle machine and loses as soon as anything else
+        # wants a core, which on two cores is most of the time. So: never spin.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         # tokenizer.json ships with truncation at 128 and fixed padding; sentence-transformers truncates at
