@@ -14,6 +14,8 @@ version is never read.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +51,8 @@ class PiecesStore:
         rows = (np.vstack(pieces) if pieces else np.empty((0, DIMENSION))).astype(np.float16)
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.path(entry_id, version)
-        partial = target.with_suffix(".partial.npy")
+        # Named per writer: two answers may rewrite a lost file at once, and neither must move the other's.
+        partial = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.partial.npy")
         np.save(partial, rows)
         partial.replace(target)  # whole or absent: a crash mid-write never leaves a short file to read
         # What a later `load` gives, so an answer right after the build scores as every later one.
