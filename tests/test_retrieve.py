@@ -33,7 +33,7 @@ def test_semantic_coverage_is_the_smoothed_mean_best_match_of_each_question_piec
 def test_a_question_about_what_the_answer_never_says_has_lower_semantic_coverage(tabot) -> None:
     # Same topic (Adam), same sentence shape; only the second asks something the TA answer covers.
     retriever = tabot.retriever
-    pieces = retriever.entry_pieces("adaptive-optimizers")
+    pieces = retriever.index.entry_pieces("adaptive-optimizers")
     texts = retriever.embed_texts(["what does the epsilon in adam protect against when tuning warmup",
                                    "is adam a second order method because of the second moment"])
     uncovered, covered = (semantic_coverage(e.pieces, pieces, COVERAGE_PSEUDO_TERMS) for e in texts.values())

@@ -12,8 +12,9 @@ import hashlib
 import json
 import shutil
 import sys
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 _WINDOW = 4096
 _ENCODE_BATCH = 256
 _WRITE_BATCH = 512
+# How many entries' word pieces `KnowledgeIndex.entry_pieces` keeps in memory (0.15-0.3 MB an entry;
+# reading one back from disk costs well under a millisecond).
+ENTRY_PIECES_KEPT = 256
 Progress = Callable[[str], None]
 # What a student sees when the Chroma server is down (the server's address goes to the staff's console).
 SEARCH_UNAVAILABLE = "The search service is unreachable right now - please try again in a minute."
@@ -140,6 +144,8 @@ class KnowledgeIndex:
         self._by_id: dict[str, Chunk] = {}
         self.pieces = PiecesStore(settings.data_dir / "pieces" / settings.collection)
         self._entries: dict[str, tuple[Entry, str]] = {}  # id -> (entry, version) of what is indexed
+        self._pieces_kept: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._pieces_lock = threading.Lock()
         self.lexical = LexicalIndex.build([])
 
     def _open_collection(self) -> chromadb.Collection:
@@ -307,14 +313,26 @@ class KnowledgeIndex:
                                  [known[t] if t in known else found[t] for t in piece_texts(entry)])
 
     def entry_pieces(self, entry_id: str) -> np.ndarray:
-        """The indexed entry's content word pieces in context (`bot.search.token_match`), from disk;
-        written again if its file is missing (a data dir from before they were kept, a deleted file)."""
+        """The indexed entry's content word pieces in context (`bot.search.token_match`): read from
+        disk the first time the entry is a candidate, kept for the ENTRY_PIECES_KEPT most recent
+        entries (keyed by version, so an edit is never served stale); written again if the file is
+        missing (a data dir from before they were kept, a deleted file)."""
         entry, version = self._entries[entry_id]
+        key = (entry_id, version)
+        with self._pieces_lock:
+            rows = self._pieces_kept.get(key)
+            if rows is not None:
+                self._pieces_kept.move_to_end(key)
+                return rows
         rows = self.pieces.load(entry_id, version)
         if rows is None:
             self._save_pieces([entry], {})
             rows = self.pieces.load(entry_id, version)
         assert rows is not None
+        with self._pieces_lock:
+            self._pieces_kept[key] = rows
+            while len(self._pieces_kept) > ENTRY_PIECES_KEPT:
+                self._pieces_kept.popitem(last=False)
         return rows
 
     def _sync_lexical(self, changed: bool) -> None:

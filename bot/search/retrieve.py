@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +37,6 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # How much the lexical score can move an entry, against cosines that add up to at most 2. Small:
 # on real posts dense ranking alone was as good; BM25 only settles near-ties on rare exact words.
 LEXICAL_WEIGHT = 0.1
-# How many entries' word pieces `HybridRetriever.entry_pieces` keeps in memory (0.15-0.3 MB an entry;
-# reading one back from disk costs well under a millisecond).
-ENTRY_PIECES_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -132,14 +127,11 @@ class HybridRetriever:
         self.k_chunks = k_chunks
         self.k_entries = k_entries
         self._terms: dict[str, set[str]] = {}
-        self._pieces: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._pieces_lock = threading.Lock()
         self.refresh()
 
     def refresh(self) -> None:
         """Recompute per-entry term sets after the entries change (e.g. a re-index)."""
         self._terms = {}
-        self._pieces = OrderedDict()
         for entry in self.entries.values():
             text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
             self._terms[entry.id] = set(tokenize([text])[0])
@@ -193,19 +185,18 @@ class HybridRetriever:
                 focus_cosine = focus_dense.get(entry_id, (0.0, ""))[0]
                 post_cosine = post_dense.get(entry_id, (0.0, ""))[0]
                 lex = lexical.get(entry_id, 0.0) / top_lexical if top_lexical else 0.0
-                ranked.append((rank_score(focus_cosine, post_cosine, lex), focus_cosine, entry_id))
+                ranked.append((rank_score(focus_cosine, post_cosine, lex), focus_cosine, entry_id, post_cosine))
         ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
         # Confidence only for the entries returned: semantic coverage compares word pieces, which
         # costs more than the ranking and is needed only to decide whether to answer from them.
         focus_terms = set(tokenize([post.focus])[0])
         hits = []
-        for score, focus_cosine, entry_id in ranked[:k]:
+        for score, focus_cosine, entry_id, post_cosine in ranked[:k]:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
-            pieces = self.entry_pieces(entry_id)
+            pieces = self.index.entry_pieces(entry_id)
             meaning_focus = semantic_coverage(focus.pieces, pieces, COVERAGE_PSEUDO_TERMS)
             meaning_post = (meaning_focus if prose is focus
                             else semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS))
-            post_cosine = post_dense.get(entry_id, (0.0, ""))[0]
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
                     focus_cosine, post_cosine, share, meaning_focus, meaning_post),
@@ -213,22 +204,6 @@ class HybridRetriever:
                 score=score, best_chunk=focus_dense.get(entry_id, (0.0, ""))[1],
                 meaning_focus=meaning_focus, meaning_post=meaning_post))
         return hits
-
-    def entry_pieces(self, entry_id: str) -> np.ndarray:
-        """The content word pieces (in context) of an entry's question, aliases and answer sentences:
-        written by the index build (`bot.search.pieces`), read from disk the first time the entry is
-        a candidate and kept for the most recent ENTRY_PIECES_KEPT entries."""
-        with self._pieces_lock:
-            rows = self._pieces.get(entry_id)
-            if rows is not None:
-                self._pieces.move_to_end(entry_id)
-                return rows
-        rows = self.index.entry_pieces(entry_id)
-        with self._pieces_lock:
-            self._pieces[entry_id] = rows
-            while len(self._pieces) > ENTRY_PIECES_KEPT:
-                self._pieces.popitem(last=False)
-        return rows
 
     @staticmethod
     def _best_chunks(found: list[tuple[Chunk, float]]) -> dict[str, tuple[float, str]]:
