@@ -14,6 +14,11 @@ a damaged file is a one-line `FeedbackStoreError` saying what happened and what 
 One vote per person per answer: a rating that names its `answer_id` and `user` replaces that
 person's earlier rating of that answer (a unique key on channel, user and answer id, and an upsert),
 so clicking 👍👎👍 a hundred times leaves one row holding the last click.
+
+`user` is stored as its pseudonym (`bot.pseudonyms`, the question log's salt), never as the raw
+Discord id or session id: one vote per person still holds (the pseudonym is the same every time),
+and the same student's question-log rows carry the same value. A file written before that held raw
+ids; the first connection replaces them (schema version 1, `PRAGMA user_version`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import FeedbackStoreError, TabotError
+from bot.pseudonyms import load_salt, pseudonym
 from bot.schema import Answer
 
 log = logging.getLogger(__name__)
@@ -51,7 +57,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,            -- ISO 8601, UTC
     channel TEXT NOT NULL CHECK (channel IN ('web', 'discord')),
-    user TEXT,
+    user TEXT,                           -- the voter's pseudonym (bot.pseudonyms), never the raw id
     rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
     comment TEXT,
     question TEXT NOT NULL,
@@ -65,6 +71,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 # NULLs are distinct in a UNIQUE index, so unnamed answers or anonymous raters never collide.
 _ONE_VOTE = "CREATE UNIQUE INDEX IF NOT EXISTS feedback_one_vote ON feedback (channel, user, answer_id)"
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+# `PRAGMA user_version` of a feedback file whose `user` column holds pseudonyms.
+_PSEUDONYMS_VERSION = 1
 
 # Spreadsheet apps run a cell that starts with one of these as a formula; student text is
 # untrusted, so the CSV export defuses it with a leading apostrophe.
@@ -150,11 +158,27 @@ class FeedbackStore(SQLiteStore):
     label = "feedback database"
     error_type = FeedbackStoreError
 
+    def __init__(self, path: Path, salt: bytes | None = None) -> None:
+        super().__init__(path)
+        self._salt = salt  # None: the salt of the folder the file is in, read when first needed
+
+    @property
+    def salt(self) -> bytes:
+        if self._salt is None:
+            self._salt = load_salt(self.path.parent)
+        return self._salt
+
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute(_SCHEMA)
         if "answer_id" not in {row["name"] for row in conn.execute("PRAGMA table_info(feedback)")}:
             conn.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")  # a file from before one-vote
         conn.execute(_ONE_VOTE)
+        if conn.execute("PRAGMA user_version").fetchone()[0] < _PSEUDONYMS_VERSION:
+            # A file from before pseudonyms holds raw ids: replace them, once, in this transaction.
+            salt = self.salt
+            conn.create_function("pseudonym", 1, lambda user: pseudonym(salt, user), deterministic=True)
+            conn.execute("UPDATE feedback SET user = pseudonym(user) WHERE user IS NOT NULL")
+            conn.execute(f"PRAGMA user_version = {_PSEUDONYMS_VERSION}")
 
     def record(self, channel: str, question: str, answer: Answer, rating: int,
                comment: str | None = None, user: str | None = None, answer_id: str | None = None) -> int:
@@ -168,7 +192,7 @@ class FeedbackStore(SQLiteStore):
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"),
             channel,
-            user,
+            pseudonym(self.salt, user),
             rating,
             comment,
             question[:MAX_STORED_QUESTION_CHARS],

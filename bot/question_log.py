@@ -4,9 +4,9 @@ One row per answered or declined question: the text as the input guard left it (
 the surface (web, discord, cli), a salted hash of the asker, the time, whether it was answered, the
 calibrated confidence, the entries shown, the latency, and later the 👍/👎 it got (the feedback row's
 id and the rating). Nothing raw that identifies a student is stored: a Discord user id or a browser
-session becomes HMAC-SHA256(salt, id), the salt made once per data folder and never leaving it, so
-two questions by one student share a hash (staff can count distinct students) but a hash cannot be
-turned back into an id by trying every Discord id without the salt.
+session becomes its pseudonym (`bot.pseudonyms`: HMAC-SHA256 under a salt made once per data
+folder), so two questions by one student share a hash (staff can count distinct students) but a
+hash cannot be turned back into an id by trying every Discord id without the salt.
 
 The store is the feedback database's kind of file (`bot.feedback.SQLiteStore`): it repairs itself
 on every write and its errors are one line. Logging must never cost a student an answer, so the
@@ -17,10 +17,7 @@ distinct question's MiniLM vector, so `tabot gaps` embeds a question once, not o
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import os
-import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,10 +28,10 @@ import numpy as np
 from bot.config import Settings
 from bot.errors import TabotError
 from bot.feedback import MAX_STORED_QUESTION_CHARS, SQLiteStore
+from bot.pseudonyms import load_salt, pseudonym
 from bot.schema import Answer
 
 SURFACES = ("web", "discord", "cli")
-SALT_FILE = "question_log.salt"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -62,25 +59,6 @@ CREATE TABLE IF NOT EXISTS vectors (
 
 class QuestionLogError(TabotError):
     """The question log cannot be read or written (damaged, or a full disk)."""
-
-
-def load_salt(data_dir: Path) -> bytes:
-    """The data folder's salt, made on first use (readable by its owner only)."""
-    path = Path(data_dir) / SALT_FILE
-    if path.exists():
-        salt = path.read_bytes()
-        if len(salt) >= 16:
-            return salt
-    path.parent.mkdir(parents=True, exist_ok=True)
-    salt = secrets.token_bytes(32)
-    # O_EXCL: when two processes (chat and Discord bot) start at once, one salt wins for both.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as f:
-        f.write(salt)
-    return salt
 
 
 def text_hash(text: str) -> str:
@@ -115,9 +93,7 @@ class QuestionLog(SQLiteStore):
         conn.execute(_VECTORS)
 
     def pseudonym(self, user: str | None) -> str | None:
-        if user is None:
-            return None
-        return hmac.new(self._salt, user.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+        return pseudonym(self._salt, user)
 
     # ----------------------------------------------------------------------------- writing
 

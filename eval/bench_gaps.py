@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.question_log import QuestionLog, load_salt
+from bot.pseudonyms import load_salt
+from bot.question_log import QuestionLog
 
 TOPICS = ["positional encodings in transformers", "dropout at test time", "batch normalization at inference",
           "learning rate warmup", "weight decay versus L2 regularization", "vanishing gradients in RNNs",

@@ -577,7 +577,7 @@ def test_feedback_buttons_record_to_the_store(tmp_path: Path) -> None:
     assert len(rows) == 1
     assert (rows[0]["channel"], rows[0]["rating"], rows[0]["question"]) == (
         "discord", -1, "why is KL divergence not symmetric?")
-    assert rows[0]["user"].isdigit()
+    assert len(rows[0]["user"]) == 32 and not rows[0]["user"].isdigit()  # the voter's pseudonym, not the Discord id
 
 
 def test_exception_inside_answering_is_one_short_message_and_bot_keeps_going(tmp_path: Path, caplog) -> None:

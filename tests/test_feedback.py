@@ -11,6 +11,7 @@ import pytest
 from bot.conversation import Conversation
 from bot.errors import FeedbackStoreError
 from bot.feedback import COLUMNS, MAX_COMMENT_CHARS, FeedbackStore
+from bot.pseudonyms import load_salt, pseudonym
 from tests.fake_tabot import FakeTabot, abstain_answer, kl_answer
 
 
@@ -34,7 +35,7 @@ def test_record_stores_question_answer_sources_rating_and_utc_time(tmp_path):
     rows = store.rows()
     assert [r["id"] for r in rows] == [first, second]
     row = rows[0]
-    assert row["channel"] == "web" and row["rating"] == 1 and row["user"] == "anon"
+    assert row["channel"] == "web" and row["rating"] == 1 and row["user"] == pseudonym(store.salt, "anon")
     assert row["comment"] == "clear, thanks"
     assert row["question"] == "why is KL not symmetric"
     assert row["sources"] == ["kl-asymmetry"]
@@ -110,7 +111,7 @@ def test_export_jsonl(tmp_path):
     assert store.export(out, "jsonl") == 2
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["question"] for r in lines] == ["q1", "q2"]
-    assert lines[0]["sources"] == ["kl-asymmetry"] and lines[0]["user"] == "someone#1"
+    assert lines[0]["sources"] == ["kl-asymmetry"] and lines[0]["user"] == pseudonym(store.salt, "someone#1")
     assert lines[1]["comment"] == "wrong" and lines[1]["answer_json"]["abstained"] is True
 
 
@@ -193,6 +194,25 @@ def test_a_file_from_before_one_vote_is_migrated_with_its_rows(tmp_path):
     assert [(r["question"], r["answer_id"]) for r in store.rows()] == [("old", None), ("new", "c:2")]
 
 
+def test_no_raw_user_id_reaches_the_file_and_an_old_file_loses_its_raw_ids(tmp_path):
+    discord_id = "301234567890123456"
+    path = tmp_path / "fb.sqlite3"
+    old = FeedbackStore(path)
+    old.record("discord", "q", kl_answer("q"), 1, user=discord_id, answer_id="c:1")
+    written = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.name.startswith(path.name))  # + -wal
+    assert discord_id.encode() not in written
+    # A file written before pseudonyms: raw ids in `user`, schema version 0.
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE feedback SET user = ?", (discord_id,))
+        conn.execute("PRAGMA user_version = 0")
+    store = FeedbackStore(path)
+    store.record("discord", "q", kl_answer("q"), -1, user=discord_id, answer_id="c:1")  # the same person again
+    rows = store.rows()
+    assert [(r["user"], r["rating"]) for r in rows] == [(pseudonym(store.salt, discord_id), -1)]  # one vote, migrated
+    # The same salt as the question log: a student's vote and question carry the same pseudonym.
+    assert store.salt == load_salt(tmp_path)
+
+
 def test_one_vote_per_person_per_answer_the_last_click_wins(tmp_path):
     store = FeedbackStore(tmp_path / "fb.sqlite3")
     answer = kl_answer("q")
@@ -204,8 +224,9 @@ def test_one_vote_per_person_per_answer_the_last_click_wins(tmp_path):
     store.record("discord", "q", answer, 1, user="bob", answer_id="conv:key")
     store.record("discord", "q", answer, 1, user="alice", answer_id="conv:other")
     rows = store.rows()
+    alice, bob = pseudonym(store.salt, "alice"), pseudonym(store.salt, "bob")
     assert [(r["user"], r["answer_id"], r["rating"], r["comment"]) for r in rows] == [
-        ("alice", "conv:key", -1, "clear"), ("bob", "conv:key", 1, None), ("alice", "conv:other", 1, None)]
+        (alice, "conv:key", -1, "clear"), (bob, "conv:key", 1, None), (alice, "conv:other", 1, None)]
 
 
 def test_a_browser_session_clicking_100_times_leaves_one_row(tmp_path):
@@ -219,7 +240,7 @@ def test_a_browser_session_clicking_100_times_leaves_one_row(tmp_path):
     other_session.rate(other_session.ask("why is KL divergence not symmetric", key=1).key, 1)
     rows = store.rows()
     assert len(rows) == 2 and rows[0]["rating"] == 1 and rows[0]["user"] != rows[1]["user"]
-    assert rows[0]["user"].startswith("web-session-")
+    assert rows[0]["user"] == pseudonym(store.salt, talk.session_user)
 
 
 def test_a_full_disk_is_a_one_line_store_error(tmp_path, monkeypatch):
