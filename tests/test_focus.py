@@ -33,6 +33,17 @@ def test_a_question_too_short_to_stand_alone_takes_the_sentence_before() -> None
     assert post.focus.startswith("I used BFS order") and post.focus.endswith("Any ideas?")
 
 
+def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
+    # Long enough to stand alone by its word count, but "those two options" means nothing alone.
+    post = read_post("I built the model with F.cross_entropy on raw outputs. Shouldn't it be either softmax "
+                     "plus cross-entropy or log_softmax plus NLL? Or are those two options the same loss anyway?")
+    assert "Shouldn't it be either" in post.focus and post.focus.endswith("the same loss anyway?")
+    # A question that names its own subject stays alone, and the parts never fold into each other.
+    alone = read_post("I trained for ten epochs. Why does my validation loss go up while training loss falls?")
+    assert alone.focus == "Why does my validation loss go up while training loss falls?"
+    assert post.questions[-1] == "Or are those two options the same loss anyway?"
+
+
 def test_without_a_question_mark_the_last_sentences_are_the_focus() -> None:
     post = read_post("Context about my homework. I wonder whether the log base changes the optimal weights")
     assert post.focus == "I wonder whether the log base changes the optimal weights"

@@ -7,7 +7,8 @@ context dilutes the match. `read_post` splits a post into:
 
 - `prose`: the post without code blocks, stack traces, quoted lines, URLs, greetings and sign-offs;
 - `focus`: the question the post asks — its last question sentence, widened backwards to the
-  sentences before it while it is too short to stand alone ("any ideas?", "why?"), or the last
+  sentences before it while it is too short to stand alone ("any ideas?", "why?") or leans on
+  them ("And does this division change training?", "Or are those the same loss?"), or the last
   sentences when no sentence asks anything.
 
 Both are searched, so a post is matched by what it asks *and* by what it is about. Nothing here
@@ -49,6 +50,15 @@ _SIGN_OFF = re.compile(
     r"(?:\n|^|(?<=[.!?])\s)\s*(?:thanks?(?: you)?(?: (?:so|very) much)?(?: in advance)?|thx|cheers|best(?: regards)?|"
     r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help)\b[^?]*$",
     re.IGNORECASE)
+# A sentence that leans on the one before it: it opens with a connective, or names what it asks
+# about only by pointing back ("this division", "those two options", "is it", "end with one").
+# A TA reads the sentence it points to as part of the question; so does the focus.
+_CONNECTIVE = re.compile(
+    r"^\W*(?:and|or|so|but|also|then|otherwise|plus|if so|in other words|i\.e\.|what about|how about)\b",
+    re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|their)\b", re.IGNORECASE)
+# Only the opening words count: a pointer late in a long question usually points inside it.
+POINTER_WORDS = 6
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
 
 
@@ -102,23 +112,37 @@ def _terms(text: str) -> int:
     return len(tokenize([text])[0])
 
 
-def focus_of(sentences: list[str]) -> str:
-    """The last question sentence, widened backwards while it is too short to stand alone."""
+def leans_back(sentence: str) -> bool:
+    """True when the sentence opens with a connective or points back within its first words."""
+    return bool(_CONNECTIVE.match(sentence) or _POINTS_BACK.search(" ".join(sentence.split()[:POINTER_WORDS])))
+
+
+def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
+    """The last question sentence, widened backwards while it is too short to stand alone or
+    (with `follow_pointers`) leans on the sentence before it."""
     if not sentences:
         return ""
     asking = [i for i, s in enumerate(sentences) if "?" in s]
     end = asking[-1] if asking else len(sentences) - 1
     start = end
-    while (start > 0 and end - start + 1 < MAX_FOCUS_SENTENCES
-           and _terms(" ".join(sentences[start:end + 1])) < MIN_FOCUS_TERMS):
+
+    def incomplete() -> bool:
+        return (_terms(" ".join(sentences[start:end + 1])) < MIN_FOCUS_TERMS
+                or (follow_pointers and leans_back(sentences[start])))
+
+    while start > 0 and end - start + 1 < MAX_FOCUS_SENTENCES and incomplete():
         start -= 1
     words = " ".join(sentences[start:end + 1]).split()
     return " ".join(words[-MAX_FOCUS_WORDS:])
 
 
 def questions_of(sentences: list[str]) -> tuple[str, ...]:
-    """Each sentence that asks something, widened backwards like the focus when it is too short."""
-    return tuple(focus_of(sentences[: i + 1]) for i, s in enumerate(sentences) if "?" in s)
+    """Each sentence that asks something, widened backwards like the focus when it is too short.
+
+    Pointers are not followed here: these are the post's separate questions (answered part by
+    part), and "And is NLL the same as cross-entropy?" is its own question even though it opens
+    with "and"; following it back would fold the question before it into this one."""
+    return tuple(focus_of(sentences[: i + 1], follow_pointers=False) for i, s in enumerate(sentences) if "?" in s)
 
 
 def read_post(text: str) -> Post:
