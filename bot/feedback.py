@@ -174,11 +174,16 @@ class FeedbackStore(SQLiteStore):
             conn.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")  # a file from before one-vote
         conn.execute(_ONE_VOTE)
         if conn.execute("PRAGMA user_version").fetchone()[0] < _PSEUDONYMS_VERSION:
-            # A file from before pseudonyms holds raw ids: replace them, once, in this transaction.
-            salt = self.salt
-            conn.create_function("pseudonym", 1, lambda user: pseudonym(salt, user), deterministic=True)
-            conn.execute("UPDATE feedback SET user = pseudonym(user) WHERE user IS NOT NULL")
-            conn.execute(f"PRAGMA user_version = {_PSEUDONYMS_VERSION}")
+            # A file from before pseudonyms holds raw ids: replace them, once. Under the write lock,
+            # and the version read again there: the chat and the Discord bot may open the file at
+            # the same moment, and hashing a pseudonym a second time would split a voter in two.
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < _PSEUDONYMS_VERSION:
+                salt = self.salt
+                conn.create_function("pseudonym", 1, lambda user: pseudonym(salt, user), deterministic=True)
+                conn.execute("UPDATE feedback SET user = pseudonym(user) WHERE user IS NOT NULL")
+                conn.execute(f"PRAGMA user_version = {_PSEUDONYMS_VERSION}")
 
     def record(self, channel: str, question: str, answer: Answer, rating: int,
                comment: str | None = None, user: str | None = None, answer_id: str | None = None) -> int:

@@ -213,6 +213,32 @@ def test_no_raw_user_id_reaches_the_file_and_an_old_file_loses_its_raw_ids(tmp_p
     assert store.salt == load_salt(tmp_path)
 
 
+def test_stores_opening_an_old_file_at_once_hash_each_raw_id_exactly_once(tmp_path):
+    path = tmp_path / "fb.sqlite3"
+    FeedbackStore(path).record("discord", "q", kl_answer("q"), 1, user="x", answer_id="c:1")
+    raw = [f"3012345678901234{i:02d}" for i in range(20)]
+    with sqlite3.connect(path) as conn:  # back to a file from before pseudonyms, holding 20 raw ids
+        conn.execute("DELETE FROM feedback")
+        for i, user in enumerate(raw):
+            conn.execute("INSERT INTO feedback (created_at, channel, user, rating, question, abstained, sources,"
+                         " answer_markdown, answer_json, answer_id) VALUES ('t', 'discord', ?, 1, 'q', 0, '[]', 'a',"
+                         " '{}', ?)", (user, f"c:{i}"))
+        conn.execute("PRAGMA user_version = 0")
+    start = threading.Barrier(6)
+
+    def open_it() -> None:
+        start.wait()
+        FeedbackStore(path).rows()
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    salt = load_salt(tmp_path)
+    assert [r["user"] for r in FeedbackStore(path).rows()] == [pseudonym(salt, user) for user in raw]
+
+
 def test_one_vote_per_person_per_answer_the_last_click_wins(tmp_path):
     store = FeedbackStore(tmp_path / "fb.sqlite3")
     answer = kl_answer("q")
