@@ -177,8 +177,8 @@ class Composer:
             if is_follow_up(question, terms) and (not chosen or chosen[0].entry_id in same):
                 carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
                            if s.entry_id in self.entries]
-                return Selection(carried, hits, follow_up=True), np.asarray(embedded[post.focus].vector)
-        return Selection(chosen, hits), np.asarray(embedded[post.focus].vector)
+                return Selection(carried, hits, follow_up=True), embedded[post.focus].vector
+        return Selection(chosen, hits), embedded[post.focus].vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()

@@ -126,24 +126,25 @@ class MiniLM:
 
     def encode_array(self, texts: list[str]) -> np.ndarray:
         """Vectors as one float32 array, a row per text."""
-        clipped = [t[:MAX_CHARS] for t in texts]
-        encoder = self._loaded()
-        if not clipped:
-            return np.empty((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            vectors = encoder.encode(clipped)
-            self.texts_embedded += len(clipped)
-        return np.asarray(vectors, dtype=np.float32)
+        return self._encode(texts, with_pieces=False)[0]
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         return self.encode_array(texts).tolist() if texts else []
 
     def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """`encode_array`, plus each text's content word pieces in context (`bot.search.token_match`)."""
+        return self._encode(texts, with_pieces=True)
+
+    def _encode(self, texts: list[str], with_pieces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         clipped = [t[:MAX_CHARS] for t in texts]
         encoder = self._loaded()
+        if not clipped:
+            return np.empty((0, self.dimension), dtype=np.float32), []
         with self._lock:
-            vectors, pieces = encoder.encode_with_pieces(clipped)
+            if with_pieces:
+                vectors, pieces = encoder.encode_with_pieces(clipped)
+            else:
+                vectors, pieces = encoder.encode(clipped), []
             self.texts_embedded += len(clipped)
         return np.asarray(vectors, dtype=np.float32), pieces
 

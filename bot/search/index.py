@@ -356,11 +356,7 @@ class KnowledgeIndex:
         self.lexical.save(self.lexical_dir)
         manifest.write_text(json.dumps({"digest": digest, "chunks": len(self.chunks)}))
 
-    def dense_search(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
-        """Top-k chunks by cosine similarity to an already-embedded query."""
-        return self.dense_search_many([vector], k)[0]
-
-    def dense_search_many(self, vectors: list[list[float]], k: int) -> list[list[tuple[Chunk, float]]]:
+    def dense_search_many(self, vectors: list[np.ndarray], k: int) -> list[list[tuple[Chunk, float]]]:
         """Top-k chunks for each of several embedded queries, in one Chroma query.
 
         Asks Chroma for ids and distances only: the chunks' text and metadata are already in memory,
@@ -369,7 +365,7 @@ class KnowledgeIndex:
         if not vectors:
             return []
         try:
-            found = self.collection.query(query_embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
+            found = self.collection.query(query_embeddings=list(vectors),
                                           n_results=min(k, len(self._by_id) or 1), include=["distances"])
         except Exception as error:
             if not self.settings.chroma_url:

@@ -108,7 +108,7 @@ class EntryHit:
 class Embedded:
     """A text as the retriever reads it: its sentence vector and its content word pieces in context."""
 
-    vector: list[float]
+    vector: np.ndarray  # float32, unit length
     pieces: np.ndarray
 
 
@@ -155,13 +155,13 @@ class HybridRetriever:
         """Each distinct text embedded once, in one encoder call (encoder time grows with every token)."""
         distinct = list(dict.fromkeys(texts))
         vectors, pieces = self.index.model.encode_with_pieces(distinct)
-        return {text: Embedded(vector.tolist(), rows)
+        return {text: Embedded(vector, rows)
                 for text, vector, rows in zip(distinct, vectors, pieces, strict=True)}
 
     def search_many(self, posts: list[Post], embedded: list[tuple[Embedded, Embedded]],
                     k: int | None = None) -> list[list[EntryHit]]:
         """`search` for several posts (a post and its parts) with one dense query for all their vectors."""
-        queries: list[list[float]] = []
+        queries: list[np.ndarray] = []
         position: dict[int, int] = {}  # id(vector) -> its row in `queries`; a shared text is asked once
         for pair in embedded:
             for text in pair:
