@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import abstention, demos, faithfulness, retrieval
+from eval.metrics.intervals import wilson
 
 HEADLINE = (retrieval.HIT_AT_1, retrieval.HIT_AT_3, retrieval.MRR, abstention.PRECISION, abstention.RECALL,
             abstention.F1, faithfulness.FAITHFULNESS, demos.DEMO_PASS)
@@ -19,7 +20,8 @@ REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quo
              "question last), each following a real post whose address it keeps; split by thread, and the "
              "`test` side tuned nothing (eval/datasets/README.md). Answered and right = in-scope posts answered "
              "with an expected entry first; ranking hit@1 ignores abstention; out-of-scope declined covers "
-             "off-topic posts and prompt injections too.")
+             "off-topic posts and prompt injections too. In brackets: 95 % Wilson intervals; to tell whether a "
+             "change helped, compare two reports on the same questions with `python -m eval.compare`.")
 PLOTS = ("quality.png", "latency.png", "confidence.png")
 FAITHFULNESS_NOTE = ("On the default grounded path every sentence is a verbatim TA sentence cited to its own entry, "
                      "so faithfulness is 1.0 by construction (for tabot and both baselines); it only measures "
@@ -58,14 +60,25 @@ def real_header() -> list[str]:
     return ["system", "question set", "in scope", "out of scope", *(m.label for m in REAL_COLUMNS)]
 
 
+def with_interval(rate: float | None, n: int) -> str:
+    """A rate over n questions with its 95 % Wilson interval: "0.860 [0.79, 0.91]"."""
+    if rate is None or not n:
+        return fmt(rate)
+    low, high = wilson(round(rate * n), n)
+    return f"{rate:.3f} [{low:.2f}, {high:.2f}]"
+
+
 def real_rows(results: dict) -> list[list[str]]:
-    """Per system, the real-phrasing question sets: answered-and-right, ranking alone, declined."""
+    """Per system, the real-phrasing question sets: answered-and-right, ranking alone, declined, each
+    with its 95 % interval (a few hundred posts: a difference of a few posts is within it)."""
     rows = []
     for system in results["systems"].values():
         for split, row in system["metrics"]["by_split"].items():
             if split.startswith(REAL_PREFIX):
-                rows.append([system["label"], split, str(row.get("n_in_scope", "")), str(row.get("n_out_of_scope", "")),
-                             *(fmt(row.get(m.name)) for m in REAL_COLUMNS)])
+                n_in, n_out = row.get("n_in_scope", 0), row.get("n_out_of_scope", 0)
+                rows.append([system["label"], split, str(n_in), str(n_out),
+                             *(with_interval(row.get(m.name), n_out if m is abstention.DECLINED_OUT else n_in)
+                               for m in REAL_COLUMNS)])
     return rows
 
 

@@ -414,3 +414,47 @@ def test_cross_validation_scores_held_out_rows_by_the_refit_rule() -> None:
     only_out = cross_validate(features, labels, right, groups, (0,), scored=~half)
     assert only_out["declined_out_of_scope"] == pytest.approx(good["declined_out_of_scope"])
     assert np.isnan(only_out["answered_right"])
+
+
+def test_wilson_interval_and_exact_mcnemar_against_scipy() -> None:
+    from scipy.stats import binomtest
+
+    from eval.metrics.intervals import sign_test, wilson
+
+    for successes, n in ((0, 10), (5, 10), (104, 121), (121, 121), (78, 92)):
+        low, high = wilson(successes, n)
+        reference = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert (low, high) == pytest.approx((reference.low, reference.high), abs=1e-6)
+    assert wilson(0, 0) == (0.0, 1.0)
+    for fixed, broken in ((8, 10), (0, 6), (3, 6), (12, 2), (0, 0)):
+        expected = binomtest(fixed, fixed + broken).pvalue if fixed + broken else 1.0
+        assert sign_test(fixed, broken) == pytest.approx(expected)
+    assert sign_test(0, 6) < 0.05 < sign_test(3, 6)
+
+
+def test_compare_counts_fixed_and_broken_questions_per_set() -> None:
+    from eval.compare import compare
+
+    def report(*rows: tuple[str, str, bool, bool, float]) -> dict:
+        return {"questions": [{"id": i, "split": split, "expected": ["log-base"] if in_scope else [],
+                               "systems": {"tabot": {"abstained": abstained, "hit@1": hit if in_scope else None}}}
+                              for i, split, in_scope, abstained, hit in rows]}
+
+    before = report(("a", "real", True, False, 1.0), ("b", "real", True, True, 0.0), ("c", "real", False, False, 0.0),
+                    ("d", "syn", False, True, 0.0), ("gone", "syn", True, False, 1.0))
+    after = report(("a", "real", True, False, 0.0),  # now answered from the wrong entry: broken
+                   ("b", "real", True, False, 1.0),  # now answered and right: fixed
+                   ("c", "real", False, True, 0.0),  # now declined: fixed
+                   ("d", "syn", False, True, 0.0), ("new", "syn", True, False, 1.0))  # unchanged; not in both
+    rows = compare(before, after)
+    assert rows["real"]["fixed"] == ["b", "c"] and rows["real"]["broken"] == ["a"]
+    assert (rows["real"]["right_before"], rows["real"]["right_after"]) == (1, 2)
+    assert rows["syn"] == {"n": 1, "right_before": 1, "right_after": 1, "fixed": [], "broken": [], "p": 1.0}
+    assert rows["all"]["n"] == 4 and rows["all"]["p"] == pytest.approx(1.0)
+
+
+def test_real_phrasing_rates_carry_their_interval() -> None:
+    from eval.report import with_interval
+
+    assert with_interval(104 / 121, 121) == "0.860 [0.79, 0.91]"
+    assert with_interval(None, 121) == "n/a" and with_interval(0.5, 0) == "0.500"
