@@ -193,3 +193,20 @@ def test_a_post_asking_two_things_cites_both_in_the_order_asked(tabot) -> None:
                        "loss is base e or base 2? And is the negative log likelihood actually the same loss "
                        "as cross entropy?")
     assert answer.entry_ids[:2] == ["log-base", "nll-vs-cross-entropy"]
+
+
+def test_only_an_answered_post_pays_for_its_parts(tabot, monkeypatch) -> None:
+    model = tabot.index.model
+    encoded: list[list[str]] = []
+    real = model.encode_with_pieces
+    monkeypatch.setattr(model, "encode_with_pieces", lambda texts: encoded.append(list(texts)) or real(texts))
+    declined = tabot.ask("Planning the end-of-term party. Which pizza place delivers to campus late? "
+                         "And does anyone know if the gym is open on Sunday?")
+    assert declined.abstained
+    # One encoder call, for the focus and the prose: the part "Which pizza place ...?" alone never went.
+    assert len(encoded) == 1 and not any("pizza" in t and "gym" not in t for t in encoded[0])
+    encoded.clear()
+    answered = tabot.ask("Does it matter whether the log in the loss is base e or base 2? And is the negative "
+                         "log likelihood actually the same loss as cross entropy?")
+    assert answered.entry_ids[:2] == ["log-base", "nll-vs-cross-entropy"]
+    assert len(encoded) == 2  # the post, then its parts

@@ -165,11 +165,17 @@ class Composer:
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
         asked = list(dict.fromkeys(post.questions))
         parts = asked[-MAX_PARTS:] if len(asked) >= 2 else question_parts(post.focus)
-        # One encoder call for the whole question (the focus is often also one of its parts).
-        embedded = self.retriever.embed_texts([post.focus, post.prose, *parts])
-        hits, *part_hits = self.retriever.search_many(
-            [post, *(Post(p, p, p) for p in parts)],
-            [(embedded[post.focus], embedded[post.prose]), *((embedded[p], embedded[p]) for p in parts)])
+        embedded = self.retriever.embed_texts([post.focus, post.prose])
+        [hits] = self.retriever.search_many([post], [(embedded[post.focus], embedded[post.prose])])
+        # Parts only add to a post that is answered at all (`select_entries`), so a declined post never
+        # pays for embedding and searching them (a part that is the focus is not embedded again).
+        part_hits: list[list[EntryHit]] = []
+        if parts and hits and hits[0].confidence >= self.threshold:
+            missing = [p for p in parts if p not in embedded]
+            if missing:
+                embedded.update(self.retriever.embed_texts(missing))
+            part_hits = self.retriever.search_many([Post(p, p, p) for p in parts],
+                                                   [(embedded[p], embedded[p]) for p in parts])
         chosen = select_entries(hits, part_hits, self.threshold)
         if previous is not None and previous.sources and not parts:
             same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
