@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from eval.datasets import CALIBRATION_SETS, load_question_sets
+from eval.datasets import CALIBRATION_SETS, Question, load_question_sets
 from eval.metrics.abstention import abstention_counts, best_threshold, f1
 
 
@@ -81,6 +83,59 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
             "declined_out_of_scope": declined / (seeds * out_of_scope) if out_of_scope else float("nan")}
 
 
+@dataclass
+class CalibrationRows:
+    """Every calibration question as the abstention model sees it: its top entry's features."""
+
+    questions: list[Question]
+    posts: list[Any]  # bot.search.focus.Post of each cleaned question
+    top: list[str | None]  # the top entry's id (None when nothing was found)
+    features: np.ndarray  # rows of Calibration.FEATURES
+    labels: np.ndarray  # 1.0 in scope, 0.0 out of scope
+    right: np.ndarray  # the top entry is an expected one
+
+    @property
+    def groups(self) -> list[str]:
+        """The thread each question follows (its own id when it follows none): the unit of a fold."""
+        return [row.source or row.id for row in self.questions]
+
+    def subsets(self) -> list[tuple[str, np.ndarray]]:
+        """The row subsets `--cross-validate` scores: all, real phrasing, synthetic."""
+        return [(subset, np.array([row.split.startswith(keep) for row in self.questions]))
+                for subset, keep in (("all calibration rows", ""), ("real-phrasing rows", "real_posts"),
+                                     ("synthetic rows", "calibration"))]
+
+
+def calibration_rows(settings: Any) -> tuple[CalibrationRows, Any]:
+    """The calibration splits run through today's retriever (uncalibrated: only the features count),
+    and that retriever."""
+    from bot.answering.guard import clean_question
+    from bot.knowledge import load_entries
+    from bot.search.focus import read_post
+    from bot.search.index import KnowledgeIndex
+    from bot.search.retrieve import Calibration, HybridRetriever
+
+    entries = load_entries(settings.knowledge_dir)
+    index = KnowledgeIndex(settings)
+    index.sync(entries)
+    retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
+    questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
+    posts, top, features, labels, right = [], [], [], [], []
+    for row in questions:
+        question, _ = clean_question(row.question, settings.max_question_chars)
+        post = read_post(question)
+        found = retriever.search(post, k=1)
+        hit = found[0] if found else None
+        posts.append(post)
+        top.append(hit.entry_id if hit else None)
+        features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post]
+                        if hit else [0.0] * len(Calibration.FEATURES))
+        labels.append(1.0 if row.in_scope else 0.0)
+        right.append(hit is not None and hit.entry_id in row.expected)
+    return CalibrationRows(questions, posts, top, np.asarray(features), np.asarray(labels),
+                           np.asarray(right)), retriever
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -90,37 +145,18 @@ def main(argv: list[str] | None = None) -> int:
                              "splits (grouped by thread), the way features are chosen without a test split")
     args = parser.parse_args(argv)
     # Imported here so the pure fitting above can be imported (and tested) without torch/Chroma.
-    from bot.answering.guard import clean_question
     from bot.config import Settings
-    from bot.knowledge import load_entries
-    from bot.search.index import KnowledgeIndex
-    from bot.search.retrieve import CALIBRATION_FILE, Calibration, HybridRetriever
+    from bot.search.retrieve import CALIBRATION_FILE, Calibration
 
     settings = Settings.from_env()
     if args.data_dir:
         settings = settings.with_(data_dir=args.data_dir)
-    entries = load_entries(settings.knowledge_dir)
-    index = KnowledgeIndex(settings)
-    index.sync(entries)
-    retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
-    questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
-    features, labels, right = [], [], []
-    for row in questions:
-        question, _ = clean_question(row.question, settings.max_question_chars)
-        top = retriever.search(question, k=1)
-        hit = top[0] if top else None
-        features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post]
-                        if hit else [0.0] * len(Calibration.FEATURES))
-        labels.append(1.0 if row.in_scope else 0.0)
-        right.append(hit is not None and hit.entry_id in row.expected)
-    x, y = np.asarray(features), np.asarray(labels)
+    rows, _ = calibration_rows(settings)
+    questions, x, y = rows.questions, rows.features, rows.labels
     if args.cross_validate:
-        groups = [row.source or row.id for row in questions]
-        for subset, keep in (("all calibration rows", ""), ("real-phrasing rows", "real_posts"),
-                             ("synthetic rows", "calibration")):
-            scored = np.array([row.split.startswith(keep) for row in questions])
+        for subset, scored in rows.subsets():
             for name, columns in FEATURE_SETS.items():
-                rates = cross_validate(x, y, np.asarray(right), groups, columns, scored)
+                rates = cross_validate(x, y, rows.right, rows.groups, columns, scored)
                 print(f"{subset:22} {name:28} answered and right {rates['answered_right']:.3f}   "
                       f"out of scope declined {rates['declined_out_of_scope']:.3f}")
         return 0

@@ -1,0 +1,20 @@
+"""The second-encoder measurement (eval/second_opinion.py) recomputes tabot's own features."""
+
+import numpy as np
+
+from bot.search.index import entry_chunks
+from eval.calibrate import calibration_rows
+from eval.second_opinion import second_cosines
+
+
+def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_settings) -> None:
+    rows, retriever = calibration_rows(session_settings)
+    assert len(rows.questions) == len(rows.features) > 300 and rows.labels.sum() > 150
+    chunk_texts = {entry_id: [c.text for c in entry_chunks(e)] for entry_id, e in retriever.entries.items()}
+    cosines = second_cosines(rows, chunk_texts, retriever.index.model.encode_array)
+    # The same encoder gives the same focus and prose cosines as the retriever's best chunks: what the
+    # comparison swaps is the encoder, nothing else about the features.
+    assert np.abs(cosines - rows.features[:, :2]).max() < 1e-4
+    # And the groups keep a thread's posts together (a fold never splits one).
+    real = [g for g, q in zip(rows.groups, rows.questions, strict=True) if q.split.startswith("real_posts")]
+    assert len(set(real)) < len(real)
