@@ -72,3 +72,56 @@ def test_html_entities_of_a_copied_page_source_read_as_their_characters() -> Non
     assert "NLLLoss expects" not in post.prose  # an escaped quote mark still marks a quote
     assert post.focus == "Why doesn't NLLLoss apply the log itself?"
     assert "&" in post.prose and "&amp;" not in post.prose
+
+
+GITHUB_TEMPLATE_POST = """## Question
+
+<!-- Before asking: have you searched the closed issues? Please describe your question below. -->
+
+The training script divides the loss by math.log(2) before logging it. Why is that done? Does it
+change the gradients?
+
+- [x] I searched the docs?
+- [x] I searched the issues.
+
+#### What have you tried?
+Read the criterion code.
+
+#### What's your environment?
+- Version: main
+- OS: Linux
+"""
+
+
+def test_an_issue_template_asks_the_student_things_it_is_not_the_question() -> None:
+    post = read_post(GITHUB_TEMPLATE_POST)
+    # The template's own questions (headings, its HTML comment, a checklist item) are not the focus.
+    assert post.focus == ("The training script divides the loss by math.log(2) before logging it. "
+                          "Why is that done? Does it change the gradients?")
+    assert [q for q in post.questions if "environment" in q or "tried" in q] == []
+    for gone in ("Before asking", "closed issues", "I searched"):
+        assert gone not in post.prose, gone
+    # Headings still say what the post is about: their words stay in the prose, without the #s.
+    assert "What have you tried?" in post.prose and "#" not in post.prose
+
+
+def test_a_heading_is_the_question_when_the_body_asks_none() -> None:
+    post = read_post("## Why is the KL divergence not symmetric?\n"
+                     "I computed both directions for two Gaussians and got two different numbers.")
+    assert post.focus == "Why is the KL divergence not symmetric?"
+    # A comment of a pasted code block that starts with # is not a heading (it is gone with the block).
+    code = read_post("```python\n# is this right?\nloss = nll(log_softmax(z), y)\n```\n"
+                     "Is this the same as cross entropy?")
+    assert code.focus == "Is this the same as cross entropy?"
+
+
+def test_a_hard_wrapped_sentence_is_one_sentence() -> None:
+    post = read_post("I visit the nodes of my autograd graph in breadth-first order from\nthe loss, and some "
+                     "gradients come out\nwrong when a node is used twice. Should the backward pass use a\n"
+                     "topological order instead?\n- OS: Linux\nThanks")
+    assert post.focus == "Should the backward pass use a topological order instead?"
+    assert post.questions == ("Should the backward pass use a topological order instead?",)
+    # A new line that starts a list item, a capital or follows a finished sentence stays its own.
+    listed = read_post("Two options:\n- one sigmoid output\n- two softmax outputs\nWhich is better for two classes?")
+    assert listed.focus.endswith("Which is better for two classes?") and "\n" in prose_of(
+        "Two options:\n- one sigmoid output\n- two softmax outputs")

@@ -5,11 +5,13 @@ a stack trace or a formula, link a blog post, and ask the actual question last. 
 reads only the first 256 word pieces never sees that question, and every off-topic word of the
 context dilutes the match. `read_post` splits a post into:
 
-- `prose`: the post without code blocks, stack traces, quoted lines, URLs, greetings and sign-offs;
+- `prose`: the post without code blocks, stack traces, quoted lines, URLs, greetings and sign-offs,
+  nor an issue template's comments and checklists; hard-wrapped lines joined back into sentences;
 - `focus`: the question the post asks — its last question sentence, widened backwards to the
   sentences before it while it is too short to stand alone ("any ideas?", "why?") or leans on
   them ("And does this division change training?", "Or are those the same loss?"), or the last
-  sentences when no sentence asks anything.
+  sentences when no sentence asks anything. A Markdown heading that asks ("#### What have you
+  tried?") is an issue template asking the student: it is the question only when the body asks none.
 
 Both are searched, so a post is matched by what it asks *and* by what it is about. Nothing here
 knows any entry or topic: the rules are about the shape of posts only.
@@ -43,6 +45,13 @@ _CODE_LINE = re.compile(
     r"[\w.]+(?:Error|Exception|Warning): |at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
     r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$)")
 _QUOTE_LINE = re.compile(r"^\s*>")
+# Issue and forum templates: HTML comments ("<!-- What did you expect to happen? -->") and checklist
+# lines ("- [x] I searched the docs") are the template's words, never the student's.
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
+# A Markdown heading is a section title. Its words say what the post is about, but a heading that
+# asks ("#### What have you tried?", "### Environment?") is usually the template asking the student,
+# so it is read as a question only when nothing in the body asks one (`read_post`).
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b[^.!?\n,:]{0,40}[,.!:\n-]+\s*",
     re.IGNORECASE)
@@ -75,24 +84,32 @@ class Post:
         return self.focus != self.prose
 
 
-def _strip_lines(text: str) -> str:
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_CONTINUES = re.compile(r"^[a-z0-9(]")
+_ENDS = re.compile(r"[.!?:;]\W*$")
+
+
+def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     for line in text.splitlines():
-        if _QUOTE_LINE.match(line) or _CODE_LINE.match(line):
+        if (_QUOTE_LINE.match(line) or _CODE_LINE.match(line) or _CHECKLIST_LINE.match(line)
+                or (not headings and _HEADING.match(line))):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
-        kept.append(line)
+        kept.append(_HEADING.sub("", line))
     return "\n".join(kept)
 
 
-def prose_of(text: str) -> str:
-    """The post's own words: code blocks, stack traces, quoted lines, URLs, mentions and HTML
-    removed; link texts and inline code kept (they often name the topic: `F.nll_loss`). HTML
-    entities are read as their characters first: a post copied from a web page's source says
-    `&gt;` for a quote mark and `&#39;` for an apostrophe."""
+def prose_of(text: str, headings: bool = True) -> str:
+    """The post's own words: code blocks, stack traces, quoted lines, template comments and
+    checklists, URLs, mentions and HTML removed (and Markdown headings too, unless `headings`); link
+    texts and inline code kept (they often name the topic: `F.nll_loss`). HTML entities are read as
+    their characters first: a post copied from a web page's source says `&gt;` for a quote mark and
+    `&#39;` for an apostrophe."""
     text = html.unescape(text)
+    text = _HTML_COMMENT.sub("\n\n", text)
     text = _FENCE.sub("\n\n", text)
-    text = _strip_lines(text)
+    text = _strip_lines(text, headings)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
     text = _HTML_TAG.sub(" ", text)
@@ -100,8 +117,17 @@ def prose_of(text: str) -> str:
     text = _INLINE_CODE.sub(r"\1", text)
     text = _GREETING.sub("", text, count=1)
     text = _SIGN_OFF.sub("", text.rstrip())
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line).strip()
+    lines: list[str] = []
+    previous = ""
+    for line in (" ".join(raw.split()) for raw in text.splitlines()):
+        # A hard-wrapped sentence ("... Does it\nchange the gradients?") is one sentence: a line that
+        # goes on in lower case after a line that did not end a sentence continues it.
+        if line and previous and lines and _CONTINUES.match(line) and not _ENDS.search(previous):
+            lines[-1] += " " + line
+        elif line:
+            lines.append(line)
+        previous = line
+    return "\n".join(lines).strip()
 
 
 def sentences_of(prose: str) -> list[str]:
@@ -148,5 +174,8 @@ def questions_of(sentences: list[str]) -> tuple[str, ...]:
 def read_post(text: str) -> Post:
     prose = prose_of(text) or " ".join(text.split())
     sentences = sentences_of(prose)
-    focus = focus_of(sentences) or prose
-    return Post(text=text, prose=" ".join(prose.split()), focus=focus, questions=questions_of(sentences))
+    # The question is looked for in the body: a heading asks only when the body does not.
+    body = sentences_of(prose_of(text, headings=False)) if _HEADING.search(text) else sentences
+    asking = body if any("?" in s for s in body) else sentences
+    focus = focus_of(asking) or prose
+    return Post(text=text, prose=" ".join(prose.split()), focus=focus, questions=questions_of(asking))
