@@ -125,3 +125,14 @@ def test_a_hard_wrapped_sentence_is_one_sentence() -> None:
     listed = read_post("Two options:\n- one sigmoid output\n- two softmax outputs\nWhich is better for two classes?")
     assert listed.focus.endswith("Which is better for two classes?") and "\n" in prose_of(
         "Two options:\n- one sigmoid output\n- two softmax outputs")
+
+
+def test_code_pasted_without_a_fence_stays_code_after_the_guard() -> None:
+    from bot.answering.guard import clean_question
+
+    text = ("My backward pass gives wrong gradients:\n\ndef backward(self):\n    for node in self.bfs_order():\n"
+            "        node.grad_fn()\n        print(node.grad)\n\nIs BFS the wrong order to visit the nodes?")
+    cleaned, _ = clean_question(text, 2000)
+    post = read_post(cleaned)  # what the bot reads: the guard keeps indentation, so the body is still code
+    assert post.prose == "My backward pass gives wrong gradients: Is BFS the wrong order to visit the nodes?"
+    assert post.focus == "Is BFS the wrong order to visit the nodes?"

@@ -16,6 +16,8 @@ EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not 
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# A line indented by four spaces or a tab: code pasted without a fence (bot/search/focus.py reads it so).
+_INDENTED = re.compile(r"^(?: {4,}|\t)\S")
 
 
 def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
@@ -28,11 +30,11 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
     cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     if cleaned != unicodedata.normalize("NFC", text):
         notices.append("I removed control characters from your message.")
-    # Line breaks are kept (code blocks, quotes and the question's own line are told apart by them,
-    # see bot/search/focus.py); runs of spaces and of blank lines are not.
-    lines = [" ".join(line.split()) for line in cleaned.splitlines()]
-    cleaned = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
-    if not cleaned:
+    # Line breaks and indentation are kept (code, quotes and the question's own line are told apart
+    # by them, see bot/search/focus.py); runs of spaces and of blank lines are not.
+    lines = [("    " if _INDENTED.match(line) else "") + " ".join(line.split()) for line in cleaned.splitlines()]
+    cleaned = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n").rstrip()
+    if not cleaned.strip():
         raise InputError(EMPTY_MESSAGE)
     if not any(ch.isalnum() for ch in cleaned):
         raise InputError("I could not find any words in your message. " + EMPTY_MESSAGE)
