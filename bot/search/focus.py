@@ -52,6 +52,11 @@ _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
 # A Markdown heading is a section title. Its words say what the post is about, but a heading that
 # asks ("#### What have you tried?", "### Environment?") is usually the template asking the student,
 # so it is read as a question only when nothing in the body asks one (`read_post`).
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+# A line that goes on in lower case after a line that did not end a sentence continues it (a
+# hard-wrapped sentence: "... Does it\nchange the gradients?").
+_CONTINUES = re.compile(r"^[a-z0-9(]")
+_ENDS = re.compile(r"[.!?:;]\W*$")
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b[^.!?\n,:]{0,40}[,.!:\n-]+\s*",
     re.IGNORECASE)
@@ -82,11 +87,6 @@ class Post:
     def is_long(self) -> bool:
         """True when the focus is a real cut of the post (the post says more than it asks)."""
         return self.focus != self.prose
-
-
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
-_CONTINUES = re.compile(r"^[a-z0-9(]")
-_ENDS = re.compile(r"[.!?:;]\W*$")
 
 
 def _strip_lines(text: str, headings: bool) -> str:
@@ -120,8 +120,6 @@ def prose_of(text: str, headings: bool = True) -> str:
     lines: list[str] = []
     previous = ""
     for line in (" ".join(raw.split()) for raw in text.splitlines()):
-        # A hard-wrapped sentence ("... Does it\nchange the gradients?") is one sentence: a line that
-        # goes on in lower case after a line that did not end a sentence continues it.
         if line and previous and lines and _CONTINUES.match(line) and not _ENDS.search(previous):
             lines[-1] += " " + line
         elif line:
