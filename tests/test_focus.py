@@ -105,6 +105,15 @@ def test_an_issue_template_asks_the_student_things_it_is_not_the_question() -> N
     assert "What have you tried?" in post.prose and "#" not in post.prose
 
 
+def test_a_bold_line_is_a_heading_too() -> None:
+    post = read_post("**Is your request related to a problem?**\nMy images are round and the corners are black.\n\n"
+                     "**What have you tried?**\nI set the corners to 0. Is 0 a safe value for the CNN?\n\n"
+                     "**Anything else?**\nversion 2.2")
+    assert post.focus == "I set the corners to 0. Is 0 a safe value for the CNN?"
+    assert read_post("**Why is KL not symmetric?**\nBoth directions gave different numbers.").focus == (
+        "**Why is KL not symmetric?**")
+
+
 def test_a_heading_is_the_question_when_the_body_asks_none() -> None:
     post = read_post("## Why is the KL divergence not symmetric?\n"
                      "I computed both directions for two Gaussians and got two different numbers.")

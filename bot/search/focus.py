@@ -49,10 +49,11 @@ _QUOTE_LINE = re.compile(r"^\s*>")
 # lines ("- [x] I searched the docs") are the template's words, never the student's.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
-# A Markdown heading is a section title. Its words say what the post is about, but a heading that
-# asks ("#### What have you tried?", "### Environment?") is usually the template asking the student,
-# so it is read as a question only when nothing in the body asks one (`read_post`).
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+# A Markdown heading ("### ...", or a line that is all bold: "**Expected behavior?**") is a section
+# title. Its words say what the post is about, but a heading that asks ("#### What have you tried?")
+# is usually the template asking the student, so it is read as a question only when nothing in the
+# body asks one (`read_post`).
+_HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+|(?=(?:\*\*|__)[^*_\n]+(?:\*\*|__)\s*:?\s*$))", re.MULTILINE)
 # A line that goes on in lower case after a line that did not end a sentence continues it (a
 # hard-wrapped sentence: "... Does it\nchange the gradients?").
 _CONTINUES = re.compile(r"^[a-z0-9(]")
