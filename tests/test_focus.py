@@ -145,3 +145,11 @@ def test_code_pasted_without_a_fence_stays_code_after_the_guard() -> None:
     post = read_post(cleaned)  # what the bot reads: the guard keeps indentation, so the body is still code
     assert post.prose == "My backward pass gives wrong gradients: Is BFS the wrong order to visit the nodes?"
     assert post.focus == "Is BFS the wrong order to visit the nodes?"
+
+
+def test_an_email_reply_keeps_only_the_reply() -> None:
+    post = read_post("On Tue, Oct 6, 2020 at 3:12 PM Jane Doe <jane@example.org> wrote:\n"
+                     "> Adam keeps a running average of the squared gradients.\n\n"
+                     "Thanks. Does that make Adam a second order method?")
+    assert post.prose == "Thanks. Does that make Adam a second order method?"
+    assert "wrote" not in post.prose

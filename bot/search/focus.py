@@ -45,6 +45,8 @@ _CODE_LINE = re.compile(
     r"[\w.]+(?:Error|Exception|Warning): |at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
     r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$)")
 _QUOTE_LINE = re.compile(r"^\s*>")
+# The line an e-mail client puts above a quoted reply ("On Tue, 6 Oct 2020, Jane Doe wrote:").
+_QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
 # Issue and forum templates: HTML comments ("<!-- What did you expect to happen? -->") and checklist
 # lines ("- [x] I searched the docs") are the template's words, never the student's.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
@@ -93,8 +95,8 @@ class Post:
 def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     for line in text.splitlines():
-        if (_QUOTE_LINE.match(line) or _CODE_LINE.match(line) or _CHECKLIST_LINE.match(line)
-                or (not headings and _HEADING.match(line))):
+        if (_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _CODE_LINE.match(line)
+                or _CHECKLIST_LINE.match(line) or (not headings and _HEADING.match(line))):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
         kept.append(_HEADING.sub("", line))
