@@ -23,12 +23,17 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from eval.datasets import CALIBRATION_SETS, Question, load_question_sets
 from eval.metrics.abstention import abstention_counts, best_threshold, f1
+
+if TYPE_CHECKING:  # the bot is imported only when rows are made: the fitting above runs without it
+    from bot.config import Settings
+    from bot.search.focus import Post
+    from bot.search.retrieve import HybridRetriever
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
@@ -88,7 +93,7 @@ class CalibrationRows:
     """Every calibration question as the abstention model sees it: its top entry's features."""
 
     questions: list[Question]
-    posts: list[Any]  # bot.search.focus.Post of each cleaned question
+    posts: list[Post]  # each question as read after cleaning
     top: list[str | None]  # the top entry's id (None when nothing was found)
     features: np.ndarray  # rows of Calibration.FEATURES
     labels: np.ndarray  # 1.0 in scope, 0.0 out of scope
@@ -106,7 +111,7 @@ class CalibrationRows:
                                      ("synthetic rows", "calibration"))]
 
 
-def calibration_rows(settings: Any) -> tuple[CalibrationRows, Any]:
+def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriever]:
     """The calibration splits run through today's retriever (uncalibrated: only the features count),
     and that retriever."""
     from bot.answering.guard import clean_question
