@@ -32,12 +32,12 @@ MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658
 def second_cosines(rows: CalibrationRows, chunk_texts: dict[str, list[str]], encode) -> np.ndarray:
     """(focus, prose) cosine of each row's top entry under `encode` (texts -> unit rows)."""
     vectors = {entry_id: encode(texts) for entry_id, texts in chunk_texts.items()}
+    focus = encode([post.focus for post in rows.posts])  # every post in one call each, not one call a post
+    prose = encode([post.prose for post in rows.posts])
     out = np.zeros((len(rows.posts), 2))
-    for i, (post, entry_id) in enumerate(zip(rows.posts, rows.top, strict=True)):
-        if entry_id is None:
-            continue
-        focus, prose = encode([post.focus, post.prose])
-        out[i] = (vectors[entry_id] @ focus).max(), (vectors[entry_id] @ prose).max()
+    for i, entry_id in enumerate(rows.top):
+        if entry_id is not None:
+            out[i] = (vectors[entry_id] @ focus[i]).max(), (vectors[entry_id] @ prose[i]).max()
     return out
 
 
