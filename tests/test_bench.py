@@ -57,3 +57,22 @@ def test_startup_only_report_with_one_backend() -> None:
     table = {row[0]: row for row in rows(results)}
     assert table["`tabot ask` / `import sentence_transformers`"][1:] == ("—", "0.200", "0.200", "<= 0.25 ok")
     assert table["`tabot chat` warm start / `import sentence_transformers`"][3:] == ("0.600", "<= 0.7 ok")
+
+
+def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(tabot) -> None:
+    import bot.answering.compose as compose
+    import bot.search.retrieve as retrieve
+    from eval.latency_stages import STAGES, stage_times
+
+    read_post, coverage = compose.read_post, retrieve.semantic_coverage
+    long_post = ("Hi all, quick question about hw2. I read the Adam paper and tried momentum, RMSprop and "
+                 "Adagrad on my network. " * 6 + "Are adaptive optimizers second order methods?")
+    answers, bare = stage_times(tabot, ["why is KL divergence not symmetric", long_post, "how do I bake bread"])
+    assert len(answers) == len(bare) == 3 and min(bare) > 0
+    for answer in answers:
+        # Every answer embeds and searches Chroma; the named stages never add up to more than the whole.
+        assert answer["encoder"] > 0 and answer["chroma"] > 0 and answer["read_post"] > 0
+        assert sum(answer.get(stage, 0.0) for stage in STAGES) <= answer["total"]
+    # The timers are gone afterwards: the bot's own methods and functions are back.
+    assert "encode" not in vars(tabot.index.model) and "dense_search_many" not in vars(tabot.index)
+    assert compose.read_post is read_post and retrieve.semantic_coverage is coverage
