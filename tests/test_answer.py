@@ -210,3 +210,13 @@ def test_only_an_answered_post_pays_for_its_parts(tabot, monkeypatch) -> None:
                          "log likelihood actually the same loss as cross entropy?")
     assert answered.entry_ids[:2] == ["log-base", "nll-vs-cross-entropy"]
     assert len(encoded) == 2  # the post, then its parts
+
+
+def test_the_guard_keeps_any_indentation_holding_a_tab() -> None:
+    from bot.answering.guard import clean_question
+
+    cleaned, _ = clean_question("My backward is wrong:\n\t\tfor node in order:\n\t node.backward()\n  not code\n"
+                                "Why?", 2000)
+    lines = cleaned.splitlines()
+    assert lines[1] == "    for node in order:" and lines[2] == "    node.backward()"
+    assert lines[3] == "not code"  # two spaces are not an indent

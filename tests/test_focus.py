@@ -153,3 +153,84 @@ def test_an_email_reply_keeps_only_the_reply() -> None:
                      "Thanks. Does that make Adam a second order method?")
     assert post.prose == "Thanks. Does that make Adam a second order method?"
     assert "wrote" not in post.prose
+
+
+# Shapes found in verbatim posts from forums and GitHub issues (probed outside this repository):
+# each rule is about the shape of a post, never a topic.
+
+def test_a_thanks_that_opens_a_post_keeps_the_post_and_a_closing_one_goes() -> None:
+    opening = read_post("KL term in the prior\n\nThanks for sharing the code and the thesis.\n"
+                        "As we know KL(A||B) is not equal to KL(B||A), so I wonder why the equation in 4.4 "
+                        "treats them as equal.")
+    assert "KL(A||B) is not equal" in opening.prose and "KL(A||B)" in opening.focus
+    closing = prose_of("Is Adam a second order method?\n\nThanks a lot!\n\nJane Doe\nPhD student, Some University")
+    assert closing == "Is Adam a second order method?"
+
+
+def test_a_greeting_after_a_title_line_is_not_part_of_the_question() -> None:
+    post = read_post("KL direction in BBB layers\n\nHi, in layers.py you compute KL[p || q], but the ELBO "
+                     "needs KL[q || p]. Why is it like that?")
+    assert post.focus.startswith("in layers.py you compute") and "Hi" not in post.prose
+    # A title that merely starts like a greeting is kept.
+    assert prose_of("Hi-res fundus images as CNN input") == "Hi-res fundus images as CNN input"
+
+
+def test_number_heavy_output_lines_go_and_formulas_stay() -> None:
+    text = ("My loss goes to nan after a few epochs.\n"
+            "[4/100][2112/2112] D_loss: 0.9368 G_loss: 0.0021/1.2429/0.0033\n"
+            "tensor([[-0.1282, -0.3486, -0.9475, -2.5757]])\n"
+            "2019-03-10 03:31\n"
+            "m_t = β1·m_{t-1} + (1−β1)·g_t\n"
+            r"$$L_i = -\log\frac{e^{f_{y_i}}}{\sum_j e^{f_j}}$$" "\n"
+            "Why does the loss explode?")
+    prose = prose_of(text)
+    for gone in ("D_loss", "tensor(", "03:31"):
+        assert gone not in prose, gone
+    assert "m_t = β1" in prose and r"\log\frac" in prose  # formulas are the post's words
+    assert read_post(text).focus.endswith("Why does the loss explode?")
+
+
+def test_longer_fences_tilde_fences_and_method_calls_are_code() -> None:
+    text = ("I built this:\n````python\nx = model(batch)\n```not a close```\nprint(x)\n````\n"
+            "~~~\nloss.backward()\n~~~\n"
+            "model.add(tf.keras.layers.Dense(units=64, activation='relu'))\n"
+            "net.fit(X, y, epochs=10);\n"
+            "Loss.cu:94: Assertion input_val >= zero failed\n"
+            "Why is my accuracy stuck?")
+    prose = prose_of(text)
+    for gone in ("model(batch)", "not a close", "print(x)", "loss.backward", "model.add", "net.fit", "Assertion"):
+        assert gone not in prose, gone
+    assert prose == "I built this:\nWhy is my accuracy stuck?"
+
+
+def test_template_fields_images_full_width_marks_and_tags_with_urls() -> None:
+    text = ("- PyTorch Version (e.g., 1.0): 1.4\n- OS (e.g., Linux): linux\n"
+            "![Screenshot 2021-05-01](https://example.org/a.png)\n"
+            '<img width="937" alt="image" src="https://example.org/b.png">\n'
+            "my model only reaches 70% on the dataset，how to adjust the parameters to improve it？")
+    post = read_post(text)
+    assert post.prose == "my model only reaches 70% on the dataset, how to adjust the parameters to improve it?"
+    assert post.focus == post.prose
+
+
+def test_an_aside_is_not_the_question_while_another_sentence_asks_one() -> None:
+    post = read_post("Why does my NLL loss print the same value as cross entropy? I use log_softmax first. "
+                     "BTW, will the later courses cover transformers?")
+    assert post.focus.startswith("Why does my NLL loss")
+    # An aside that is the only question is still the question.
+    assert read_post("I finished hw2. P.S. is the deadline for hw3 on Friday?").focus.endswith("Friday?")
+
+
+def test_without_a_question_mark_a_lead_in_to_cut_output_is_not_the_focus() -> None:
+    post = read_post("I wonder why the softmax gradient in the notes skips the Jacobian entirely. "
+                     "Here is the error I get:\n```\nValueError: shapes (3,) and (4,) not aligned\n```")
+    assert post.focus == "I wonder why the softmax gradient in the notes skips the Jacobian entirely."
+
+
+def test_a_question_that_only_asks_for_help_takes_the_sentence_before() -> None:
+    # "anyone", "know", "going", "wrong", "problem" name no topic: this question cannot stand alone.
+    post = read_post("My backward pass visits the nodes in BFS order and the gradients of shared nodes come "
+                     "out too small. Does anyone know what is going wrong with this problem?")
+    assert post.focus.startswith("My backward pass visits the nodes in BFS order")
+    assert read_post("Training log below. Is the above statement in the notes correct?").focus.startswith(
+        "Training log below.")

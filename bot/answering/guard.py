@@ -16,8 +16,9 @@ EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not 
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-# A line indented by four spaces or a tab: code pasted without a fence (bot/search/focus.py reads it so).
-_INDENTED = re.compile(r"^(?: {4,}|\t)\S")
+# A line indented by four spaces or by any run holding a tab: code pasted without a fence
+# (bot/search/focus.py reads it so).
+_INDENTED = re.compile(r"^(?:[ \t]*\t| {4,})[ \t]*\S")
 
 
 def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:

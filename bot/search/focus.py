@@ -5,16 +5,23 @@ a stack trace or a formula, link a blog post, and ask the actual question last. 
 reads only the first 256 word pieces never sees that question, and every off-topic word of the
 context dilutes the match. `read_post` splits a post into:
 
-- `prose`: the post without code blocks, stack traces, quoted lines, URLs, greetings and sign-offs,
-  nor an issue template's comments and checklists; hard-wrapped lines joined back into sentences;
-- `focus`: the question the post asks — its last question sentence, widened backwards to the
-  sentences before it while it is too short to stand alone ("any ideas?", "why?") or leans on
-  them ("And does this division change training?", "Or are those the same loss?"), or the last
-  sentences when no sentence asks anything. A Markdown heading that asks ("#### What have you
-  tried?") is an issue template asking the student: it is the question only when the body asks none.
+- `prose`: the post without code (fenced, indented, or a bare call line), stack traces and compiler
+  messages, number-heavy output (metric logs, tensors, timestamps), quoted lines, URLs, HTML tags,
+  image alt texts, a greeting on one of its first lines and a sign-off at its very end, nor an issue
+  template's comments, checklists and "Label (e.g., ...):" fields; hard-wrapped lines joined back
+  into sentences; full-width punctuation read as ASCII;
+- `focus`: the question the post asks — its last question sentence that is not an aside ("BTW, ...",
+  "P.S. ..."), widened backwards to the sentences before it while it is too short to stand alone
+  ("any ideas?", "does anyone know what is going wrong?": words that only ask for help do not
+  count) or leans on them ("And does this division change training?", "Is the above right?"), or,
+  when no sentence asks anything, the last sentence that is not a lead-in to cut output ("here is
+  the error:"). A Markdown heading that asks ("#### What have you tried?") is an issue template
+  asking the student: it is the question only when the body asks none.
 
 Both are searched, so a post is matched by what it asks *and* by what it is about. Nothing here
-knows any entry or topic: the rules are about the shape of posts only.
+knows any entry or topic: the rules are about the shape of posts only. The shapes come from real
+posts on forums, Q&A sites, mailing lists and GitHub issues, read verbatim (tests/test_focus.py
+names each shape).
 """
 
 from __future__ import annotations
@@ -28,13 +35,24 @@ from bot.search.lexical import tokenize
 # A focus needs this many content terms (stemmed, stop words dropped) to stand on its own; "is
 # that right?" or "what am I missing?" has none and takes the sentence before it.
 MIN_FOCUS_TERMS = 4
+# Words that ask for help without naming a topic: "can anyone help me understand what is going
+# wrong with this problem?" names nothing, so it does not count them.
+_ASKING_WORDS = frozenset(tokenize([
+    "help helping understand understanding problem problems issue issues idea ideas something anything anyone "
+    "someone somebody missing miss wrong going happening happen know explain explanation question questions "
+    "please thanks thank appreciate clarify clarification confused confusing sure correct right"])[0])
 # ... but never more than this many sentences or words: a focus is a question, not the post.
 MAX_FOCUS_SENTENCES = 3
 MAX_FOCUS_WORDS = 80
 
-_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+# A fence is three or more backticks or tildes, closed by the same run (a fence of four can hold ```).
+_FENCE = re.compile(r"(`{3,}|~{3,}).*?(?:\1|\Z)", re.DOTALL)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# An image's alt text is a file name, "image" or a number far more often than words of the post.
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+# Full-width punctuation (posts typed with a CJK keyboard) ends sentences and asks as ASCII does.
+_FULL_WIDTH = str.maketrans({"？": "?", "！": "!", "。": ". ", "：": ": ", "，": ", ", "；": "; "})
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
 _INLINE_CODE = re.compile(r"`([^`\n]*)`")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
@@ -43,7 +61,18 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
 _CODE_LINE = re.compile(
     r"^(?:\s{4,}|\t)\S|^\s*(?:Traceback \(most recent call last\)|File \".*\", line \d+|>>>|\$ |"
     r"[\w.]+(?:Error|Exception|Warning): |at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
-    r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$)")
+    r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$|"
+    # a method call on its own line (`model.add(Dense(64))`, `np.log(x)`), a statement keyword,
+    # a compiler's or checker's "file.ext:LINE:" message
+    r"[A-Za-z_][\w\[\]'\"]*\.[\w.\[\]'\"]*\(.*\)\s*;?\s*$|(?:print|assert|raise)\b\s*\(|[\w/.-]+\.\w+:\d+:)")
+# Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
+# without letters, or of MIN_OUTPUT_CHARS or more of which this share are digits, and with no question
+# mark, is not prose. Formulas stay: LaTeX and math are symbols and letters, few digits
+# (`m_t = β1·m_{t-1} + (1−β1)·g_t` is 4 digits in 25).
+MAX_DIGIT_SHARE = 0.3
+MIN_OUTPUT_CHARS = 12
+# A template's "Label (e.g., example): value" line (`- PyTorch Version (e.g., 1.0): 1.4`).
+_TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[^)]*\)\s*:", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"^\s*>")
 # The line an e-mail client puts above a quoted reply ("On Tue, 6 Oct 2020, Jane Doe wrote:").
 _QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
@@ -60,12 +89,19 @@ _HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+|(?=(?:\*\*|__)[^*_\n]+(?:\*\*|__)\s
 # hard-wrapped sentence: "... Does it\nchange the gradients?").
 _CONTINUES = re.compile(r"^[a-z0-9(]")
 _ENDS = re.compile(r"[.!?:;]\W*$")
+# A greeting opens one of the first lines (a title line may come before it): "Hi all," or a line
+# that is only a greeting ("Hello everyone").
 _GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b[^.!?\n,:]{0,40}[,.!:\n-]+\s*",
+    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b"
+    r"(?:[^.!?\n,:]{0,40}(?:[,.!:]+|\s-+\s)|(?:\s+[\w'-]+){0,2}\s*$)\s*",
     re.IGNORECASE)
+GREETING_LINES = 3
+# A sign-off ends the post: its line is short and at most four short lines (blank ones, a name, a title) follow.
+# A "Thanks for the great library" that opens a post is not one: the post goes on after it.
 _SIGN_OFF = re.compile(
     r"(?:\n|^|(?<=[.!?])\s)\s*(?:thanks?(?: you)?(?: (?:so|very) much)?(?: in advance)?|thx|cheers|best(?: regards)?|"
-    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help)\b[^?]*$",
+    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help)\b"
+    r"[^?\n]{0,80}(?:\n[^?\n]{0,40}){0,4}$",
     re.IGNORECASE)
 # A sentence that leans on the one before it: it opens with a connective, or names what it asks
 # about only by pointing back ("this division", "those two options", "is it", "end with one").
@@ -73,9 +109,16 @@ _SIGN_OFF = re.compile(
 _CONNECTIVE = re.compile(
     r"^\W*(?:and|or|so|but|also|then|otherwise|plus|if so|in other words|i\.e\.|what about|how about)\b",
     re.IGNORECASE)
-_POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|their)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|their|above|aforementioned)\b",
+                          re.IGNORECASE)
 # Only the opening words count: a pointer late in a long question usually points inside it.
 POINTER_WORDS = 6
+# An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?") is not the
+# post's question while another sentence asks one.
+_ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b)", re.IGNORECASE)
+# With no question mark anywhere, the question is a statement ("I wonder why ..."): the last sentence
+# is the fallback, but not a lead-in to what was cut ("here is the error I get:") nor an aside.
+_LEAD_IN = re.compile(r":\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
 
 
@@ -92,11 +135,22 @@ class Post:
         return self.focus != self.prose
 
 
+def _is_output(line: str) -> bool:
+    """True for a line of machine output: no letters at all, or many digits; never one that asks."""
+    chars = "".join(line.split())
+    if not chars or "?" in chars:
+        return False
+    digits = sum(ch.isdigit() for ch in chars)
+    return (not any(ch.isalpha() for ch in chars)
+            or (len(chars) >= MIN_OUTPUT_CHARS and digits >= MAX_DIGIT_SHARE * len(chars)))
+
+
 def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     for line in text.splitlines():
         if (_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _CODE_LINE.match(line)
-                or _CHECKLIST_LINE.match(line) or (not headings and _HEADING.match(line))):
+                or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _is_output(line)
+                or (not headings and _HEADING.match(line))):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
         kept.append(_HEADING.sub("", line))
@@ -109,16 +163,18 @@ def prose_of(text: str, headings: bool = True) -> str:
     texts and inline code kept (they often name the topic: `F.nll_loss`). HTML entities are read as
     their characters first: a post copied from a web page's source says `&gt;` for a quote mark and
     `&#39;` for an apostrophe."""
-    text = html.unescape(text)
+    text = html.unescape(text).translate(_FULL_WIDTH)
     text = _HTML_COMMENT.sub("\n\n", text)
     text = _FENCE.sub("\n\n", text)
     text = _strip_lines(text, headings)
+    text = _MD_IMAGE.sub("\n", text)
     text = _MD_LINK.sub(r"\1", text)
-    text = _URL.sub(" ", text)
+    # Tags before URLs: a URL inside a tag (`<img src="https://...">`) would take the tag's end with it.
     text = _HTML_TAG.sub(" ", text)
+    text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _INLINE_CODE.sub(r"\1", text)
-    text = _GREETING.sub("", text, count=1)
+    text = _drop_greeting(text)
     text = _SIGN_OFF.sub("", text.rstrip())
     lines: list[str] = []
     previous = ""
@@ -131,12 +187,29 @@ def prose_of(text: str, headings: bool = True) -> str:
     return "\n".join(lines).strip()
 
 
+def _drop_greeting(text: str) -> str:
+    """The post without the greeting that opens one of its first GREETING_LINES non-empty lines."""
+    lines = text.split("\n")
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if _GREETING.match(line):
+            lines[i] = _GREETING.sub("", line, count=1)
+            break
+        seen += 1
+        if seen >= GREETING_LINES:
+            break
+    return "\n".join(lines)
+
+
 def sentences_of(prose: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(prose) if s and s.strip()]
 
 
 def _terms(text: str) -> int:
-    return len(tokenize([text])[0])
+    """Content terms that name something: stop words and words that only ask for help left out."""
+    return sum(term not in _ASKING_WORDS for term in tokenize([text])[0])
 
 
 def leans_back(sentence: str) -> bool:
@@ -150,7 +223,12 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     if not sentences:
         return ""
     asking = [i for i, s in enumerate(sentences) if "?" in s]
-    end = asking[-1] if asking else len(sentences) - 1
+    asking = [i for i in asking if not _ASIDE.match(sentences[i])] or asking
+    if asking:
+        end = asking[-1]
+    else:
+        plain = [i for i, s in enumerate(sentences) if not (_LEAD_IN.search(s) or _ASIDE.match(s))]
+        end = plain[-1] if plain else len(sentences) - 1
     start = end
 
     def incomplete() -> bool:
