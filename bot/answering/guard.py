@@ -16,9 +16,15 @@ EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not 
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-# A line indented by four spaces or by any run holding a tab: code pasted without a fence
-# (bot/search/focus.py reads it so).
-_INDENTED = re.compile(r"^(?:[ \t]*\t| {4,})[ \t]*\S")
+
+
+def _indented(line: str) -> bool:
+    """A line indented by four spaces or by any run holding a tab: code pasted without a fence
+    (bot/search/focus.py reads it so). String methods, not a regex: a 100 kB line of blanks must
+    cost a scan, not a backtracking search."""
+    body = line.lstrip(" \t")
+    indent = line[: len(line) - len(body)]
+    return bool(body) and ("\t" in indent or len(indent) >= 4)
 
 
 def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
@@ -33,7 +39,7 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
         notices.append("I removed control characters from your message.")
     # Line breaks and indentation are kept (code, quotes and the question's own line are told apart
     # by them, see bot/search/focus.py); runs of spaces and of blank lines are not.
-    lines = [("    " if _INDENTED.match(line) else "") + " ".join(line.split()) for line in cleaned.splitlines()]
+    lines = [("    " if _indented(line) else "") + " ".join(line.split()) for line in cleaned.splitlines()]
     cleaned = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n").rstrip()
     if not cleaned.strip():
         raise InputError(EMPTY_MESSAGE)
