@@ -234,3 +234,28 @@ def test_a_question_that_only_asks_for_help_takes_the_sentence_before() -> None:
     assert post.focus.startswith("My backward pass visits the nodes in BFS order")
     assert read_post("Training log below. Is the above statement in the notes correct?").focus.startswith(
         "Training log below.")
+
+
+def test_progress_bars_rules_and_table_separators_are_output() -> None:
+    text = ("Training stalls at 70%.\n"
+            "Epoch 3/20 ━━━━━━━━━━━━━━━━━━━━ 12s 40ms/step - loss: 0.6121 - accuracy: 0.7104\n"
+            "1875/1875 [==============================] - 3s 2ms/step - loss: 0.2983\n"
+            "__________________________________\n"
+            "| lr | acc |\n|---|---|\n"
+            "Which hyperparameter should I tune first?")
+    prose = prose_of(text)
+    for gone in ("━", "====", "____", "|---|"):
+        assert gone not in prose, gone
+    assert "| lr | acc |" in prose  # a table row in words stays
+    assert read_post(text).focus.endswith("Which hyperparameter should I tune first?")
+
+
+def test_an_indented_question_in_words_is_the_question_not_code() -> None:
+    text = ("     I trained a small CNN on my own images and accuracy stays around 60%.\n"
+            "     Is there any parameter I can tune to get higher accuracy with the same data?\n"
+            "     model.fit(x, y, epochs=10)\n")
+    post = read_post(text)
+    assert post.focus == "Is there any parameter I can tune to get higher accuracy with the same data?"
+    assert "model.fit" not in post.prose and "accuracy stays around 60%." in post.prose
+    # Indented code that ends like a sentence is still code: too few plain words.
+    assert prose_of("    raise ValueError(msg).\nWhy?") == "Why?"

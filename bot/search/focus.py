@@ -71,6 +71,13 @@ _CODE_LINE = re.compile(
 # (`m_t = β1·m_{t-1} + (1−β1)·g_t` is 4 digits in 25).
 MAX_DIGIT_SHARE = 0.3
 MIN_OUTPUT_CHARS = 12
+# Progress bars, rules and drawn tables repeat one symbol (`[=====>....]`, `━━━━━━`, `________`,
+# `|---|---|`): a run this long of one symbol that is not a letter, digit or blank.
+_SYMBOL_RUN = re.compile(r"([^\w\s])\1{7,}|^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+# An indented line that is a sentence in words is the student's, not code (some forums and mail
+# clients indent a whole post): it ends a sentence (. ! ?) and has this many words, most of them
+# plain words.
+MIN_SENTENCE_WORDS = 5
 # A template's "Label (e.g., example): value" line (`- PyTorch Version (e.g., 1.0): 1.4`).
 _TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[^)]*\)\s*:", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"^\s*>")
@@ -136,19 +143,31 @@ class Post:
 
 
 def _is_output(line: str) -> bool:
-    """True for a line of machine output: no letters at all, or many digits; never one that asks."""
+    """True for a line of machine output: no letters at all, many digits, or a long run of one
+    symbol; never one that asks."""
     chars = "".join(line.split())
     if not chars or "?" in chars:
         return False
+    if _SYMBOL_RUN.search(line):
+        return True
     digits = sum(ch.isdigit() for ch in chars)
     return (not any(ch.isalpha() for ch in chars)
             or (len(chars) >= MIN_OUTPUT_CHARS and digits >= MAX_DIGIT_SHARE * len(chars)))
 
 
+def _is_code(line: str) -> bool:
+    if not _CODE_LINE.match(line):
+        return False
+    words = line.split()
+    # An indented sentence in words ("     Is there a way to tune it without more data?") is prose.
+    return not (line[:1].isspace() and line.rstrip().rstrip("\"')").endswith((".", "!", "?"))
+                and len(words) >= MIN_SENTENCE_WORDS and sum(w.isalpha() for w in words) >= 0.6 * len(words))
+
+
 def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     for line in text.splitlines():
-        if (_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _CODE_LINE.match(line)
+        if (_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _is_code(line)
                 or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _is_output(line)
                 or (not headings and _HEADING.match(line))):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
