@@ -19,7 +19,7 @@ from bot.errors import InputError
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 # The committed test sets the report (and the CI gate) runs on. calibration.jsonl and dev.jsonl
 # are deliberately absent: thresholds and aliases were tuned on them.
-TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection", "real_posts:test")
+TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection", "real_posts:test", "real_posts_noisy")
 # The abstention rule is fitted on both: the short synthetic set and the real-phrasing rows whose
 # thread fell on the calibration side (eval/datasets/README.md).
 CALIBRATION_SETS = ("calibration", "real_posts:calibration")
@@ -127,7 +127,8 @@ def load_questions(name_or_path: str | Path, known_entries: Collection[str] | No
     """Questions of one file; with `known_entries`, every expected id must be one of them.
 
     "real_posts:test" / "real_posts:calibration" load one side of a file whose rows carry a `source`
-    and a `split`; the split must be the one `real_split` gives that source."""
+    and a `split`; the split must be the one `real_split` gives that source. A test-only file's rows
+    (real_posts_noisy) carry a `source` and no `split`."""
     _, wanted = _split_name(name_or_path)
     path = dataset_path(name_or_path)
     split = path.stem if wanted is None else f"{path.stem}:{wanted}"
@@ -150,11 +151,14 @@ def load_questions(name_or_path: str | Path, known_entries: Collection[str] | No
         source = ""
         if "source" in record:
             source = _text(record, "source", where)
-            if record.get("split") != real_split(source):
-                raise DatasetError(f"{where}: split must be {real_split(source)!r} for source {source[:80]!r} "
-                                   "(eval.datasets.real_split: the split follows the thread)")
-            if wanted is not None and record["split"] != wanted:
-                continue
+            # real_posts' rows carry the split of their thread; a test-only file's rows (real_posts_noisy)
+            # carry none, and no side of it can be asked for.
+            if "split" in record or wanted is not None:
+                if record.get("split") != real_split(source):
+                    raise DatasetError(f"{where}: split must be {real_split(source)!r} for source {source[:80]!r} "
+                                       "(eval.datasets.real_split: the split follows the thread)")
+                if wanted is not None and record["split"] != wanted:
+                    continue
         elif wanted is not None:
             raise DatasetError(f"{where}: a split was asked for ({wanted}) but the row has no 'source'")
         questions.append(Question(row_id, _text(record, "question", where), tuple(expected), split, source))

@@ -127,6 +127,25 @@ def test_real_phrasing_posts_are_long_sourced_and_split_by_thread(entries: dict)
         assert any(r["split"] == side for r in out)
 
 
+def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries: dict) -> None:
+    """real_posts_noisy.jsonl: test-only rows that keep verbatim posts' noise (eval/datasets/README.md)."""
+    from eval.datasets import CALIBRATION_SETS, TEST_SETS, load_questions
+
+    rows = _rows("real_posts_noisy")
+    assert len({r["id"] for r in rows}) == len(rows) >= 60
+    assert "real_posts_noisy" in TEST_SETS and not any(c.startswith("real_posts_noisy") for c in CALIBRATION_SETS)
+    used = {r["source"] for r in _rows("real_posts")}
+    probed = {line.split("\t")[0] for line in (DATASETS / "verbatim_probe_sources.tsv").read_text().splitlines()
+              if line.startswith("http")}
+    for row in rows:
+        assert "split" not in row, row["id"]  # every row is test: no side of this file fits anything
+        assert row["source"].startswith(("http://", "https://")) and row["source"] not in used | probed, row["id"]
+        assert all(e in entries for e in row["expected"]), row["id"]
+        assert len(row["shape"]) >= 2, row["id"]  # each keeps at least two kinds of a verbatim post's noise
+    assert sum(bool(r["expected"]) for r in rows) >= 40 and sum(not r["expected"] for r in rows) >= 20
+    assert len(load_questions("real_posts_noisy", known_entries=entries)) == len(rows)
+
+
 def test_no_alias_is_a_real_post(entries: dict) -> None:
     aliases = {_norm(a) for e in entries.values() for a in e.aliases}
     assert not [r["id"] for r in _rows("real_posts") if _norm(r["question"]) in aliases]
