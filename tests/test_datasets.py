@@ -146,6 +146,26 @@ def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries:
     assert len(load_questions("real_posts_noisy", known_entries=entries)) == len(rows)
 
 
+def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a_written_row(entries: dict) -> None:
+    def addresses(name: str) -> list[str]:
+        return [line.split("\t")[0] for line in (DATASETS / name).read_text().splitlines() if line.startswith("http")]
+
+    from eval.datasets import real_split
+
+    held_out = addresses("verbatim_holdout_sources.tsv")
+    assert len(held_out) == len(set(held_out)) == 60
+    noisy = {r["source"] for r in _rows("real_posts_noisy")}
+    assert not set(held_out) & (noisy | set(addresses("verbatim_probe_sources.tsv")))
+    written = {r["source"] for r in _rows("real_posts")}
+    for line in (DATASETS / "verbatim_holdout_sources.tsv").read_text().splitlines():
+        if line.startswith("http"):
+            address, ta, confidence, side = line.split("\t")
+            assert (ta == "decline" or ta in entries) and confidence in {"sure", "unsure"}, line
+            # A thread that also has a written row says on which side: those on the calibration side
+            # were fitted on (in paraphrase) and are not held out.
+            assert side == (real_split(address) if address in written else "-"), line
+
+
 def test_no_alias_is_a_real_post(entries: dict) -> None:
     aliases = {_norm(a) for e in entries.values() for a in e.aliases}
     assert not [r["id"] for r in _rows("real_posts") if _norm(r["question"]) in aliases]
