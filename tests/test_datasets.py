@@ -28,6 +28,12 @@ def _rows(name: str) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def _tsv_rows(name: str) -> list[list[str]]:
+    """The data rows of an address list (comment and header lines skipped), split into fields."""
+    lines = (DATASETS / name).read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line.startswith("http")]
+
+
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
@@ -135,8 +141,7 @@ def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries:
     assert len({r["id"] for r in rows}) == len(rows) >= 60
     assert "real_posts_noisy" in TEST_SETS and not any(c.startswith("real_posts_noisy") for c in CALIBRATION_SETS)
     used = {r["source"] for r in _rows("real_posts")}
-    probed = {line.split("\t")[0] for line in (DATASETS / "verbatim_probe_sources.tsv").read_text().splitlines()
-              if line.startswith("http")}
+    probed = {row[0] for row in _tsv_rows("verbatim_probe_sources.tsv")}
     for row in rows:
         assert "split" not in row, row["id"]  # every row is test: no side of this file fits anything
         assert row["source"].startswith(("http://", "https://")) and row["source"] not in used | probed, row["id"]
@@ -147,23 +152,18 @@ def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries:
 
 
 def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a_written_row(entries: dict) -> None:
-    def addresses(name: str) -> list[str]:
-        return [line.split("\t")[0] for line in (DATASETS / name).read_text().splitlines() if line.startswith("http")]
-
     from eval.datasets import real_split
 
-    held_out = addresses("verbatim_holdout_sources.tsv")
+    held_out = [row[0] for row in _tsv_rows("verbatim_holdout_sources.tsv")]
     assert len(held_out) == len(set(held_out)) == 60
     noisy = {r["source"] for r in _rows("real_posts_noisy")}
-    assert not set(held_out) & (noisy | set(addresses("verbatim_probe_sources.tsv")))
+    assert not set(held_out) & (noisy | {row[0] for row in _tsv_rows("verbatim_probe_sources.tsv")})
     written = {r["source"] for r in _rows("real_posts")}
-    for line in (DATASETS / "verbatim_holdout_sources.tsv").read_text().splitlines():
-        if line.startswith("http"):
-            address, ta, confidence, side = line.split("\t")
-            assert (ta == "decline" or ta in entries) and confidence in {"sure", "unsure"}, line
-            # A thread that also has a written row says on which side: those on the calibration side
-            # were fitted on (in paraphrase) and are not held out.
-            assert side == (real_split(address) if address in written else "-"), line
+    for address, ta, confidence, side in _tsv_rows("verbatim_holdout_sources.tsv"):
+        assert (ta == "decline" or ta in entries) and confidence in {"sure", "unsure"}, address
+        # A thread that also has a written row says on which side: those on the calibration side
+        # were fitted on (in paraphrase) and are not held out.
+        assert side == (real_split(address) if address in written else "-"), address
 
 
 def test_no_alias_is_a_real_post(entries: dict) -> None:

@@ -1,6 +1,6 @@
 """How far a rate measured on a few hundred questions can be trusted.
 
-A real-phrasing test split of 121 in-scope posts moves 0.8 points per post, so two runs a few posts
+A real-phrasing test split of 156 in-scope posts moves 0.6 points per post, so two runs a few posts
 apart may differ by chance alone. The report shows each real-phrasing rate with its 95 % Wilson
 interval, and `python -m eval.compare` tests a change on the same questions with the exact McNemar
 (sign) test on the questions it fixed and broke.
