@@ -11,11 +11,9 @@ PYTHON  ?= python3
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# torch first, pinned: the CPU wheel; an unpinned torch pulls a multi-GB CUDA build. A dropped
-	# connection mid-wheel is resumed (the upgraded pip has --resume-retries; 5 by default was not
-	# enough for a 23 MB chromadb wheel on a flaky link).
-	$(PY) -m pip install --quiet --resume-retries 30 torch==2.13.0
-	$(PY) -m pip install --quiet --resume-retries 30 -e '.[dev,discord]'
+	# torch first, pinned: the CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev,discord]'
 	touch $(STAMP)
 
 install: $(STAMP)
