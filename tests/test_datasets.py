@@ -28,10 +28,11 @@ def _rows(name: str) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def _tsv_rows(name: str) -> list[list[str]]:
-    """The data rows of an address list (comment and header lines skipped), split into fields."""
-    lines = (DATASETS / name).read_text(encoding="utf-8").splitlines()
-    return [line.split("\t") for line in lines if line.startswith("http")]
+def _tsv_rows(path: Path) -> list[list[str]]:
+    """The data rows of a tab-separated list (comment lines, blank lines and its header line
+    skipped), split into fields."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")][1:]
 
 
 def _norm(text: str) -> str:
@@ -143,7 +144,7 @@ def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries:
     assert len({r["id"] for r in rows}) == len(rows) >= 60
     assert "real_posts_noisy" in TEST_SETS and not any(c.startswith("real_posts_noisy") for c in CALIBRATION_SETS)
     used = {r["source"] for r in _rows("real_posts")}
-    probed = {row[0] for row in _tsv_rows("verbatim_probe_sources.tsv")}
+    probed = {row[0] for row in _tsv_rows(DATASETS / "verbatim_probe_sources.tsv")}
     for row in rows:
         assert "split" not in row, row["id"]  # every row is test: no side of this file fits anything
         assert row["source"].startswith(("http://", "https://")) and row["source"] not in used | probed, row["id"]
@@ -156,12 +157,12 @@ def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries:
 def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a_written_row(entries: dict) -> None:
     from eval.datasets import real_split
 
-    held_out = [row[0] for row in _tsv_rows("verbatim_holdout_sources.tsv")]
+    held_out = [row[0] for row in _tsv_rows(DATASETS / "verbatim_holdout_sources.tsv")]
     assert len(held_out) == len(set(held_out)) == 60
     noisy = {r["source"] for r in _rows("real_posts_noisy")}
-    assert not set(held_out) & (noisy | {row[0] for row in _tsv_rows("verbatim_probe_sources.tsv")})
+    assert not set(held_out) & (noisy | {row[0] for row in _tsv_rows(DATASETS / "verbatim_probe_sources.tsv")})
     written = {r["source"] for r in _rows("real_posts")}
-    for address, ta, confidence, side in _tsv_rows("verbatim_holdout_sources.tsv"):
+    for address, ta, confidence, side in _tsv_rows(DATASETS / "verbatim_holdout_sources.tsv"):
         assert (ta == "decline" or ta in entries) and confidence in {"sure", "unsure"}, address
         # A thread that also has a written row says on which side: those on the calibration side
         # were fitted on (in paraphrase) and are not held out.
@@ -178,12 +179,11 @@ def test_sourced_aliases_are_in_their_entry_and_follow_no_eval_post(entries: dic
     """knowledge/alias_sources.tsv: each alias it lists is one of its entry's aliases, and the post it
     follows is none of the posts an eval row or a verbatim list follows (an alias written from a
     measured post would make that measurement lie)."""
-    lines = (ROOT / "knowledge" / "alias_sources.tsv").read_text(encoding="utf-8").splitlines()
-    rows = [line.split("\t") for line in lines if line and not line.startswith("#")][1:]
+    rows = _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")
     assert len(rows) >= 60
     measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
     measured |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv")
-                 for row in _tsv_rows(name)}
+                 for row in _tsv_rows(DATASETS / name)}
     for entry_id, alias, address, _note in rows:
         assert alias in entries[entry_id].aliases, alias
         assert address.startswith("http") and address not in measured, address
