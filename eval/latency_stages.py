@@ -9,8 +9,10 @@ MiniLM encoder, the Chroma query, BM25, reading the post, and semantic coverage;
 everything else (cleaning, ranking, composing, demos). Printed: each stage's median and mean, the
 median answer over the median bare embedding (the issue-11 latency ratio), and the ratio the same
 answers would have if the encoder ran exactly once per question, i.e. each answer's encoder time
-replaced by its question's bare embedding: how far down any change that keeps focus and prose apart
-(two encoder passes for a long post) could take the ratio.
+replaced by its question's bare embedding. A post is one encoder pass (its focus is read inside its
+prose, `bot.search.in_context`), so the two differ where the answer encodes more (a focus past the
+encoder's reach, the question sentences of an answered post) or less (prose is the post without its
+code, logs and quotes).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
     spent: dict[str, float] = defaultdict(float)
     encoder, index = tabot.index.model, tabot.index
     wrapped = [(encoder, "encode_with_pieces", "encoder"), (encoder, "encode", "encoder"),
+               (encoder, "encode_in_context", "encoder"),
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
                (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
                (retrieve, "semantic_coverage", "semantic_coverage")]

@@ -8,7 +8,8 @@ must match `--sha256` (by default the official revision e8c3b32e of all-mpnet-ba
 loads it: this is the measurement issue 11 asks for before adopting a second encoder.
 
 For every calibration question, the top entry that tabot's retriever ranks first gets its focus and
-prose cosines recomputed with the second encoder (the best of the entry's chunks, as tabot's own are).
+prose cosines recomputed with the second encoder (the best of the entry's chunks, as tabot's own are;
+the focus read inside the prose's pass, as tabot reads it).
 Cross-validation (`eval.calibrate.cross_validate`: folds by thread, the refit rule, calibration rows
 only) then compares the abstention model with MiniLM's cosines and with the second encoder's in
 their place, the other three features unchanged. Also printed: the median time per post to embed its
@@ -24,28 +25,30 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.search.in_context import ReadsInContext, focus_and_prose
 from eval.calibrate import CalibrationRows, calibration_rows, cross_validate
 
 MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 
 
-def second_cosines(rows: CalibrationRows, chunk_texts: dict[str, list[str]], encode) -> np.ndarray:
-    """(focus, prose) cosine of each row's top entry under `encode` (texts -> unit rows)."""
-    vectors = {entry_id: encode(texts) for entry_id, texts in chunk_texts.items()}
-    focus = encode([post.focus for post in rows.posts])  # every post in one call each, not one call a post
-    prose = encode([post.prose for post in rows.posts])
+def second_cosines(rows: CalibrationRows, chunk_texts: dict[str, list[str]],
+                   encoder: ReadsInContext) -> np.ndarray:
+    """(focus, prose) cosine of each row's top entry under `encoder`, each post read as tabot reads it
+    (`bot.search.in_context.focus_and_prose`: the focus inside the prose's encoder pass)."""
+    vectors = {entry_id: np.asarray(encoder.encode(texts)) for entry_id, texts in chunk_texts.items()}
     out = np.zeros((len(rows.posts), 2))
-    for i, entry_id in enumerate(rows.top):
+    for i, (post, entry_id) in enumerate(zip(rows.posts, rows.top, strict=True)):
         if entry_id is not None:
-            out[i] = (vectors[entry_id] @ focus[i]).max(), (vectors[entry_id] @ prose[i]).max()
+            (focus, _), (prose, _) = focus_and_prose(encoder, post.focus, post.prose)
+            out[i] = (vectors[entry_id] @ focus).max(), (vectors[entry_id] @ prose).max()
     return out
 
 
-def median_post_ms(rows: CalibrationRows, encode, limit: int = 100) -> float:
+def median_post_ms(rows: CalibrationRows, encoder: ReadsInContext, limit: int = 100) -> float:
     times = []
     for post in rows.posts[:limit]:
         started = time.perf_counter()
-        encode([post.focus, post.prose])
+        focus_and_prose(encoder, post.focus, post.prose)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
@@ -62,17 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     weights = args.model / "model.safetensors"
     if not weights.is_file() or file_sha256(weights) != args.sha256:
         parser.error(f"{weights} is missing or does not match sha256 {args.sha256}")
-    from sentence_transformers import SentenceTransformer
+    from bot.search.torch_minilm import TorchEncoder
 
-    second = SentenceTransformer(str(args.model), device="cpu", local_files_only=True)
-
-    def encode_second(texts: list[str]) -> np.ndarray:
-        return second.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
-                             show_progress_bar=False)
-
+    second = TorchEncoder(args.model)  # sentence-transformers on torch, as tabot's reference backend
     rows, retriever = calibration_rows(Settings.from_env())
     chunk_texts = {entry_id: [c.text for c in entry_chunks(entry)] for entry_id, entry in retriever.entries.items()}
-    cosines = second_cosines(rows, chunk_texts, encode_second)
+    cosines = second_cosines(rows, chunk_texts, second)
     with_second = np.column_stack([cosines, rows.features[:, 2:]])
     columns = tuple(range(rows.features.shape[1]))
     for subset, scored in rows.subsets():
@@ -80,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             rates = cross_validate(x, rows.labels, rows.right, rows.groups, columns, scored)
             print(f"{subset:22} {name:28} answered and right {rates['answered_right']:.3f}   "
                   f"out of scope declined {rates['declined_out_of_scope']:.3f}")
-    minilm = median_post_ms(rows, retriever.index.model.encode_array)
-    other = median_post_ms(rows, encode_second)
+    minilm = median_post_ms(rows, retriever.index.model)
+    other = median_post_ms(rows, second)
     print(f"focus + prose per post, median: MiniLM ({retriever.index.model.backend}) {minilm:.1f} ms, "
           f"{args.model.name} (torch) {other:.1f} ms, {other / minilm:.1f}x")
     return 0

@@ -197,13 +197,16 @@ def test_a_post_asking_two_things_cites_both_in_the_order_asked(tabot) -> None:
 
 def test_only_an_answered_post_pays_for_its_parts(tabot, monkeypatch) -> None:
     model = tabot.index.model
-    encoded: list[list[str]] = []
-    real = model.encode_with_pieces
-    monkeypatch.setattr(model, "encode_with_pieces", lambda texts: encoded.append(list(texts)) or real(texts))
+    encoded: list[list[str]] = []  # per encoder call, the texts that went through the encoder
+    alone, in_context = model.encode_with_pieces, model.encode_in_context
+    monkeypatch.setattr(model, "encode_with_pieces", lambda texts: encoded.append(list(texts)) or alone(texts))
+    monkeypatch.setattr(model, "encode_in_context",
+                        lambda text, span: encoded.append([text]) or in_context(text, span))
     declined = tabot.ask("Planning the end-of-term party. Which pizza place delivers to campus late? "
                          "And does anyone know if the gym is open on Sunday?")
     assert declined.abstained
-    # One encoder call, for the focus and the prose: the part "Which pizza place ...?" alone never went.
+    # One encoder call, for the prose (the focus is read inside it): the part "Which pizza place ...?"
+    # alone never went.
     assert len(encoded) == 1 and not any("pizza" in t and "gym" not in t for t in encoded[0])
     encoded.clear()
     answered = tabot.ask("Does it matter whether the log in the loss is base e or base 2? And is the negative "

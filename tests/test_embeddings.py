@@ -250,3 +250,19 @@ def test_an_early_open_is_handed_over_once_with_its_verdict(exported: Path, tmp_
     onnx_minilm.open_early(models_dir(data), embeddings.MODEL_SHA256)
     with pytest.raises(OnnxUnusable, match="other weights"):
         onnx_minilm.opened_early(models_dir(data), embeddings.MODEL_SHA256)
+
+
+def test_both_backends_read_a_focus_inside_its_post_alike(exported: Path, reference: TorchEncoder) -> None:
+    from bot.search.focus import read_post
+
+    onnx = MiniLM(backend="onnx", data_dir=exported)
+    posts = [p for p in map(read_post, eval_questions()) if p.focus != p.prose][:40]
+    assert len(posts) == 40
+    for post in posts:
+        vector, pieces, focus = onnx.encode_in_context(post.prose, post.focus)
+        want_vector, want_pieces, want_focus = reference.encode_in_context(post.prose, post.focus)
+        assert float(vector @ want_vector) >= PROBE_MIN_COSINE and pieces.shape == want_pieces.shape
+        assert float(vector @ reference.encode([post.prose])[0]) >= PROBE_MIN_COSINE  # the usual sentence vector
+        assert (focus is None) == (want_focus is None)
+        if focus is not None:
+            assert float(focus[0] @ want_focus[0]) >= 0.9999 and focus[1].shape == want_focus[1].shape

@@ -71,3 +71,35 @@ def test_langchain_retriever_interface_returns_entry_documents(tabot) -> None:
     assert all(isinstance(d, Document) for d in documents)
     assert documents[0].metadata["entry_id"] == "nll-vs-cross-entropy"
     assert documents[0].page_content == tabot.entries["nll-vs-cross-entropy"].answer
+
+
+def test_a_long_post_goes_through_the_encoder_once_and_its_focus_is_read_inside_it(tabot) -> None:
+    from bot.search.focus import read_post
+
+    retriever, model = tabot.retriever, tabot.retriever.index.model
+    post = read_post("Hi everyone, I am reading the lecture notes on variational inference and the ELBO. "
+                     "The notes minimise KL(q||p) and the paper we read minimises KL(p||q). "
+                     "Why does the order of the two distributions in KL divergence matter?")
+    assert post.focus != post.prose and post.focus in post.prose
+    before = model.texts_embedded
+    focus, prose = retriever.embed_post(post)
+    assert model.texts_embedded == before + 1
+    # The prose is the ordinary sentence vector; the focus is its own words as this post uses them:
+    # close to the focus encoded alone, not the same vector, and not the prose's.
+    alone = model.encode_array([post.focus])[0]
+    assert np.allclose(prose.vector, model.encode_array([post.prose])[0], atol=1e-5)
+    assert 0.8 < float(focus.vector @ alone) < 0.9999
+    assert float(focus.vector @ prose.vector) < 0.9999
+    assert 0 < len(focus.pieces) < len(prose.pieces)
+
+
+def test_a_focus_past_the_encoders_reach_is_encoded_on_its_own(tabot) -> None:
+    from bot.search.focus import Post
+
+    retriever, model = tabot.retriever, tabot.retriever.index.model
+    focus = "Why is KL divergence not symmetric?"
+    prose = "I read the notes on optimisers and regularisation. " * 40 + focus  # far past 256 word pieces
+    before = model.texts_embedded
+    embedded_focus, _ = retriever.embed_post(Post(prose, prose, focus))
+    assert model.texts_embedded == before + 2
+    assert np.allclose(embedded_focus.vector, model.encode_array([focus])[0], atol=1e-5)

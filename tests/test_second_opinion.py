@@ -11,7 +11,7 @@ def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_se
     rows, retriever = calibration_rows(session_settings)
     assert len(rows.questions) == len(rows.features) > 300 and rows.labels.sum() > 150
     chunk_texts = {entry_id: [c.text for c in entry_chunks(e)] for entry_id, e in retriever.entries.items()}
-    cosines = second_cosines(rows, chunk_texts, retriever.index.model.encode_array)
+    cosines = second_cosines(rows, chunk_texts, retriever.index.model)
     # The same encoder gives the same focus and prose cosines as the retriever's best chunks: what the
     # comparison swaps is the encoder, nothing else about the features.
     assert np.abs(cosines - rows.features[:, :2]).max() < 1e-4

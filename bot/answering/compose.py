@@ -165,17 +165,15 @@ class Composer:
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
         asked = list(dict.fromkeys(post.questions))
         parts = asked[-MAX_PARTS:] if len(asked) >= 2 else question_parts(post.focus)
-        embedded = self.retriever.embed_texts([post.focus, post.prose])
-        [hits] = self.retriever.search_many([post], [(embedded[post.focus], embedded[post.prose])])
+        focus, prose = self.retriever.embed_post(post)
+        [hits] = self.retriever.search_many([post], [(focus, prose)])
         # Parts only add to a post that is answered at all (`select_entries`), so a declined post never
-        # pays for embedding and searching them (a part that is the focus is not embedded again).
+        # pays for embedding and searching them. Each part is read alone, as a question of its own.
         part_hits: list[list[EntryHit]] = []
         if parts and hits and hits[0].confidence >= self.threshold:
-            missing = [p for p in parts if p not in embedded]
-            if missing:
-                embedded.update(self.retriever.embed_texts(missing))
+            alone = self.retriever.embed_texts(parts)
             part_hits = self.retriever.search_many([Post(p, p, p) for p in parts],
-                                                   [(embedded[p], embedded[p]) for p in parts])
+                                                   [(alone[p], alone[p]) for p in parts])
         chosen = select_entries(hits, part_hits, self.threshold)
         if previous is not None and previous.sources and not parts:
             same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
@@ -183,8 +181,8 @@ class Composer:
             if is_follow_up(question, terms) and (not chosen or chosen[0].entry_id in same):
                 carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
                            if s.entry_id in self.entries]
-                return Selection(carried, hits, follow_up=True), embedded[post.focus].vector
-        return Selection(chosen, hits), embedded[post.focus].vector
+                return Selection(carried, hits, follow_up=True), focus.vector
+        return Selection(chosen, hits), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()

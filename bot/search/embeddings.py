@@ -51,6 +51,9 @@ class Encoder(Protocol):
 
     def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
+                                                              tuple[np.ndarray, np.ndarray] | None]: ...
+
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -134,6 +137,17 @@ class MiniLM:
     def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """`encode_array`, plus each text's content word pieces in context (`bot.search.token_match`)."""
         return self._encode(texts, with_pieces=True)
+
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
+                                                              tuple[np.ndarray, np.ndarray] | None]:
+        """`text`'s vector and word pieces and, from the same encoder pass, `span`'s as read inside
+        `text` (`bot.search.in_context`); None for the span when the encoder never reached it."""
+        clipped = text[:MAX_CHARS]
+        encoder = self._loaded()
+        with self._lock:
+            found = encoder.encode_in_context(clipped, span)
+            self.texts_embedded += 1
+        return found
 
     def _encode(self, texts: list[str], with_pieces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         clipped = [t[:MAX_CHARS] for t in texts]

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.search.in_context import read_span
 from bot.search.token_match import content_piece_mask, content_rows
 
 PROBES_FILE = Path(__file__).with_name("minilm_probes.json")
@@ -133,6 +134,18 @@ class OnnxEncoder:
     def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """`encode`, plus each text's content word pieces in context (`bot.search.token_match`)."""
         return self._run(texts, with_pieces=True)
+
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
+                                                              tuple[np.ndarray, np.ndarray] | None]:
+        """`text`'s vector and pieces, and `span`'s read inside it (`bot.search.in_context`), in one pass."""
+        encoding = self.tokenizer.encode(text)
+        ids = np.asarray([encoding.ids], dtype=np.int64)
+        mask = np.ones_like(ids)
+        hidden = self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
+                                                          "token_type_ids": np.asarray([encoding.type_ids])})[0]
+        return (mean_pool_normalise(hidden, mask)[0], content_rows(hidden[0], ids[0], self.content_mask),
+                read_span(hidden[0], ids[0], encoding.offsets, encoding.special_tokens_mask, text, span,
+                          self.content_mask))
 
     def _run(self, texts: list[str], with_pieces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)

@@ -29,6 +29,7 @@ import numpy as np
 
 from bot.knowledge import Entry
 from bot.search.focus import Post, read_post
+from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
 from bot.search.token_match import semantic_coverage
@@ -144,12 +145,14 @@ class HybridRetriever:
                embedded: tuple[Embedded, Embedded] | None = None) -> list[EntryHit]:
         """Entries best first (at most k), each with its calibrated confidence.
 
-        `embedded` is the post's (focus, prose) as `embed_texts` gives them, when the caller has them."""
+        `embedded` is the post's (focus, prose) as `embed_post` gives them, when the caller has them."""
         post = question if isinstance(question, Post) else read_post(question)
-        if embedded is None:
-            texts = self.embed_texts([post.focus, post.prose])
-            embedded = (texts[post.focus], texts[post.prose])
-        return self.search_many([post], [embedded], k)[0]
+        return self.search_many([post], [embedded or self.embed_post(post)], k)[0]
+
+    def embed_post(self, post: Post) -> tuple[Embedded, Embedded]:
+        """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
+        focus, prose = focus_and_prose(self.index.model, post.focus, post.prose)
+        return Embedded(*focus), Embedded(*prose)
 
     def embed_texts(self, texts: list[str]) -> dict[str, Embedded]:
         """Each distinct text embedded once, in one encoder call (encoder time grows with every token)."""

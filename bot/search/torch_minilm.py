@@ -86,3 +86,27 @@ class TorchEncoder:
             ids = features["input_ids"][0].numpy()
             pieces.append(content_rows(hidden, ids, self._content_mask))
         return self.encode(texts), pieces
+
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
+                                                              tuple[np.ndarray, np.ndarray] | None]:
+        """`text`'s vector and pieces, and `span`'s read inside it (`bot.search.in_context`), in one pass."""
+        import torch
+
+        from bot.search.in_context import read_span
+        from bot.search.onnx_minilm import mean_pool_normalise
+        from bot.search.token_match import content_piece_mask, content_rows
+
+        if self._content_mask is None:
+            self._content_mask = content_piece_mask(self.model.tokenizer.get_vocab())
+        # sentence-transformers' own tokenisation (truncation at max_seq_length), plus the offsets it drops
+        features = self.model.tokenizer([text], truncation="longest_first", max_length=self.model.max_seq_length,
+                                        return_tensors="pt", return_offsets_mapping=True,
+                                        return_special_tokens_mask=True)
+        offsets = [tuple(pair) for pair in features.pop("offset_mapping")[0].tolist()]
+        special = features.pop("special_tokens_mask")[0].tolist()
+        with torch.no_grad():
+            hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
+        ids = features["input_ids"][0].numpy()
+        mask = np.ones((1, len(ids)), dtype=np.int64)
+        return (mean_pool_normalise(hidden[None], mask)[0], content_rows(hidden, ids, self._content_mask),
+                read_span(hidden, ids, offsets, special, text, span, self._content_mask))

@@ -1,0 +1,78 @@
+"""A span of a text read in that text's context, from the encoder pass over the whole text.
+
+A long post is searched twice: by its question (the focus) and by all of its prose. Encoding the
+focus on its own doubled the encoder's work for every long post (the focus is almost always a span
+of the prose: 99.6% of the test posts). Instead, the prose goes through MiniLM once and the focus
+is pooled from the hidden states of its own word pieces there: the mean over the tokens inside the
+span (sentence-transformers' mean pooling, restricted to the span) and its content pieces for
+semantic coverage.
+
+The focus then means "these words, as this post uses them", not "these words alone". Measured on
+the calibration splits' cross-validation (refit each way): answered and right 0.935 -> 0.936, out
+of scope declined 0.863 -> 0.876, and the focus's cosine, worth nothing beside the prose's when
+encoded alone (weight -0.06), became a feature the fit uses.
+
+A span the encoder never saw (past the truncation at `max_seq_length` word pieces) or that is not
+in the text gives None: the caller encodes it on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from bot.search.token_match import content_rows
+
+Read = tuple[np.ndarray, np.ndarray]  # a text's unit vector and its content word pieces
+
+
+class ReadsInContext(Protocol):
+    """Both MiniLM backends, and any sentence-transformers model as `TorchEncoder` loads it."""
+
+    def encode(self, texts: list[str]) -> np.ndarray | list[list[float]]: ...
+
+    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]: ...
+
+
+def focus_and_prose(encoder: ReadsInContext, focus: str, prose: str) -> tuple[Read, Read]:
+    """A post's focus and prose as they are searched: the prose through the encoder once, the focus
+    read inside it; a focus that pass never reached is encoded alone (a second pass)."""
+    if focus == prose:
+        vectors, pieces = encoder.encode_with_pieces([prose])
+        return (vectors[0], pieces[0]), (vectors[0], pieces[0])
+    vector, pieces, inside = encoder.encode_in_context(prose, focus)
+    if inside is None:
+        vectors, alone = encoder.encode_with_pieces([focus])
+        inside = (vectors[0], alone[0])
+    return inside, (vector, pieces)
+
+
+def span_positions(offsets: Sequence[tuple[int, int]], special: Sequence[int], text: str,
+                   span: str) -> list[int] | None:
+    """Token positions of `span`'s last occurrence in `text` (the focus is the post's last question);
+    None when it does not occur, or when its end lies past the tokens the encoder read."""
+    start = text.rfind(span)
+    if start < 0 or not span.strip():
+        return None
+    end = start + len(span)
+    inside = [i for i, (a, b) in enumerate(offsets) if not special[i] and b > a and a >= start and b <= end]
+    last_read = max((b for i, (_, b) in enumerate(offsets) if not special[i]), default=0)
+    if not inside or last_read < len(text[:end].rstrip()):
+        return None
+    return inside
+
+
+def read_span(hidden: np.ndarray, ids: np.ndarray, offsets: Sequence[tuple[int, int]], special: Sequence[int],
+              text: str, span: str, content_mask: np.ndarray) -> Read | None:
+    """`span`'s unit vector and content word pieces, from `text`'s unpadded hidden states (one row per token)."""
+    positions = span_positions(offsets, special, text, span)
+    if positions is None:
+        return None
+    rows = hidden[positions]
+    pooled = rows.mean(axis=0)
+    vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+    return vector, content_rows(rows, ids[positions], content_mask)
