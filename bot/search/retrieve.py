@@ -2,7 +2,8 @@
 
 A student's post is read first (`bot.search.focus.read_post`): its `focus` is the question it
 asks, its `prose` what it is about (without code, traces, quotes, links, greetings). Each entry is
-scored by both: its best chunk's cosine to the focus, its best chunk's cosine to the prose, and a
+scored by both: its best chunk's cosine to the focus (read inside the prose's one encoder pass,
+`bot.search.in_context`), its best chunk's cosine to the prose, and a
 lexical nudge (BM25 of the prose, scaled to the best entry's) that breaks near-ties on rare words.
 For a one-line question focus and prose are the same text, so nothing changes for it.
 
