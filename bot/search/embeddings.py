@@ -32,6 +32,7 @@ from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from bot.config import Settings
+from bot.search.in_context import Read, ReadsInContext
 from bot.search.onnx_minilm import OnnxUnusable, models_dir, open_verified, opened_early
 from bot.search.torch_minilm import MODEL_SHA256, TorchEncoder, _verify_weights, model_path
 
@@ -44,15 +45,12 @@ __all__ = ["MODEL_SHA256", "MiniLM", "MiniLMChromaFunction", "TorchEncoder", "_v
            "shared_model"]
 
 
-class Encoder(Protocol):
+class Encoder(ReadsInContext, Protocol):
+    """A backend: ONNX Runtime or torch."""
+
     name: str
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
-
-    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
-
-    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
-                                                              tuple[np.ndarray, np.ndarray] | None]: ...
 
 
 def _stderr(message: str) -> None:
@@ -138,8 +136,7 @@ class MiniLM:
         """`encode_array`, plus each text's content word pieces in context (`bot.search.token_match`)."""
         return self._encode(texts, with_pieces=True)
 
-    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
-                                                              tuple[np.ndarray, np.ndarray] | None]:
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]:
         """`text`'s vector and word pieces and, from the same encoder pass, `span`'s as read inside
         `text` (`bot.search.in_context`); None for the span when the encoder never reached it."""
         clipped = text[:MAX_CHARS]

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.search.in_context import read_span
+from bot.search.in_context import Read, read_span
 from bot.search.token_match import content_piece_mask, content_rows
 
 PROBES_FILE = Path(__file__).with_name("minilm_probes.json")
@@ -135,8 +135,7 @@ class OnnxEncoder:
         """`encode`, plus each text's content word pieces in context (`bot.search.token_match`)."""
         return self._run(texts, with_pieces=True)
 
-    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
-                                                              tuple[np.ndarray, np.ndarray] | None]:
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]:
         """`text`'s vector and pieces, and `span`'s read inside it (`bot.search.in_context`), in one pass."""
         encoding = self.tokenizer.encode(text)
         ids = np.asarray([encoding.ids], dtype=np.int64)

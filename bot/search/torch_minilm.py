@@ -20,6 +20,8 @@ from bot.errors import ConfigError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from bot.search.in_context import Read
+
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
@@ -87,8 +89,7 @@ class TorchEncoder:
             pieces.append(content_rows(hidden, ids, self._content_mask))
         return self.encode(texts), pieces
 
-    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray,
-                                                              tuple[np.ndarray, np.ndarray] | None]:
+    def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]:
         """`text`'s vector and pieces, and `span`'s read inside it (`bot.search.in_context`), in one pass."""
         import torch
 
