@@ -51,6 +51,15 @@ def focus_and_prose(encoder: ReadsInContext, focus: str, prose: str) -> tuple[Re
     return inside, (vector, pieces)
 
 
+def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' mean pooling (padding excluded) followed by L2 normalisation: a batch
+    of hidden states (texts x tokens x dimension) to one unit vector per text."""
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
 def span_positions(offsets: Sequence[tuple[int, int]], special: Sequence[int], text: str,
                    span: str) -> list[int] | None:
     """Token positions of `span`'s last occurrence in `text` (the focus is the post's last question);
@@ -73,6 +82,5 @@ def read_span(hidden: np.ndarray, ids: np.ndarray, offsets: Sequence[tuple[int, 
     if positions is None:
         return None
     rows = hidden[positions]
-    pooled = rows.mean(axis=0)
-    vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+    vector = mean_pool_normalise(rows[None], np.ones((1, len(rows)), dtype=np.int64))[0].astype(np.float32)
     return vector, content_rows(rows, ids[positions], content_mask)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.search.in_context import Read, read_span
+from bot.search.in_context import Read, mean_pool_normalise, read_span
 from bot.search.token_match import content_piece_mask, content_rows
 
 PROBES_FILE = Path(__file__).with_name("minilm_probes.json")
@@ -76,14 +76,6 @@ def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
     b = b / np.linalg.norm(b, axis=1, keepdims=True)
     return float(np.min(np.sum(a * b, axis=1)))
-
-
-def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """sentence-transformers' mean pooling (padding excluded) followed by L2 normalisation."""
-    weights = mask[..., None].astype(np.float32)
-    summed = (hidden * weights).sum(axis=1)
-    pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
-    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
 def length_batches(lengths: list[int], size: int = BATCH_SIZE, slack: float = 1.25) -> list[list[int]]:

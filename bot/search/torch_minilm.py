@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,7 +65,13 @@ class TorchEncoder:
         transformers_logging.disable_progress_bar()
         self.path = path or model_path()
         self.model: SentenceTransformer = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        self._content_mask: np.ndarray | None = None
+
+    @cached_property
+    def content_mask(self) -> np.ndarray:
+        """Per token id, whether it is a content word piece (`bot.search.token_match`)."""
+        from bot.search.token_match import content_piece_mask
+
+        return content_piece_mask(self.model.tokenizer.get_vocab())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
@@ -76,29 +82,24 @@ class TorchEncoder:
         state, as the ONNX backend reads it (`bot.search.token_match`)."""
         import torch
 
-        from bot.search.token_match import content_piece_mask, content_rows
+        from bot.search.token_match import content_rows
 
-        if self._content_mask is None:
-            self._content_mask = content_piece_mask(self.model.tokenizer.get_vocab())
         pieces = []
         for text in texts:  # one at a time: no padding to strip
             features = self.model.preprocess([text])
             with torch.no_grad():
                 hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
             ids = features["input_ids"][0].numpy()
-            pieces.append(content_rows(hidden, ids, self._content_mask))
+            pieces.append(content_rows(hidden, ids, self.content_mask))
         return self.encode(texts), pieces
 
     def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]:
         """`text`'s vector and pieces, and `span`'s read inside it (`bot.search.in_context`), in one pass."""
         import torch
 
-        from bot.search.in_context import read_span
-        from bot.search.onnx_minilm import mean_pool_normalise
-        from bot.search.token_match import content_piece_mask, content_rows
+        from bot.search.in_context import mean_pool_normalise, read_span
+        from bot.search.token_match import content_rows
 
-        if self._content_mask is None:
-            self._content_mask = content_piece_mask(self.model.tokenizer.get_vocab())
         # sentence-transformers' own tokenisation (truncation at max_seq_length), plus the offsets it drops
         features = self.model.tokenizer([text], truncation="longest_first", max_length=self.model.max_seq_length,
                                         return_tensors="pt", return_offsets_mapping=True,
@@ -109,5 +110,5 @@ class TorchEncoder:
             hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
         ids = features["input_ids"][0].numpy()
         mask = np.ones((1, len(ids)), dtype=np.int64)
-        return (mean_pool_normalise(hidden[None], mask)[0], content_rows(hidden, ids, self._content_mask),
-                read_span(hidden, ids, offsets, special, text, span, self._content_mask))
+        return (mean_pool_normalise(hidden[None], mask)[0], content_rows(hidden, ids, self.content_mask),
+                read_span(hidden, ids, offsets, special, text, span, self.content_mask))
