@@ -1,5 +1,7 @@
 """Reading a post like a TA: the question inside a long post (bot/search/focus.py)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from bot.search.focus import MAX_FOCUS_WORDS, prose_of, read_post
 
 
@@ -107,9 +109,9 @@ def test_an_issue_template_asks_the_student_things_it_is_not_the_question() -> N
 
 def test_a_bold_line_is_a_heading_too() -> None:
     post = read_post("**Is your request related to a problem?**\nMy images are round and the corners are black.\n\n"
-                     "**What have you tried?**\nI set the corners to 0. Is 0 a safe value for the CNN?\n\n"
+                     "**What have you tried?**\nI set the corners to 0. Is that a safe value for the CNN?\n\n"
                      "**Anything else?**\nversion 2.2")
-    assert post.focus == "I set the corners to 0. Is 0 a safe value for the CNN?"
+    assert post.focus == "I set the corners to 0. Is that a safe value for the CNN?"
     assert read_post("**Why is KL not symmetric?**\nBoth directions gave different numbers.").focus == (
         "**Why is KL not symmetric?**")
 
@@ -188,6 +190,49 @@ def test_number_heavy_output_lines_go_and_formulas_stay() -> None:
         assert gone not in prose, gone
     assert "m_t = β1" in prose and r"\log\frac" in prose  # formulas are the post's words
     assert read_post(text).focus.endswith("Why does the loss explode?")
+
+
+def test_short_log_lines_and_metric_lines_are_output_but_numbered_steps_stay() -> None:
+    text = ("My CNN's accuracy rises very slowly.\n"
+            "Epoch 83/400\n"
+            "Validation accuracy: 0.338244\n"
+            "loss = 1.09, acc = 0.71\n"
+            "Step 1: I normalised the images\n"
+            "Figure 2 shows the curve. The loss: 0.5 is too high for me")
+    prose = prose_of(text)
+    for gone in ("Epoch 83", "0.338244", "acc = 0.71"):
+        assert gone not in prose, gone
+    for kept in ("Step 1: I normalised", "Figure 2 shows", "The loss: 0.5 is too high"):
+        assert kept in prose, kept
+    # With no question mark the last sentence is the focus: the last sentence of prose, not the log.
+    assert read_post("I am not able to increase the accuracy of my CNN.\nEpoch 83/400\nEpoch 84/400").focus == (
+        "I am not able to increase the accuracy of my CNN.")
+
+
+def test_a_reference_list_is_not_the_question() -> None:
+    text = ("I think the loss in your code computes the forward KL, which is mean-seeking, while the paper "
+            "says reverse KL.\nReferences: [1] [2]\n[1] Bishop, Pattern Recognition, 2006")
+    post = read_post(text)
+    assert "Bishop" not in post.prose and "References" not in post.prose
+    assert post.focus.startswith("I think the loss in your code computes the forward KL")
+
+
+def test_a_hostile_metric_like_line_is_read_in_bounded_time() -> None:
+    # Each "x:1e1 x" can split two ways (number 1e1, or number 1 then label "e1 x"): one pattern
+    # repeating over the line would try 2**60 splits before failing on the "!". Fields are removed
+    # one by one instead, so this returns at once; the bound is for a regression, not a benchmark.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(prose_of, "x:1e1 " * 60 + "!\nIs it fine?")
+        assert reading.result(timeout=30) == "Is it fine?"
+
+
+def test_words_that_only_glue_a_sentence_do_not_let_a_question_stand_alone() -> None:
+    # "why", "does", "my", "just", "so" name nothing: the question takes the sentence before it.
+    post = read_post("My softmax layer outputs NaN once the logits get around 800. Why does my code just do that?")
+    assert post.focus.startswith("My softmax layer outputs NaN")
+    # A question naming four things of its own stands alone.
+    post = read_post("I read the notes twice. Why does Adam divide the momentum by the squared gradient average?")
+    assert post.focus == "Why does Adam divide the momentum by the squared gradient average?"
 
 
 def test_longer_fences_tilde_fences_and_method_calls_are_code() -> None:

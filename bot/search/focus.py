@@ -6,10 +6,10 @@ reads only the first 256 word pieces never sees that question, and every off-top
 context dilutes the match. `read_post` splits a post into:
 
 - `prose`: the post without code (fenced, indented, or a bare call line), stack traces and compiler
-  messages, number-heavy output (metric logs, tensors, timestamps), quoted lines, URLs, HTML tags,
-  image alt texts, a greeting on one of its first lines and a sign-off at its very end, nor an issue
-  template's comments, checklists and "Label (e.g., ...):" fields; hard-wrapped lines joined back
-  into sentences; full-width punctuation read as ASCII;
+  messages, number-heavy output (metric logs, tensors, timestamps), reference lists, quoted lines,
+  URLs, HTML tags, image alt texts, a greeting on one of its first lines and a sign-off at its very
+  end, nor an issue template's comments, checklists and "Label (e.g., ...):" fields; hard-wrapped
+  lines joined back into sentences; full-width punctuation read as ASCII;
 - `focus`: the question the post asks — its last question sentence that is not an aside ("BTW, ...",
   "P.S. ..."), widened backwards to the sentences before it while it is too short to stand alone
   ("any ideas?", "does anyone know what is going wrong?": words that only ask for help do not
@@ -30,11 +30,12 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.search.lexical import tokenize
+from bot.search.lexical import FUNCTION_WORDS, tokenize
 
-# A focus needs this many content terms (stemmed, stop words dropped) to stand on its own; "is
-# that right?" or "what am I missing?" has none and takes the sentence before it.
-MIN_FOCUS_TERMS = 4
+# A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
+# dropped) to stand on its own; "is that right?" or "what am I missing?" has none and takes the
+# sentence before it, "Why doesn't NLLLoss apply the log itself?" has three and stands.
+MIN_FOCUS_TERMS = 3
 # Words that ask for help without naming a topic: "can anyone help me understand what is going
 # wrong with this problem?" names nothing, so it does not count them.
 _ASKING_WORDS = frozenset(tokenize([
@@ -66,11 +67,22 @@ _CODE_LINE = re.compile(
     # a compiler's or checker's "file.ext:LINE:" message
     r"[A-Za-z_][\w\[\]'\"]*\.[\w.\[\]'\"]*\(.*\)\s*;?\s*$|(?:print|assert|raise)\b\s*\(|[\w/.-]+\.\w+:\d+:)")
 # Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
-# without letters, or of MIN_OUTPUT_CHARS or more of which this share are digits, and with no question
-# mark, is not prose. Formulas stay: LaTeX and math are symbols and letters, few digits
-# (`m_t = β1·m_{t-1} + (1−β1)·g_t` is 4 digits in 25).
+# without letters, or with at least MIN_OUTPUT_DIGITS digits that are this share of its characters,
+# and with no question mark, is not prose. Formulas stay: LaTeX and math are symbols and letters, few
+# digits (`m_t = β1·m_{t-1} + (1−β1)·g_t` is 4 digits in 25). A short line counts too: a log's
+# "Epoch 83/400" is as much output as a long one, while "Step 1:" or "Figure 2" is not.
 MAX_DIGIT_SHARE = 0.3
-MIN_OUTPUT_CHARS = 12
+MIN_OUTPUT_DIGITS = 3
+# A metric line is "label: number" fields and nothing else ("Validation accuracy: 0.338244",
+# "loss = 1.09, acc = 0.71"): a training log, however few digits its numbers have. The fields are
+# removed one by one and the rest must be separators: one pattern repeating over the line would
+# backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field).
+_METRIC_FIELD = re.compile(r"[A-Za-z][\w .()/@-]{0,40}?\s*[:=]\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
+                           re.IGNORECASE)
+_FIELD_SEPARATORS = re.compile(r"[\s,;|*-]*")
+# A reference list is citations, not the post's words: "References: [1] [2]", "[3] Kingma & Ba, 2015".
+_REFERENCE_LINE = re.compile(r"^\s*(?:(?:references?|sources?|citations?|footnotes?)\s*:|\[\d{1,3}\]\s)",
+                             re.IGNORECASE)
 # Progress bars, rules and drawn tables repeat one symbol (`[=====>....]`, `━━━━━━`, `________`,
 # `|---|---|`): a run this long of one symbol that is not a letter, digit or blank.
 _SYMBOL_RUN = re.compile(r"([^\w\s])\1{7,}|^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
@@ -143,16 +155,21 @@ class Post:
 
 
 def _is_output(line: str) -> bool:
-    """True for a line of machine output: no letters at all, many digits, or a long run of one
-    symbol; never one that asks."""
+    """True for a line of machine output: no letters at all, many digits, "label: number" fields
+    only, or a long run of one symbol; never one that asks."""
     chars = "".join(line.split())
     if not chars or "?" in chars:
         return False
-    if _SYMBOL_RUN.search(line):
+    if _SYMBOL_RUN.search(line) or _is_metric_line(line):
         return True
     digits = sum(ch.isdigit() for ch in chars)
     return (not any(ch.isalpha() for ch in chars)
-            or (len(chars) >= MIN_OUTPUT_CHARS and digits >= MAX_DIGIT_SHARE * len(chars)))
+            or (digits >= MIN_OUTPUT_DIGITS and digits >= MAX_DIGIT_SHARE * len(chars)))
+
+
+def _is_metric_line(line: str) -> bool:
+    rest, fields = _METRIC_FIELD.subn(" ", line)
+    return fields > 0 and _FIELD_SEPARATORS.fullmatch(rest) is not None
 
 
 def _is_code(line: str) -> bool:
@@ -168,7 +185,8 @@ def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     for line in text.splitlines():
         if (_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _is_code(line)
-                or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _is_output(line)
+                or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line)
+                or _is_output(line)
                 or (not headings and _HEADING.match(line))):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
@@ -228,7 +246,7 @@ def sentences_of(prose: str) -> list[str]:
 
 def _terms(text: str) -> int:
     """Content terms that name something: stop words and words that only ask for help left out."""
-    return sum(term not in _ASKING_WORDS for term in tokenize([text])[0])
+    return sum(term not in _ASKING_WORDS for term in tokenize([text], FUNCTION_WORDS)[0])
 
 
 def leans_back(sentence: str) -> bool:
