@@ -5,10 +5,11 @@
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
-calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's five
+calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's six
 features - its best cosine to the post's focus, its best cosine to the whole prose, the share
-of the focus's content terms it contains, and the semantic coverage of the focus's and of the
-prose's words by the entry's (`bot.search.token_match`) - and the label "in scope" (the question has expected
+of the focus's content terms it contains, the semantic coverage of the focus's and of the
+prose's words by the entry's (`bot.search.token_match`), and the prose's cosine to the course's
+centroid (`KnowledgeIndex.corpus_centroid`) - and the label "in scope" (the question has expected
 entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
 same function, on the same questions, that sets both baselines' thresholds. The calibration
@@ -53,8 +54,10 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, ste
 
 
 # What `--cross-validate` compares: the sentence-level features alone (the model before semantic
-# coverage), and all of them. Indices into Calibration.FEATURES.
-FEATURE_SETS = {"cosines + lexical coverage": (0, 1, 2), "+ semantic coverage (all)": (0, 1, 2, 3, 4)}
+# coverage), then with it (the model before the background), and all of them. Indices into
+# Calibration.FEATURES.
+FEATURE_SETS = {"cosines + lexical coverage": (0, 1, 2), "+ semantic coverage": (0, 1, 2, 3, 4),
+                "+ background (all)": (0, 1, 2, 3, 4, 5)}
 
 
 def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
@@ -133,7 +136,7 @@ def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriev
         hit = found[0] if found else None
         posts.append(post)
         top.append(hit.entry_id if hit else None)
-        features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post]
+        features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post, hit.background]
                         if hit else [0.0] * len(Calibration.FEATURES))
         labels.append(1.0 if row.in_scope else 0.0)
         right.append(hit is not None and hit.entry_id in row.expected)

@@ -57,6 +57,30 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     assert "kl-asymmetry" not in [h.entry_id for h in retriever.search("kl divergence asymmetry", k=9)]
 
 
+def test_the_centroid_weighs_each_entry_once_and_follows_the_indexed_entries(tmp_path: Path, knowledge: Path) -> None:
+    index = KnowledgeIndex(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge))
+    index.sync(load_entries(knowledge))
+
+    def by_hand() -> np.ndarray:  # every stored vector at once, grouped here, not as the index streams them
+        stored = index.collection.get(include=["embeddings", "metadatas"])
+        vectors = np.asarray(stored["embeddings"], dtype=np.float64)
+        owners = np.array([m["entry_id"] for m in stored["metadatas"]])
+        mean = np.mean([vectors[owners == e].mean(axis=0) for e in sorted(set(owners))], axis=0)
+        return mean / np.linalg.norm(mean), vectors
+
+    expected, vectors = by_hand()
+    assert index.centroid is not None and np.allclose(index.centroid, expected, atol=1e-5)
+    # Entries have different numbers of chunks: a plain mean over chunks would lean to the bigger ones.
+    plain = vectors.mean(axis=0) / np.linalg.norm(vectors.mean(axis=0))
+    assert not np.allclose(index.centroid, plain, atol=1e-3)
+
+    (knowledge / "kl-asymmetry.md").unlink()
+    index.sync(load_entries(knowledge))
+    assert np.allclose(index.centroid, by_hand()[0], atol=1e-5) and not np.allclose(index.centroid, expected, atol=1e-3)
+    # An index that has not synced yet holds no entries it knows of: no centroid, not a zero vector.
+    assert KnowledgeIndex(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge)).corpus_centroid() is None
+
+
 def test_batched_dense_search_matches_langchain_one_query_at_a_time(tmp_path: Path, knowledge: Path) -> None:
     # The answer path asks Chroma once for a post's focus, prose and parts, ids and distances only;
     # each list must be exactly what LangChain's own search returns for that vector alone.

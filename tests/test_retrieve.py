@@ -3,6 +3,7 @@ from collections import defaultdict
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.search.focus import read_post
 from bot.search.langchain_views import EntryRetriever
 from bot.search.retrieve import COVERAGE_PSEUDO_TERMS, LEXICAL_WEIGHT, Calibration, coverage, rank_score
 from bot.search.token_match import semantic_coverage
@@ -19,6 +20,20 @@ def test_rank_score_coverage_and_confidence_arithmetic() -> None:
     assert calibration.confidence(1.0, 1.0, 0.0) == 0.5  # 2 + 1 + 0 - 3 = 0
     assert calibration.confidence(1.0, 1.0, 0.0, 1.0) > 0.5
     assert calibration.confidence(1.0, 1.0, 0.5) > calibration.confidence(1.0, 0.5, 0.5)
+    leaning = Calibration(w_focus=2.0, w_post=1.0, w_coverage=4.0, w_background=-2.0, bias=-3.0)
+    assert leaning.confidence(1.0, 1.0, 0.0, 0.0, 0.0, 0.5) < 0.5 == leaning.confidence(1.0, 1.0, 0.0)
+
+
+def test_the_background_is_the_prose_to_the_centroid_for_every_entry_of_a_post(tabot) -> None:
+    retriever = tabot.retriever
+    post = "I trained my network for 20 epochs and the loss stopped going down. Why is KL divergence not symmetric?"
+    hits = retriever.search(post, k=3)
+    prose = retriever.embed_post(read_post(post))[1].vector
+    assert len(hits) == 3 and {h.background for h in hits} == {float(prose @ retriever.index.centroid)}
+    # A generic deep-learning question sits nearer the course's centroid than an off-topic one.
+    generic, off_topic = (retriever.search(q, k=1)[0].background for q in (
+        "how do I make my neural network's training loss go down", "what is a good recipe for banana bread"))
+    assert generic > off_topic
 
 
 def test_semantic_coverage_is_the_smoothed_mean_best_match_of_each_question_piece() -> None:

@@ -152,6 +152,7 @@ class KnowledgeIndex:
         self._pieces_kept: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._pieces_lock = threading.Lock()
         self.lexical = LexicalIndex.build([])
+        self.centroid: np.ndarray | None = None  # the indexed answers' mean direction (`corpus_centroid`)
 
     def _open_collection(self) -> chromadb.Collection:
         function = MiniLMChromaFunction(self.model)
@@ -233,9 +234,31 @@ class KnowledgeIndex:
         self.chunks = build_chunks(entries)
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
+        self.centroid = self.corpus_centroid()
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
         return report
+
+    def corpus_centroid(self) -> np.ndarray | None:
+        """The unit mean of the indexed entries' mean chunk vectors: where "a question about this
+        course" points. Each entry counts once, however many aliases and sentences it has. Read from
+        the stored vectors, a batch of entries at a time (None for an empty index)."""
+        sums: dict[str, np.ndarray] = {}
+        counts: Counter[str] = Counter()
+        entry_ids = sorted(self._entries)
+        for start in range(0, len(entry_ids), _WRITE_BATCH):
+            got = self.collection.get(where={"entry_id": {"$in": entry_ids[start:start + _WRITE_BATCH]}},
+                                      include=["embeddings", "metadatas"])
+            embeddings = got.get("embeddings")
+            for vector, metadata in zip([] if embeddings is None else embeddings, got.get("metadatas") or [],
+                                        strict=True):
+                entry_id = str(metadata["entry_id"])
+                sums[entry_id] = sums.get(entry_id, 0.0) + np.asarray(vector, dtype=np.float64)
+                counts[entry_id] += 1
+        if not sums:
+            return None
+        mean = np.mean([sums[e] / counts[e] for e in sorted(sums)], axis=0)
+        return (mean / np.linalg.norm(mean)).astype(np.float32)
 
     def _stored_vectors(self, entry_ids: list[str]) -> dict[str, np.ndarray]:
         """{chunk text: stored vector} over the given entries' chunks."""

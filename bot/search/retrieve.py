@@ -10,13 +10,17 @@ For a one-line question focus and prose are the same text, so nothing changes fo
 Whether to answer at all needs an absolute number, so each returned entry also gets a calibrated
 confidence: a logistic model over (focus cosine, prose cosine, share of the focus's content words
 the entry contains, semantic coverage of the focus's and of the prose's words by the entry's
-words - `bot.search.token_match`). Sentence cosines say a post is about the entry's topic; the
-word-level coverage says whether the entry has something for each thing the post asks, which is
-what separates "is Adam second order?" from "what does Adam's epsilon do?". Every feature means
-the same for a 10-word question and a 300-word post: the focus is short whatever the post's
-length, the coverages are means over the question's own words, and the prose cosine sits beside
-them so context that names the topic still counts. Fitted on the calibration splits (synthetic and real
-phrasing) by `python -m eval.calibrate`, stored in `bot/search/calibration.json`.
+words - `bot.search.token_match` -, and the background: the prose's cosine to the centroid of all
+the TA answers, `KnowledgeIndex.corpus_centroid`). Sentence cosines say a post is about the entry's
+topic; the word-level coverage says whether the entry has something for each thing the post asks,
+which is what separates "is Adam second order?" from "what does Adam's epsilon do?". The background
+says how much of a cosine any post about this course would get: a question about training in
+general sits near every answer, so its cosine to the nearest one says less (its weight comes out
+negative). Every feature means the same for a 10-word question and a 300-word post: the focus is
+short whatever the post's length, the coverages are means over the question's own words, and the
+prose cosines sit beside them so context that names the topic still counts. Fitted on the
+calibration splits (synthetic and real phrasing) by `python -m eval.calibrate`, stored in
+`bot/search/calibration.json`.
 """
 
 from __future__ import annotations
@@ -44,31 +48,34 @@ LEXICAL_WEIGHT = 0.1
 @dataclass(frozen=True)
 class Calibration:
     """confidence = sigmoid(w_focus * focus + w_post * post + w_coverage * coverage
-                            + w_meaning_focus * meaning_focus + w_meaning_post * meaning_post + bias)."""
+                            + w_meaning_focus * meaning_focus + w_meaning_post * meaning_post
+                            + w_background * background + bias)."""
 
     w_focus: float = 6.0
     w_post: float = 6.0
     w_coverage: float = 2.0
     w_meaning_focus: float = 0.0
     w_meaning_post: float = 0.0
+    w_background: float = 0.0
     bias: float = -8.0
     threshold: float = 0.5
 
-    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post")
+    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post", "background")
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text())
-        # A file fitted before the semantic-coverage features has no weight for them: zero.
+        # A file fitted before a feature existed (semantic coverage, background) has no weight for it: zero.
         return cls(**{f"w_{name}": float(data.get(f"w_{name}", 0.0)) for name in cls.FEATURES},
                    bias=float(data["bias"]), threshold=float(data["threshold"]))
 
     def confidence(self, focus: float, post: float, coverage: float, meaning_focus: float = 0.0,
-                   meaning_post: float = 0.0) -> float:
+                   meaning_post: float = 0.0, background: float = 0.0) -> float:
         return sigmoid(self.w_focus * focus + self.w_post * post + self.w_coverage * coverage
-                       + self.w_meaning_focus * meaning_focus + self.w_meaning_post * meaning_post + self.bias)
+                       + self.w_meaning_focus * meaning_focus + self.w_meaning_post * meaning_post
+                       + self.w_background * background + self.bias)
 
 
 def sigmoid(x: float) -> float:
@@ -104,6 +111,7 @@ class EntryHit:
     best_chunk: str  # id of the entry's best chunk for the focus
     meaning_focus: float = 0.0  # semantic coverage of the focus's words by the entry's (`token_match`)
     meaning_post: float = 0.0  # ... of the prose's words
+    background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`), any entry
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,8 @@ class HybridRetriever:
         # Confidence only for the entries returned: semantic coverage compares word pieces, which
         # costs more than the ranking and is needed only to decide whether to answer from them.
         focus_terms = set(tokenize([post.focus])[0])
+        centroid = self.index.centroid
+        background = float(prose.vector @ centroid) if centroid is not None else 0.0
         hits = []
         for score, focus_cosine, entry_id, post_cosine in ranked[:k]:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
@@ -203,10 +213,10 @@ class HybridRetriever:
                             else semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS))
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
-                    focus_cosine, post_cosine, share, meaning_focus, meaning_post),
+                    focus_cosine, post_cosine, share, meaning_focus, meaning_post, background),
                 dense=focus_cosine, dense_post=post_cosine, lexical=lexical.get(entry_id, 0.0), coverage=share,
                 score=score, best_chunk=focus_dense.get(entry_id, (0.0, ""))[1],
-                meaning_focus=meaning_focus, meaning_post=meaning_post))
+                meaning_focus=meaning_focus, meaning_post=meaning_post, background=background))
         return hits
 
     @staticmethod
