@@ -207,6 +207,20 @@ def test_a_declined_question_says_so_in_view(server, browser, size):
 
 
 @pytest.mark.slow
+def test_a_closest_topic_under_a_decline_is_one_click_from_its_answer(server, browser):
+    page = open_chat(browser, server[0], "phone")
+    ask(page, DECLINED)
+    topics = page.locator("#chat button.option")
+    assert topics.count() >= 1
+    before = page.locator(BOT).count()
+    topics.first.click()
+    page.wait_for_function("n => document.querySelectorAll('#chat [data-tabot-shown]').length > n", arg=before)
+    reply = page.locator(BOT).nth(before)
+    assert "I don't have a TA answer" not in reply.inner_text() and reply.locator(".tabot-source").count() >= 1
+    shot(page, "closest-topic-clicked")
+
+
+@pytest.mark.slow
 def test_run_it_yourself_downloads_a_script_that_runs_with_numpy_alone(server, browser, tmp_path):
     page = open_chat(browser, server[0], "phone")
     demo = ask(page, KL).locator("details.tabot-demo").first

@@ -18,7 +18,7 @@ from bot.faces.standalone import standalone_script
 from bot.faces.web import ECHO_CHARS, WebChat, build_app, launch_kwargs
 from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
 from bot.feedback import FeedbackStore
-from tests.fake_tabot import FakeTabot, kl_answer, tiny_png
+from tests.fake_tabot import KL_QUESTION, LOG_QUESTION, FakeTabot, kl_answer, tiny_png
 
 MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 
@@ -157,6 +157,21 @@ def test_abstention_reads_well(chat):
     assert picker["choices"] == [] and "value" not in picker
 
 
+def test_a_decline_offers_its_closest_topics_as_buttons_that_ask_them(chat):
+    history, state, *_ = chat.respond("what is a transformer?", [], None)
+    assert [o["value"] for o in history[1]["options"]] == [KL_QUESTION, LOG_QUESTION]
+    assert all(o["label"] for o in history[1]["options"])
+    # A click asks the entry's own question: the next reply is that entry's answer, not a decline.
+    data = gr.SelectData(None, {"index": 0, "value": KL_QUESTION})
+    history, state, *_ = chat.respond_option(history, state, data)
+    assert chat.service.calls[-1][0] == KL_QUESTION
+    assert history[2]["content"] == echo_html(KL_QUESTION)
+    assert "tabot-source" in text_of(history[3]) and "options" not in history[3]
+    # A value that is not text (a hand-made request) is an empty question, answered politely.
+    history, *_ = chat.respond_option(history, state, gr.SelectData(None, {"index": 0, "value": {"x": 1}}))
+    assert text_of(history[-1]) == EMPTY_MESSAGE
+
+
 def test_demo_picker_keeps_demos_from_earlier_turns(chat):
     history, state, *_ = chat.respond("why is KL divergence not symmetric", [], None)
     history, state, _, picker = chat.respond("what is a transformer?", history, state)
@@ -292,6 +307,9 @@ def test_build_app_wires_the_ask_endpoint(chat):
     assert not app.analytics_enabled
     chatbot = next(c for c in app.config["components"] if c.get("props", {}).get("elem_id") == "chat")
     assert chatbot["props"]["autoscroll"] is False  # the reply's start is shown by SHOW_REPLY_JS instead
+    # Every way of asking - typing, the button, an example, a decline's closest topic - asks.
+    events = {event for d in app.config["dependencies"] for target, event in d["targets"] if target == chatbot["id"]}
+    assert {"example_select", "option_select"} <= events
 
 
 def test_launch_serves_only_the_public_folder_and_refuses_uploads(tmp_path):

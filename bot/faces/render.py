@@ -81,7 +81,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     text = _one_line(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -138,7 +138,7 @@ def _table(kind: str, header: Iterable[str], rows: list[list[str]]) -> str:
 def _source_html(number: int, source: Source, numbered: bool) -> str:
     question = _one_line(source.question) or source.entry_id
     marker = f'<span class="tabot-fn">[{number}]</span> ' if numbered else ""
-    summary = f"{marker}{html.escape(_clip(question, SOURCE_LINE_CHARS))}"
+    summary = f"{marker}{html.escape(clip(question, SOURCE_LINE_CHARS))}"
     full = (f'<p class="tabot-muted">Student question: <i>{html.escape(question)}</i> · '
             f"TA answer <code>{_e(source.entry_id)}</code></p>")
     ta = source.ta_answer.strip() or "(the TA answer's text is not available)"
@@ -238,7 +238,7 @@ def _notices(answer: Answer) -> list[str]:
 def abstention_markdown(answer: Answer) -> str:
     parts = [answer.answer.strip()]
     if answer.nearest:
-        lines = [f"- *{escape_user_text(_clip(s.question, SOURCE_LINE_CHARS))}*" for s in answer.nearest]
+        lines = [f"- *{escape_user_text(clip(s.question, SOURCE_LINE_CHARS))}*" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n\n" + "\n".join(lines))
     return "\n\n".join(parts + _notices(answer))
 

@@ -33,7 +33,7 @@ from bot.conversation import AnswerService, Conversation, FeedbackRecorder, Ques
 from bot.demo_runs.runner import COMMON
 from bot.errors import DemoError
 from bot.faces.cards import demo_summaries
-from bot.faces.render import DemoLinks, answer_markdown, echo_html, escape_user_text
+from bot.faces.render import SOURCE_LINE_CHARS, DemoLinks, answer_markdown, clip, echo_html, escape_user_text
 from bot.faces.standalone import standalone_notebook, standalone_script
 from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
 from bot.faces.web_staff import StaffViews, staff_tab
@@ -104,11 +104,14 @@ class WebChat:
         turn = conversation.ask(message, key=len(history))
         content = turn.text
         latest: list[str] = []
+        reply: dict[str, Any] = {"role": "assistant"}
         if turn.answer is not None:
             content = answer_markdown(turn.answer, self.publish(turn.answer))
             latest = [d.name for d in turn.answer.demos]
+            if options := nearest_options(turn.answer):
+                reply["options"] = options
         # One message per reply (the card holds its plots), so the history index names it for 👍/👎.
-        history.append({"role": "assistant", "content": content})
+        history.append(reply | {"content": content})
         # The picker offers every demo seen in this conversation and jumps to the newest answer's.
         seen = conversation.demo_names()
         picker = gr.update(choices=seen, value=latest[0]) if latest else gr.update(choices=seen)
@@ -118,6 +121,12 @@ class WebChat:
                         ) -> tuple[list, Conversation, str, Any]:
         value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
         return self.respond(str(value.get("text", "")), history, state)
+
+    def respond_option(self, history: list | None, state: Conversation | None, evt: gr.SelectData
+                       ) -> tuple[list, Conversation, str, Any]:
+        """A click on one of a decline's closest topics asks that entry's question, as if typed (the
+        value comes back from the browser, so it goes through the same guard as any question)."""
+        return self.respond(evt.value if isinstance(evt.value, str) else "", history, state)
 
     # -- feedback -------------------------------------------------------------------------
     def rate(self, comment: str, state: Conversation | None, data: gr.LikeData) -> tuple[str, str]:
@@ -200,6 +209,15 @@ class WebChat:
             return f"# the source of demo {name} could not be read"
 
 
+def nearest_options(answer: Answer) -> list[dict[str, str]]:
+    """A decline's closest topics as the chat's buttons under the reply: one click asks the entry's
+    own question and shows its TA answer. Most real posts the bot declines have the right entry
+    first among them; the student should not have to retype it. Gradio shows the label as text."""
+    if not answer.abstained:
+        return []
+    return [{"label": clip(s.question, SOURCE_LINE_CHARS), "value": s.question} for s in answer.nearest]
+
+
 def _echo(message: str) -> str:
     shown = message if len(message) <= ECHO_CHARS else message[:ECHO_CHARS] + f"… ({len(message):,} characters)"
     return echo_html(shown)
@@ -272,7 +290,9 @@ def build_app(service: ChatService, store: FeedbackRecorder, public: Path | None
         asked = [box.submit(chat.respond, [box, chatbot, state], outputs, api_name="ask", **ask),
                  send.click(chat.respond, [box, chatbot, state], outputs, api_visibility="private", **ask),
                  chatbot.example_select(chat.respond_example, [chatbot, state], outputs, api_visibility="private",
-                                        **ask)]
+                                        **ask),
+                 chatbot.option_select(chat.respond_option, [chatbot, state], outputs, api_visibility="private",
+                                       **ask)]
         for event in asked:
             event.then(None, None, None, js=SHOW_REPLY_JS, api_visibility="private")
         chatbot.like(chat.rate, [comment, state], [status, comment], api_visibility="private")

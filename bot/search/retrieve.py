@@ -111,7 +111,7 @@ class EntryHit:
     best_chunk: str  # id of the entry's best chunk for the focus
     meaning_focus: float = 0.0  # semantic coverage of the focus's words by the entry's (`token_match`)
     meaning_post: float = 0.0  # ... of the prose's words
-    background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`), any entry
+    background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`): one per post
 
 
 @dataclass(frozen=True)
