@@ -20,7 +20,9 @@ REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quo
              "question last), each following a real post whose address it keeps; split by thread, and the "
              "`test` side tuned nothing (eval/datasets/README.md). Answered and right = in-scope posts answered "
              "with an expected entry first; ranking hit@1 ignores abstention; out-of-scope declined covers "
-             "off-topic posts and prompt injections too. In brackets: 95 % Wilson intervals; to tell whether a "
+             "off-topic posts and prompt injections too; the last column counts the in-scope posts declined "
+             "whose entry was among the three closest topics the decline offers. In brackets: 95 % Wilson "
+             "intervals; to tell whether a "
              "change helped, compare two reports on the same questions with `python -m eval.compare`.")
 PLOTS = ("quality.png", "latency.png", "confidence.png")
 FAITHFULNESS_NOTE = ("On the default grounded path every sentence is a verbatim TA sentence cited to its own entry, "
@@ -57,7 +59,15 @@ def headline_header() -> list[str]:
 
 
 def real_header() -> list[str]:
-    return ["system", "question set", "in scope", "out of scope", *(m.label for m in REAL_COLUMNS)]
+    return ["system", "question set", "in scope", "out of scope", *(m.label for m in REAL_COLUMNS),
+            retrieval.DECLINED_OFFERED.label]
+
+
+def offered_cell(row: dict) -> str:
+    """In-scope declines whose entry was among the 3 offered, as a count: "11 of 14" (too few for a rate)."""
+    n = row.get("n_declined_in_scope", 0)
+    rate = row.get(retrieval.DECLINED_OFFERED.name)
+    return f"{round(rate * n)} of {n}" if n and rate is not None else "n/a"
 
 
 def with_interval(rate: float | None, n: int) -> str:
@@ -78,7 +88,7 @@ def real_rows(results: dict) -> list[list[str]]:
                 n_in, n_out = row.get("n_in_scope", 0), row.get("n_out_of_scope", 0)
                 rows.append([system["label"], split, str(n_in), str(n_out),
                              *(with_interval(row.get(m.name), n_out if m is abstention.DECLINED_OUT else n_in)
-                               for m in REAL_COLUMNS)])
+                               for m in REAL_COLUMNS), offered_cell(row)])
     return rows
 
 

@@ -77,12 +77,14 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
     by_split: dict[str, dict] = {}
     for q, r in zip(questions, replies, strict=True):
         row = by_split.setdefault(q.split or "questions", {"n": 0, "declined": 0, "right": [], "ranked": [],
-                                                         "out_declined": []})
+                                                         "out_declined": [], "offered": []})
         row["n"] += 1
         row["declined"] += r.abstained
         if q.in_scope:
             row["right"].append(retrieval.hit_at_k(r.ranking, q.expected, 1))
             row["ranked"].append(retrieval.hit_at_k(r.candidates, q.expected, 1))
+            if r.abstained:  # what the decline offers: tabot shows its top 3 as the closest topics
+                row["offered"].append(retrieval.hit_at_k(r.candidates, q.expected, 3))
         else:
             row["out_declined"].append(1.0 if r.abstained else 0.0)
     return {
@@ -109,7 +111,9 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
                             "hit@1": retrieval.mean(row["right"]),
                             retrieval.ANSWERED_RIGHT.name: retrieval.mean(row["right"]),
                             retrieval.SPLIT_RANKING.name: retrieval.mean(row["ranked"]),
-                            abstention.DECLINED_OUT.name: retrieval.mean(row["out_declined"])}
+                            abstention.DECLINED_OUT.name: retrieval.mean(row["out_declined"]),
+                            "n_declined_in_scope": len(row["offered"]),
+                            retrieval.DECLINED_OFFERED.name: retrieval.mean(row["offered"])}
                      for name, row in by_split.items()},
     }
 

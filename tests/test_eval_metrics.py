@@ -336,10 +336,23 @@ def test_system_metrics_by_hand() -> None:
     assert m["demo_pass_fraction"] == pytest.approx(1 / 2)
     assert m["by_split"]["off_topic"] == {"n": 1, "n_in_scope": 0, "n_out_of_scope": 1, "declined_rate": 0.0,
                                           "hit@1": None, "answered_right": None, "ranking_hit@1": None,
-                                          "declined_out_of_scope": 0.0}
+                                          "declined_out_of_scope": 0.0, "n_declined_in_scope": 0,
+                                          "declined_offered@3": None}
+    # The one in-scope decline offered kl-asymmetry first, and it expected kl-asymmetry.
+    declined = m["by_split"]["in_scope"]
+    assert declined["n_declined_in_scope"] == 1 and declined["declined_offered@3"] == 1.0
     in_scope = [row for name, row in m["by_split"].items() if name != "off_topic"]
     assert sum(row["n_in_scope"] for row in in_scope) == 3
     assert sum(row["answered_right"] * row["n_in_scope"] for row in in_scope) == pytest.approx(1)  # = hit@1 * 3
+
+
+def test_a_decline_offers_the_entry_only_when_it_is_in_the_top_three() -> None:
+    questions = [Question(str(i), "q?", ("kl-asymmetry",), "real_posts:test") for i in range(3)]
+    replies = [_reply(["log-base", "softmax-derivative", "kl-asymmetry"], abstained=True),  # third: offered
+               _reply(["log-base", "softmax-derivative", "nll-vs-cross-entropy", "kl-asymmetry"], abstained=True),
+               _reply(["log-base"])]  # answered (wrongly): not a decline, not counted
+    row = system_metrics(questions, replies, {})["by_split"]["real_posts:test"]
+    assert row["n_declined_in_scope"] == 2 and row["declined_offered@3"] == 0.5
 
 
 def test_a_replys_own_support_verdicts_are_used_not_rescored() -> None:

@@ -58,4 +58,7 @@ ANSWERED_RIGHT = Metric("answered_right", "answered and right",
                         "per question set: in-scope questions answered with an expected entry first", scope="split")
 SPLIT_RANKING = Metric("ranking_hit@1", "ranking hit@1", "per question set: expected entry ranked first, "
                        "ignoring abstention", scope="split")
-METRICS = (HIT_AT_1, HIT_AT_3, MRR, RANKING_HIT_AT_1, ALL_EXPECTED, ANSWERED_RIGHT, SPLIT_RANKING)
+DECLINED_OFFERED = Metric("declined_offered@3", "in-scope declined: entry among 3 offered",
+                          "per question set: of the in-scope questions declined, the share whose expected entry is "
+                          "among the top 3 ranked (the closest topics a decline offers)", scope="split")
+METRICS = (HIT_AT_1, HIT_AT_3, MRR, RANKING_HIT_AT_1, ALL_EXPECTED, ANSWERED_RIGHT, SPLIT_RANKING, DECLINED_OFFERED)
