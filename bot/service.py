@@ -162,6 +162,11 @@ class Tabot:
     def topics(self) -> list[tuple[str, str]]:
         return [(entry.id, entry.title) for entry in self.entries.values()]
 
+    def entry_question(self, entry_id: str) -> str | None:
+        """The question an entry answers (what a decline's "closest topic" button asks), None if gone."""
+        entry = self.entries.get(entry_id)
+        return entry.question if entry is not None else None
+
     def example_questions(self, limit: int = 5) -> list[str]:
         """Start-screen examples: each entry's first alias (staff-written, so always answerable)."""
         examples = []

@@ -96,6 +96,9 @@ class FakeTabot:
     def demo_source(self, name: str) -> str:
         return self.demos.path(name).read_text(encoding="utf-8")
 
+    def entry_question(self, entry_id: str) -> str | None:
+        return {"kl-asymmetry": KL_QUESTION, "log-base": LOG_QUESTION}.get(entry_id)
+
     def topics(self) -> list[tuple[str, str]]:
         return [("kl-asymmetry", "KL divergence asymmetry"), ("log-base", "The base of the log")]
 

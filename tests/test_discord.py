@@ -25,10 +25,10 @@ from bot.faces.discord.app import NO_MENTIONS, TabotDiscordBot, is_staff
 from bot.faces.discord.limits import SlidingWindow
 from bot.faces.discord.render import EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, pack_embeds, render_answer
 from bot.faces.discord.text import MESSAGE_LIMIT, ZWSP, neutralise, split_text, thread_name, to_discord_markdown
-from bot.faces.discord.views import FeedbackButton
+from bot.faces.discord.views import FeedbackButton, TopicButton
 from bot.feedback import FeedbackStore
 from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
-from tests.fake_tabot import KL_QUESTION, FakeTabot, kl_answer, tiny_png
+from tests.fake_tabot import KL_QUESTION, LOG_QUESTION, FakeTabot, kl_answer, tiny_png
 
 BOT_ID = 999_000_000_000_000_001
 _ids = count(1000)
@@ -351,6 +351,31 @@ def test_abstention_reads_as_in_the_browser(tmp_path: Path) -> None:
     scenario(tmp_path, body)
 
 
+def test_a_declines_closest_topics_are_buttons_that_ask_them(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        await h.ask("what is the capital of France?")
+        view = h.rec.sent[0].kwargs["view"]
+        topics = [i for i in view.children if i.custom_id.startswith("tabot:topic:")]
+        assert [t.custom_id for t in topics] == ["tabot:topic:kl-asymmetry", "tabot:topic:log-base"]
+        assert topics[1].item.label == LOG_QUESTION
+        assert len(topics[0].item.label) == 80 and topics[0].item.label.endswith("…")  # clipped to Discord's limit
+        sent = len(h.rec.sent)
+        await topics[0].callback(h.interaction())
+        # The click asked the entry's question, as /ask would: an answer with its source.
+        assert h.service.calls[-1][0] == KL_QUESTION
+        answer = h.rec.sent[sent:]
+        assert "don't have a TA answer" not in answer[0].content and "embeds" in answer[-1].kwargs
+        assert not any(i.custom_id.startswith("tabot:topic:") for i in answer[0].kwargs["view"].children)
+
+        # A click routed after a restart, for an entry that has since gone: said so, to the clicker only.
+        match = TopicButton.__discord_ui_compiled_template__.fullmatch("tabot:topic:no-such-entry")
+        gone = await TopicButton.from_custom_id(h.interaction(), topics[0].item, match)
+        await gone.callback(h.interaction())
+        assert "no longer" in h.rec.sent[-1].content and h.rec.sent[-1].kwargs["ephemeral"]
+
+    scenario(tmp_path, body)
+
+
 def test_mentions_in_a_question_are_neutralised_and_never_allowed(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         question = "@everyone @here <@&123456789012345678> <@!222> <@333> why is KL not symmetric?"
@@ -410,6 +435,16 @@ def test_real_service_answer_and_follow_up_through_discord(tmp_path: Path, tabot
         reply = h.rec.sent[before]
         assert reply.where == "reply" and "Answered as a follow-up" in reply.content
         assert reply.kwargs["embeds"][0].footer.text.startswith("TA answer · kl-asymmetry")
+        # A real decline's first closest topic asks its entry's own question, which the bot answers.
+        before = len(h.rec.sent)
+        await h.ask("what is the capital of France?")
+        topic = next(i for i in h.rec.sent[before].kwargs["view"].children if i.custom_id.startswith("tabot:topic:"))
+        entry_id = topic.custom_id.removeprefix("tabot:topic:")
+        assert h.service.entry_question(entry_id) == h.service.entries[entry_id].question
+        assert h.service.entry_question("no-such-entry") is None
+        before = len(h.rec.sent)
+        await topic.callback(h.interaction())
+        assert h.rec.sent[before].kwargs["embeds"][0].footer.text.startswith(f"TA answer · {entry_id}")
         await h.reindex(user=User(roles=[Role("TA", STAFF_ROLE_ID)]))  # nothing changed on disk: nothing re-embedded
         assert h.rec.sent[-1].content.startswith("Reindexed: index: 0 added, 0 updated, 0 removed, 9 unchanged")
         for s in h.rec.sent:
@@ -637,6 +672,7 @@ def test_commands_are_registered_as_slash_commands(tmp_path: Path) -> None:
         assert h.bot.tree.get_command("reindex").guild_only
         assert h.bot.intents.message_content and h.bot.intents.guilds
         assert FeedbackButton in h.bot._connection._view_store._dynamic_items.values()
+        assert TopicButton in h.bot._connection._view_store._dynamic_items.values()
 
     scenario(tmp_path, body)
 

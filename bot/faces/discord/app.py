@@ -39,7 +39,7 @@ from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
 from bot.faces.discord.staff import gaps_message, is_staff
 from bot.faces.discord.text import thread_name
-from bot.faces.discord.views import FeedbackButton, feedback_view
+from bot.faces.discord.views import FeedbackButton, TopicButton, feedback_view
 from bot.faces.gaps import GapReport
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # Bounds on per-process memory: the conversations of the latest threads, and of answers that can be rated.
 MAX_REMEMBERED = 5000
 DM_REFUSAL = "I only answer questions in the course server - please ask me there (mention me or use `/ask`)."
+TOPIC_GONE = "That topic is no longer in the knowledge base - please ask your question again."
 EMPTY_MENTION = "Ask me a question after the mention, e.g. `@tabot why is KL divergence not symmetric?`"
 _THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
 _THREADABLE_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
@@ -58,6 +59,8 @@ class DiscordService(AnswerService, Protocol):
     """What the Discord bot needs of `bot.service.Tabot`: answering, and `/reindex` for staff."""
 
     def reindex(self) -> str: ...
+
+    def entry_question(self, entry_id: str) -> str | None: ...
 
 
 class TabotCommands(commands.Cog):
@@ -111,7 +114,7 @@ class TabotDiscordBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(TabotCommands(self))
-        self.add_dynamic_items(FeedbackButton)
+        self.add_dynamic_items(FeedbackButton, TopicButton)
         if self.sync_commands:
             synced = await self.tree.sync()
             log.info("synced %d slash commands", len(synced))
@@ -153,7 +156,7 @@ class TabotDiscordBot(commands.Bot):
         if part.files:
             kwargs["files"] = [discord.File(f.path, filename=f.filename) for f in part.files]
         if part.feedback and key is not None:
-            kwargs["view"] = feedback_view(key)
+            kwargs["view"] = feedback_view(key, part.topics)
         return await send(**kwargs)
 
     async def _deliver(self, turn: Turn, conversation: Conversation, question: str, channel: Any, *,
@@ -346,6 +349,15 @@ class TabotDiscordBot(commands.Bot):
         except Exception as error:
             log.exception("recording feedback failed")
             await self._reply_error(interaction, error, "Sorry - I couldn't save your feedback just now.")
+
+    async def handle_topic(self, interaction: discord.Interaction, entry_id: str) -> None:
+        """A click on a decline's closest topic: ask that entry's question, exactly as `/ask` would
+        (same DM rule, rate limits and thread), so the student sees its TA answer."""
+        question = self.service.entry_question(entry_id)
+        if question is None:  # removed or renamed since the decline was sent
+            await interaction.response.send_message(TOPIC_GONE, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await self.handle_ask(interaction, question)
 
     # ----------------------------------------------------------------------------- errors at the edge
 

@@ -57,6 +57,8 @@ class OutgoingMessage:
     files: list[FileRef] = field(default_factory=list)
     # Carries the 👍/👎 buttons.
     feedback: bool = False
+    # ... and, under a decline, one button per closest topic: (entry id, its question).
+    topics: list[tuple[str, str]] = field(default_factory=list)
 
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:
@@ -214,4 +216,6 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> list[Outgoi
     if not messages:
         messages.append(OutgoingMessage(content="(The answer came back empty.)"))
     messages[0].feedback = True
+    if answer.abstained:
+        messages[0].topics = [(s.entry_id, s.question) for s in answer.nearest]
     return messages

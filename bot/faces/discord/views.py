@@ -1,13 +1,15 @@
-"""The 👍/👎 buttons under a Discord answer.
+"""The buttons under a Discord answer: 👍/👎, and under a decline its closest topics.
 
-They are persistent `DynamicItem`s: the custom_id carries the rating and the answer's key, so a
-click is routed to the bot even after a restart (which then explains it cannot rate that old
-answer). The click is handed to the client's `handle_feedback`, which stores it.
+They are persistent `DynamicItem`s: the custom_id carries the rating and the answer's key (or the
+topic's entry id), so a click is routed to the bot even after a restart (which then explains it
+cannot rate that old answer). A 👍/👎 click is handed to the client's `handle_feedback`, which stores
+it; a topic click to `handle_topic`, which asks that entry's question as `/ask` would.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import discord
@@ -39,8 +41,41 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot
             await interaction.client.handle_feedback(interaction, self.key, self.rating)
 
 
-def feedback_view(key: str) -> discord.ui.View:
+@runtime_checkable
+class TopicHandler(Protocol):
+    async def handle_topic(self, interaction: discord.Interaction, entry_id: str) -> None: ...
+
+
+# Discord's limit on a button's label.
+BUTTON_LABEL_CHARS = 80
+
+
+class TopicButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot:topic:(?P<entry_id>[a-z0-9-]{1,80})"):
+    """One of a decline's closest topics: a click asks the entry's own question (its label, clipped)."""
+
+    def __init__(self, entry_id: str, label: str = "") -> None:
+        text = " ".join(label.split()) or entry_id
+        if len(text) > BUTTON_LABEL_CHARS:
+            text = text[: BUTTON_LABEL_CHARS - 1].rstrip() + "…"
+        super().__init__(discord.ui.Button(style=discord.ButtonStyle.primary, label=text, row=1,
+                                           custom_id=f"tabot:topic:{entry_id}"))
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item,
+                             match: re.Match[str], /) -> TopicButton:
+        return cls(match["entry_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if isinstance(interaction.client, TopicHandler):
+            await interaction.client.handle_topic(interaction, self.entry_id)
+
+
+def feedback_view(key: str, topics: Sequence[tuple[str, str]] = ()) -> discord.ui.View:
+    """👍/👎 for the answer stored under `key`, then one button per (entry id, question) in `topics`."""
     view = discord.ui.View(timeout=None)
     view.add_item(FeedbackButton(1, key))
     view.add_item(FeedbackButton(-1, key))
+    for entry_id, question in topics:
+        view.add_item(TopicButton(entry_id, question))
     return view
