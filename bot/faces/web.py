@@ -211,8 +211,9 @@ class WebChat:
 
 def nearest_options(answer: Answer) -> list[dict[str, str]]:
     """A decline's closest topics as the chat's buttons under the reply: one click asks the entry's
-    own question and shows its TA answer. Most real posts the bot declines have the right entry
-    first among them; the student should not have to retype it. Gradio shows the label as text."""
+    own question and shows its TA answer. An in-scope post the bot declines nearly always has its
+    entry among them (the eval report's last "Real phrasing" column), and a student should not have
+    to retype it. Gradio shows the label as text."""
     if not answer.abstained:
         return []
     return [{"label": clip(s.question, SOURCE_LINE_CHARS), "value": s.question} for s in answer.nearest]

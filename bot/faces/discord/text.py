@@ -13,6 +13,7 @@ import discord
 
 MESSAGE_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
+BUTTON_LABEL_LIMIT = 80
 ZWSP = "\u200b"
 
 # `@everyone`, `@here`, and `<@id>` / `<@!id>` / `<@&id>`: a zero-width space after the `@` keeps

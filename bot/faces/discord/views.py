@@ -14,6 +14,8 @@ from typing import Protocol, runtime_checkable
 
 import discord
 
+from bot.faces.discord.text import BUTTON_LABEL_LIMIT, clip, one_line
+
 
 @runtime_checkable
 class FeedbackHandler(Protocol):
@@ -46,17 +48,11 @@ class TopicHandler(Protocol):
     async def handle_topic(self, interaction: discord.Interaction, entry_id: str) -> None: ...
 
 
-# Discord's limit on a button's label.
-BUTTON_LABEL_CHARS = 80
-
-
 class TopicButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot:topic:(?P<entry_id>[a-z0-9-]{1,80})"):
     """One of a decline's closest topics: a click asks the entry's own question (its label, clipped)."""
 
     def __init__(self, entry_id: str, label: str = "") -> None:
-        text = " ".join(label.split()) or entry_id
-        if len(text) > BUTTON_LABEL_CHARS:
-            text = text[: BUTTON_LABEL_CHARS - 1].rstrip() + "…"
+        text = clip(one_line(label), BUTTON_LABEL_LIMIT) or entry_id
         super().__init__(discord.ui.Button(style=discord.ButtonStyle.primary, label=text, row=1,
                                            custom_id=f"tabot:topic:{entry_id}"))
         self.entry_id = entry_id
