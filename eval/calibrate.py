@@ -136,8 +136,7 @@ def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriev
         hit = found[0] if found else None
         posts.append(post)
         top.append(hit.entry_id if hit else None)
-        features.append([hit.dense, hit.dense_post, hit.coverage, hit.meaning_focus, hit.meaning_post, hit.background]
-                        if hit else [0.0] * len(Calibration.FEATURES))
+        features.append(list(hit.features) if hit else [0.0] * len(Calibration.FEATURES))
         labels.append(1.0 if row.in_scope else 0.0)
         right.append(hit is not None and hit.entry_id in row.expected)
     return CalibrationRows(questions, posts, top, np.asarray(features), np.asarray(labels),

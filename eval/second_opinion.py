@@ -12,7 +12,7 @@ prose cosines recomputed with the second encoder (the best of the entry's chunks
 the focus read inside the prose's pass, as tabot reads it).
 Cross-validation (`eval.calibrate.cross_validate`: folds by thread, the refit rule, calibration rows
 only) then compares the abstention model with MiniLM's cosines and with the second encoder's in
-their place, the other three features unchanged. Also printed: the median time per post to embed its
+their place, the other features (MiniLM's) unchanged. Also printed: the median time per post to embed its
 focus and prose with each encoder, in this process, one post at a time.
 """
 

@@ -74,6 +74,10 @@ def test_the_centroid_weighs_each_entry_once_and_follows_the_indexed_entries(tmp
     plain = vectors.mean(axis=0) / np.linalg.norm(vectors.mean(axis=0))
     assert not np.allclose(index.centroid, plain, atol=1e-3)
 
+    kept = index.centroid
+    index.sync(load_entries(knowledge))  # nothing changed: the stored vectors are not read again
+    assert index.centroid is kept
+
     (knowledge / "kl-asymmetry.md").unlink()
     index.sync(load_entries(knowledge))
     assert np.allclose(index.centroid, by_hand()[0], atol=1e-5) and not np.allclose(index.centroid, expected, atol=1e-3)

@@ -30,6 +30,8 @@ def test_the_background_is_the_prose_to_the_centroid_for_every_entry_of_a_post(t
     hits = retriever.search(post, k=3)
     prose = retriever.embed_post(read_post(post))[1].vector
     assert len(hits) == 3 and {h.background for h in hits} == {float(prose @ retriever.index.centroid)}
+    # The confidence is the calibrated model of exactly the features a refit reads from the hit.
+    assert all(h.confidence == retriever.calibration.confidence(*h.features) for h in hits)
     # A generic deep-learning question sits nearer the course's centroid than an off-topic one.
     generic, off_topic = (retriever.search(q, k=1)[0].background for q in (
         "how do I make my neural network's training loss go down", "what is a good recipe for banana bread"))

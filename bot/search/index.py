@@ -234,7 +234,8 @@ class KnowledgeIndex:
         self.chunks = build_chunks(entries)
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
-        self.centroid = self.corpus_centroid()
+        if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it
+            self.centroid = self.corpus_centroid()
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
         return report

@@ -113,6 +113,11 @@ class EntryHit:
     meaning_post: float = 0.0  # ... of the prose's words
     background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`): one per post
 
+    @property
+    def features(self) -> tuple[float, ...]:
+        """What the abstention model reads, in `Calibration.FEATURES` order (what `eval.calibrate` fits on)."""
+        return (self.dense, self.dense_post, self.coverage, self.meaning_focus, self.meaning_post, self.background)
+
 
 @dataclass(frozen=True)
 class Embedded:
