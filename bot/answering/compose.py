@@ -179,8 +179,10 @@ class Composer:
             same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
             terms = set().union(*(self.retriever.terms(entry_id) for entry_id in same))
             if is_follow_up(question, terms) and (not chosen or chosen[0].entry_id in same):
-                carried = [EntryHit(s.entry_id, s.score, 0.0, 0.0, 0.0, 0.0, 0.0, "") for s in previous.sources
-                           if s.entry_id in self.entries]
+                # The previous answer's entries at their shown confidence; nothing was measured against them now.
+                carried = [EntryHit(entry_id=s.entry_id, confidence=s.score, dense=0.0, dense_post=0.0, lexical=0.0,
+                                    coverage=0.0, score=0.0, best_chunk="")
+                           for s in previous.sources if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True), focus.vector
         return Selection(chosen, hits), focus.vector
 

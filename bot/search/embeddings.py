@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -43,6 +43,8 @@ Progress = Callable[[str], None]
 # The file checks and the torch encoder live in bot.search.torch_minilm; callers know them from here.
 __all__ = ["MODEL_SHA256", "MiniLM", "MiniLMChromaFunction", "TorchEncoder", "_verify_weights", "model_path",
            "shared_model"]
+
+T = TypeVar("T")
 
 
 class Encoder(ReadsInContext, Protocol):
@@ -139,25 +141,26 @@ class MiniLM:
     def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]:
         """`text`'s vector and word pieces and, from the same encoder pass, `span`'s as read inside
         `text` (`bot.search.in_context`); None for the span when the encoder never reached it."""
-        clipped = text[:MAX_CHARS]
-        encoder = self._loaded()
-        with self._lock:
-            found = encoder.encode_in_context(clipped, span)
-            self.texts_embedded += 1
-        return found
+        return self._run(1, lambda encoder: encoder.encode_in_context(text[:MAX_CHARS], span))
 
     def _encode(self, texts: list[str], with_pieces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         clipped = [t[:MAX_CHARS] for t in texts]
-        encoder = self._loaded()
         if not clipped:
+            self._loaded()
             return np.empty((0, self.dimension), dtype=np.float32), []
-        with self._lock:
-            if with_pieces:
-                vectors, pieces = encoder.encode_with_pieces(clipped)
-            else:
-                vectors, pieces = encoder.encode(clipped), []
-            self.texts_embedded += len(clipped)
+        if with_pieces:
+            vectors, pieces = self._run(len(clipped), lambda encoder: encoder.encode_with_pieces(clipped))
+        else:
+            vectors, pieces = self._run(len(clipped), lambda encoder: encoder.encode(clipped)), []
         return np.asarray(vectors, dtype=np.float32), pieces
+
+    def _run(self, texts: int, call: Callable[[Encoder], T]) -> T:
+        """`call` on the loaded backend, one batch at a time, counting the texts it embeds."""
+        encoder = self._loaded()
+        with self._lock:
+            result = call(encoder)
+            self.texts_embedded += texts
+        return result
 
     # ----------------------------------------------------------------------------- loading
 
