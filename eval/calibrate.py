@@ -15,7 +15,9 @@ probability, then set the decline threshold with `eval.metrics.abstention.best_t
 same function, on the same questions, that sets both baselines' thresholds. The calibration
 splits are disjoint from every test split the eval reports on, so no reported number was tuned
 on its own questions. Features are chosen the same way: `--cross-validate` fits and thresholds on
-calibration rows only, grouped by thread, and scores the held-out ones.
+calibration rows only, grouped by thread, and scores the held-out ones. It also fits each feature set
+without one entry's questions and scores those (`new_entry_recall`): what a refit answers about an
+entry staff add after it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,27 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
     in_scope, out_of_scope = int(np.sum(scored & (labels == 1))), int(np.sum(scored & (labels == 0)))
     return {"answered_right": answered_right / (seeds * in_scope) if in_scope else float("nan"),
             "declined_out_of_scope": declined / (seeds * out_of_scope) if out_of_scope else float("nan")}
+
+
+def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray, expected: list[tuple[str, ...]],
+                     columns: tuple[int, ...]) -> dict[str, tuple[int, int]]:
+    """Per entry, how its in-scope rows fare under a model fitted without them: (answered and right, rows).
+
+    Staff add answers after the refit. The features are relative to the entries (cosines to them,
+    their words), so a model fitted on other entries' questions should answer questions about a new
+    one as readily; a feature that learned where the *current* entries' questions lie would not.
+    For each entry, every row expecting it leaves the fit (out-of-scope rows stay: they are still out
+    of scope), the model and threshold are fitted by the refit rule on the rest, and the entry's rows
+    are scored."""
+    x = features[:, columns]
+    result: dict[str, tuple[int, int]] = {}
+    for entry in sorted({e for row in expected for e in row}):
+        held = np.array([entry in row for row in expected])
+        weights = fit_logistic(x[~held], labels[~held])
+        score = 1.0 / (1.0 + np.exp(-(x @ weights[:-1] + weights[-1])))
+        threshold = best_threshold(score[~held].tolist(), [bool(v) for v in labels[~held]])
+        result[entry] = (int(np.sum(held & (score >= threshold) & right)), int(held.sum()))
+    return result
 
 
 @dataclass
@@ -166,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
                 rates = cross_validate(x, y, rows.right, rows.groups, columns, scored)
                 print(f"{subset:22} {name:28} answered and right {rates['answered_right']:.3f}   "
                       f"out of scope declined {rates['declined_out_of_scope']:.3f}")
+        expected = [row.expected for row in questions]
+        for name, columns in FEATURE_SETS.items():
+            per_entry = new_entry_recall(x, y, rows.right, expected, columns)
+            right, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
+            print(f"{'entry left out of fit':22} {name:28} answered and right {right / total:.3f}   "
+                  + " ".join(f"{entry} {r}/{n}" for entry, (r, n) in per_entry.items()))
         return 0
     # Rounded before the threshold is set, so the threshold fits the weights the bot will load.
     *weights, bias = (round(float(w), 4) for w in fit_logistic(x, y))

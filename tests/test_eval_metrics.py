@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering.support import score_support
 from eval.baselines import Reply
-from eval.calibrate import cross_validate, fit_logistic
+from eval.calibrate import cross_validate, fit_logistic, new_entry_recall
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds
@@ -427,6 +427,32 @@ def test_cross_validation_scores_held_out_rows_by_the_refit_rule() -> None:
     only_out = cross_validate(features, labels, right, groups, (0,), scored=~half)
     assert only_out["declined_out_of_scope"] == pytest.approx(good["declined_out_of_scope"])
     assert np.isnan(only_out["answered_right"])
+
+
+def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:
+    rng = np.random.default_rng(5)
+    entries = ["a", "b", "c"]
+    expected = [(entries[i % 3],) for i in range(90)] + [()] * 60
+    labels = np.array([1.0] * 90 + [0.0] * 60)
+    right = np.ones(150, dtype=bool)
+    # A relative feature: in-scope rows sit higher whatever their entry.
+    relative = labels + rng.normal(scale=0.3, size=150)
+    # An identity feature per entry: 1 on that entry's rows only. Cross-validation, which sees every
+    # entry in training, can lean on them; a fit without the entry cannot know its column.
+    identity = np.array([[1.0 if row == (entry,) else 0.0 for entry in entries] for row in expected])
+    features = np.column_stack([relative, identity])
+    groups = [f"thread-{i}" for i in range(150)]
+
+    generalises = new_entry_recall(features, labels, right, expected, (0,))
+    assert set(generalises) == {"a", "b", "c"} and all(n == 30 for _, n in generalises.values())
+    assert sum(r for r, _ in generalises.values()) / 90 > 0.9
+
+    # Identity alone: perfect when every entry is fitted on, nothing for an entry left out.
+    assert cross_validate(features, labels, right, groups, (1, 2, 3))["answered_right"] > 0.95
+    assert all(r == 0 for r, _ in new_entry_recall(features, labels, right, expected, (1, 2, 3)).values())
+    # A row expecting two entries is held out (and counted) for each of them.
+    both = new_entry_recall(features, labels, right, [("a", "b"), *expected[1:]], (0,))
+    assert both["a"][1] == 30 and both["b"][1] == 31
 
 
 def test_wilson_interval_and_exact_mcnemar_against_scipy() -> None:
