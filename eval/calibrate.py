@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         expected = [row.expected for row in questions]
         for name, columns in FEATURE_SETS.items():
             per_entry = new_entry_recall(x, y, rows.right, expected, columns)
-            right, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
-            print(f"{'entry left out of fit':22} {name:28} answered and right {right / total:.3f}   "
+            answered, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
+            print(f"{'entry left out of fit':22} {name:28} answered and right {answered / total:.3f}   "
                   + " ".join(f"{entry} {r}/{n}" for entry, (r, n) in per_entry.items()))
         return 0
     # Rounded before the threshold is set, so the threshold fits the weights the bot will load.

@@ -146,7 +146,7 @@ class MiniLM:
     def _encode(self, texts: list[str], with_pieces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         clipped = [t[:MAX_CHARS] for t in texts]
         if not clipped:
-            self._loaded()
+            self._loaded()  # an empty batch still loads: a missing model fails here as for any batch
             return np.empty((0, self.dimension), dtype=np.float32), []
         if with_pieces:
             vectors, pieces = self._run(len(clipped), lambda encoder: encoder.encode_with_pieces(clipped))
