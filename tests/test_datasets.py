@@ -169,6 +169,22 @@ def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a
         assert side == (real_split(address) if address in written else "-"), address
 
 
+def test_the_second_verbatim_hold_out_follows_no_thread_anything_else_follows(entries: dict) -> None:
+    """verbatim_holdout2_sources.tsv was collected after the session's changes to measure posts nobody
+    had read: no other list, eval row or alias source may follow one of its threads."""
+    rows = _tsv_rows(DATASETS / "verbatim_holdout2_sources.tsv")
+    addresses = [row[0] for row in rows]
+    assert len(addresses) == len(set(addresses)) == 55
+    others = {r["source"] for name in ("real_posts", "real_posts_noisy") for r in _rows(name)}
+    others |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv")
+               for row in _tsv_rows(DATASETS / name)}
+    others |= {row[2] for row in _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")}
+    assert not set(addresses) & others
+    for address, ta, confidence in rows:
+        assert address.startswith("http") and (ta == "decline" or ta in entries), address
+        assert confidence in {"sure", "unsure"}, address
+
+
 def test_no_alias_is_a_real_post(entries: dict) -> None:
     aliases = {_norm(a) for e in entries.values() for a in e.aliases}
     assert not [r["id"] for name in ("real_posts", "real_posts_noisy") for r in _rows(name)
@@ -182,7 +198,8 @@ def test_sourced_aliases_are_in_their_entry_and_follow_no_eval_post(entries: dic
     rows = _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")
     assert len(rows) >= 60
     measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
-    measured |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv")
+    measured |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv",
+                                     "verbatim_holdout2_sources.tsv")
                  for row in _tsv_rows(DATASETS / name)}
     for entry_id, alias, address, _note in rows:
         assert alias in entries[entry_id].aliases, alias
