@@ -169,9 +169,9 @@ def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a
         assert side == (real_split(address) if address in written else "-"), address
 
 
-def test_the_second_verbatim_hold_out_follows_no_thread_anything_else_follows(entries: dict) -> None:
+def test_the_second_verbatim_hold_out_shares_no_address_with_anything_else(entries: dict) -> None:
     """verbatim_holdout2_sources.tsv was collected after the session's changes to measure posts nobody
-    had read: no other list, eval row or alias source may follow one of its threads."""
+    had read: no eval row, other verbatim list or alias source may name one of its addresses."""
     rows = _tsv_rows(DATASETS / "verbatim_holdout2_sources.tsv")
     addresses = [row[0] for row in rows]
     assert len(addresses) == len(set(addresses)) == 55
