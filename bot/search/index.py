@@ -243,22 +243,16 @@ class KnowledgeIndex:
     def corpus_centroid(self) -> np.ndarray | None:
         """The unit mean of the indexed entries' mean chunk vectors: where "a question about this
         course" points. Each entry counts once, however many aliases and sentences it has. Read from
-        the stored vectors, a batch of entries at a time (None for an empty index)."""
-        sums: dict[str, np.ndarray] = {}
-        counts: Counter[str] = Counter()
-        entry_ids = sorted(self._entries)
-        for start in range(0, len(entry_ids), _WRITE_BATCH):
-            got = self.collection.get(where={"entry_id": {"$in": entry_ids[start:start + _WRITE_BATCH]}},
-                                      include=["embeddings", "metadatas"])
-            embeddings = got.get("embeddings")
-            for vector, metadata in zip([] if embeddings is None else embeddings, got.get("metadatas") or [],
-                                        strict=True):
-                entry_id = str(metadata["entry_id"])
-                sums[entry_id] = sums.get(entry_id, 0.0) + np.asarray(vector, dtype=np.float64)
-                counts[entry_id] += 1
-        if not sums:
+        the stored vectors (None for an index that holds no chunks yet)."""
+        by_entry: dict[str, list[str]] = {}
+        for chunk in self.chunks:
+            by_entry.setdefault(chunk.entry_id, []).append(chunk.text)
+        stored = self._stored_vectors(sorted(by_entry))
+        means = [np.mean([stored[text] for text in texts if text in stored], axis=0, dtype=np.float64)
+                 for _, texts in sorted(by_entry.items()) if any(text in stored for text in texts)]
+        if not means:
             return None
-        mean = np.mean([sums[e] / counts[e] for e in sorted(sums)], axis=0)
+        mean = np.mean(means, axis=0)
         return (mean / np.linalg.norm(mean)).astype(np.float32)
 
     def _stored_vectors(self, entry_ids: list[str]) -> dict[str, np.ndarray]:
