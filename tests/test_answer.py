@@ -1,6 +1,13 @@
 import pytest
 
-from bot.answering.compose import choose_sentences, claim_sentences, is_follow_up, question_parts, select_entries
+from bot.answering.compose import (
+    choose_sentences,
+    claim_sentences,
+    is_follow_up,
+    leans_on_previous,
+    question_parts,
+    select_entries,
+)
 from bot.demo_runs.runner import DemoRun
 from bot.errors import InputError
 from bot.knowledge import Claim
@@ -43,6 +50,34 @@ def test_choose_sentences_keeps_ta_order_and_short_entries_whole() -> None:
     picked = choose_sentences(list("abcdefg"), [0.1, 0.9, 0.2, 0.85, 0.0, 0.3, 0.1])
     assert picked == sorted(picked) and {1, 3} <= set(picked) and 4 not in picked
     assert 4 in choose_sentences(list("abcdefg"), [0.1, 0.9, 0.2, 0.85, 0.0, 0.3, 0.1], key={4})
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_one_before_it() -> None:
+    ta = ["Look at the left plot.", "This is called mode-seeking.", "An aside.", "Now look at the right plot.",
+          "This is called mean-seeking.", "Where do the numbers come from?", "From the softmax.", "Unrelated."]
+    # The question resembles the two names and the last answer; each is quoted after what it followed.
+    assert choose_sentences(ta, [0.0, 0.9, 0.0, 0.0, 0.9, 0.0, 0.85, 0.0]) == [0, 1, 3, 4, 5, 6]
+    listed = ["It tells us 1) one thing.", "2) another thing.", "A third.", "A fourth.", "A fifth."]
+    assert choose_sentences(listed, [0.0, 0.9, 0.5, 0.5, 0.0]) == [0, 1, 2, 3]
+    # Opening words that do not point back are left alone.
+    assert not leans_on_previous("There is one case when both are lowest.", "Earlier sentence.")
+    assert leans_on_previous("But in practice there is no guarantee.", "Earlier sentence.")
+
+
+def test_no_reply_quotes_a_ta_sentence_without_the_sentence_it_leans_on(tabot) -> None:
+    """Over every entry and every phrasing staff expect for it: a quoted sentence that opens by
+    pointing back ("This is called mean-seeking") comes right after the TA sentence it followed."""
+    checked = 0
+    for entry in tabot.entries.values():
+        for question in (entry.question, *entry.aliases):
+            answer = tabot.ask(question)
+            quoted = [s.text for s in answer.sentences if s.entry_id == entry.id]
+            for text in quoted:
+                i = entry.sentences.index(text)
+                if i > 0 and leans_on_previous(text, entry.sentences[i - 1]):
+                    checked += 1
+                    assert entry.sentences[i - 1] in quoted, (entry.id, question, text)
+    assert checked > 0
 
 
 def test_claim_sentences_match_claims_inside_or_around_sentences() -> None:

@@ -30,6 +30,15 @@ WHOLE_ENTRY_SENTENCES = 4
 # margin of the best one, and at least MIN_SENTENCES of them.
 SENTENCE_MARGIN = 0.12
 MIN_SENTENCES = 3
+# A TA sentence that opens by pointing back ("This is called ...", "But ...", "2) ...") says something
+# else after a sentence it did not follow: "This is called mean-seeking", quoted straight after the
+# mode-seeking sentence, names the wrong curve, and "2) ..." without its "1)" reads as half a list.
+# Such a sentence is quoted with the one before it, as is the TA's answer to a question the TA asked
+# aloud ("Where do we get likelihood values from?" "From the softmax function :)").
+_OPENS_BACK = re.compile(
+    r"^\W*(?:(?:this|that|these|those|such|and|but|so|also|then|however|otherwise|thus|hence|therefore|"
+    r"similarly|likewise|conversely|instead|second(?:ly)?|third(?:ly)?|finally|lastly)\b|"
+    r"\(?(?:[2-9]|[b-h]|ii|iii|iv)\)\s)", re.IGNORECASE)
 # A second entry found only by the whole question (not by a part of it) must be this sure.
 SECOND_ENTRY_CONFIDENCE = 0.9
 # A question is split into at most this many parts, each retrieved once: a post with 285 question
@@ -113,7 +122,16 @@ def choose_sentences(sentences: list[str], similarities: list[float], key: set[i
     order = sorted(range(len(sentences)), key=lambda i: -similarities[i])
     best = similarities[order[0]]
     keep = {i for i in order if similarities[i] >= best - SENTENCE_MARGIN} | set(order[:MIN_SENTENCES]) | set(key)
+    for i in sorted(keep, reverse=True):  # a chain of such sentences is followed back to its head
+        while i > 0 and leans_on_previous(sentences[i], sentences[i - 1]):
+            i -= 1
+            keep.add(i)
     return sorted(keep)
+
+
+def leans_on_previous(sentence: str, previous: str) -> bool:
+    """True when a TA sentence needs the one before it to mean what the TA meant (see `_OPENS_BACK`)."""
+    return bool(_OPENS_BACK.match(sentence)) or previous.rstrip().endswith("?")
 
 
 def claim_sentences(sentences: list[str], claims: list[str]) -> set[int]:
