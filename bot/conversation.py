@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.answering.guard import EMPTY_MESSAGE
+from bot.answering.small_talk import SMALL_TALK
 from bot.errors import TabotError
 from bot.schema import Answer
 
@@ -54,8 +55,9 @@ class QuestionRecorder(Protocol):
 
 
 def log_question(questions: QuestionRecorder | None, surface: str, answer: Answer, user: str | None) -> int | None:
-    """Log one answer; a log that cannot be written costs a log line, never the student's answer."""
-    if questions is None:
+    """Log one answer; a log that cannot be written costs a log line, never the student's answer.
+    Small talk ("thanks!") is not logged: it is nothing staff could write an answer for."""
+    if questions is None or answer.backend == SMALL_TALK:
         return None
     try:
         return questions.record(surface, answer, user=user)
@@ -110,7 +112,8 @@ class Conversation:
             # The traceback goes to the server log; the student gets one short line.
             log.exception("answering failed for %r", str(message)[:200])
             return Turn(None, text=FAILURE_TEXT)
-        self.previous = answer
+        if answer.backend != SMALL_TALK:
+            self.previous = answer  # a "why?" after "thanks!" still asks about the last answer
         key = secrets.token_hex(8) if key is None else key
         remember(self._shown, key, answer, MAX_REMEMBERED)
         row = log_question(self.questions, self.surface, answer, self.session_user if user is None else user)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answering.small_talk import SMALL_TALK, small_talk, small_talk_reply
 from bot.answering.support import Support, score_support
 from bot.knowledge import Claim, Entry, split_sentences
 from bot.schema import Answer, CitedSentence, Source
@@ -58,6 +59,8 @@ _FOLLOW_UP_WORDS = set(tokenize([
     "please can could you do does mean means meant that this it those these which huh again same instead "
     "wait sorry thanks thank hmm"])[0])
 _FOLLOW_UP_MAX_WORDS = 8
+# Thanks before a follow-up ("thanks! and the reverse one?") leaves it a follow-up.
+_THANKS_FIRST = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|got it|i see|great|cool|nice)\b\W*", re.IGNORECASE)
 # Split after a question mark or semicolon, and before "and <question word>" / "also" / "plus"
 # (the question word stays with its part).
 _PART_SPLIT = re.compile(r"\?+\s*|;\s*|,?\s+(?:and\s+also|also|plus|and(?=\s+(?:what|how|why|when|which|is|are|do|"
@@ -77,6 +80,7 @@ def question_parts(question: str) -> list[str]:
 
 def is_follow_up(question: str, previous_terms: set[str]) -> bool:
     """A short question that reads as a continuation and names no topic the last answer lacked."""
+    question = _THANKS_FIRST.sub("", question) or question
     if len(question.split()) > _FOLLOW_UP_MAX_WORDS:
         return False
     terms = set(tokenize([question])[0])
@@ -206,6 +210,10 @@ class Composer:
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
+        if (kind := small_talk(question)) is not None:
+            reply = small_talk_reply(kind, [entry.title for entry in self.entries.values()])
+            return Answer(question=question, answer=reply, abstained=True, backend=SMALL_TALK,
+                          timings_ms={"retrieve": (time.perf_counter() - started) * 1000})
         selection, vector = self.select(question, previous)
         retrieved = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000}
