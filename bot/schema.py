@@ -32,6 +32,13 @@ class Source:
     question: str  # the student's question as asked, shown as the source
     score: float  # calibrated confidence in [0, 1]
     ta_answer: str = ""  # the TA's full text, for an expandable panel
+    title: str = ""  # the entry's short name (`Entry.title`), as the start screen lists it
+
+    @property
+    def topic(self) -> str:
+        """What a decline's closest-topic list and buttons show: the entry's short name, the question
+        when it has none. A seed question can be a 60-word post ("I found this gif on Twitter ...")."""
+        return self.title or self.question
 
     def to_json(self) -> dict[str, Any]:
         return {"entry_id": self.entry_id, "question": self.question, "score": round(self.score, 4)}

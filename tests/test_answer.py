@@ -258,3 +258,9 @@ def test_the_guard_keeps_any_indentation_holding_a_tab() -> None:
     lines = cleaned.splitlines()
     assert lines[1] == "    for node in order:" and lines[2] == "    node.backward()"
     assert lines[3] == "not code"  # two spaces are not an indent
+
+
+def test_a_declines_closest_topics_carry_their_entries_short_names(tabot) -> None:
+    answer = tabot.ask("what is the capital of France?")
+    assert answer.abstained and answer.nearest
+    assert all(s.topic == tabot.entries[s.entry_id].title != s.question for s in answer.nearest)

@@ -28,7 +28,7 @@ from bot.faces.discord.text import MESSAGE_LIMIT, ZWSP, neutralise, split_text, 
 from bot.faces.discord.views import FeedbackButton, TopicButton
 from bot.feedback import FeedbackStore
 from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
-from tests.fake_tabot import KL_QUESTION, LOG_QUESTION, FakeTabot, kl_answer, tiny_png
+from tests.fake_tabot import KL_QUESTION, LOG_QUESTION, FakeTabot, abstain_answer, kl_answer, tiny_png
 
 BOT_ID = 999_000_000_000_000_001
 _ids = count(1000)
@@ -839,3 +839,11 @@ def test_neutralise_and_markdown_helpers() -> None:
     assert thread_name("  line one\nline two " + "z" * 200).startswith("line one line two")
     assert len(thread_name("z" * 500)) <= 100
     assert thread_name("   ") == "Question"
+
+
+def test_a_declines_topic_buttons_and_list_name_each_entry_by_its_short_name() -> None:
+    answer = abstain_answer("what is a transformer")
+    answer.nearest = [replace(s, title=f"short name {i}") for i, s in enumerate(answer.nearest)]
+    [message] = render_answer(answer)
+    assert message.topics == [(s.entry_id, f"short name {i}") for i, s in enumerate(answer.nearest)]
+    assert "- *short name 0* (`kl-asymmetry`)" in message.content and "I found this gif" not in message.content

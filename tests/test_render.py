@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from markdown_it import MarkdownIt
 
 from bot.faces.cards import answer_body, demo_badge, demo_checks, demo_claims, demo_verdict, format_value, headline
@@ -267,3 +269,13 @@ def test_a_group_with_any_unverified_run_is_not_verified():
     assert demo_verdict((failed, stale)) == demo_verdict((ok, stale)) == "not verified"
     assert demo_badge((ok, stale)) == "⚠️ not verified: source changed"
     assert "Demo d: NOT VERIFIED" in answer_text(Answer("q", "t", False, demos=[ok, stale]))
+
+
+def test_a_declines_topics_are_the_entries_short_names_when_they_have_one():
+    """The start screen names a topic by its first alias; so do a decline's list and buttons (a seed
+    question can run to 60 words), while a button still asks the entry's own question."""
+    answer = abstain_answer("what is a transformer")
+    answer.nearest = [replace(s, title=f"short name {i}") for i, s in enumerate(answer.nearest)]
+    md = answer_markdown(answer)
+    assert "- *short name 0*" in md and KL_QUESTION not in md
+    assert "  - short name 0 (" in answer_text(answer)

@@ -3,6 +3,7 @@
 import re
 import shutil
 import urllib.parse
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -15,10 +16,10 @@ from bot.conversation import FAILURE_TEXT, NOT_RATABLE
 from bot.demo_runs.runner import COMMON
 from bot.faces.render import echo_html
 from bot.faces.standalone import standalone_script
-from bot.faces.web import ECHO_CHARS, WebChat, build_app, launch_kwargs
+from bot.faces.web import ECHO_CHARS, WebChat, build_app, launch_kwargs, nearest_options
 from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
 from bot.feedback import FeedbackStore
-from tests.fake_tabot import KL_QUESTION, LOG_QUESTION, FakeTabot, kl_answer, tiny_png
+from tests.fake_tabot import KL_QUESTION, LOG_QUESTION, FakeTabot, abstain_answer, kl_answer, tiny_png
 
 MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 
@@ -170,6 +171,13 @@ def test_a_decline_offers_its_closest_topics_as_buttons_that_ask_them(chat):
     # A value that is not text (a hand-made request) is an empty question, answered politely.
     history, *_ = chat.respond_option(history, state, gr.SelectData(None, {"index": 0, "value": {"x": 1}}))
     assert text_of(history[-1]) == EMPTY_MESSAGE
+
+
+def test_a_topic_button_shows_the_entrys_short_name_and_asks_its_question():
+    answer = abstain_answer("what is a transformer")
+    named = replace(answer, nearest=[replace(s, title=f"short name {i}") for i, s in enumerate(answer.nearest)])
+    assert [o["label"] for o in nearest_options(named)] == ["short name 0", "short name 1"]
+    assert [o["value"] for o in nearest_options(named)] == [KL_QUESTION, LOG_QUESTION]
 
 
 def test_demo_picker_keeps_demos_from_earlier_turns(chat):

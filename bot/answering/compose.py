@@ -246,7 +246,7 @@ class Composer:
 
     def _source(self, hit: EntryHit) -> Source:
         entry = self.entries[hit.entry_id]
-        return Source(entry.id, entry.question, hit.confidence, entry.answer)
+        return Source(entry.id, entry.question, hit.confidence, entry.answer, entry.title)
 
 
 def claims_made(answer: Answer, entries: dict[str, Entry]) -> list[tuple[Entry, Claim]]:

@@ -238,7 +238,7 @@ def _notices(answer: Answer) -> list[str]:
 def abstention_markdown(answer: Answer) -> str:
     parts = [answer.answer.strip()]
     if answer.nearest:
-        lines = [f"- *{escape_user_text(clip(s.question, SOURCE_LINE_CHARS))}*" for s in answer.nearest]
+        lines = [f"- *{escape_user_text(clip(s.topic, SOURCE_LINE_CHARS))}*" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n\n" + "\n".join(lines))
     return "\n\n".join(parts + _notices(answer))
 
@@ -268,7 +268,7 @@ def answer_text(answer: Answer) -> str:
     if answer.abstained:
         if answer.nearest:
             lines += ["", "Closest topics I can answer:"]
-            lines += [f"  - {s.question.strip()} ({s.entry_id})" for s in answer.nearest]
+            lines += [f"  - {s.topic.strip()} ({s.entry_id})" for s in answer.nearest]
         return "\n".join(lines)
     if answer.sources:
         lines += ["", "Sources:"]

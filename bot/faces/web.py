@@ -216,7 +216,7 @@ def nearest_options(answer: Answer) -> list[dict[str, str]]:
     to retype it. Gradio shows the label as text."""
     if not answer.abstained:
         return []
-    return [{"label": clip(s.question, SOURCE_LINE_CHARS), "value": s.question} for s in answer.nearest]
+    return [{"label": clip(s.topic, SOURCE_LINE_CHARS), "value": s.question} for s in answer.nearest]
 
 
 def _echo(message: str) -> str:

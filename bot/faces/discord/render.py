@@ -180,7 +180,7 @@ def _abstention(answer: Answer) -> list[str]:
     # The same parts as the browser's `render.abstention_markdown`, in Discord's markdown.
     parts = [to_discord_markdown(answer.answer.strip())]
     if answer.nearest:
-        lines = [f"- *{escape_user(one_line(s.question))}* (`{s.entry_id}`)" for s in answer.nearest]
+        lines = [f"- *{escape_user(one_line(s.topic))}* (`{s.entry_id}`)" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n" + "\n".join(lines))
     return parts
 
@@ -217,5 +217,5 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> list[Outgoi
         messages.append(OutgoingMessage(content="(The answer came back empty.)"))
     messages[0].feedback = True
     if answer.abstained:
-        messages[0].topics = [(s.entry_id, s.question) for s in answer.nearest]
+        messages[0].topics = [(s.entry_id, s.topic) for s in answer.nearest]
     return messages

@@ -49,7 +49,8 @@ class TopicHandler(Protocol):
 
 
 class TopicButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot:topic:(?P<entry_id>[a-z0-9-]{1,80})"):
-    """One of a decline's closest topics: a click asks the entry's own question (its label, clipped)."""
+    """One of a decline's closest topics: a click asks the entry's own question (the label is its
+    short name, clipped)."""
 
     def __init__(self, entry_id: str, label: str = "") -> None:
         text = clip(one_line(label), BUTTON_LABEL_LIMIT) or entry_id
@@ -68,10 +69,10 @@ class TopicButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tabot:to
 
 
 def feedback_view(key: str, topics: Sequence[tuple[str, str]] = ()) -> discord.ui.View:
-    """👍/👎 for the answer stored under `key`, then one button per (entry id, question) in `topics`."""
+    """👍/👎 for the answer stored under `key`, then one button per (entry id, label) in `topics`."""
     view = discord.ui.View(timeout=None)
     view.add_item(FeedbackButton(1, key))
     view.add_item(FeedbackButton(-1, key))
-    for entry_id, question in topics:
-        view.add_item(TopicButton(entry_id, question))
+    for entry_id, label in topics:
+        view.add_item(TopicButton(entry_id, label))
     return view
