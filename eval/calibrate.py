@@ -12,7 +12,9 @@ prose's words by the entry's (`bot.search.token_match`), and the prose's cosine 
 centroid (`KnowledgeIndex.corpus_centroid`) - and the label "in scope" (the question has expected
 entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
-same function, on the same questions, that sets both baselines' thresholds. The calibration
+same function, on the same questions, that sets both baselines' thresholds - over the confidence the
+bot thresholds: that of the most confident of the ranking's three candidates (`Candidates`,
+`decide`), the entry the bot answers from. The calibration
 splits are disjoint from every test split the eval reports on, so no reported number was tuned
 on its own questions. Features are chosen the same way: `--cross-validate` fits and thresholds on
 calibration rows only, grouped by thread, and scores the held-out ones. It also fits each feature set
@@ -62,16 +64,41 @@ FEATURE_SETS = {"cosines + lexical coverage": (0, 1, 2), "+ semantic coverage": 
                 "+ background (all)": (0, 1, 2, 3, 4, 5)}
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The entries the bot chooses among for each row: the best few by rank score, as features
+    (rows x candidates x Calibration.FEATURES) and whether each is an expected entry. The bot answers
+    from the most confident of them (`bot.search.retrieve.HybridRetriever.search`); a row with fewer
+    repeats its first."""
+
+    features: np.ndarray
+    right: np.ndarray
+
+
+def decide(weights: np.ndarray, columns: tuple[int, ...], features: np.ndarray, right: np.ndarray,
+           candidates: Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the confidence the bot thresholds and whether the entry it would answer from is right:
+    the top entry's (`features`, `right`), or with `candidates` the most confident candidate's."""
+    if candidates is None:
+        return 1.0 / (1.0 + np.exp(-(features[:, columns] @ weights[:-1] + weights[-1]))), right
+    score = 1.0 / (1.0 + np.exp(-(candidates.features[:, :, columns] @ weights[:-1] + weights[-1])))
+    pick = score.argmax(axis=1)
+    rows = np.arange(len(score))
+    return score[rows, pick], candidates.right[rows, pick]
+
+
 def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
                    columns: tuple[int, ...], scored: np.ndarray | None = None, folds: int = 5,
-                   seeds: int = 10) -> dict[str, float]:
+                   seeds: int = 10, candidates: Candidates | None = None) -> dict[str, float]:
     """Held-out rates of a feature set, by the same fit and threshold rule as the real refit.
 
     Rows are dealt into `folds` folds by group (a real post's thread, so no thread is on both
     sides), `seeds` times over. Each held-out row is judged by the model fitted on the others:
     an in-scope row counts as answered and right when it is answered and its top entry is right
-    (`right`), an out-of-scope row when it is declined. Every row is fitted on; only the `scored`
-    rows (all by default) are counted."""
+    (`right`; with `candidates`, the most confident candidate, as the bot picks), an out-of-scope
+    row when it is declined. The model is fitted on the top entries' `features`; the threshold on
+    the confidence the bot thresholds (`decide`). Every row is fitted on; only the `scored` rows
+    (all by default) are counted."""
     scored = np.ones(len(labels), dtype=bool) if scored is None else scored
     distinct = sorted(set(groups))
     answered_right = declined = 0
@@ -81,12 +108,11 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
         fold = np.array([fold_of[g] for g in groups])
         for k in range(folds):
             train, test = fold != k, (fold == k) & scored
-            x = features[:, columns]
-            weights = fit_logistic(x[train], labels[train])
-            score = 1.0 / (1.0 + np.exp(-(x @ weights[:-1] + weights[-1])))
+            weights = fit_logistic(features[train][:, columns], labels[train])
+            score, picked_right = decide(weights, columns, features, right, candidates)
             threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]])
             answer = score >= threshold
-            answered_right += int(np.sum(test & (labels == 1) & answer & right))
+            answered_right += int(np.sum(test & (labels == 1) & answer & picked_right))
             declined += int(np.sum(test & (labels == 0) & ~answer))
     in_scope, out_of_scope = int(np.sum(scored & (labels == 1))), int(np.sum(scored & (labels == 0)))
     return {"answered_right": answered_right / (seeds * in_scope) if in_scope else float("nan"),
@@ -94,7 +120,7 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
 
 
 def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray, expected: list[tuple[str, ...]],
-                     columns: tuple[int, ...]) -> dict[str, tuple[int, int]]:
+                     columns: tuple[int, ...], candidates: Candidates | None = None) -> dict[str, tuple[int, int]]:
     """Per entry, how its in-scope rows fare under a model fitted without them: (answered and right, rows).
 
     Staff add answers after the refit. The features are relative to the entries (cosines to them,
@@ -102,15 +128,14 @@ def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray
     one as readily; a feature that learned where the *current* entries' questions lie would not.
     For each entry, every row expecting it leaves the fit (out-of-scope rows stay: they are still out
     of scope), the model and threshold are fitted by the refit rule on the rest, and the entry's rows
-    are scored."""
-    x = features[:, columns]
+    are scored (`decide`, as `cross_validate` does)."""
     result: dict[str, tuple[int, int]] = {}
     for entry in sorted({e for row in expected for e in row}):
         held = np.array([entry in row for row in expected])
-        weights = fit_logistic(x[~held], labels[~held])
-        score = 1.0 / (1.0 + np.exp(-(x @ weights[:-1] + weights[-1])))
+        weights = fit_logistic(features[~held][:, columns], labels[~held])
+        score, picked_right = decide(weights, columns, features, right, candidates)
         threshold = best_threshold(score[~held].tolist(), [bool(v) for v in labels[~held]])
-        result[entry] = (int(np.sum(held & (score >= threshold) & right)), int(held.sum()))
+        result[entry] = (int(np.sum(held & (score >= threshold) & picked_right)), int(held.sum()))
     return result
 
 
@@ -120,10 +145,11 @@ class CalibrationRows:
 
     questions: list[Question]
     posts: list[Post]  # each question as read after cleaning
-    top: list[str | None]  # the top entry's id (None when nothing was found)
-    features: np.ndarray  # rows of Calibration.FEATURES
+    top: list[str | None]  # the top entry's id by rank score (None when nothing was found)
+    features: np.ndarray  # its rows of Calibration.FEATURES: what the model is fitted on
     labels: np.ndarray  # 1.0 in scope, 0.0 out of scope
     right: np.ndarray  # the top entry is an expected one
+    candidates: Candidates  # the entries the bot picks among, top entry first
 
     @property
     def groups(self) -> list[str]:
@@ -144,26 +170,30 @@ def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriev
     from bot.knowledge import load_entries
     from bot.search.focus import read_post
     from bot.search.index import KnowledgeIndex
-    from bot.search.retrieve import Calibration, HybridRetriever
+    from bot.search.retrieve import Calibration, HybridRetriever, rank_order
 
     entries = load_entries(settings.knowledge_dir)
     index = KnowledgeIndex(settings)
     index.sync(entries)
     retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
     questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
-    posts, top, features, labels, right = [], [], [], [], []
+    posts, top, labels, candidates, candidate_right = [], [], [], [], []
     for row in questions:
         question, _ = clean_question(row.question, settings.max_question_chars)
         post = read_post(question)
-        found = retriever.search(post, k=1)
-        hit = found[0] if found else None
+        # In rank order, whatever this uncalibrated retriever's confidences say: the model is fitted
+        # on the entry the ranking puts first, and the bot picks among these by the fitted model.
+        found = rank_order(retriever.search(post))
+        found += found[:1] * (retriever.k_entries - len(found))
         posts.append(post)
-        top.append(hit.entry_id if hit else None)
-        features.append(list(hit.features) if hit else [0.0] * len(Calibration.FEATURES))
+        top.append(found[0].entry_id if found else None)
         labels.append(1.0 if row.in_scope else 0.0)
-        right.append(hit is not None and hit.entry_id in row.expected)
-    return CalibrationRows(questions, posts, top, np.asarray(features), np.asarray(labels),
-                           np.asarray(right)), retriever
+        nothing = [[0.0] * len(Calibration.FEATURES)] * retriever.k_entries
+        candidates.append([list(hit.features) for hit in found] or nothing)
+        candidate_right.append([hit.entry_id in row.expected for hit in found] or [False] * retriever.k_entries)
+    chosen = Candidates(np.asarray(candidates), np.asarray(candidate_right))
+    return CalibrationRows(questions, posts, top, chosen.features[:, 0], np.asarray(labels), chosen.right[:, 0],
+                           chosen), retriever
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,12 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cross_validate:
         for subset, scored in rows.subsets():
             for name, columns in FEATURE_SETS.items():
-                rates = cross_validate(x, y, rows.right, rows.groups, columns, scored)
+                rates = cross_validate(x, y, rows.right, rows.groups, columns, scored, candidates=rows.candidates)
                 print(f"{subset:22} {name:28} answered and right {rates['answered_right']:.3f}   "
                       f"out of scope declined {rates['declined_out_of_scope']:.3f}")
         expected = [row.expected for row in questions]
         for name, columns in FEATURE_SETS.items():
-            per_entry = new_entry_recall(x, y, rows.right, expected, columns)
+            per_entry = new_entry_recall(x, y, rows.right, expected, columns, rows.candidates)
             answered, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
             print(f"{'entry left out of fit':22} {name:28} answered and right {answered / total:.3f}   "
                   + " ".join(f"{entry} {r}/{n}" for entry, (r, n) in per_entry.items()))
@@ -200,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     *weights, bias = (round(float(w), 4) for w in fit_logistic(x, y))
     named = {f"w_{name}": w for name, w in zip(Calibration.FEATURES, weights, strict=True)}
     calibration = Calibration(**named, bias=bias, threshold=0.5)
-    confidence = [calibration.confidence(*row) for row in x]
+    # The confidence the bot thresholds: its most confident candidate's (`HybridRetriever.search`).
+    confidence = [max(calibration.confidence(*features) for features in row) for row in rows.candidates.features]
     in_scope = [bool(label) for label in y]
     threshold = best_threshold(confidence, in_scope)
     calibration_f1 = f1(abstention_counts([c < threshold for c in confidence], in_scope))

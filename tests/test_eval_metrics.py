@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering.support import score_support
 from eval.baselines import Reply
-from eval.calibrate import cross_validate, fit_logistic, new_entry_recall
+from eval.calibrate import Candidates, cross_validate, decide, fit_logistic, new_entry_recall
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds
@@ -427,6 +427,33 @@ def test_cross_validation_scores_held_out_rows_by_the_refit_rule() -> None:
     only_out = cross_validate(features, labels, right, groups, (0,), scored=~half)
     assert only_out["declined_out_of_scope"] == pytest.approx(good["declined_out_of_scope"])
     assert np.isnan(only_out["answered_right"])
+
+
+def test_the_bot_answers_from_its_most_confident_candidate_and_is_scored_so() -> None:
+    rng = np.random.default_rng(7)
+    labels = np.array([1.0] * 60 + [0.0] * 60)
+    top = (labels + rng.normal(scale=0.3, size=120))[:, None]
+    # For the first 20 in-scope rows the top-ranked entry is wrong, and a second candidate, which is
+    # right, looks more in scope; for the others the second candidate is a weaker copy of the top.
+    second = top - 1.0
+    second[:20] = top[:20] + 1.0
+    wrong_top = np.arange(120) < 20
+    candidates = Candidates(np.stack([top, second], axis=1), np.column_stack([~wrong_top, wrong_top]))
+    right = candidates.right[:, 0]
+    weights = np.array([4.0, -2.0])
+    score, picked_right = decide(weights, (0,), top, right, candidates)
+    assert picked_right[:60].all()  # the right candidate is the confident one on every in-scope row
+    assert score[:20] == pytest.approx(1 / (1 + np.exp(-(4.0 * second[:20, 0] - 2.0))))
+    _, plain_right = decide(weights, (0,), top, right)
+    assert not plain_right[:20].any() and plain_right[20:60].all()
+    groups = [f"thread-{i // 4}" for i in range(120)]
+    by_rank = cross_validate(top, labels, right, groups, (0,))
+    by_confidence = cross_validate(top, labels, right, groups, (0,), candidates=candidates)
+    assert by_rank["answered_right"] < 0.7 < 0.9 < by_confidence["answered_right"]
+    expected = [("a",) if i % 2 else ("b",) for i in range(60)] + [()] * 60
+    picked = new_entry_recall(top, labels, right, expected, (0,), candidates)
+    ranked = new_entry_recall(top, labels, right, expected, (0,))
+    assert all(picked[e][0] >= ranked[e][0] + 8 for e in "ab")
 
 
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:

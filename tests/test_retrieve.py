@@ -5,7 +5,14 @@ from langchain_core.documents import Document
 
 from bot.search.focus import read_post
 from bot.search.langchain_views import EntryRetriever
-from bot.search.retrieve import COVERAGE_PSEUDO_TERMS, LEXICAL_WEIGHT, Calibration, coverage, rank_score
+from bot.search.retrieve import (
+    COVERAGE_PSEUDO_TERMS,
+    LEXICAL_WEIGHT,
+    Calibration,
+    coverage,
+    rank_order,
+    rank_score,
+)
 from bot.search.token_match import semantic_coverage
 from tests.conftest import load_jsonl
 
@@ -72,6 +79,23 @@ def test_kl_question_puts_kl_asymmetry_first_with_high_confidence(tabot) -> None
     hits = tabot.retriever.search("why is KL divergence not symmetric")
     assert hits[0].entry_id == "kl-asymmetry"
     assert hits[0].confidence >= tabot.retriever.calibration.threshold > hits[1].confidence
+
+
+def test_the_candidates_are_the_best_ranked_and_come_most_confident_first(tabot) -> None:
+    retriever = tabot.retriever
+    questions = [row["question"] for row in load_jsonl("calibration.jsonl")[:40]]
+    reordered = 0
+    for question in [*questions, "what is the log base of the NLL loss?"]:
+        post = read_post(question)
+        hits = retriever.search(post)
+        everything = retriever.search(post, k=len(tabot.entries))
+        assert {h.entry_id for h in hits} == {h.entry_id for h in rank_order(everything)[: retriever.k_entries]}
+        assert [h.confidence for h in hits] == sorted((h.confidence for h in hits), reverse=True)
+        reordered += hits[0].entry_id != rank_order(hits)[0].entry_id
+    # The example the retriever's comment gives: cosines rank nll-vs-cross-entropy first, the words
+    # of the question are log-base's, and the confidence puts it first.
+    assert rank_order(hits)[0].entry_id == "nll-vs-cross-entropy" and hits[0].entry_id == "log-base"
+    assert reordered >= 1
 
 
 def test_out_of_scope_questions_fall_below_the_threshold(tabot) -> None:

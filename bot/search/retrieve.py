@@ -99,6 +99,12 @@ def rank_score(focus: float, post: float, lexical_share: float) -> float:
     return focus + post + LEXICAL_WEIGHT * lexical_share
 
 
+def rank_order(hits: list[EntryHit]) -> list[EntryHit]:
+    """Hits as the rank score puts them (ties: the better focus cosine, then the id): how the
+    candidates are chosen, before the confidence orders them."""
+    return sorted(hits, key=lambda hit: (-hit.score, -hit.dense, hit.entry_id))
+
+
 @dataclass(frozen=True)
 class EntryHit:
     entry_id: str
@@ -128,7 +134,8 @@ class Embedded:
 
 
 class HybridRetriever:
-    """Scores every entry for a post, best first, each with its calibrated confidence.
+    """Scores every entry for a post: the best few by rank score, each with its calibrated
+    confidence, most confident first.
 
     A plain class: LangChain's `BaseRetriever` view of it (one Document per TA answer) is
     `bot.search.langchain_views.EntryRetriever`, kept off the answer path (importing LangChain's
@@ -203,7 +210,7 @@ class HybridRetriever:
                 post_cosine = post_dense.get(entry_id, (0.0, ""))[0]
                 lex = lexical.get(entry_id, 0.0) / top_lexical if top_lexical else 0.0
                 ranked.append((rank_score(focus_cosine, post_cosine, lex), focus_cosine, entry_id, post_cosine))
-        ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
+        ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))  # as `rank_order` sorts hits
         # Confidence only for the entries returned: semantic coverage compares word pieces, which
         # costs more than the ranking and is needed only to decide whether to answer from them.
         focus_terms = set(tokenize([post.focus])[0])
@@ -222,7 +229,11 @@ class HybridRetriever:
                 dense=focus_cosine, dense_post=post_cosine, lexical=lexical.get(entry_id, 0.0), coverage=share,
                 score=score, best_chunk=focus_dense.get(entry_id, (0.0, ""))[1],
                 meaning_focus=meaning_focus, meaning_post=meaning_post, background=background))
-        return hits
+        # The candidates come best first by confidence (rank order on ties): the model that decides
+        # whether to answer also decides which of them answers. "What is the log base of the NLL loss?"
+        # ranks nll-vs-cross-entropy first on its cosines (the words "NLL loss"), but log-base has
+        # a word for each thing it asks and is the more confident answer.
+        return sorted(hits, key=lambda hit: -hit.confidence)
 
     @staticmethod
     def _best_chunks(found: list[tuple[Chunk, float]]) -> dict[str, tuple[float, str]]:
