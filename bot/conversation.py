@@ -131,7 +131,7 @@ class Conversation:
     def rate(self, key: Hashable, rating: int, comment: str | None = None, user: str | None = None) -> str:
         """Store a 👍 (+1) or 👎 (-1) for the answer shown under `key`; returns the line to show."""
         answer = self._shown.get(key)
-        if answer is None:
+        if answer is None or answer.backend == SMALL_TALK:  # "Glad to help!" is not a TA answer to rate
             return NOT_RATABLE
         if self.feedback is None:
             return "Feedback is not being collected here."

@@ -3,7 +3,9 @@ from pathlib import Path
 import pytest
 
 from bot.answering.small_talk import SMALL_TALK, Kind, small_talk, small_talk_reply
-from bot.conversation import Conversation
+from bot.conversation import NOT_RATABLE, Conversation
+from bot.faces.discord.render import render_answer
+from bot.feedback import FeedbackStore
 from bot.question_log import QuestionLog
 
 
@@ -47,13 +49,15 @@ def test_the_reply_never_repeats_the_student() -> None:
 
 def test_thanks_after_an_answer_neither_repeats_it_nor_breaks_the_follow_up(tabot, tmp_path: Path) -> None:
     log = QuestionLog(tmp_path / "q.sqlite3", b"a salt for this test only........")
-    talk = Conversation(tabot, surface="web", questions=log)
+    talk = Conversation(tabot, FeedbackStore(tmp_path / "f.sqlite3"), surface="web", questions=log)
     first = talk.ask("why is kl divergence not symmetric")
     assert first.answer is not None and not first.answer.abstained
     thanks = talk.ask("thanks!")
     assert thanks.answer is not None and thanks.answer.abstained and thanks.answer.backend == SMALL_TALK
     assert thanks.answer.sources == [] and thanks.answer.nearest == []
     assert "KL" not in thanks.answer.answer  # before: read as a follow-up, the whole answer again
+    assert talk.rate(thanks.key, 1) == NOT_RATABLE and talk.rate(first.key, 1) != NOT_RATABLE
+    assert not render_answer(thanks.answer)[0].feedback and render_answer(first.answer)[0].feedback
     why = talk.ask("why?")  # still about the answer before the thanks
     assert why.answer is not None and why.answer.entry_ids == ["kl-asymmetry"]
     assert [row["question"] for row in log.rows()] == ["why is kl divergence not symmetric", "why?"]
