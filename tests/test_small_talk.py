@@ -17,6 +17,8 @@ from bot.question_log import QuestionLog
     ("help", Kind.GREETING),
     ("thanks!", Kind.THANKS),
     ("Thank you so much, that really helped", Kind.THANKS),
+    ("Thanks TA!", Kind.THANKS),
+    ("hi TAs, can someone help me?", Kind.GREETING),
     ("ok got it, makes sense now", Kind.THANKS),
     ("hi, thanks!", Kind.THANKS),
     ("bye!", Kind.GOODBYE),

@@ -42,7 +42,8 @@ _SIGNALS: dict[Kind, frozenset[str]] = {
 }
 # Words that may stand beside those without making the message a question.
 _FILLER = frozenset(
-    "a an the and so very much lot lots really again all everyone there team bot tabot good great nice "
+    "a an the and so very much lot lots really again all everyone there team bot tabot ta tas prof professor "
+    "sir friend good great nice "
     "cool awesome perfect wonderful brilliant amazing super fine it that that's this makes make clear now "
     "i i'm im we you your me my for with was is it's its answer answers reply see soon have day guys "
     "folks please can could would someone anyone quick ask something need oh ah haha lol yes yeah yep".split())
