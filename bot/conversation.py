@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.answering.guard import EMPTY_MESSAGE
-from bot.answering.small_talk import SMALL_TALK
 from bot.errors import TabotError
 from bot.schema import Answer
 
@@ -57,7 +56,7 @@ class QuestionRecorder(Protocol):
 def log_question(questions: QuestionRecorder | None, surface: str, answer: Answer, user: str | None) -> int | None:
     """Log one answer; a log that cannot be written costs a log line, never the student's answer.
     Small talk ("thanks!") is not logged: it is nothing staff could write an answer for."""
-    if questions is None or answer.backend == SMALL_TALK:
+    if questions is None or answer.is_small_talk:
         return None
     try:
         return questions.record(surface, answer, user=user)
@@ -112,7 +111,7 @@ class Conversation:
             # The traceback goes to the server log; the student gets one short line.
             log.exception("answering failed for %r", str(message)[:200])
             return Turn(None, text=FAILURE_TEXT)
-        if answer.backend != SMALL_TALK:
+        if not answer.is_small_talk:
             self.previous = answer  # a "why?" after "thanks!" still asks about the last answer
         key = secrets.token_hex(8) if key is None else key
         remember(self._shown, key, answer, MAX_REMEMBERED)
@@ -131,7 +130,7 @@ class Conversation:
     def rate(self, key: Hashable, rating: int, comment: str | None = None, user: str | None = None) -> str:
         """Store a 👍 (+1) or 👎 (-1) for the answer shown under `key`; returns the line to show."""
         answer = self._shown.get(key)
-        if answer is None or answer.backend == SMALL_TALK:  # "Glad to help!" is not a TA answer to rate
+        if answer is None or answer.is_small_talk:  # "Glad to help!" is not a TA answer to rate
             return NOT_RATABLE
         if self.feedback is None:
             return "Feedback is not being collected here."

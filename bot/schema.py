@@ -24,6 +24,9 @@ class Verdict(StrEnum):
         return max(self, other, key=order.index)
 
 
+# `Answer.backend` of a reply to small talk (greetings, thanks, goodbyes).
+SMALL_TALK = "small-talk"
+
 @dataclass(frozen=True)
 class Source:
     """A TA answer the reply draws on."""
@@ -125,6 +128,12 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     # When abstaining: the topics the bot does cover that came closest.
     nearest: list[Source] = field(default_factory=list)
+
+    @property
+    def is_small_talk(self) -> bool:
+        """A reply to "hi" / "thanks!" (`bot.answering.small_talk`): no TA answer, nothing to rate or log,
+        and not the answer a follow-up refers to."""
+        return self.backend == SMALL_TALK
 
     @property
     def entry_ids(self) -> list[str]:

@@ -146,10 +146,18 @@ class CalibrationRows:
     questions: list[Question]
     posts: list[Post]  # each question as read after cleaning
     top: list[str | None]  # the top entry's id by rank score (None when nothing was found)
-    features: np.ndarray  # its rows of Calibration.FEATURES: what the model is fitted on
     labels: np.ndarray  # 1.0 in scope, 0.0 out of scope
-    right: np.ndarray  # the top entry is an expected one
-    candidates: Candidates  # the entries the bot picks among, top entry first
+    candidates: Candidates  # the entries the bot picks among, the top entry first
+
+    @property
+    def features(self) -> np.ndarray:
+        """The top entry's rows of Calibration.FEATURES: what the model is fitted on."""
+        return self.candidates.features[:, 0]
+
+    @property
+    def right(self) -> np.ndarray:
+        """Whether the top entry is an expected one."""
+        return self.candidates.right[:, 0]
 
     @property
     def groups(self) -> list[str]:
@@ -191,9 +199,8 @@ def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriev
         nothing = [[0.0] * len(Calibration.FEATURES)] * retriever.k_entries
         candidates.append([list(hit.features) for hit in found] or nothing)
         candidate_right.append([hit.entry_id in row.expected for hit in found] or [False] * retriever.k_entries)
-    chosen = Candidates(np.asarray(candidates), np.asarray(candidate_right))
-    return CalibrationRows(questions, posts, top, chosen.features[:, 0], np.asarray(labels), chosen.right[:, 0],
-                           chosen), retriever
+    return CalibrationRows(questions, posts, top, np.asarray(labels),
+                           Candidates(np.asarray(candidates), np.asarray(candidate_right))), retriever
 
 
 def main(argv: list[str] | None = None) -> int:

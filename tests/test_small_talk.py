@@ -2,11 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.small_talk import SMALL_TALK, Kind, small_talk, small_talk_reply
+from bot.answering.small_talk import Kind, small_talk, small_talk_reply
 from bot.conversation import NOT_RATABLE, Conversation
 from bot.faces.discord.render import render_answer
 from bot.feedback import FeedbackStore
 from bot.question_log import QuestionLog
+from bot.schema import SMALL_TALK
 
 
 @pytest.mark.parametrize(("message", "kind"), [
@@ -55,7 +56,8 @@ def test_thanks_after_an_answer_neither_repeats_it_nor_breaks_the_follow_up(tabo
     first = talk.ask("why is kl divergence not symmetric")
     assert first.answer is not None and not first.answer.abstained
     thanks = talk.ask("thanks!")
-    assert thanks.answer is not None and thanks.answer.abstained and thanks.answer.backend == SMALL_TALK
+    assert thanks.answer is not None and thanks.answer.abstained and thanks.answer.is_small_talk
+    assert thanks.answer.to_json()["backend"] == SMALL_TALK == "small-talk"
     assert thanks.answer.sources == [] and thanks.answer.nearest == []
     assert "KL" not in thanks.answer.answer  # before: read as a follow-up, the whole answer again
     assert talk.rate(thanks.key, 1) == NOT_RATABLE and talk.rate(first.key, 1) != NOT_RATABLE
@@ -67,6 +69,6 @@ def test_thanks_after_an_answer_neither_repeats_it_nor_breaks_the_follow_up(tabo
 
 def test_a_greeting_is_greeted_not_declined(tabot) -> None:
     answer = tabot.ask("hi!")
-    assert answer.abstained and answer.backend == SMALL_TALK
+    assert answer.abstained and answer.is_small_talk
     assert "I don't have a TA answer" not in answer.answer
     assert all(entry.title in answer.answer for entry in tabot.entries.values())

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answering.small_talk import SMALL_TALK, small_talk, small_talk_reply
+from bot.answering.small_talk import small_talk, small_talk_reply, without_opening_thanks
 from bot.answering.support import Support, score_support
 from bot.knowledge import Claim, Entry, split_sentences
-from bot.schema import Answer, CitedSentence, Source
+from bot.schema import SMALL_TALK, Answer, CitedSentence, Source
 from bot.search.focus import Post, read_post
 from bot.search.lexical import tokenize
 from bot.search.retrieve import EntryHit, HybridRetriever
@@ -59,8 +59,6 @@ _FOLLOW_UP_WORDS = set(tokenize([
     "please can could you do does mean means meant that this it those these which huh again same instead "
     "wait sorry thanks thank hmm"])[0])
 _FOLLOW_UP_MAX_WORDS = 8
-# Thanks before a follow-up ("thanks! and the reverse one?") leaves it a follow-up.
-_THANKS_FIRST = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|got it|i see|great|cool|nice)\b\W*", re.IGNORECASE)
 # Split after a question mark or semicolon, and before "and <question word>" / "also" / "plus"
 # (the question word stays with its part).
 _PART_SPLIT = re.compile(r"\?+\s*|;\s*|,?\s+(?:and\s+also|also|plus|and(?=\s+(?:what|how|why|when|which|is|are|do|"
@@ -80,7 +78,7 @@ def question_parts(question: str) -> list[str]:
 
 def is_follow_up(question: str, previous_terms: set[str]) -> bool:
     """A short question that reads as a continuation and names no topic the last answer lacked."""
-    question = _THANKS_FIRST.sub("", question) or question
+    question = without_opening_thanks(question)  # "thanks! and the reverse one?" is still a follow-up
     if len(question.split()) > _FOLLOW_UP_MAX_WORDS:
         return False
     terms = set(tokenize([question])[0])

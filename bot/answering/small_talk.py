@@ -8,8 +8,8 @@ goodbye or a filler word, so anything that names a topic ("hi, why is KL not sym
 "thanks, and the reverse one?") is searched as before.
 
 The reply names no TA answer, so it counts as declined (`Answer.abstained`) wherever answers are
-counted, and says which backend wrote it (`SMALL_TALK`) so a conversation keeps its last real
-answer for follow-ups and the staff's question log skips it.
+counted, and says which backend wrote it (`bot.schema.SMALL_TALK`, `Answer.is_small_talk`) so a
+conversation keeps its last real answer for follow-ups and the staff's question log skips it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from enum import Enum
 
-SMALL_TALK = "small-talk"
 # Longer messages are questions with manners, not small talk.
 MAX_WORDS = 12
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -60,6 +59,16 @@ def small_talk(message: str) -> Kind | None:
         if any(w in signals for w in words):
             return kind
     return None
+
+
+# The thanks a message may open with before a question of its own ("thanks! and the reverse one?").
+_OPENING_THANKS = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|got it|i see|great|cool|nice)\b\W*",
+                             re.IGNORECASE)
+
+
+def without_opening_thanks(message: str) -> str:
+    """`message` without the thanks it opens with (itself when that is all there is)."""
+    return _OPENING_THANKS.sub("", message) or message
 
 
 def small_talk_reply(kind: Kind, topics: Sequence[str]) -> str:

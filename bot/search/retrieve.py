@@ -99,10 +99,14 @@ def rank_score(focus: float, post: float, lexical_share: float) -> float:
     return focus + post + LEXICAL_WEIGHT * lexical_share
 
 
+def rank_key(score: float, focus: float, entry_id: str) -> tuple[float, float, str]:
+    """The ranking's sort key: the rank score, on ties the better focus cosine, then the id."""
+    return -score, -focus, entry_id
+
+
 def rank_order(hits: list[EntryHit]) -> list[EntryHit]:
-    """Hits as the rank score puts them (ties: the better focus cosine, then the id): how the
-    candidates are chosen, before the confidence orders them."""
-    return sorted(hits, key=lambda hit: (-hit.score, -hit.dense, hit.entry_id))
+    """Hits as the rank score puts them: how the candidates are chosen, before the confidence orders them."""
+    return sorted(hits, key=lambda hit: rank_key(hit.score, hit.dense, hit.entry_id))
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,7 @@ class HybridRetriever:
                 post_cosine = post_dense.get(entry_id, (0.0, ""))[0]
                 lex = lexical.get(entry_id, 0.0) / top_lexical if top_lexical else 0.0
                 ranked.append((rank_score(focus_cosine, post_cosine, lex), focus_cosine, entry_id, post_cosine))
-        ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))  # as `rank_order` sorts hits
+        ranked.sort(key=lambda r: rank_key(*r[:3]))
         # Confidence only for the entries returned: semantic coverage compares word pieces, which
         # costs more than the ranking and is needed only to decide whether to answer from them.
         focus_terms = set(tokenize([post.focus])[0])

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import discord
 
-from bot.answering.small_talk import SMALL_TALK
 from bot.faces.cards import demo_badge, format_value, group_demos, key_numbers, summarise_demo
 from bot.faces.discord.text import clip, escape_user, neutralise, one_line, split_text, to_discord_markdown
 from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
@@ -216,7 +215,7 @@ def render_answer(answer: Answer, *, echo_question: bool = False) -> list[Outgoi
     messages.extend(OutgoingMessage(embeds=embeds, files=files) for embeds, files in groups)
     if not messages:
         messages.append(OutgoingMessage(content="(The answer came back empty.)"))
-    messages[0].feedback = answer.backend != SMALL_TALK  # a reply to "thanks!" has nothing to rate
+    messages[0].feedback = not answer.is_small_talk  # a reply to "thanks!" has nothing to rate
     if answer.abstained:
         messages[0].topics = [(s.entry_id, s.topic) for s in answer.nearest]
     return messages
