@@ -37,6 +37,9 @@ def test_select_entries_adds_a_second_entry_only_from_a_confident_part() -> None
     # Cited in the order that answers the question: the post's own topic, then its parts as asked.
     ordered = select_entries([hit("a", 0.6)], [[hit("c", 0.95)], [hit("b", 0.99)]], 0.5)
     assert [h.entry_id for h in ordered] == ["a", "c", "b"]
+    # A side question asked before the main one is cited after it, however confident.
+    ordered = select_entries([hit("a", 0.9), hit("b", 0.5)], [[hit("b", 0.99)], [hit("a", 0.8)]], 0.5)
+    assert [h.entry_id for h in ordered] == ["a", "b"]
 
 
 def test_question_parts_are_bounded() -> None:

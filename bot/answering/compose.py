@@ -95,14 +95,17 @@ class Selection:
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
-    """Entries to answer from, in the order that answers the question: the entries the post's
-    parts find confidently, in the order the parts were asked, with the whole post's best hit
-    first when no part found it. Parts only add to an answered post: a confident side question in
-    a post about something else does not make the bot answer it."""
+    """Entries to answer from, in the order that answers the question: the whole post's most
+    confident entry first (what the post is about), then the entries its parts find confidently,
+    in the order the parts were asked. Parts only add to an answered post: a confident side
+    question in a post about something else does not make the bot answer it, nor lead its answer.
+    "Why NLL and not CE? ... Also, should the last layer have 2 units? ... So are NLL and
+    cross-entropy the same thing?" is about NLL and cross-entropy; the two-units part asked first
+    is cited second."""
     if not hits or hits[0].confidence < threshold:
         return []  # a part alone never answers: the post is about its main question, not a side one
     by_part = [ranked[0] for ranked in part_hits if ranked and ranked[0].confidence >= threshold]
-    ordered = ([] if hits[0].entry_id in {h.entry_id for h in by_part} else [hits[0]]) + by_part
+    ordered = [hits[0], *by_part]
     if len(hits) > 1 and hits[1].confidence >= max(threshold, SECOND_ENTRY_CONFIDENCE) and part_hits:
         ordered.append(hits[1])
     chosen: dict[str, EntryHit] = {}
