@@ -39,7 +39,7 @@ def second_cosines(rows: CalibrationRows, chunk_texts: dict[str, list[str]],
     out = np.zeros((len(rows.posts), 2))
     for i, (post, entry_id) in enumerate(zip(rows.posts, rows.top, strict=True)):
         if entry_id is not None:
-            (focus, _), (prose, _) = focus_and_prose(encoder, post.focus, post.prose)
+            (focus, _), (prose, _) = focus_and_prose(encoder, post.read_as, post.prose)
             out[i] = (vectors[entry_id] @ focus).max(), (vectors[entry_id] @ prose).max()
     return out
 
@@ -48,7 +48,7 @@ def median_post_ms(rows: CalibrationRows, encoder: ReadsInContext, limit: int = 
     times = []
     for post in rows.posts[:limit]:
         started = time.perf_counter()
-        focus_and_prose(encoder, post.focus, post.prose)
+        focus_and_prose(encoder, post.read_as, post.prose)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 

@@ -304,3 +304,32 @@ def test_an_indented_question_in_words_is_the_question_not_code() -> None:
     assert "model.fit" not in post.prose and "accuracy stays around 60%." in post.prose
     # Indented code that ends like a sentence is still code: too few plain words.
     assert prose_of("    raise ValueError(msg).\nWhy?") == "Why?"
+
+
+def test_a_title_line_is_read_with_the_question() -> None:
+    # The question says "them" and "zero"; only the title says they are the borders of images.
+    post = read_post("Black borders after my augmentation\n\nI rotate each scan by up to 30 degrees before "
+                     "training. Should I just leave those pixels at zero?")
+    assert post.title == "Black borders after my augmentation"
+    assert post.focus.endswith("Should I just leave those pixels at zero?")
+    assert post.read_as == f"Black borders after my augmentation\n{post.focus}"
+    asking = read_post("Why pad with zeros?\n\nI mask the corners of my round images. Is zero the right value here?")
+    assert asking.title == "Why pad with zeros?"  # a title may ask
+
+
+def test_a_first_line_is_a_title_only_when_it_stands_apart_and_reads_like_one() -> None:
+    body = "\n\nMy softmax layer gives tiny gradients after a few epochs. Is my derivative wrong?"
+    assert read_post("Softmax gradients vanish" + body).title == "Softmax gradients vanish"
+    for opening in ("The notes define the per-example loss as:",  # leads into the body
+                    "Hi all,",  # a greeting
+                    "> quoted from the forum",  # a quote
+                    "loss = criterion(out, y)",  # code
+                    "I have been training a small convolutional network on my own photos for a week now and"
+                    " it keeps doing this"):  # a sentence, not a title
+        assert read_post(opening + body).title == "", opening
+    # No blank line under it: the first line of a paragraph. A one-line post: no title.
+    assert read_post("Softmax gradients vanish\nMy layer gives tiny gradients. Is it wrong?").title == ""
+    assert read_post("Why is KL divergence not symmetric?").title == ""
+    # A focus that already holds the title gains nothing from it.
+    post = read_post("Is KL symmetric\n\nI read two blog posts. Is KL symmetric or not?")
+    assert post.title == "" and post.read_as == post.focus

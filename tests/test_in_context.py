@@ -38,3 +38,11 @@ def test_read_span_mean_pools_the_spans_rows_and_keeps_its_content_pieces() -> N
     assert np.allclose(vector, want / np.linalg.norm(want), atol=1e-6)
     assert np.allclose(pieces, hidden[[13, 14]] / np.linalg.norm(hidden[[13, 14]], axis=1, keepdims=True), atol=1e-6)
     assert read_span(hidden, ids, OFFSETS, SPECIAL, TEXT, "not there", content) is None
+
+
+def test_a_span_of_two_lines_is_both_spans_read_together_in_order() -> None:
+    # A post's title and its question (`Post.read_as`): the first at its first occurrence after the
+    # start, the question at its last occurrence.
+    assert span_positions(OFFSETS, SPECIAL, TEXT, "Hi all.\nWhy is KL asymmetric?") == [1, 2, 3, *range(10, 16)]
+    assert span_positions(OFFSETS, SPECIAL, TEXT, "Hi there.\nWhy is KL asymmetric?") is None
+    assert span_positions(OFFSETS, SPECIAL, TEXT, "Why is KL asymmetric?\nHi all.") is None  # out of order

@@ -16,7 +16,11 @@ context dilutes the match. `read_post` splits a post into:
   count) or leans on them ("And does this division change training?", "Is the above right?"), or,
   when no sentence asks anything, the last sentence that is not a lead-in to cut output ("here is
   the error:"). A Markdown heading that asks ("#### What have you tried?") is an issue template
-  asking the student: it is the question only when the body asks none.
+  asking the student: it is the question only when the body asks none;
+- `title`: the post's title line (a short first line over a blank line, as a thread or an issue
+  opens), read with the focus (`Post.read_as`) unless the focus already holds it: "Should I just leave
+  those pixels at zero?" says what the student asks; "Black borders after my augmentation" says
+  about what.
 
 Both are searched, so a post is matched by what it asks *and* by what it is about. Nothing here
 knows any entry or topic: the rules are about the shape of posts only. The shapes come from real
@@ -138,6 +142,10 @@ _ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated
 # With no question mark anywhere, the question is a statement ("I wonder why ..."): the last sentence
 # is the fallback, but not a lead-in to what was cut ("here is the error I get:") nor an aside.
 _LEAD_IN = re.compile(r":\s*$")
+# A forum thread or an issue opens with its title: a short first line that stands apart (a blank
+# line under it), not a sentence that leads into what follows ("The notes define the loss as").
+TITLE_WORDS = (2, 15)
+_LEADS_ON = re.compile(r"[.,:;]\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
 
 
@@ -147,6 +155,14 @@ class Post:
     prose: str  # without code, traces, quotes, links, greetings and sign-offs
     focus: str  # the question the post asks
     questions: tuple[str, ...] = ()  # every question sentence of the prose, in order (for multi-question posts)
+    title: str = ""  # the post's title line, when it has one its focus does not already contain
+
+    @property
+    def read_as(self) -> str:
+        """What the focus is searched by: the title and the question, one line each (two spans of
+        the prose, `bot.search.in_context`). A TA reads the title first: "Black borders after my
+        augmentation" names what "Should I just leave those pixels at zero?" is about."""
+        return f"{self.title}\n{self.focus}" if self.title else self.focus
 
     @property
     def is_long(self) -> bool:
@@ -287,6 +303,22 @@ def questions_of(sentences: list[str]) -> tuple[str, ...]:
     return tuple(focus_of(sentences[: i + 1], follow_pointers=False) for i, s in enumerate(sentences) if "?" in s)
 
 
+def title_of(text: str) -> str:
+    """The post's title: its first line, when a blank line stands under it and it is short and
+    not code, a quote, a heading, a greeting or a sentence leading into the body; else ""."""
+    lines = text.split("\n")
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if len(filled) < 2 or filled[1] == filled[0] + 1:
+        return ""
+    first = lines[filled[0]]
+    if (_is_code(first) or _QUOTE_LINE.match(first) or _HEADING.match(first) or _GREETING.match(first)
+            or _CHECKLIST_LINE.match(first) or _TEMPLATE_FIELD.match(first) or _is_output(first)):
+        return ""
+    title = " ".join(prose_of(first).split())
+    low, high = TITLE_WORDS
+    return title if low <= len(title.split()) <= high and not _LEADS_ON.search(title) else ""
+
+
 def read_post(text: str) -> Post:
     prose = prose_of(text) or " ".join(text.split())
     sentences = sentences_of(prose)
@@ -294,4 +326,9 @@ def read_post(text: str) -> Post:
     body = sentences_of(prose_of(text, headings=False)) if _HEADING.search(text) else sentences
     asking = body if any("?" in s for s in body) else sentences
     focus = focus_of(asking) or prose
-    return Post(text=text, prose=" ".join(prose.split()), focus=focus, questions=questions_of(asking))
+    prose = " ".join(prose.split())
+    title = title_of(text)
+    # A title the focus already holds, or that the prose lost, adds nothing to it.
+    if title.lower() in focus.lower() or title not in prose:
+        title = ""
+    return Post(text=text, prose=prose, focus=focus, questions=questions_of(asking), title=title)

@@ -63,8 +63,29 @@ def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def span_positions(offsets: Sequence[tuple[int, int]], special: Sequence[int], text: str,
                    span: str) -> list[int] | None:
     """Token positions of `span`'s last occurrence in `text` (the focus is the post's last question);
-    None when it does not occur, or when its end lies past the tokens the encoder read."""
-    start = text.rfind(span)
+    None when it does not occur, or when its end lies past the tokens the encoder read.
+
+    A span of several lines is several spans read together, each after the one before it, the last
+    one at its last occurrence: a post's title (its first line) and its question (`Post.read_as`).
+    The text searched (a post's prose) is one line, so a newline never belongs to a span."""
+    *leading, last = span.split("\n")
+    positions: list[int] = []
+    after = 0
+    for piece in leading:
+        start = text.find(piece, after)
+        found = _positions(offsets, special, text, start, piece)
+        if found is None:
+            return None
+        positions += found
+        after = start + len(piece)
+    start = text.rfind(last)
+    found = _positions(offsets, special, text, start if start >= after else -1, last)
+    return None if found is None else sorted(set(positions) | set(found))
+
+
+def _positions(offsets: Sequence[tuple[int, int]], special: Sequence[int], text: str, start: int,
+               span: str) -> list[int] | None:
+    """Token positions of `span` found at `start` (-1: not found), if the encoder read all of it."""
     if start < 0 or not span.strip():
         return None
     end = start + len(span)

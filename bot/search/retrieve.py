@@ -176,7 +176,7 @@ class HybridRetriever:
 
     def embed_post(self, post: Post) -> tuple[Embedded, Embedded]:
         """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
-        focus, prose = focus_and_prose(self.index.model, post.focus, post.prose)
+        focus, prose = focus_and_prose(self.index.model, post.read_as, post.prose)
         return Embedded(*focus), Embedded(*prose)
 
     def embed_texts(self, texts: list[str]) -> dict[str, Embedded]:
@@ -217,7 +217,7 @@ class HybridRetriever:
         ranked.sort(key=lambda r: rank_key(*r[:3]))
         # Confidence only for the entries returned: semantic coverage compares word pieces, which
         # costs more than the ranking and is needed only to decide whether to answer from them.
-        focus_terms = set(tokenize([post.focus])[0])
+        focus_terms = set(tokenize([post.read_as])[0])
         centroid = self.index.centroid
         background = float(prose.vector @ centroid) if centroid is not None else 0.0
         hits = []
