@@ -98,10 +98,9 @@ def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], thresh
     """Entries to answer from, in the order that answers the question: the whole post's most
     confident entry first (what the post is about), then the entries its parts find confidently,
     in the order the parts were asked. Parts only add to an answered post: a confident side
-    question in a post about something else does not make the bot answer it, nor lead its answer.
-    "Why NLL and not CE? ... Also, should the last layer have 2 units? ... So are NLL and
-    cross-entropy the same thing?" is about NLL and cross-entropy; the two-units part asked first
-    is cited second."""
+    question in a post about something else does not make the bot answer it, nor lead its answer:
+    a post about NLL and cross-entropy that first asks, on the side, whether its last layer needs
+    two units cites the two-units answer second."""
     if not hits or hits[0].confidence < threshold:
         return []  # a part alone never answers: the post is about its main question, not a side one
     by_part = [ranked[0] for ranked in part_hits if ranked and ranked[0].confidence >= threshold]
