@@ -197,13 +197,17 @@ def _is_code(line: str) -> bool:
                 and len(words) >= MIN_SENTENCE_WORDS and sum(w.isalpha() for w in words) >= 0.6 * len(words))
 
 
+def _not_the_students_words(line: str) -> bool:
+    """A quoted line, code, machine output, or a template's or citation list's line."""
+    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _is_code(line)
+                or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line)
+                or _is_output(line))
+
+
 def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     for line in text.splitlines():
-        if (_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _is_code(line)
-                or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line)
-                or _is_output(line)
-                or (not headings and _HEADING.match(line))):
+        if _not_the_students_words(line) or (not headings and _HEADING.match(line)):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
         kept.append(_HEADING.sub("", line))
@@ -311,8 +315,7 @@ def title_of(text: str) -> str:
     if len(filled) < 2 or filled[1] == filled[0] + 1:
         return ""
     first = lines[filled[0]]
-    if (_is_code(first) or _QUOTE_LINE.match(first) or _HEADING.match(first) or _GREETING.match(first)
-            or _CHECKLIST_LINE.match(first) or _TEMPLATE_FIELD.match(first) or _is_output(first)):
+    if _not_the_students_words(first) or _HEADING.match(first) or _GREETING.match(first):
         return ""
     title = " ".join(prose_of(first).split())
     low, high = TITLE_WORDS
