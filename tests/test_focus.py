@@ -333,3 +333,26 @@ def test_a_first_line_is_a_title_only_when_it_stands_apart_and_reads_like_one() 
     # A focus that already holds the title gains nothing from it.
     post = read_post("Is KL symmetric\n\nI read two blog posts. Is KL symmetric or not?")
     assert post.title == "" and post.read_as == post.focus
+
+
+def test_a_top_level_heading_on_the_first_line_is_the_title_and_a_section_heading_is_not() -> None:
+    body = "\n\nMy segmentation net ends in one channel per class. Should that last layer be a softmax?"
+    assert read_post("# Sigmoid or softmax for the masks" + body).title == "Sigmoid or softmax for the masks"
+    assert read_post("## Describe the bug" + body).title == ""
+    assert read_post("### Sigmoid or softmax for the masks" + body).title == ""
+    # The title is still not where the question is looked for while the body asks one.
+    post = read_post("# Why not softmax?" + body)
+    assert post.focus.endswith("Should that last layer be a softmax?") and "Why not" not in post.focus
+    assert post.read_as == f"Why not softmax?\n{post.focus}"
+
+
+def test_a_byline_copied_with_a_thread_is_not_read_as_the_students_words() -> None:
+    for byline in ("jdoe · description · 2021-06-26", "jdoe commented on Jun 26, 2021",
+                   "asked Mar 3, 2019 at 10:22"):
+        post = read_post(f"# Two output units\n\n{byline}\nthanks for the code. why does the last layer have "
+                         "two units for a yes/no label?")
+        assert post.prose == ("Two output units thanks for the code. why does the last layer have two units "
+                              "for a yes/no label?"), byline
+        assert post.title == "Two output units"
+    # A sentence that mentions a date is the student's.
+    assert "asked on Mar 3, 2019" in read_post("I asked on Mar 3, 2019 and nobody answered. Why?").prose

@@ -99,6 +99,17 @@ _TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[
 _QUOTE_LINE = re.compile(r"^\s*>")
 # The line an e-mail client puts above a quoted reply ("On Tue, 6 Oct 2020, Jane Doe wrote:").
 _QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
+# A thread copied from the web keeps the line that says who wrote and when: "jdoe commented on Jun 26,
+# 2021", "asked Mar 3, 2019 at 10:22", or as a page reader renders an issue, "jdoe · description ·
+# 2021-06-26". Left in, it runs into the post's first sentence ("jdoe · ... · 2021-06-26 thanks for
+# your reply, I have a question").
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
+_BYLINE = re.compile(
+    rf"^\s*(?:\S{{1,40}}\s+·\s+\w+\s+·\s+{_DATE}"
+    rf"|(?:\S{{1,40}}\s+)?(?:commented|opened this issue|opened|asked|answered|edited|posted)\s+(?:on\s+)?{_DATE}"
+    rf"(?:\s+at\s+\d{{1,2}}:\d{{2}})?)\W*$",
+    re.IGNORECASE)
 # Issue and forum templates: HTML comments ("<!-- What did you expect to happen? -->") and checklist
 # lines ("- [x] I searched the docs") are the template's words, never the student's.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
@@ -144,6 +155,9 @@ _ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated
 _LEAD_IN = re.compile(r":\s*$")
 # A forum thread or an issue opens with its title: a short first line that stands apart (a blank
 # line under it), not a sentence that leads into what follows ("The notes define the loss as").
+# Marked up as a top-level heading ("# Why sigmoid and not softmax?", as Markdown, Discord and a page
+# reader show a title) it is still the title; a deeper heading ("## Describe the bug") is a section.
+_TITLE_HEADING = re.compile(r"^\s{0,3}#\s+\S")
 TITLE_WORDS = (2, 15)
 _LEADS_ON = re.compile(r"[.,:;]\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
@@ -198,8 +212,8 @@ def _is_code(line: str) -> bool:
 
 
 def _not_the_students_words(line: str) -> bool:
-    """A quoted line, code, machine output, or a template's or citation list's line."""
-    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _is_code(line)
+    """A quoted line, a byline, code, machine output, or a template's or citation list's line."""
+    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _BYLINE.match(line) or _is_code(line)
                 or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line)
                 or _is_output(line))
 
@@ -309,13 +323,14 @@ def questions_of(sentences: list[str]) -> tuple[str, ...]:
 
 def title_of(text: str) -> str:
     """The post's title: its first line, when a blank line stands under it and it is short and
-    not code, a quote, a heading, a greeting or a sentence leading into the body; else ""."""
+    not code, a quote, a section heading, a greeting or a sentence leading into the body; else ""."""
     lines = text.split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
     if len(filled) < 2 or filled[1] == filled[0] + 1:
         return ""
     first = lines[filled[0]]
-    if _not_the_students_words(first) or _HEADING.match(first) or _GREETING.match(first):
+    if (_not_the_students_words(first) or (_HEADING.match(first) and not _TITLE_HEADING.match(first))
+            or _GREETING.match(first)):
         return ""
     title = " ".join(prose_of(first).split())
     low, high = TITLE_WORDS
