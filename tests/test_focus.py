@@ -356,3 +356,15 @@ def test_a_byline_copied_with_a_thread_is_not_read_as_the_students_words() -> No
         assert post.title == "Two output units"
     # A sentence that mentions a date is the student's.
     assert "asked on Mar 3, 2019" in read_post("I asked on Mar 3, 2019 and nobody answered. Why?").prose
+
+
+def test_an_images_placeholder_is_not_the_question_of_a_post_that_asks_without_a_question_mark() -> None:
+    body = ("I am reading about forward and reverse KL for fitting one Gaussian to two bumps. I would like the "
+            "intuition for why the two directions give such different fits in the figure below.")
+    for placeholder in ("enter image description here", "image", "[Screenshot]"):
+        post = read_post(f"{body}\n\n{placeholder}")
+        assert post.focus.startswith("I would like the intuition"), placeholder
+        assert placeholder.strip("[]") not in post.prose
+    # The word in a sentence is the student's.
+    post = read_post("Why does my image classifier ignore the border? It is black.")
+    assert post.prose.startswith("Why does my image")

@@ -110,6 +110,10 @@ _BYLINE = re.compile(
     rf"|(?:\S{{1,40}}\s+)?(?:commented|opened this issue|opened|asked|answered|edited|posted)\s+(?:on\s+)?{_DATE}"
     rf"(?:\s+at\s+\d{{1,2}}:\d{{2}})?)\W*$",
     re.IGNORECASE)
+# An image the copy lost leaves its placeholder on a line of its own: Stack Exchange's default alt text
+# "enter image description here", or a forum's "image" / "screenshot". With no question mark in the
+# post, the last line is taken as its question, and that would be the placeholder.
+_IMAGE_PLACEHOLDER = re.compile(r"^\W*(?:enter image description here|image|screenshot)\W*$", re.IGNORECASE)
 # Issue and forum templates: HTML comments ("<!-- What did you expect to happen? -->") and checklist
 # lines ("- [x] I searched the docs") are the template's words, never the student's.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
@@ -212,10 +216,11 @@ def _is_code(line: str) -> bool:
 
 
 def _not_the_students_words(line: str) -> bool:
-    """A quoted line, a byline, code, machine output, or a template's or citation list's line."""
-    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _BYLINE.match(line) or _is_code(line)
-                or _CHECKLIST_LINE.match(line) or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line)
-                or _is_output(line))
+    """A quoted line, a byline, an image's placeholder, code, machine output, or a template's or
+    citation list's line."""
+    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _BYLINE.match(line)
+                or _IMAGE_PLACEHOLDER.match(line) or _is_code(line) or _CHECKLIST_LINE.match(line)
+                or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
 
 
 def _strip_lines(text: str, headings: bool) -> str:
