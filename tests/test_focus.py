@@ -346,7 +346,7 @@ def test_a_top_level_heading_on_the_first_line_is_the_title_and_a_section_headin
     assert post.read_as == f"Why not softmax?\n{post.focus}"
 
 
-def test_a_byline_copied_with_a_thread_is_not_read_as_the_students_words() -> None:
+def test_the_lines_a_copied_thread_keeps_around_the_post_are_not_the_students_words() -> None:
     for byline in ("jdoe · description · 2021-06-26", "jdoe commented on Jun 26, 2021",
                    "asked Mar 3, 2019 at 10:22"):
         post = read_post(f"# Two output units\n\n{byline}\nthanks for the code. why does the last layer have "
@@ -354,6 +354,10 @@ def test_a_byline_copied_with_a_thread_is_not_read_as_the_students_words() -> No
         assert post.prose == ("Two output units thanks for the code. why does the last layer have two units "
                               "for a yes/no label?"), byline
         assert post.title == "Two output units"
+    # Above the title, the thread's header: where it is and its labels.
+    post = read_post("owner/repo · issue #12 · closed · Python\nlabels: question\n# Two output units\n\n"
+                     "jdoe · description · 2021-06-26\nwhy does the last layer have two units for a yes/no label?")
+    assert post.title == "Two output units" and "owner" not in post.prose and "labels" not in post.prose
     # A sentence that mentions a date is the student's.
     assert "asked on Mar 3, 2019" in read_post("I asked on Mar 3, 2019 and nobody answered. Why?").prose
 

@@ -99,16 +99,18 @@ _TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[
 _QUOTE_LINE = re.compile(r"^\s*>")
 # The line an e-mail client puts above a quoted reply ("On Tue, 6 Oct 2020, Jane Doe wrote:").
 _QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
-# A thread copied from the web keeps the line that says who wrote and when: "jdoe commented on Jun 26,
-# 2021", "asked Mar 3, 2019 at 10:22", or as a page reader renders an issue, "jdoe · description ·
-# 2021-06-26". Left in, it runs into the post's first sentence ("jdoe · ... · 2021-06-26 thanks for
-# your reply, I have a question").
+# A thread copied from the web keeps the lines around the post that say where it is and who wrote it
+# when: "jdoe commented on Jun 26, 2021", "asked Mar 3, 2019 at 10:22", an issue's "labels: question,
+# bug", or a page reader's rows of short fields ("owner/repo · issue #12 · closed · Python", "jdoe ·
+# description · 2021-06-26"). Left in, such a line runs into the post's first sentence ("jdoe · ... ·
+# 2021-06-26 thanks for your reply, I have a question") and hides the title above it.
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
-_BYLINE = re.compile(
-    rf"^\s*(?:\S{{1,40}}\s+·\s+\w+\s+·\s+{_DATE}"
+_PAGE_METADATA = re.compile(
+    r"^\s*(?:[^·?\n]{1,60}(?:\s·\s[^·?\n]{1,60}){2,}"
     rf"|(?:\S{{1,40}}\s+)?(?:commented|opened this issue|opened|asked|answered|edited|posted)\s+(?:on\s+)?{_DATE}"
-    rf"(?:\s+at\s+\d{{1,2}}:\d{{2}})?)\W*$",
+    r"(?:\s+at\s+\d{1,2}:\d{2})?\W*"
+    r"|labels?:[^.?!\n]{1,120})\s*$",
     re.IGNORECASE)
 # An image the copy lost leaves its placeholder on a line of its own: Stack Exchange's default alt text
 # "enter image description here", or a forum's "image" / "screenshot". With no question mark in the
@@ -216,9 +218,9 @@ def _is_code(line: str) -> bool:
 
 
 def _not_the_students_words(line: str) -> bool:
-    """A quoted line, a byline, an image's placeholder, code, machine output, or a template's or
-    citation list's line."""
-    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _BYLINE.match(line)
+    """A quoted line, the page's metadata, an image's placeholder, code, machine output, or a
+    template's or citation list's line."""
+    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _PAGE_METADATA.match(line)
                 or _IMAGE_PLACEHOLDER.match(line) or _is_code(line) or _CHECKLIST_LINE.match(line)
                 or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
 
@@ -331,6 +333,8 @@ def title_of(text: str) -> str:
     not code, a quote, a section heading, a greeting or a sentence leading into the body; else ""."""
     lines = text.split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
+    while len(filled) > 2 and _PAGE_METADATA.match(lines[filled[0]]):  # the thread's header above its title
+        filled.pop(0)
     if len(filled) < 2 or filled[1] == filled[0] + 1:
         return ""
     first = lines[filled[0]]
