@@ -169,15 +169,18 @@ def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a
         assert side == (real_split(address) if address in written else "-"), address
 
 
-def test_the_second_verbatim_hold_out_shares_no_address_with_anything_else(entries: dict) -> None:
-    """verbatim_holdout2_sources.tsv was collected after the session's changes to measure posts nobody
-    had read: no eval row, other verbatim list or alias source may name one of its addresses."""
-    rows = _tsv_rows(DATASETS / "verbatim_holdout2_sources.tsv")
+@pytest.mark.parametrize(("name", "posts"), [("verbatim_holdout2_sources.tsv", 55),
+                                             ("verbatim_holdout3_sources.tsv", 54)])
+def test_a_later_verbatim_hold_out_shares_no_address_with_anything_else(entries: dict, name: str, posts: int) -> None:
+    """The second and third verbatim hold-outs were collected to measure posts nobody had read: no eval
+    row, other verbatim list or alias source may name one of their addresses."""
+    rows = _tsv_rows(DATASETS / name)
     addresses = [row[0] for row in rows]
-    assert len(addresses) == len(set(addresses)) == 55
-    others = {r["source"] for name in ("real_posts", "real_posts_noisy") for r in _rows(name)}
-    others |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv")
-               for row in _tsv_rows(DATASETS / name)}
+    assert len(addresses) == len(set(addresses)) == posts
+    others = {r["source"] for name_ in ("real_posts", "real_posts_noisy") for r in _rows(name_)}
+    others |= {row[0] for other in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv",
+                                    "verbatim_holdout2_sources.tsv", "verbatim_holdout3_sources.tsv")
+               if other != name for row in _tsv_rows(DATASETS / other)}
     others |= {row[2] for row in _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")}
     assert not set(addresses) & others
     for address, ta, confidence in rows:
@@ -199,7 +202,7 @@ def test_sourced_aliases_are_in_their_entry_and_follow_no_eval_post(entries: dic
     assert len(rows) >= 60
     measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
     measured |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv",
-                                     "verbatim_holdout2_sources.tsv")
+                                     "verbatim_holdout2_sources.tsv", "verbatim_holdout3_sources.tsv")
                  for row in _tsv_rows(DATASETS / name)}
     for entry_id, alias, address, _note in rows:
         assert alias in entries[entry_id].aliases, alias
