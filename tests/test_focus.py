@@ -358,7 +358,8 @@ def test_the_lines_a_copied_thread_keeps_around_the_post_are_not_the_students_wo
     post = read_post("owner/repo · issue #12 · closed · Python\nlabels: question\n# Two output units\n\n"
                      "jdoe · description · 2021-06-26\nwhy does the last layer have two units for a yes/no label?")
     assert post.title == "Two output units" and "owner" not in post.prose and "labels" not in post.prose
-    # A sentence that mentions a date is the student's.
+    # A sentence that mentions a date, or that uses middle dots, is the student's.
+    assert "then RMSProp" in read_post("I tried Adam · then RMSProp · then SGD and nothing helps. Why?").prose
     assert "asked on Mar 3, 2019" in read_post("I asked on Mar 3, 2019 and nobody answered. Why?").prose
 
 

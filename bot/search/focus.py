@@ -107,7 +107,7 @@ _QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
 _PAGE_METADATA = re.compile(
-    r"^\s*(?:[^·?\n]{1,60}(?:\s·\s[^·?\n]{1,60}){2,}"
+    r"^\s*(?:[^·?!\n]{1,100}(?:\s·\s[^·?!\n]{1,100}){2,}(?<![.,;:])"
     rf"|(?:\S{{1,40}}\s+)?(?:commented|opened this issue|opened|asked|answered|edited|posted)\s+(?:on\s+)?{_DATE}"
     r"(?:\s+at\s+\d{1,2}:\d{2})?\W*"
     r"|labels?:[^.?!\n]{1,120})\s*$",
