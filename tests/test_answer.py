@@ -267,3 +267,28 @@ def test_a_declines_closest_topics_carry_their_entries_short_names(tabot) -> Non
     answer = tabot.ask("what is the capital of France?")
     assert answer.abstained and answer.nearest
     assert all(s.topic == tabot.entries[s.entry_id].title != s.question for s in answer.nearest)
+
+
+@pytest.mark.parametrize(("question", "noticed"), [
+    ("为什么交叉熵要用自然对数？", True),
+    ("Почему KL-дивергенция несимметрична?", True),
+    # A thread's Latin header and an English term do not hide a Chinese post.
+    ("owner/some-repo · issue #15 · open · Python\n# KL散度是不是写反了？\n\nuser · description · 2024-03-26\n"
+     "原论文里面说p是预测概率分布，q是真实概率分布，那么应该是 KL(q||p) 吧？", True),
+    # Formula letters and a Chinese name in an English question are not another language.
+    ("σ'(x) = σ(x)(1 − σ(x)), so why is the gradient of θ vanishing?", False),
+    ("My teammate 张伟 says KL divergence is symmetric, is that right?", False),
+    ("Why is the loss NaN?", False),
+])
+def test_a_question_in_another_script_is_told_the_bot_reads_english(question: str, noticed: bool) -> None:
+    from bot.answering.guard import OTHER_SCRIPT_NOTICE, clean_question
+
+    _, notices = clean_question(question, 4000)
+    assert (OTHER_SCRIPT_NOTICE in notices) is noticed
+
+
+def test_the_other_script_notice_reaches_the_answer(tabot) -> None:
+    from bot.answering.guard import OTHER_SCRIPT_NOTICE
+
+    answer = tabot.ask("为什么交叉熵损失要用自然对数而不是以2为底的对数？")
+    assert OTHER_SCRIPT_NOTICE in answer.notices and answer.answer

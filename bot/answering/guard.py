@@ -7,6 +7,7 @@ with, never executed or rendered as HTML, so cleaning is about robustness, not s
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -16,6 +17,16 @@ EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not 
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# The TA answers and MiniLM are English: a question written in another script cannot be matched, and
+# the student should hear that, not only "no TA answer covers this". Counted in words, so a thread's
+# Latin header or an English term does not hide a Chinese post and a Chinese name does not flag an
+# English one: a run of Latin (or Cyrillic, Arabic, ...) letters is a word, a Chinese, Japanese or
+# Korean character half of one (their words run one to three characters, unspaced). Greek and
+# mathematical letters are formula symbols (σ, θ, 𝑥), not another language.
+OTHER_SCRIPT_SHARE = 0.3
+OTHER_SCRIPT_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
+                       "answers and the search model are English only, so I may miss what you ask: if you "
+                       "can, please ask again in English.")
 
 
 def _indented(line: str) -> bool:
@@ -45,6 +56,8 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
         raise InputError(EMPTY_MESSAGE)
     if not any(ch.isalnum() for ch in cleaned):
         raise InputError("I could not find any words in your message. " + EMPTY_MESSAGE)
+    if _mostly_other_script(cleaned):
+        notices.append(OTHER_SCRIPT_NOTICE)
     if len(cleaned) > max_chars:
         # Students put the question last, after the context: keep the start *and* the end.
         head = _cut(cleaned[: max_chars // 2], keep="start")
@@ -53,6 +66,29 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
         notices.append(f"Your message was long, so I searched with its first {len(head):,} and last "
                        f"{len(tail):,} characters.")
     return cleaned, notices
+
+
+def _script(ch: str) -> str:
+    """"latin" (with formula letters), "cjk" or "other" for a letter; "" for anything else."""
+    if not ch.isalpha():
+        return ""
+    name = unicodedata.name(ch, "")
+    if name.startswith(("LATIN", "GREEK", "MATHEMATICAL")):
+        return "latin"
+    return "cjk" if name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL")) else "other"
+
+
+def _mostly_other_script(text: str) -> bool:
+    """Whether at least OTHER_SCRIPT_SHARE of the text's words are in a script other than Latin."""
+    latin = other = 0.0
+    for script, run in itertools.groupby(text, key=_script):
+        if script == "latin":
+            latin += 1
+        elif script == "cjk":
+            other += len(list(run)) / 2
+        elif script == "other":
+            other += 1
+    return latin + other >= 1.5 and other >= OTHER_SCRIPT_SHARE * (latin + other)
 
 
 def _cut(text: str, keep: str) -> str:
