@@ -17,6 +17,9 @@ from bot.knowledge import load_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT / "eval" / "datasets"
+# Every list of real posts read verbatim (addresses only; the text stays outside the repository).
+VERBATIM_LISTS = ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv", "verbatim_holdout2_sources.tsv",
+                  "verbatim_holdout3_sources.tsv", "verbatim_holdout4_sources.tsv")
 SEED_IDS = ["adaptive-optimizers", "softmax-vs-sigmoid", "circular-images", "backprop-order", "kl-asymmetry",
             "log-base", "softmax-derivative", "nll-vs-cross-entropy", "understand-not-accuracy"]
 QUESTION_FILES = ["dev", "calibration", "in_scope", "out_of_scope", "off_topic", "injection"]
@@ -170,17 +173,16 @@ def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a
 
 
 @pytest.mark.parametrize(("name", "posts"), [("verbatim_holdout2_sources.tsv", 55),
-                                             ("verbatim_holdout3_sources.tsv", 54)])
+                                             ("verbatim_holdout3_sources.tsv", 54),
+                                             ("verbatim_holdout4_sources.tsv", 54)])
 def test_a_later_verbatim_hold_out_shares_no_address_with_anything_else(entries: dict, name: str, posts: int) -> None:
-    """The second and third verbatim hold-outs were collected to measure posts nobody had read: no eval
+    """The second, third and fourth verbatim hold-outs were collected to measure posts nobody had read: no eval
     row, other verbatim list or alias source may name one of their addresses."""
     rows = _tsv_rows(DATASETS / name)
     addresses = [row[0] for row in rows]
     assert len(addresses) == len(set(addresses)) == posts
     others = {r["source"] for name_ in ("real_posts", "real_posts_noisy") for r in _rows(name_)}
-    others |= {row[0] for other in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv",
-                                    "verbatim_holdout2_sources.tsv", "verbatim_holdout3_sources.tsv")
-               if other != name for row in _tsv_rows(DATASETS / other)}
+    others |= {row[0] for other in VERBATIM_LISTS if other != name for row in _tsv_rows(DATASETS / other)}
     others |= {row[2] for row in _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")}
     assert not set(addresses) & others
     for address, ta, confidence in rows:
@@ -201,9 +203,7 @@ def test_sourced_aliases_are_in_their_entry_and_follow_no_eval_post(entries: dic
     rows = _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")
     assert len(rows) >= 60
     measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
-    measured |= {row[0] for name in ("verbatim_probe_sources.tsv", "verbatim_holdout_sources.tsv",
-                                     "verbatim_holdout2_sources.tsv", "verbatim_holdout3_sources.tsv")
-                 for row in _tsv_rows(DATASETS / name)}
+    measured |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
     for entry_id, alias, address, _note in rows:
         assert alias in entries[entry_id].aliases, alias
         assert address.startswith("http") and address not in measured, address
