@@ -10,7 +10,8 @@ per post, copied as the page shows it and named by `text_file(address)`.
 
 Per list, for tabot and the plain LangChain + Chroma dense baseline (calibrated by the same rule as in
 `tabot eval`): in-scope posts answered from their entry, ranking hit@1 (the entry ranked first,
-answered or not), out-of-scope posts declined; then the same for the posts judged `sure`. A post
+answered or not), out-of-scope posts declined, and how many declined in-scope posts offer their entry
+among the closest topics (the buttons under a decline); then the same for the posts judged `sure`. A post
 whose text is missing from DIR is named and left out of every count, never scored as a miss.
 """
 
@@ -76,24 +77,28 @@ class Tally:
     ranked_first: int
     out_of_scope: int
     declined: int
+    declined_in_scope: int = 0  # in-scope posts declined ...
+    offered: int = 0  # ... whose entry is among the closest topics the decline offers (its candidates)
 
     def row(self) -> str:
         def share(k: int, n: int) -> str:
             return f"{k} / {n} ({k / n:.2f})" if n else "-"
         return (f"{share(self.answered_right, self.in_scope)} | {share(self.ranked_first, self.in_scope)} | "
-                f"{share(self.declined, self.out_of_scope)}")
+                f"{share(self.declined, self.out_of_scope)} | {self.offered} of {self.declined_in_scope}")
 
 
 def tally(posts: Sequence[VerbatimPost], replies: Sequence[Reply]) -> Tally:
-    """In scope: answered with the TA's entry first, and the entry ranked first whatever the decision;
-    out of scope: declined."""
+    """In scope: answered with the TA's entry first, the entry ranked first whatever the decision, and
+    of those declined, how many offer the entry among their closest topics; out of scope: declined."""
     pairs = list(zip(posts, replies, strict=True))
     inside = [(p, r) for p, r in pairs if p.in_scope]
     outside = [r for p, r in pairs if not p.in_scope]
     return Tally(in_scope=len(inside),
                  answered_right=sum(not r.abstained and r.answered[:1] == [p.ta] for p, r in inside),
                  ranked_first=sum(r.candidates[:1] == [p.ta] for p, r in inside),
-                 out_of_scope=len(outside), declined=sum(r.abstained for r in outside))
+                 out_of_scope=len(outside), declined=sum(r.abstained for r in outside),
+                 declined_in_scope=sum(r.abstained for _, r in inside),
+                 offered=sum(r.abstained and p.ta in r.candidates for p, r in inside))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
               + (f"; missing: {', '.join(missing)}" if missing else ""))
         texts = [(args.texts / text_file(p.address)).read_text(encoding="utf-8") for p in present]
         replies = {system.name: [system.ask(text) for text in texts] for system in systems}
-        print("| system | posts | answered and right | ranking hit@1 | out of scope declined |")
-        print("|---|---|---|---|---|")
+        print("| system | posts | answered and right | ranking hit@1 | out of scope declined "
+              "| in scope declined: entry among those offered |")
+        print("|---|---|---|---|---|---|")
         sure = [i for i, p in enumerate(present) if p.confidence == "sure"]
         for system in systems:
             mine = replies[system.name]

@@ -45,7 +45,11 @@ def test_the_tally_counts_the_entry_answered_first_and_the_entry_ranked_first_ap
                _reply([], ["kl-asymmetry"]),  # declined: right
                _reply(["kl-asymmetry"], ["kl-asymmetry"])]  # answered: wrong
     assert tally(posts, replies).__dict__ == {"in_scope": 3, "answered_right": 1, "ranked_first": 2,
-                                              "out_of_scope": 2, "declined": 1}
+                                              "out_of_scope": 2, "declined": 1, "declined_in_scope": 1,
+                                              "offered": 1}
+    # A decline that does not offer the post's entry among its closest topics is counted apart.
+    replies[1] = _reply([], ["kl-asymmetry", "softmax-derivative"])
+    assert (tally(posts, replies).declined_in_scope, tally(posts, replies).offered) == (1, 0)
 
 
 def test_a_run_scores_the_posts_it_has_text_for_and_names_the_missing_one(
@@ -68,7 +72,7 @@ def test_a_run_scores_the_posts_it_has_text_for_and_names_the_missing_one(
     assert "2 of 3 posts have text" in printed and "missing: https://example.org/gone" in printed
     # One in-scope post answered right and ranked first, one off-topic post declined; the missing
     # post counts nowhere (1 / 1, not 1 / 2).
-    assert "| tabot (ours) | all | 1 / 1 (1.00) | 1 / 1 (1.00) | 1 / 1 (1.00) |" in printed
+    assert "| tabot (ours) | all | 1 / 1 (1.00) | 1 / 1 (1.00) | 1 / 1 (1.00) | 0 of 0 |" in printed
     assert out.read_text(encoding="utf-8").count('"address"') == 2
 
 
