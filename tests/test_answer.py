@@ -132,7 +132,7 @@ def test_a_question_spanning_two_entries_is_answered_from_both(tabot) -> None:
 def test_out_of_scope_off_topic_and_injection_abstain(tabot, question: str) -> None:
     answer = tabot.ask(question)
     assert answer.abstained and answer.sources == [] and answer.demos == []
-    assert "don't have a TA answer" in answer.answer and "course forum" in answer.answer
+    assert "couldn't find a TA answer" in answer.answer and "course forum" in answer.answer
     assert answer.nearest and all(n.entry_id in tabot.entries for n in answer.nearest)
     assert "pwned" not in answer.answer and "<script>" not in answer.answer
     assert set(answer.to_json()) >= {"question", "answer", "abstained", "sources", "demos", "backend", "timings_ms"}
@@ -292,3 +292,14 @@ def test_the_other_script_notice_reaches_the_answer(tabot) -> None:
 
     answer = tabot.ask("为什么交叉熵损失要用自然对数而不是以2为底的对数？")
     assert OTHER_SCRIPT_NOTICE in answer.notices and answer.answer
+
+
+def test_a_decline_points_at_its_closest_topics_only_when_it_offers_some(tabot) -> None:
+    """A decline is a judgement: the text says the answer may be among the closest topics (where real
+    students' declined in-scope posts find their entry), and never points at topics it does not list."""
+    from bot.answering.compose import abstention_text
+
+    answer = tabot.ask("what is the capital of France?")
+    assert answer.abstained and answer.nearest and "closest topics below" in answer.answer
+    assert "closest topics" not in abstention_text(offers_topics=False)
+    assert "course forum" in abstention_text(offers_topics=False) and "course forum" in answer.answer

@@ -343,7 +343,7 @@ def test_abstention_reads_as_in_the_browser(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         await h.ask("what is the capital of France?")
         text = h.rec.sent[0].content
-        assert "don't have a TA answer" in text
+        assert "couldn't find a TA answer" in text
         assert f"- *{discord.utils.escape_markdown(KL_QUESTION)}* (`kl-asymmetry`)" in text
         assert "course forum" in text
         assert "embeds" not in h.rec.sent[0].kwargs  # nothing cited, nothing to show as a source
@@ -364,7 +364,7 @@ def test_a_declines_closest_topics_are_buttons_that_ask_them(tmp_path: Path) -> 
         # The click asked the entry's question, as /ask would: an answer with its source.
         assert h.service.calls[-1][0] == KL_QUESTION
         answer = h.rec.sent[sent:]
-        assert "don't have a TA answer" not in answer[0].content and "embeds" in answer[-1].kwargs
+        assert "couldn't find a TA answer" not in answer[0].content and "embeds" in answer[-1].kwargs
         assert not any(i.custom_id.startswith("tabot:topic:") for i in answer[0].kwargs["view"].children)
 
         # A click routed after a restart, for an entry that has since gone: said so, to the clicker only.

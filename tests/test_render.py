@@ -185,7 +185,7 @@ def test_table_cells_cannot_break_out_of_their_row():
 
 def test_abstention_lists_nearest_topics_and_the_forum_and_no_sources():
     md = answer_markdown(abstain_answer("what is a transformer"))
-    assert md.startswith("I don't have a TA answer")
+    assert md.startswith("I couldn't find a TA answer")
     assert "**Closest topics I can answer:**" in md
     assert KL_QUESTION.replace("[...]", "\\[...\\]") in md
     assert "- *Does the base of the log matter in cross-entropy?*" in md and "log-base" not in md  # no ids

@@ -70,5 +70,5 @@ def test_thanks_after_an_answer_neither_repeats_it_nor_breaks_the_follow_up(tabo
 def test_a_greeting_is_greeted_not_declined(tabot) -> None:
     answer = tabot.ask("hi!")
     assert answer.abstained and answer.is_small_talk
-    assert "I don't have a TA answer" not in answer.answer
+    assert "I couldn't find a TA answer" not in answer.answer
     assert all(entry.title in answer.answer for entry in tabot.entries.values())

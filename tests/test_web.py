@@ -153,7 +153,7 @@ def test_follow_up_gets_the_previous_answer(chat):
 def test_abstention_reads_well(chat):
     history, _state, _, picker = chat.respond("what is a transformer?", [], None)
     reply = text_of(history[1])
-    assert "don't have a TA answer" in reply and "Closest topics I can answer" in reply
+    assert "couldn't find a TA answer" in reply and "Closest topics I can answer" in reply
     assert "course forum" in reply
     assert picker["choices"] == [] and "value" not in picker
 

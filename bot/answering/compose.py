@@ -148,10 +148,18 @@ def claim_sentences(sentences: list[str], claims: list[str]) -> set[int]:
     return {i for i, text in enumerate(sentences) for piece in pieces if piece in text or text in piece}
 
 
-def abstention_text() -> str:
-    """What the bot says when no TA answer covers the question. The nearest covered topics are
-    structured data (`Answer.nearest`) that each front end lists in its own format."""
-    return f"I don't have a TA answer that covers this question yet, so I won't guess. {FORUM_HINT}"
+def abstention_text(offers_topics: bool = True) -> str:
+    """What the bot says when it finds no TA answer that clearly covers the question. The nearest
+    covered topics are structured data (`Answer.nearest`) that each front end lists in its own format.
+
+    A decline is a judgement, not a fact about the course: real students' in-scope posts that the bot
+    declines have their entry among the closest topics (every one of them on the verbatim hold-outs,
+    README), so the text says where the answer may be instead of saying that none exists."""
+    if not offers_topics:
+        return f"I couldn't find a TA answer that clearly covers this question, so I won't guess. {FORUM_HINT}"
+    return ("I couldn't find a TA answer that clearly covers this question, so I won't guess. If it is about "
+            "one of the closest topics below, pick that topic to see its TA answer. Otherwise: "
+            + FORUM_HINT[0].lower() + FORUM_HINT[1:])
 
 
 class Composer:
@@ -219,7 +227,7 @@ class Composer:
         timings = {"retrieve": (retrieved - started) * 1000}
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
-            return Answer(question=question, answer=abstention_text(), abstained=True, nearest=nearest,
+            return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,
                           timings_ms=timings)
         query = vector
         if selection.follow_up and previous is not None:

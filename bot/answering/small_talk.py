@@ -1,8 +1,8 @@
 """Greetings, thanks and goodbyes: a message with nothing to look up gets a short human reply.
 
 "hi", "thanks!" and "ok, that helped" are not questions. Searched like one, a greeting was
-declined with "I don't have a TA answer that covers this question yet" and three unrelated
-topics, and a "thanks!" after an answer read as a follow-up and repeated the whole answer.
+declined as a question no TA answer covers, with three unrelated topics, and a "thanks!" after an
+answer read as a follow-up and repeated the whole answer.
 A message is small talk only when every word of it is a greeting, thanks, an acknowledgement, a
 goodbye or a filler word, so anything that names a topic ("hi, why is KL not symmetric?",
 "thanks, and the reverse one?") is searched as before.
