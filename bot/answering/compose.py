@@ -25,6 +25,7 @@ from bot.search.lexical import tokenize
 from bot.search.retrieve import EntryHit, HybridRetriever
 
 FORUM_HINT = "Please ask on the course forum so a TA can answer it (and it may become a new entry here)."
+TOPICS_HINT = "If it is about one of the closest topics below, pick that topic to see its TA answer."
 # Entries with at most this many sentences are quoted whole: cutting them loses the point.
 WHOLE_ENTRY_SENTENCES = 4
 # From a longer entry keep the sentences whose similarity to the question is within this
@@ -155,11 +156,10 @@ def abstention_text(offers_topics: bool = True) -> str:
     A decline is a judgement, not a fact about the course: real students' in-scope posts that the bot
     declines have their entry among the closest topics (every one of them on the verbatim hold-outs,
     README), so the text says where the answer may be instead of saying that none exists."""
+    declined = "I couldn't find a TA answer that clearly covers this question, so I won't guess."
     if not offers_topics:
-        return f"I couldn't find a TA answer that clearly covers this question, so I won't guess. {FORUM_HINT}"
-    return ("I couldn't find a TA answer that clearly covers this question, so I won't guess. If it is about "
-            "one of the closest topics below, pick that topic to see its TA answer. Otherwise: "
-            + FORUM_HINT[0].lower() + FORUM_HINT[1:])
+        return f"{declined} {FORUM_HINT}"
+    return f"{declined} {TOPICS_HINT} {FORUM_HINT}"
 
 
 class Composer:
