@@ -1,6 +1,6 @@
 """Load and validate the knowledge base: one Markdown file per TA answer.
 
-A file is YAML front matter (id, question, claims, optional aliases/tags/source) followed by
+A file is YAML front matter (id, question, claims, optional aliases/near_misses/tags/source) followed by
 the TA's answer verbatim. Validation fails loudly with the file, the line and the reason, so
 a staff member who breaks an entry learns exactly what to fix before the bot serves it.
 """
@@ -18,7 +18,7 @@ from bot.errors import KnowledgeError
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "question", "claims")
-KNOWN_FIELDS = {"id", "question", "claims", "aliases", "tags", "source"}
+KNOWN_FIELDS = {"id", "question", "claims", "aliases", "near_misses", "tags", "source"}
 # What `tabot gaps --draft` writes where the TA's answer goes. A file still holding it is refused, so a
 # draft can never be served: students would get the placeholder quoted back as a TA answer.
 DRAFT_PLACEHOLDER = "TODO(TA): replace this line with your answer"
@@ -40,6 +40,9 @@ class Entry:
     answer: str
     claims: tuple[Claim, ...] = ()
     aliases: tuple[str, ...] = ()
+    # Questions next to this answer's topic that it does NOT answer (staff-written): never searched
+    # as the entry's text, only used to tell such a question from one the answer covers.
+    near_misses: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     source: str = ""
     path: str = ""
@@ -150,12 +153,22 @@ def parse_entry(path: Path, demo_checks: Mapping[str, Sequence[str]] | None = No
                                     "TA's answer before it can be served", _line_of(raw, DRAFT_PLACEHOLDER))
 
     claims = _parse_claims(meta["claims"], answer, where, raw, demo_checks)
+    aliases = _string_list(meta.get("aliases"), "aliases", where, raw)
+    near_misses = _string_list(meta.get("near_misses"), "near_misses", where, raw)
+    # A near miss that is also the entry's question or an alias would argue against its own entry.
+    asked = {_asked(text) for text in (question, *aliases)}
+    for near_miss in near_misses:
+        if _asked(near_miss) in asked:
+            raise KnowledgeError(where, f"near miss {near_miss!r} is also this entry's question or an alias: "
+                                        "a near miss is a question the answer does NOT answer",
+                                 _line_of(raw, "near_misses:"))
     return Entry(
         id=entry_id,
         question=" ".join(question.split()),
         answer=answer,
         claims=claims,
-        aliases=_string_list(meta.get("aliases"), "aliases", where, raw),
+        aliases=aliases,
+        near_misses=near_misses,
         tags=_string_list(meta.get("tags"), "tags", where, raw),
         source=str(meta.get("source") or ""),
         path=where,
@@ -213,4 +226,22 @@ def load_entries(directory: Path, demo_checks: Mapping[str, Sequence[str]] | Non
         entries.append(entry)
     if not entries:
         raise KnowledgeError(str(directory), "no knowledge entries (*.md) found")
+    _refuse_near_misses_another_entry_asks(entries)
     return entries
+
+
+def _asked(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _refuse_near_misses_another_entry_asks(entries: list[Entry]) -> None:
+    """A near miss that is another entry's question or alias is answered after all: an answer added
+    later covers it, and the near miss would argue against the entry that does."""
+    asked_by = {_asked(text): entry.id for entry in entries for text in (entry.question, *entry.aliases)}
+    for entry in entries:
+        for near_miss in entry.near_misses:
+            other = asked_by.get(_asked(near_miss))
+            if other is not None and other != entry.id:
+                raise KnowledgeError(entry.path, f"near miss {near_miss!r} is a question or alias of {other!r}, "
+                                                 "which answers it: delete the near miss",
+                                     _line_of(Path(entry.path).read_text(encoding="utf-8"), near_miss))

@@ -8,8 +8,9 @@ The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibrat
 calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's six
 features - its best cosine to the post's focus, its best cosine to the whole prose, the share
 of the focus's content terms it contains, the semantic coverage of the focus's and of the
-prose's words by the entry's (`bot.search.token_match`), and the prose's cosine to the course's
-centroid (`KnowledgeIndex.corpus_centroid`) - and the label "in scope" (the question has expected
+prose's words by the entry's (`bot.search.token_match`), the prose's cosine to the course's
+centroid (`KnowledgeIndex.corpus_centroid`), and how much nearer the prose is to a near miss than
+the focus to the entry (`bot.search.retrieve.near_miss_margin`) - and the label "in scope" (the question has expected
 entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
 same function, on the same questions, that sets both baselines' thresholds - over the confidence the
@@ -58,10 +59,10 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, ste
 
 
 # What `--cross-validate` compares: the sentence-level features alone (the model before semantic
-# coverage), then with it (the model before the background), and all of them. Indices into
-# Calibration.FEATURES.
+# coverage), then with it (the model before the background), with the background (the model before
+# near misses), and all of them. Indices into Calibration.FEATURES.
 FEATURE_SETS = {"cosines + lexical coverage": (0, 1, 2), "+ semantic coverage": (0, 1, 2, 3, 4),
-                "+ background (all)": (0, 1, 2, 3, 4, 5)}
+                "+ background": (0, 1, 2, 3, 4, 5), "+ near misses (all)": (0, 1, 2, 3, 4, 5, 6)}
 
 
 @dataclass(frozen=True)

@@ -207,3 +207,18 @@ def test_sourced_aliases_are_in_their_entry_and_follow_no_eval_post(entries: dic
     for entry_id, alias, address, _note in rows:
         assert alias in entries[entry_id].aliases, alias
         assert address.startswith("http") and address not in measured, address
+
+
+def test_sourced_near_misses_are_in_their_entry_and_follow_no_measured_post(entries: dict) -> None:
+    """knowledge/near_miss_sources.tsv: every near miss of every entry is listed once with the post it
+    follows, and none of those posts is one an eval row, a verbatim list or an alias follows (a near
+    miss written from a measured post would make that measurement lie)."""
+    rows = _tsv_rows(ROOT / "knowledge" / "near_miss_sources.tsv")
+    listed = sorted((entry_id, near_miss) for entry_id, near_miss, _address, _why in rows)
+    assert listed == sorted((e.id, n) for e in entries.values() for n in e.near_misses)
+    addresses = [row[2] for row in rows]
+    measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
+    measured |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
+    measured |= {row[2] for row in _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")}
+    assert len(addresses) == len(set(addresses))
+    assert all(address.startswith("http") and address not in measured for address in addresses)

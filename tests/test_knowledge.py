@@ -105,3 +105,31 @@ def test_sentence_split_keeps_abbreviations_and_latex() -> None:
     text = "Should we assume a base (e.g. e, 2, 10)? Yes. See \\(KL(p\\|q)\\). Done :) Next one."
     assert split_sentences(text) == ["Should we assume a base (e.g. e, 2, 10)?", "Yes.", "See \\(KL(p\\|q)\\).",
                                      "Done :)", "Next one."]
+
+
+def test_near_misses_are_parsed_and_one_that_is_also_an_alias_is_rejected(tmp_path: Path) -> None:
+    text = GOOD.format(id="x", demo="null").replace("aliases: [why tho]\n",
+                                                     "aliases: [why tho]\nnear_misses: [why not, 'how: so']\n")
+    (entry,) = load_entries(write(tmp_path, "x", text).parent)
+    assert entry.near_misses == ("why not", "how: so") and entry.aliases == ("why tho",)
+    write(tmp_path, "x", text.replace("near_misses: [why not,", "near_misses: [Why  THO,"))
+    with pytest.raises(KnowledgeError, match="also this entry's question or an alias") as error:
+        load_entries(tmp_path)
+    assert error.value.line == 5
+    write(tmp_path, "x", text)
+    write(tmp_path, "y", GOOD.format(id="y", demo="null").replace("[why tho]", "[why not]"))
+    with pytest.raises(KnowledgeError, match="is a question or alias of 'y', which answers it") as error:
+        load_entries(tmp_path)
+    assert "x.md" in str(error.value) and error.value.line == 5
+    (tmp_path / "y.md").unlink()
+    write(tmp_path, "x", text.replace("near_misses: [why not, 'how: so']", "near_misses: why not"))
+    with pytest.raises(KnowledgeError, match="'near_misses' must be a list"):
+        load_entries(tmp_path)
+
+
+def test_every_seed_entry_lists_near_misses_none_of_them_another_entrys_question_or_alias() -> None:
+    entries = load_entries(Settings().knowledge_dir)
+    asked = {" ".join(text.lower().split()) for e in entries for text in (e.question, *e.aliases)}
+    for entry in entries:
+        assert len(entry.near_misses) >= 8, entry.id
+        assert not {" ".join(n.lower().split()) for n in entry.near_misses} & asked, entry.id

@@ -33,6 +33,7 @@ from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
+from bot.search.near_misses import NearMisses, NearMissStore
 from bot.search.pieces import PiecesStore, piece_texts
 
 if TYPE_CHECKING:
@@ -153,6 +154,8 @@ class KnowledgeIndex:
         self._pieces_lock = threading.Lock()
         self.lexical = LexicalIndex.build([])
         self.centroid: np.ndarray | None = None  # the indexed answers' mean direction (`corpus_centroid`)
+        self.near_miss_store = NearMissStore(settings.data_dir / "near_misses" / f"{settings.collection}.npz")
+        self.near_misses = NearMisses()  # what no answer covers (`bot.search.near_misses`), set by `sync`
 
     def _open_collection(self) -> chromadb.Collection:
         function = MiniLMChromaFunction(self.model)
@@ -236,6 +239,7 @@ class KnowledgeIndex:
         self._sync_lexical(changed=bool(todo or report.removed))
         if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it
             self.centroid = self.corpus_centroid()
+        self.near_misses = self.near_miss_store.sync(entries, self.model.encode_array)
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
         return report

@@ -11,12 +11,17 @@ Whether to answer at all needs an absolute number, so each returned entry also g
 confidence: a logistic model over (focus cosine, prose cosine, share of the focus's content words
 the entry contains, semantic coverage of the focus's and of the prose's words by the entry's
 words - `bot.search.token_match` -, and the background: the prose's cosine to the centroid of all
-the TA answers, `KnowledgeIndex.corpus_centroid`). Sentence cosines say a post is about the entry's
+the TA answers, `KnowledgeIndex.corpus_centroid`, and the near miss: how much closer the prose is
+to a question staff listed as one no answer covers than its focus is to the entry,
+`bot.search.near_misses`). Sentence cosines say a post is about the entry's
 topic; the word-level coverage says whether the entry has something for each thing the post asks,
 which is what separates "is Adam second order?" from "what does Adam's epsilon do?". The background
 says how much of a cosine any post about this course would get: a question about training in
 general sits near every answer, so its cosine to the nearest one says less (its weight comes out
-negative). Every feature means the same for a 10-word question and a 300-word post: the focus is
+negative). The near miss is zero unless a post is nearer a known uncovered question ("why does Adam
+need bias correction?") than its question is to the entry (the adaptive-optimizer answer), and then
+counts against answering; a post far from every near miss, and a knowledge base that lists none,
+read exactly as without them. Every feature means the same for a 10-word question and a 300-word post: the focus is
 short whatever the post's length, the coverages are means over the question's own words, and the
 prose cosines sit beside them so context that names the topic still counts. Fitted on the
 calibration splits (synthetic and real phrasing) by `python -m eval.calibrate`, stored in
@@ -49,7 +54,7 @@ LEXICAL_WEIGHT = 0.1
 class Calibration:
     """confidence = sigmoid(w_focus * focus + w_post * post + w_coverage * coverage
                             + w_meaning_focus * meaning_focus + w_meaning_post * meaning_post
-                            + w_background * background + bias)."""
+                            + w_background * background + w_near_miss * near_miss + bias)."""
 
     w_focus: float = 6.0
     w_post: float = 6.0
@@ -57,25 +62,26 @@ class Calibration:
     w_meaning_focus: float = 0.0
     w_meaning_post: float = 0.0
     w_background: float = 0.0
+    w_near_miss: float = 0.0
     bias: float = -8.0
     threshold: float = 0.5
 
-    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post", "background")
+    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post", "background", "near_miss")
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text())
-        # A file fitted before a feature existed (semantic coverage, background) has no weight for it: zero.
+        # A file fitted before a feature existed (semantic coverage, background, near miss) has no weight for it: zero.
         return cls(**{f"w_{name}": float(data.get(f"w_{name}", 0.0)) for name in cls.FEATURES},
                    bias=float(data["bias"]), threshold=float(data["threshold"]))
 
     def confidence(self, focus: float, post: float, coverage: float, meaning_focus: float = 0.0,
-                   meaning_post: float = 0.0, background: float = 0.0) -> float:
+                   meaning_post: float = 0.0, background: float = 0.0, near_miss: float = 0.0) -> float:
         return sigmoid(self.w_focus * focus + self.w_post * post + self.w_coverage * coverage
                        + self.w_meaning_focus * meaning_focus + self.w_meaning_post * meaning_post
-                       + self.w_background * background + self.bias)
+                       + self.w_background * background + self.w_near_miss * near_miss + self.bias)
 
 
 def sigmoid(x: float) -> float:
@@ -92,6 +98,15 @@ def coverage(question_terms: set[str], entry_terms: set[str]) -> float:
     of their number plus COVERAGE_PSEUDO_TERMS: "and the reverse one?" names two words an entry
     happens to contain, which is weak evidence that the entry covers it (2/4, not 2/2)."""
     return len(question_terms & entry_terms) / (len(question_terms) + COVERAGE_PSEUDO_TERMS)
+
+
+def near_miss_margin(closest_near_miss: float | None, focus: float) -> float:
+    """How much nearer the post's prose is to the closest near miss than its focus is to the entry;
+    zero when it is not nearer, or when the knowledge base lists no near misses (None). A hinge, not
+    the raw cosine: the raw cosine, fitted, shifted every post's confidence (near misses share the
+    answers' words, so every post about the course is near one), and noisy in-scope posts, whose
+    cosines are all lower, fell below the threshold with the near misses (docs/real-phrasing.md)."""
+    return max(0.0, closest_near_miss - focus) if closest_near_miss is not None else 0.0
 
 
 def rank_score(focus: float, post: float, lexical_share: float) -> float:
@@ -122,11 +137,13 @@ class EntryHit:
     meaning_focus: float = 0.0  # semantic coverage of the focus's words by the entry's (`token_match`)
     meaning_post: float = 0.0  # ... of the prose's words
     background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`): one per post
+    near_miss: float = 0.0  # how much nearer the prose is to a near miss than the focus to the entry
 
     @property
     def features(self) -> tuple[float, ...]:
         """What the abstention model reads, in `Calibration.FEATURES` order (what `eval.calibrate` fits on)."""
-        return (self.dense, self.dense_post, self.coverage, self.meaning_focus, self.meaning_post, self.background)
+        return (self.dense, self.dense_post, self.coverage, self.meaning_focus, self.meaning_post, self.background,
+                self.near_miss)
 
 
 @dataclass(frozen=True)
@@ -220,19 +237,22 @@ class HybridRetriever:
         focus_terms = set(tokenize([post.read_as])[0])
         centroid = self.index.centroid
         background = float(prose.vector @ centroid) if centroid is not None else 0.0
+        closest_near_miss = self.index.near_misses.closest(prose.vector)
         hits = []
         for score, focus_cosine, entry_id, post_cosine in ranked[:k]:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
+            near_miss = near_miss_margin(closest_near_miss, focus_cosine)
             pieces = self.index.entry_pieces(entry_id)
             meaning_focus = semantic_coverage(focus.pieces, pieces, COVERAGE_PSEUDO_TERMS)
             meaning_post = (meaning_focus if prose is focus
                             else semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS))
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
-                    focus_cosine, post_cosine, share, meaning_focus, meaning_post, background),
+                    focus_cosine, post_cosine, share, meaning_focus, meaning_post, background, near_miss),
                 dense=focus_cosine, dense_post=post_cosine, lexical=lexical.get(entry_id, 0.0), coverage=share,
                 score=score, best_chunk=focus_dense.get(entry_id, (0.0, ""))[1],
-                meaning_focus=meaning_focus, meaning_post=meaning_post, background=background))
+                meaning_focus=meaning_focus, meaning_post=meaning_post, background=background,
+                near_miss=near_miss))
         # The candidates come best first by confidence (rank order on ties): the model that decides
         # whether to answer also decides which of them answers. "What is the log base of the NLL loss?"
         # ranks nll-vs-cross-entropy first on its cosines (the words "NLL loss"), but log-base has

@@ -1,0 +1,67 @@
+"""Near misses (bot.search.near_misses): kept on disk by text, and what they do to a post's confidence."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge import Entry
+from bot.search.near_misses import NearMisses, NearMissStore
+from bot.search.retrieve import Calibration, near_miss_margin
+
+
+class CountingEncoder:
+    """Unit vectors from the text's hash, and a record of every text it was asked to encode."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.asked += texts
+        rows = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(384) for t in texts])
+        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def entry(entry_id: str, *near_misses: str) -> Entry:
+    return Entry(id=entry_id, question="q?", answer="a.", near_misses=near_misses)
+
+
+def test_the_store_encodes_each_text_once_and_holds_exactly_the_current_set(tmp_path: Path) -> None:
+    store, encode = NearMissStore(tmp_path / "near_misses" / "c.npz"), CountingEncoder()
+    first = store.sync([entry("a", "x", "y"), entry("b", "y", "z")], encode)
+    assert first.texts == ("x", "y", "z") and encode.asked == ["x", "y", "z"]  # "y", listed twice, once
+    again = NearMissStore(tmp_path / "near_misses" / "c.npz").sync([entry("a", "x", "y"), entry("b", "y", "z")], encode)
+    assert encode.asked == ["x", "y", "z"] and np.array_equal(again.vectors, first.vectors)  # a restart reads
+    edited = store.sync([entry("a", "x"), entry("b", "w")], encode)
+    assert edited.texts == ("w", "x") and encode.asked[3:] == ["w"]
+    assert np.array_equal(edited.vectors[1], first.vectors[0])
+    assert store.sync([entry("a", "x"), entry("b", "w")], encode).texts == ("w", "x") and len(encode.asked) == 4
+    emptied = store.sync([entry("a")], encode)
+    assert emptied.texts == () and emptied.closest(first.vectors[0]) is None
+    (tmp_path / "near_misses" / "c.npz").write_bytes(b"not an npz")  # unreadable: encoded again, not a crash
+    assert store.sync([entry("a", "x")], encode).texts == ("x",) and encode.asked[-1] == "x"
+
+
+def test_closest_is_the_best_cosine_and_the_margin_is_a_hinge_against_the_entry() -> None:
+    unit = np.eye(3, dtype=np.float32)
+    near = NearMisses(("a", "b"), unit[:2])
+    assert near.closest(unit[1]) == 1.0 and near.closest(unit[2]) == 0.0
+    assert NearMisses().closest(unit[0]) is None
+    assert near_miss_margin(None, 0.3) == 0.0  # no near misses listed: nothing changes
+    assert near_miss_margin(0.6, 0.7) == 0.0  # the question is nearer the entry than any near miss
+    assert near_miss_margin(0.8, 0.5) == pytest.approx(0.3)
+    model = Calibration(w_focus=4.0, w_near_miss=-10.0, bias=-2.0)
+    assert model.confidence(1.0, 0.0, 0.0, near_miss=0.3) < 0.5 < model.confidence(1.0, 0.0, 0.0)
+
+
+def test_listed_near_misses_are_declined_and_the_entries_own_questions_still_answered(tabot) -> None:
+    """The lever staff get: a question listed as a near miss, asked as written, is declined (95 of the
+    99 seed near misses; 58 before they were listed), while every question and alias of an entry is
+    still answered from it (161 of 161)."""
+    near_misses = [n for e in tabot.entries.values() for n in e.near_misses]
+    declined = sum(not tabot.ask(n).entry_ids for n in near_misses)
+    assert declined >= 0.9 * len(near_misses)
+    hits = tabot.retriever.search(near_misses[0], k=3)
+    assert all(h.near_miss == pytest.approx(max(0.0, 1.0 - h.dense), abs=2e-3) for h in hits)
+    own = [(e.id, q) for e in tabot.entries.values() for q in (e.question, *e.aliases)]
+    assert [q for entry_id, q in own if tabot.ask(q).entry_ids[:1] != [entry_id]] == []
