@@ -88,6 +88,12 @@ def test_a_disliked_answer_is_a_gap_and_out_writes_markdown_html_and_a_plot(data
     assert (out_dir / "topics.png").read_bytes().startswith(b"\x89PNG")
     report = json.loads((out_dir / "gaps.json").read_text(encoding="utf-8"))
     assert report["topics"][0]["disliked"] == 1 and report["questions"] == 1
+    # The 👎 answer came from kl-asymmetry: the report says where a near miss would go, in every form.
+    assert report["topics"][0]["disliked_from"] == {"kl-asymmetry": 1}
+    hint = "1 👎 answer from kl-asymmetry: if it does not answer these, add them to its near\\_misses"
+    assert hint in (out_dir / "gaps.md").read_text(encoding="utf-8")
+    assert hint.replace("\\", "") in page
+    assert main(["gaps"]) == 0 and "↳ " + hint.replace("\\", "") in capsys.readouterr().out
 
 
 def test_cluster_handles_tiny_inputs_and_the_two_stage_path_keeps_topics_apart(monkeypatch) -> None:

@@ -50,6 +50,8 @@ class Topic:
     nearest_entry: str | None
     similarity: float | None  # cosine between the topic's centre and that entry's closest text
     days: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DD" -> questions asked that day
+    # entry id -> how many of the topic's 👎-rated answers came from it: where a near miss may belong
+    disliked_from: dict[str, int] = field(default_factory=dict)
 
     @property
     def representatives(self) -> list[str]:
@@ -65,7 +67,8 @@ class Topic:
                 "disliked": self.disliked, "representatives": self.representatives,
                 "questions": self.questions, "nearest_entry": self.nearest_entry,
                 "similarity": None if self.similarity is None else round(self.similarity, 4),
-                "first_seen": self.first_seen, "last_seen": self.last_seen, "days": self.days}
+                "first_seen": self.first_seen, "last_seen": self.last_seen, "days": self.days,
+                "disliked_from": self.disliked_from}
 
 
 @dataclass
@@ -165,9 +168,15 @@ def _topic(rows: list[dict[str, Any]], matrix: np.ndarray, index_of: dict[str, i
     days: dict[str, int] = {}
     for stamp in times:
         days[stamp[:10]] = days.get(stamp[:10], 0) + 1
+    disliked_from: dict[str, int] = {}
+    for row in rows:
+        shown = row.get("entries") or []  # the entry ids shown, best first (`QuestionLog.rows` decodes them)
+        if row.get("rating") == -1 and row["answered"] and shown:
+            disliked_from[shown[0]] = disliked_from.get(shown[0], 0) + 1
     return Topic(questions=[distinct[i] for i in order], asked=len(rows), students=len(askers),
                  declined=sum(not r["answered"] for r in rows), disliked=sum(r.get("rating") == -1 for r in rows),
-                 first_seen=times[0], last_seen=times[-1], nearest_entry=nearest, similarity=similarity, days=days)
+                 first_seen=times[0], last_seen=times[-1], nearest_entry=nearest, similarity=similarity, days=days,
+                 disliked_from=disliked_from)
 
 
 class CachedEmbedder:

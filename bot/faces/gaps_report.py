@@ -23,6 +23,17 @@ def _where(topic: Topic) -> str:
     return f"{topic.nearest_entry} ({topic.similarity:.2f})"
 
 
+def near_miss_hint(topic: Topic) -> str | None:
+    """For a topic whose answers students rated 👎: which entry answered them, and the fix when that
+    entry does not cover them (knowledge/README.md, near misses). None for a topic of declines only."""
+    if not topic.disliked_from:
+        return None
+    entry, count = max(topic.disliked_from.items(), key=lambda item: (item[1], item[0]))
+    answers = "answer" if count == 1 else "answers"
+    return (f"{count} 👎 {answers} from {entry}: if it does not answer these, "
+            f"add them to its near_misses")
+
+
 def _short(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 1] + "…"
@@ -42,6 +53,9 @@ def terminal_table(report: GapReport, limit: int = 20, width: int = 100) -> str:
                      f"{topic.last_seen[:10]:<10}  {_where(topic)}")
         for question in topic.representatives:
             lines.append(f"       · {_short(question, width - 9)}")
+        hint = near_miss_hint(topic)
+        if hint:
+            lines.append(f"       ↳ {hint}")
     if len(report.topics) > limit:
         lines += ["", f"... and {len(report.topics) - limit} more topics (--limit N, --json or --out DIR for all)"]
     return "\n".join(lines)
@@ -61,8 +75,10 @@ def markdown(report: GapReport, plot: str | None) -> str:
               "|---|---|---|---|---|---|---|"]
     for number, t in enumerate(report.topics, start=1):
         questions = "<br>".join(_md(q) for q in t.representatives)
+        hint = near_miss_hint(t)
+        where = _md(_where(t)) + (f"<br>{_md(hint)}" if hint else "")
         lines.append(f"| {number} | {t.students} | {t.asked} | {t.first_seen[:10]} | {t.last_seen[:10]} | "
-                     f"{_md(_where(t))} | {questions} |")
+                     f"{where} | {questions} |")
     return "\n".join(lines) + "\n"
 
 
@@ -100,8 +116,10 @@ def topics_html(report: GapReport, limit: int | None = None) -> str:
     rows = []
     for number, t in enumerate(report.topics[:limit], start=1):
         questions = "".join(f"<li>{html.escape(q)}</li>" for q in t.representatives)
+        hint = near_miss_hint(t)
+        where = html.escape(_where(t)) + (f"<br><small>{html.escape(hint)}</small>" if hint else "")
         rows.append(f"<tr><td>{number}</td><td>{t.students}</td><td>{t.asked}</td><td>{t.first_seen[:10]}</td>"
-                    f"<td>{t.last_seen[:10]}</td><td>{html.escape(_where(t))}</td><td><ul>{questions}</ul></td></tr>")
+                    f"<td>{t.last_seen[:10]}</td><td>{where}</td><td><ul>{questions}</ul></td></tr>")
     return ("<table class='tabot-gaps'><tr><th>#</th><th>students</th><th>asked</th><th>first seen</th>"
             "<th>last seen</th><th>nearest entry (cosine)</th><th>representative questions</th></tr>"
             f"{''.join(rows)}</table>")
