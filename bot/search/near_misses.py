@@ -3,9 +3,10 @@
 Staff list them per entry (`near_misses:` in its front matter, each following a real post:
 `knowledge/near_miss_sources.tsv`): "why does Adam need bias correction?" next to the answer on
 adaptive learning rates. They are never searched as an entry's text. The retriever takes a post's
-best cosine to any of them, and the abstention model reads it beside the cosines to the answers:
-sentence cosines say what topic a post is on, and a post as close to a known uncovered question as
-to the answer is less likely to be one the answer covers.
+best cosine to any of them, and the abstention model reads how much it exceeds the post's question's
+cosine to the entry (`bot.search.retrieve.near_miss_margin`): sentence cosines say what topic a post
+is on, and a post nearer a known uncovered question than to the answer is less likely to be one the
+answer covers.
 
 Their vectors are kept in one small file per collection beside the word pieces, keyed by text:
 a restart reads them (no encoding at start-up), an edit encodes only the new ones.

@@ -21,9 +21,9 @@ general sits near every answer, so its cosine to the nearest one says less (its 
 negative). The near miss is zero unless a post is nearer a known uncovered question ("why does Adam
 need bias correction?") than its question is to the entry (the adaptive-optimizer answer), and then
 counts against answering; a post far from every near miss, and a knowledge base that lists none,
-read exactly as without them. Every feature means the same for a 10-word question and a 300-word post: the focus is
-short whatever the post's length, the coverages are means over the question's own words, and the
-prose cosines sit beside them so context that names the topic still counts. Fitted on the
+read exactly as without them. Every feature means the same for a 10-word question and a 300-word
+post: the focus is short whatever the post's length, the coverages are means over the question's own
+words, and the prose cosines sit beside them so context that names the topic still counts. Fitted on the
 calibration splits (synthetic and real phrasing) by `python -m eval.calibrate`, stored in
 `bot/search/calibration.json`.
 """
