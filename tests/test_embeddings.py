@@ -266,3 +266,20 @@ def test_both_backends_read_a_focus_inside_its_post_alike(exported: Path, refere
         assert (focus is None) == (want_focus is None)
         if focus is not None:
             assert float(focus[0] @ want_focus[0]) >= 0.9999 and focus[1].shape == want_focus[1].shape
+
+
+def test_a_process_that_exits_while_the_model_opens_early_exits_cleanly(tabot, session_settings) -> None:
+    """A command that starts the early opening (`tabot ask`, `tabot chat`) and then fails, or a test
+    run that ends, within the opening's ~0.4 s: the daemon thread was stopped inside ONNX Runtime's
+    session set-up and the process aborted (SIGABRT, 8 of 8 runs exiting 0.15 s after the start)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time; from pathlib import Path; "
+            "from bot.search.onnx_minilm import models_dir, open_early; "
+            "from bot.search.torch_minilm import MODEL_SHA256; "
+            "open_early(models_dir(Path(sys.argv[1])), MODEL_SHA256); time.sleep(float(sys.argv[2]))")
+    for delay in ("0.1", "0.15", "0.2", "0.3"):
+        done = subprocess.run([sys.executable, "-c", code, str(session_settings.data_dir), delay],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (delay, done.returncode, done.stderr[-500:])

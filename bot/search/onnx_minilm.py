@@ -18,6 +18,7 @@ Pooling -> Normalize): word-piece tokens truncated at `max_seq_length`, the tran
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import mmap
@@ -198,6 +199,19 @@ def open_verified(directory: Path, source_sha256: str) -> OnnxEncoder:
 # `open_early` -> `opened_early`: per models directory, the source sha256 asked for and the outcome.
 _EARLY: dict[Path, tuple[str, Future[OnnxEncoder]]] = {}
 _EARLY_LOCK = threading.Lock()
+_EARLY_THREADS: list[threading.Thread] = []
+# How long exit waits for an opening nobody collected (a command that failed after starting it).
+EXIT_WAIT_S = 30.0
+
+
+@atexit.register
+def _finish_early_openings() -> None:
+    """Let an early opening end before the interpreter does. Its thread is a daemon (a hung load must
+    not hold the process forever), and a daemon stopped inside ONNX Runtime's session set-up aborts the
+    process ("terminate called without an active exception", exit code 134): seen when a command
+    failed, or a test ended, within the ~0.4 s of an opening nobody waited for."""
+    for thread in list(_EARLY_THREADS):
+        thread.join(timeout=EXIT_WAIT_S)
 
 
 def open_early(directory: Path, source_sha256: str) -> None:
@@ -219,7 +233,9 @@ def open_early(directory: Path, source_sha256: str) -> None:
         except BaseException as error:  # raised again where the encoder is collected
             outcome.set_exception(error)
 
-    threading.Thread(target=run, name="minilm-open-early", daemon=True).start()
+    thread = threading.Thread(target=run, name="minilm-open-early", daemon=True)
+    _EARLY_THREADS.append(thread)
+    thread.start()
 
 
 def opened_early(directory: Path, source_sha256: str) -> OnnxEncoder | None:
