@@ -27,6 +27,7 @@ import csv
 import json
 import logging
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -102,7 +103,7 @@ class SQLiteStore(ABC):
         conn = sqlite3.connect(self.path, timeout=30.0)
         try:
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             self._prepare(conn)
             conn.commit()
         except BaseException:
@@ -152,6 +153,26 @@ class SQLiteStore(ABC):
         else:
             why = "cannot be used ({error}) - check the data folder and its permissions (TABOT_DATA_DIR)"
         return self.error_type(f"{self.label} {self.path} " + why.format(error=error))
+
+
+# Switching a file to WAL answers "database is locked" at once, without the busy timeout, when another
+# connection opens the same new file at that moment (1 run in ~40 of tests/test_feedback.py's
+# eight-thread test failed so). The mode is stored in the file, so it is switched once and only
+# checked after that; the switch itself is retried for up to a second.
+_WAL_TRIES = 50
+_WAL_PAUSE_S = 0.02
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    for attempt in range(_WAL_TRIES):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorname", "") != "SQLITE_BUSY" or attempt == _WAL_TRIES - 1:
+                raise
+            time.sleep(_WAL_PAUSE_S)
 
 
 class FeedbackStore(SQLiteStore):
