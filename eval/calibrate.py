@@ -5,13 +5,13 @@
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
-calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's six
+calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's seven
 features - its best cosine to the post's focus, its best cosine to the whole prose, the share
 of the focus's content terms it contains, the semantic coverage of the focus's and of the
 prose's words by the entry's (`bot.search.token_match`), the prose's cosine to the course's
-centroid (`KnowledgeIndex.corpus_centroid`), and how much nearer the prose is to a near miss than
-the focus to the entry (`bot.search.retrieve.near_miss_margin`) - and the label "in scope" (the question has expected
-entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
+centroid (`KnowledgeIndex.corpus_centroid`), and how much nearer the prose is to a near miss
+than the focus to the entry (`bot.search.retrieve.near_miss_margin`) - and the label "in scope"
+(the question has expected entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
 same function, on the same questions, that sets both baselines' thresholds - over the confidence the
 bot thresholds: that of the most confident of the ranking's three candidates (`Candidates`,

@@ -127,9 +127,7 @@ def test_near_misses_are_parsed_and_one_that_is_also_an_alias_is_rejected(tmp_pa
         load_entries(tmp_path)
 
 
-def test_every_seed_entry_lists_near_misses_none_of_them_another_entrys_question_or_alias() -> None:
-    entries = load_entries(Settings().knowledge_dir)
-    asked = {" ".join(text.lower().split()) for e in entries for text in (e.question, *e.aliases)}
-    for entry in entries:
+def test_every_seed_entry_lists_near_misses() -> None:
+    # The loader refuses a near miss that is any entry's question or alias, so loading checks that too.
+    for entry in load_entries(Settings().knowledge_dir):
         assert len(entry.near_misses) >= 8, entry.id
-        assert not {" ".join(n.lower().split()) for n in entry.near_misses} & asked, entry.id
