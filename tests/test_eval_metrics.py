@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering.support import score_support
 from eval.baselines import Reply
-from eval.calibrate import Candidates, cross_validate, decide, fit_logistic, new_entry_recall
+from eval.calibrate import Candidates, cross_validate, decide, fit_logistic, meeting, new_entry_recall, operating_curve
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds
@@ -454,6 +454,31 @@ def test_the_bot_answers_from_its_most_confident_candidate_and_is_scored_so() ->
     picked = new_entry_recall(top, labels, right, expected, (0,), candidates)
     ranked = new_entry_recall(top, labels, right, expected, (0,))
     assert all(picked[e][0] >= ranked[e][0] + 8 for e in "ab")
+
+
+def test_operating_curve_moves_the_refit_rules_threshold_and_finds_reachable_targets() -> None:
+    rng = np.random.default_rng(5)
+    labels = np.array([1.0] * 80 + [0.0] * 80)
+    overlap = labels + rng.normal(scale=0.6, size=160)  # separates, but not cleanly
+    noise = rng.normal(size=160)
+    features = np.column_stack([overlap, noise])
+    right = np.ones(160, dtype=bool)
+    groups = [f"thread-{i // 4}" for i in range(160)]
+    curve = operating_curve(features, labels, right, groups, (0,))
+    offsets = [offset for offset, _ in curve]
+    assert offsets == sorted(offsets) and 0.0 in offsets
+    # Offset 0 is the refit rule itself.
+    assert dict(curve)[0.0] == cross_validate(features, labels, right, groups, (0,))
+    # A higher threshold answers a subset of what a lower one answers: fewer answered, more declined.
+    answered = [rates["answered_right"] for _, rates in curve]
+    declined = [rates["declined_out_of_scope"] for _, rates in curve]
+    assert answered == sorted(answered, reverse=True) and declined == sorted(declined)
+    assert answered[0] > answered[-1] and declined[-1] > declined[0]
+    # Targets the curve passes are met somewhere; a pair above it is met by no threshold, and a
+    # feature that separates nothing meets a modest pair nowhere.
+    assert meeting(curve, 0.7, 0.7)
+    assert meeting(curve, 0.99, 0.99) == []
+    assert meeting(operating_curve(features, labels, right, groups, (1,)), 0.75, 0.75) == []
 
 
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:
