@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,9 +92,18 @@ def decide(weights: np.ndarray, columns: tuple[int, ...], features: np.ndarray, 
     return score[rows, pick], candidates.right[rows, pick]
 
 
+def thread_folds(groups: list[str], folds: int, seed: int) -> np.ndarray:
+    """Each row's fold: the distinct groups (threads) dealt round-robin in a seeded random order."""
+    distinct = sorted(set(groups))
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    fold_of = {distinct[i]: rank % folds for rank, i in enumerate(order)}
+    return np.array([fold_of[g] for g in groups])
+
+
 def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
                    columns: tuple[int, ...], scored: np.ndarray | None = None, folds: int = 5,
-                   seeds: int = 10, candidates: Candidates | None = None, offset: float = 0.0) -> dict[str, float]:
+                   seeds: int = 10, candidates: Candidates | None = None, offset: float = 0.0,
+                   evaluated: Candidates | None = None) -> dict[str, float]:
     """Held-out rates of a feature set, by the same fit and threshold rule as the real refit.
 
     Rows are dealt into `folds` folds by group (a real post's thread, so no thread is on both
@@ -102,19 +112,21 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
     (`right`; with `candidates`, the most confident candidate, as the bot picks), an out-of-scope
     row when it is declined. The model is fitted on the top entries' `features`; the threshold on
     the confidence the bot thresholds (`decide`), then moved by `offset` (0 for the refit rule
-    itself). Every row is fitted on; only the `scored` rows (all by default) are counted."""
+    itself). Every row is fitted on; only the `scored` rows (all by default) are counted. With
+    `evaluated` (the same rows read another way, e.g. with context added: `eval.context_check`), the
+    held-out rows are judged on those candidates by the model and threshold fitted as above."""
     scored = np.ones(len(labels), dtype=bool) if scored is None else scored
-    distinct = sorted(set(groups))
     answered_right = declined = 0
     for seed in range(seeds):
-        order = np.random.default_rng(seed).permutation(len(distinct))
-        fold_of = {distinct[i]: rank % folds for rank, i in enumerate(order)}
-        fold = np.array([fold_of[g] for g in groups])
+        fold = thread_folds(groups, folds, seed)
         for k in range(folds):
             train, test = fold != k, (fold == k) & scored
             weights = fit_logistic(features[train][:, columns], labels[train])
             score, picked_right = decide(weights, columns, features, right, candidates)
             threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]]) + offset
+            if evaluated is not None:
+                score, picked_right = decide(weights, columns, evaluated.features[:, 0], evaluated.right[:, 0],
+                                             evaluated if candidates is not None else None)
             answer = score >= threshold
             answered_right += int(np.sum(test & (labels == 1) & answer & picked_right))
             declined += int(np.sum(test & (labels == 0) & ~answer))
@@ -200,9 +212,11 @@ class CalibrationRows:
                                      ("synthetic rows", "calibration"))]
 
 
-def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriever]:
+def calibration_rows(settings: Settings, rewrite: Callable[[str], str] | None = None,
+                     ) -> tuple[CalibrationRows, HybridRetriever]:
     """The calibration splits run through today's retriever (uncalibrated: only the features count),
-    and that retriever."""
+    and that retriever. `rewrite` changes each question's text before it is read (called once per
+    row, in the splits' order)."""
     from bot.answering.guard import clean_question
     from bot.knowledge import load_entries
     from bot.search.focus import read_post
@@ -216,7 +230,7 @@ def calibration_rows(settings: Settings) -> tuple[CalibrationRows, HybridRetriev
     questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
     posts, top, labels, candidates, candidate_right = [], [], [], [], []
     for row in questions:
-        question, _ = clean_question(row.question, settings.max_question_chars)
+        question, _ = clean_question(rewrite(row.question) if rewrite else row.question, settings.max_question_chars)
         post = read_post(question)
         # In rank order, whatever this uncalibrated retriever's confidences say: the model is fitted
         # on the entry the ranking puts first, and the bot picks among these by the fitted model.

@@ -481,6 +481,40 @@ def test_operating_curve_moves_the_refit_rules_threshold_and_finds_reachable_tar
     assert meeting(operating_curve(features, labels, right, groups, (1,)), 0.75, 0.75) == []
 
 
+def test_cross_validation_can_judge_the_held_out_rows_read_another_way() -> None:
+    """`evaluated`: the model and threshold fitted on the rows as asked, the held-out rows judged on
+    another reading of them (eval.context_check: with a paragraph of context before each)."""
+    rng = np.random.default_rng(4)
+    labels = np.array([1.0] * 60 + [0.0] * 60)
+    features = (labels + rng.normal(scale=0.4, size=120))[:, None]
+    right = np.ones(120, dtype=bool)
+    groups = [f"thread-{i // 4}" for i in range(120)]
+    plain = Candidates(np.repeat(features[:, None, :], 2, axis=1), np.ones((120, 2), dtype=bool))
+    as_fitted = cross_validate(features, labels, right, groups, (0,), candidates=plain)
+    assert cross_validate(features, labels, right, groups, (0,), candidates=plain, evaluated=plain) == as_fitted
+    # A reading that lowers the feature (context diluting it) is answered less and declined more.
+    diluted = Candidates(plain.features - 0.5, plain.right)
+    moved = cross_validate(features, labels, right, groups, (0,), candidates=plain, evaluated=diluted)
+    assert moved["answered_right"] < as_fitted["answered_right"] - 0.2
+    assert moved["declined_out_of_scope"] > as_fitted["declined_out_of_scope"]
+
+
+def test_context_check_puts_seeded_context_before_the_question() -> None:
+    from eval.context_check import load_contexts, with_context
+
+    contexts = load_contexts()
+    assert set(contexts) == {"personal", "setup"} and all(len(s) >= 5 for s in contexts.values())
+    sentences = contexts["personal"]
+    first, again = with_context(sentences, seed=1), with_context(sentences, seed=1)
+    posts = [first("is KL divergence symmetric?") for _ in range(5)]
+    assert posts == [again("is KL divergence symmetric?") for _ in range(5)]  # the same posts every run
+    assert len(set(posts)) > 1  # but not the same context before every question
+    for post in posts:
+        context, question = post.split("\n\n")
+        assert question == "is KL divergence symmetric?"
+        assert 1 <= sum(sentence in context for sentence in sentences) <= 3
+
+
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:
     rng = np.random.default_rng(5)
     entries = ["a", "b", "c"]

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 import numpy as np
+import pytest
 from langchain_core.documents import Document
 
 from bot.search.focus import read_post
@@ -8,6 +9,7 @@ from bot.search.langchain_views import EntryRetriever
 from bot.search.retrieve import (
     COVERAGE_PSEUDO_TERMS,
     LEXICAL_WEIGHT,
+    PROSE_COVERAGE_PIECES,
     Calibration,
     coverage,
     rank_order,
@@ -52,6 +54,39 @@ def test_semantic_coverage_is_the_smoothed_mean_best_match_of_each_question_piec
     assert semantic_coverage(question, unit[[0, 1, 2]]) == 1.0
     assert semantic_coverage(question, unit[[0, 1]], pseudo_pieces=2) == 2 / 4
     assert semantic_coverage(question[:0], unit) == 0.0
+
+
+def test_semantic_coverage_can_count_only_the_best_matched_pieces() -> None:
+    unit = np.eye(4, dtype=np.float32)
+    question = unit[[0, 1, 3]]  # two pieces the entry has, one it lacks
+    entry = unit[[0, 1]]
+    assert semantic_coverage(question, entry) == pytest.approx(2 / 3)
+    assert semantic_coverage(question, entry, best=2) == 1.0  # the unmatched piece is not among the best two
+    assert semantic_coverage(question, entry, pseudo_pieces=2, best=2) == 2 / 4
+    assert semantic_coverage(question, entry, best=1) == 1.0
+    assert semantic_coverage(question, entry, best=9) == semantic_coverage(question, entry)  # fewer pieces than best
+    assert semantic_coverage(question[:0], entry, best=2) == 0.0
+
+
+def test_a_paragraph_about_the_student_does_not_dilute_the_prose_coverage(tabot) -> None:
+    """The prose's semantic coverage counts its best-covered words (PROSE_COVERAGE_PIECES): the same
+    question after two sentences about who asks it is covered about as well, where a mean over all
+    the prose's words falls by a third."""
+    retriever = tabot.retriever
+    question = "Is RMSprop a kind of momentum, or do adaptive learning rate methods do something different?"
+    context = ("Hello! I'm an exchange student in the evening program and I work full time, so I'm a bit behind. "
+               "Our group is doing the final project on satellite photos of farmland we got from a local agency.")
+    pieces = retriever.index.entry_pieces("adaptive-optimizers")
+    capped, mean = [], []
+    for text in (question, f"{context}\n\n{question}"):
+        post = read_post(text)
+        focus, prose = retriever.embed_post(post)
+        hit = next(h for h in retriever.search(post, embedded=(focus, prose)) if h.entry_id == "adaptive-optimizers")
+        capped.append(hit.meaning_post)
+        mean.append(semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS))
+    assert len(prose.pieces) > 3 * PROSE_COVERAGE_PIECES  # the context is most of the post
+    assert capped[1] > capped[0] - 0.1
+    assert mean[1] < mean[0] - 0.15
 
 
 def test_a_question_about_what_the_answer_never_says_has_lower_semantic_coverage(tabot) -> None:

@@ -22,8 +22,10 @@ negative). The near miss is zero unless a post is nearer a known uncovered quest
 need bias correction?") than its question is to the entry (the adaptive-optimizer answer), and then
 counts against answering; a post far from every near miss, and a knowledge base that lists none,
 read exactly as without them. Every feature means the same for a 10-word question and a 300-word
-post: the focus is short whatever the post's length, the coverages are means over the question's own
-words, and the prose cosines sit beside them so context that names the topic still counts. Fitted on the
+post: the focus is short whatever the post's length, the focus's coverages are means over its own
+words, the prose's semantic coverage counts only its best-covered words (`PROSE_COVERAGE_PIECES`), so
+a paragraph about the student's project does not dilute it, and the prose cosines sit beside them so
+context that names the topic still counts. Fitted on the
 calibration splits (synthetic and real phrasing) by `python -m eval.calibrate`, stored in
 `bot/search/calibration.json`.
 """
@@ -93,6 +95,16 @@ def sigmoid(x: float) -> float:
 COVERAGE_PSEUDO_TERMS = 2
 
 
+# The semantic coverage of a post's prose counts its this many best-covered content word pieces,
+# about a one-sentence question's worth: a question asked after a paragraph about the student and
+# their project ("I'm a civil engineer taking my first DL course; my capstone uses 5000 images I
+# collected...") is covered by the entry as well as when asked alone. Over all the prose's pieces,
+# such context read as uncovered words cost an in-scope post more than anything else in the model
+# (`python -m eval.context_check`). The focus keeps the mean over all its pieces: a word it asks
+# about that the entry lacks must still count.
+PROSE_COVERAGE_PIECES = 8
+
+
 def coverage(question_terms: set[str], entry_terms: set[str]) -> float:
     """Share of the question's content terms (stemmed, stop words dropped) found in the entry, out
     of their number plus COVERAGE_PSEUDO_TERMS: "and the reverse one?" names two words an entry
@@ -135,7 +147,7 @@ class EntryHit:
     score: float  # the ordering score (`rank_score`)
     best_chunk: str  # id of the entry's best chunk for the focus
     meaning_focus: float = 0.0  # semantic coverage of the focus's words by the entry's (`token_match`)
-    meaning_post: float = 0.0  # ... of the prose's words
+    meaning_post: float = 0.0  # ... of the prose's best-covered words (`PROSE_COVERAGE_PIECES`)
     background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`): one per post
     near_miss: float = 0.0  # how much nearer the prose is to a near miss than the focus to the entry
 
@@ -244,8 +256,7 @@ class HybridRetriever:
             near_miss = near_miss_margin(closest_near_miss, focus_cosine)
             pieces = self.index.entry_pieces(entry_id)
             meaning_focus = semantic_coverage(focus.pieces, pieces, COVERAGE_PSEUDO_TERMS)
-            meaning_post = (meaning_focus if prose is focus
-                            else semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS))
+            meaning_post = semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
                     focus_cosine, post_cosine, share, meaning_focus, meaning_post, background, near_miss),
