@@ -499,12 +499,13 @@ def test_cross_validation_can_judge_the_held_out_rows_read_another_way() -> None
     assert moved["declined_out_of_scope"] > as_fitted["declined_out_of_scope"]
 
 
-def test_context_check_puts_seeded_context_before_the_question() -> None:
+def test_context_check_puts_seeded_context_around_the_question() -> None:
     from eval.context_check import load_contexts, with_context
 
     contexts = load_contexts()
-    assert set(contexts) == {"personal", "setup"} and all(len(s) >= 5 for s in contexts.values())
-    sentences = contexts["personal"]
+    assert set(contexts["before"]) == {"personal", "setup"} and set(contexts["after"]) == {"side question"}
+    assert all(len(s) >= 5 for sets in contexts.values() for s in sets.values())
+    sentences = contexts["before"]["personal"]
     first, again = with_context(sentences, seed=1), with_context(sentences, seed=1)
     posts = [first("is KL divergence symmetric?") for _ in range(5)]
     assert posts == [again("is KL divergence symmetric?") for _ in range(5)]  # the same posts every run
@@ -513,6 +514,9 @@ def test_context_check_puts_seeded_context_before_the_question() -> None:
         context, question = post.split("\n\n")
         assert question == "is KL divergence symmetric?"
         assert 1 <= sum(sentence in context for sentence in sentences) <= 3
+    side = contexts["after"]["side question"]
+    question, after = with_context(side, after=True)("is KL divergence symmetric?").split("\n\n")
+    assert question == "is KL divergence symmetric?" and after in side
 
 
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:

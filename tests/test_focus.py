@@ -264,6 +264,14 @@ def test_an_aside_is_not_the_question_while_another_sentence_asks_one() -> None:
     assert post.focus.startswith("Why does my NLL loss")
     # An aside that is the only question is still the question.
     assert read_post("I finished hw2. P.S. is the deadline for hw3 on Friday?").focus.endswith("Friday?")
+    # So is a question added with "Also," or "One more thing:" after the post asked its own.
+    for add_on in ("Also, is the midterm going to be open book?", "One more thing: is the midterm open book?",
+                   "Another quick question, is the midterm open book?"):
+        post = read_post(f"Is RMSprop a kind of momentum method, or something different?\n\n{add_on}")
+        assert post.focus == "Is RMSprop a kind of momentum method, or something different?", add_on
+        assert len(post.questions) == 2  # the add-on is still one of the post's questions
+    assert read_post("I read the notes twice. Also, why is KL divergence not symmetric?").focus.endswith(
+        "Also, why is KL divergence not symmetric?")
 
 
 def test_without_a_question_mark_a_lead_in_to_cut_output_is_not_the_focus() -> None:

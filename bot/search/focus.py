@@ -154,8 +154,13 @@ _POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|the
 # Only the opening words count: a pointer late in a long question usually points inside it.
 POINTER_WORDS = 6
 # An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?") is not the
-# post's question while another sentence asks one.
-_ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b)", re.IGNORECASE)
+# post's question while another sentence asks one. Nor is a question added with "Also," or "One more
+# thing:" after the post has asked its own: "... so is RMSprop a momentum method? Also, is the midterm
+# open book?" asks about RMSprop (a TA answers that and the add-on apart). The add-on stays one of the
+# post's questions (`Post.questions`), and is the question when it is the only one.
+_ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b|also\b|"
+                    r"additionally\b|separately\b|one more (?:thing|question)\b|"
+                    r"another (?:quick |small |side |unrelated )?question\b)", re.IGNORECASE)
 # With no question mark anywhere, the question is a statement ("I wonder why ..."): the last sentence
 # is the fallback, but not a lead-in to what was cut ("here is the error I get:") nor an aside.
 _LEAD_IN = re.compile(r":\s*$")
