@@ -9,7 +9,8 @@ takes its best cosine to any word piece of the entry's texts; the question's sco
 A question whose words all have a near match in the entry scores high; one word with no
 counterpart ("epsilon", "temperature", "nesterov") pulls it down, synonyms do not ("logit" sits
 near "output"). It is a mean over the question's own words, so it means the same for a 10-word
-question and a 300-word post.
+question and a 300-word post; over a whole post's prose it counts only the best-covered few
+(`best`), since the words a student writes about themselves around a question are not asked.
 
 The word pieces kept are the same for both encoder backends: ids of the shared vocabulary that
 are not special tokens, punctuation or English stop words.
