@@ -213,21 +213,23 @@ class CalibrationRows:
 
 
 def calibration_rows(settings: Settings, rewrite: Callable[[str], str] | None = None,
-                     ) -> tuple[CalibrationRows, HybridRetriever]:
+                     retriever: HybridRetriever | None = None) -> tuple[CalibrationRows, HybridRetriever]:
     """The calibration splits run through today's retriever (uncalibrated: only the features count),
     and that retriever. `rewrite` changes each question's text before it is read (called once per
-    row, in the splits' order)."""
+    row, in the splits' order); `retriever`, one an earlier call returned, reads them again without
+    building the index again."""
     from bot.answering.guard import clean_question
     from bot.knowledge import load_entries
     from bot.search.focus import read_post
     from bot.search.index import KnowledgeIndex
     from bot.search.retrieve import Calibration, HybridRetriever, rank_order
 
-    entries = load_entries(settings.knowledge_dir)
-    index = KnowledgeIndex(settings)
-    index.sync(entries)
-    retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
-    questions = load_question_sets(list(CALIBRATION_SETS), known_entries={e.id for e in entries})
+    if retriever is None:
+        entries = load_entries(settings.knowledge_dir)
+        index = KnowledgeIndex(settings)
+        index.sync(entries)
+        retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
+    questions = load_question_sets(list(CALIBRATION_SETS), known_entries=set(retriever.entries))
     posts, top, labels, candidates, candidate_right = [], [], [], [], []
     for row in questions:
         question, _ = clean_question(rewrite(row.question) if rewrite else row.question, settings.max_question_chars)

@@ -62,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.data_dir:
         settings = settings.with_(data_dir=args.data_dir)
-    plain, _ = calibration_rows(settings)
+    plain, retriever = calibration_rows(settings)
     columns = tuple(range(len(Calibration.FEATURES)))
     readings = {"asked plainly": None}
     for place, sets in load_contexts(args.contexts).items():
         for name, sentences in sets.items():
             rewrite = with_context(sentences, after=place == "after")
-            readings[f"{name} {place}"] = calibration_rows(settings, rewrite)[0].candidates
+            readings[f"{name} {place}"] = calibration_rows(settings, rewrite, retriever)[0].candidates
     for subset, scored in plain.subsets():
         for reading, evaluated in readings.items():
             rates = cross_validate(plain.features, plain.labels, plain.right, plain.groups, columns, scored,

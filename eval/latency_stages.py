@@ -54,7 +54,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
                (encoder, "encode_in_context", "encoder"),
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
                (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
-               (retrieve, "semantic_coverage", "semantic_coverage")]
+               (retrieve, "best_matches", "semantic_coverage")]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in wrapped]
     for owner, name, stage in wrapped:
         _timed(owner, name, stage, spent)

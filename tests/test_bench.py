@@ -64,7 +64,7 @@ def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(
     import bot.search.retrieve as retrieve
     from eval.latency_stages import STAGES, stage_times
 
-    read_post, coverage = compose.read_post, retrieve.semantic_coverage
+    read_post, matches = compose.read_post, retrieve.best_matches
     long_post = ("Hi all, quick question about hw2. I read the Adam paper and tried momentum, RMSprop and "
                  "Adagrad on my network. " * 6 + "Are adaptive optimizers second order methods?")
     answers, bare = stage_times(tabot, ["why is KL divergence not symmetric", long_post, "how do I bake bread"])
@@ -75,4 +75,4 @@ def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(
         assert sum(answer.get(stage, 0.0) for stage in STAGES) <= answer["total"]
     # The timers are gone afterwards: the bot's own methods and functions are back.
     assert "encode" not in vars(tabot.index.model) and "dense_search_many" not in vars(tabot.index)
-    assert compose.read_post is read_post and retrieve.semantic_coverage is coverage
+    assert compose.read_post is read_post and retrieve.best_matches is matches

@@ -44,7 +44,7 @@ from bot.search.focus import Post, read_post
 from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
-from bot.search.token_match import semantic_coverage
+from bot.search.token_match import best_matches, coverage_of
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # How much the lexical score can move an entry, against cosines that add up to at most 2. Small:
@@ -257,8 +257,11 @@ class HybridRetriever:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
             near_miss = near_miss_margin(closest_near_miss, focus_cosine)
             pieces = self.index.entry_pieces(entry_id)
-            meaning_focus = semantic_coverage(focus.pieces, pieces, COVERAGE_PSEUDO_TERMS)
-            meaning_post = semantic_coverage(prose.pieces, pieces, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
+            focus_matches = best_matches(focus.pieces, pieces)
+            # A one-line question is its own prose: its pieces are matched once.
+            post_matches = focus_matches if prose is focus else best_matches(prose.pieces, pieces)
+            meaning_focus = coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS)
+            meaning_post = coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
                     focus_cosine, post_cosine, share, meaning_focus, meaning_post, background, near_miss),

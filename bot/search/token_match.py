@@ -42,20 +42,32 @@ def content_rows(hidden: np.ndarray, ids: np.ndarray, mask: np.ndarray) -> np.nd
     return (rows / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-def semantic_coverage(question: np.ndarray, entry: np.ndarray, pseudo_pieces: int = 0,
-                      best: int | None = None) -> float:
-    """Sum over the question's content pieces of their best cosine to any of the entry's pieces,
-    over their number plus `pseudo_pieces` unmatched ones: as with lexical coverage, a question of
-    one or two words ("and the reverse one?") is weak evidence however well its words match.
-
-    With `best`, only the `best` best-matched pieces count (all of them when there are fewer): what
-    the entry has for the post's words that concern it, whatever else the post says. A post's
-    greeting, its author's project and setup add pieces that no TA answer covers; a mean over all of
-    them falls with every sentence of such context, so the same question read as a longer post
-    would look less covered."""
+def best_matches(question: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """Each of the question's content pieces' best cosine to any of the entry's pieces (none when
+    either has no pieces): computed once, read as the focus's and as the prose's coverage."""
     if len(question) == 0 or len(entry) == 0:
+        return np.zeros(0, dtype=np.float32)
+    return (question @ entry.T).max(axis=1)
+
+
+def coverage_of(matches: np.ndarray, pseudo_pieces: int = 0, best: int | None = None) -> float:
+    """The sum of `matches` over their number plus `pseudo_pieces` unmatched ones: as with lexical
+    coverage, a question of one or two words ("and the reverse one?") is weak evidence however well
+    its words match.
+
+    With `best`, only the `best` best matches count (all of them when there are fewer): what the
+    entry has for the post's words that concern it, whatever else the post says. A post's greeting,
+    its author's project and setup add pieces that no TA answer covers; a mean over all of them falls
+    with every sentence of such context, so the same question read as a longer post would look less
+    covered."""
+    if len(matches) == 0:
         return 0.0
-    matches = (question @ entry.T).max(axis=1)
     if best is not None and len(matches) > best:
         matches = np.partition(matches, len(matches) - best)[-best:]
     return float(matches.sum() / (len(matches) + pseudo_pieces))
+
+
+def semantic_coverage(question: np.ndarray, entry: np.ndarray, pseudo_pieces: int = 0,
+                      best: int | None = None) -> float:
+    """`coverage_of` the question's pieces' `best_matches` in the entry."""
+    return coverage_of(best_matches(question, entry), pseudo_pieces, best)
