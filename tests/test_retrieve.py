@@ -169,6 +169,26 @@ def test_a_long_post_goes_through_the_encoder_once_and_its_focus_is_read_inside_
     assert 0 < len(focus.pieces) < len(prose.pieces)
 
 
+def test_a_one_line_question_is_queried_and_matched_once(tabot, monkeypatch) -> None:
+    from bot.search import retrieve
+
+    retriever = tabot.retriever
+    focus, prose = retriever.embed_post(read_post("Why is KL divergence not symmetric?"))
+    assert prose is focus
+    queries, matched = [], []
+    dense_search_many, best_matches = retriever.index.dense_search_many, retrieve.best_matches
+    monkeypatch.setattr(retriever.index, "dense_search_many",
+                        lambda vectors, k: queries.append(len(vectors)) or dense_search_many(vectors, k))
+    monkeypatch.setattr(retrieve, "best_matches",
+                        lambda question, entry: matched.append(1) or best_matches(question, entry))
+    hits = retriever.search("Why is KL divergence not symmetric?", k=3)
+    # One dense query and one piece match per candidate; a long post needs two of each.
+    assert queries == [1] and len(matched) == len(hits) == 3
+    queries.clear(), matched.clear()
+    retriever.search("I read the notes on variational inference. Why is KL divergence not symmetric?", k=3)
+    assert queries == [2] and len(matched) == 6
+
+
 def test_a_focus_past_the_encoders_reach_is_encoded_on_its_own(tabot) -> None:
     from bot.search.focus import Post
 

@@ -43,7 +43,9 @@ def focus_and_prose(encoder: ReadsInContext, focus: str, prose: str) -> tuple[Re
     read inside it; a focus that pass never reached is encoded alone (a second pass)."""
     if focus == prose:
         vectors, pieces = encoder.encode_with_pieces([prose])
-        return (vectors[0], pieces[0]), (vectors[0], pieces[0])
+        # One object for both: callers that see the focus *is* the prose search and match it once.
+        read = (vectors[0], pieces[0])
+        return read, read
     vector, pieces, inside = encoder.encode_in_context(prose, focus)
     if inside is None:
         vectors, alone = encoder.encode_with_pieces([focus])

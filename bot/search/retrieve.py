@@ -208,7 +208,9 @@ class HybridRetriever:
     def embed_post(self, post: Post) -> tuple[Embedded, Embedded]:
         """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
         focus, prose = focus_and_prose(self.index.model, post.read_as, post.prose)
-        return Embedded(*focus), Embedded(*prose)
+        # A one-line question is its own prose: one object, so it is queried and matched once.
+        embedded_focus = Embedded(*focus)
+        return embedded_focus, embedded_focus if prose is focus else Embedded(*prose)
 
     def embed_texts(self, texts: list[str]) -> dict[str, Embedded]:
         """Each distinct text embedded once, in one encoder call (encoder time grows with every token)."""
