@@ -280,6 +280,16 @@ def test_without_a_question_mark_a_lead_in_to_cut_output_is_not_the_focus() -> N
     assert post.focus == "I wonder why the softmax gradient in the notes skips the Jacobian entirely."
 
 
+def test_without_a_question_mark_an_edit_below_the_post_is_not_the_focus() -> None:
+    post = read_post("my scalar autograd recurses depth first from the output and the grad of a shared node is "
+                     "wrong, I wonder if depth first is the wrong order for the backward pass\n\n"
+                     "EDIT: with a=2 and b=3 the library gives 48.0 and mine gives 72.0")
+    assert post.focus.startswith("my scalar autograd") and "EDIT" not in post.focus
+    # An edit that asks is still the question: the student's new question.
+    asked = read_post("The backward pass runs depth first.\n\nEDIT 2: does it have to be a topological order?")
+    assert asked.focus.endswith("EDIT 2: does it have to be a topological order?")
+
+
 def test_a_question_that_only_asks_for_help_takes_the_sentence_before() -> None:
     # "anyone", "know", "going", "wrong", "problem" name no topic: this question cannot stand alone.
     post = read_post("My backward pass visits the nodes in BFS order and the gradients of shared nodes come "

@@ -162,8 +162,11 @@ _ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated
                     r"additionally\b|separately\b|one more (?:thing|question)\b|"
                     r"another (?:quick |small |side |unrelated )?question\b)", re.IGNORECASE)
 # With no question mark anywhere, the question is a statement ("I wonder why ..."): the last sentence
-# is the fallback, but not a lead-in to what was cut ("here is the error I get:") nor an aside.
+# is the fallback, but not a lead-in to what was cut ("here is the error I get:"), an aside, nor an
+# edit: "EDIT: with a=2, b=3 torch gives 48, mine 72" is what the student found after asking, not what
+# they ask.
 _LEAD_IN = re.compile(r":\s*$")
+_EDIT = re.compile(r"^\W*(?:edit(?:ed)?|update[d]?|upd)\b\s*\d*\s*[:\-]", re.IGNORECASE)
 # A forum thread or an issue opens with its title: a short first line that stands apart (a blank
 # line under it), not a sentence that leads into what follows ("The notes define the loss as").
 # Marked up as a top-level heading ("# Why sigmoid and not softmax?", as Markdown, Discord and a page
@@ -310,7 +313,7 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     if asking:
         end = asking[-1]
     else:
-        plain = [i for i, s in enumerate(sentences) if not (_LEAD_IN.search(s) or _ASIDE.match(s))]
+        plain = [i for i, s in enumerate(sentences) if not (_LEAD_IN.search(s) or _ASIDE.match(s) or _EDIT.match(s))]
         end = plain[-1] if plain else len(sentences) - 1
     start = end
 
