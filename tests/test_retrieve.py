@@ -184,7 +184,8 @@ def test_a_one_line_question_is_queried_and_matched_once(tabot, monkeypatch) -> 
     hits = retriever.search("Why is KL divergence not symmetric?", k=3)
     # One dense query and one piece match per candidate; a long post needs two of each.
     assert queries == [1] and len(matched) == len(hits) == 3
-    queries.clear(), matched.clear()
+    queries.clear()
+    matched.clear()
     retriever.search("I read the notes on variational inference. Why is KL divergence not symmetric?", k=3)
     assert queries == [2] and len(matched) == 6
 

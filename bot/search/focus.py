@@ -15,8 +15,9 @@ context dilutes the match. `read_post` splits a post into:
   ("any ideas?", "does anyone know what is going wrong?": words that only ask for help do not
   count) or leans on them ("And does this division change training?", "Is the above right?"), or,
   when no sentence asks anything, the last sentence that is not a lead-in to cut output ("here is
-  the error:"). A Markdown heading that asks ("#### What have you tried?") is an issue template
-  asking the student: it is the question only when the body asks none;
+  the error:") or an edit added below the post ("EDIT: mine prints 72.0"). A Markdown heading that
+  asks ("#### What have you tried?") is an issue template asking the student: it is the question
+  only when the body asks none;
 - `title`: the post's title line (a short first line over a blank line, as a thread or an issue
   opens), read with the focus (`Post.read_as`) unless the focus already holds it: "Should I just leave
   those pixels at zero?" says what the student asks; "Black borders after my augmentation" says
