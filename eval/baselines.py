@@ -43,6 +43,7 @@ class Reply:
     # the system judges none (the baselines): then the eval scores them with bot.answering.support itself.
     verdicts: list[bool] | None = None
     demos: list[bool] = field(default_factory=list)  # passed flag per attached claim
+    unsure: bool = False  # the answer tells the student it may not cover the question (tabot's UNSURE_NOTICE)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 

@@ -3,6 +3,7 @@
     python -m eval.calibrate [--data-dir DIR]
     python -m eval.calibrate --cross-validate      # compare feature sets; writes nothing
     python -m eval.calibrate --operating-curve     # what moving the threshold trades; writes nothing
+    python -m eval.calibrate --reliability         # held-out confidence against answers right; writes nothing
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
@@ -29,8 +30,9 @@ targets (answered and right, out of scope declined) at all.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +102,25 @@ def thread_folds(groups: list[str], folds: int, seed: int) -> np.ndarray:
     return np.array([fold_of[g] for g in groups])
 
 
+def held_out(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
+             columns: tuple[int, ...], folds: int = 5, seeds: int = 10, candidates: Candidates | None = None,
+             evaluated: Candidates | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """Per fold of each seed: (held-out rows, every row's confidence and whether its picked entry is
+    right, the threshold), by the model and threshold the refit rule fits on the other folds. With
+    `evaluated`, the confidences are those of the rows read that way (`cross_validate`)."""
+    for seed in range(seeds):
+        fold = thread_folds(groups, folds, seed)
+        for k in range(folds):
+            train = fold != k
+            weights = fit_logistic(features[train][:, columns], labels[train])
+            score, picked_right = decide(weights, columns, features, right, candidates)
+            threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]])
+            if evaluated is not None:
+                score, picked_right = decide(weights, columns, evaluated.features[:, 0], evaluated.right[:, 0],
+                                             evaluated if candidates is not None else None)
+            yield fold == k, score, picked_right, threshold
+
+
 def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
                    columns: tuple[int, ...], scored: np.ndarray | None = None, folds: int = 5,
                    seeds: int = 10, candidates: Candidates | None = None, offset: float = 0.0,
@@ -117,22 +138,40 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
     held-out rows are judged on those candidates by the model and threshold fitted as above."""
     scored = np.ones(len(labels), dtype=bool) if scored is None else scored
     answered_right = declined = 0
-    for seed in range(seeds):
-        fold = thread_folds(groups, folds, seed)
-        for k in range(folds):
-            train, test = fold != k, (fold == k) & scored
-            weights = fit_logistic(features[train][:, columns], labels[train])
-            score, picked_right = decide(weights, columns, features, right, candidates)
-            threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]]) + offset
-            if evaluated is not None:
-                score, picked_right = decide(weights, columns, evaluated.features[:, 0], evaluated.right[:, 0],
-                                             evaluated if candidates is not None else None)
-            answer = score >= threshold
-            answered_right += int(np.sum(test & (labels == 1) & answer & picked_right))
-            declined += int(np.sum(test & (labels == 0) & ~answer))
+    for test, score, picked_right, threshold in held_out(features, labels, right, groups, columns, folds, seeds,
+                                                         candidates, evaluated):
+        test = test & scored
+        answer = score >= threshold + offset
+        answered_right += int(np.sum(test & (labels == 1) & answer & picked_right))
+        declined += int(np.sum(test & (labels == 0) & ~answer))
     in_scope, out_of_scope = int(np.sum(scored & (labels == 1))), int(np.sum(scored & (labels == 0)))
     return {"answered_right": answered_right / (seeds * in_scope) if in_scope else float("nan"),
             "declined_out_of_scope": declined / (seeds * out_of_scope) if out_of_scope else float("nan")}
+
+
+# The confidence bands `--reliability` reports: below 0.2 nearly nothing is in scope; the bands above
+# the refit rule's threshold (0.3-0.5) are where an answer's confidence says how sure to be of it.
+RELIABILITY_BANDS = (0.0, 0.2, 0.35, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
+def reliability(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
+                columns: tuple[int, ...], candidates: Candidates | None = None,
+                bands: tuple[float, ...] = RELIABILITY_BANDS) -> list[tuple[float, float, int, int]]:
+    """Held-out confidences against what they promise: per band [low, high) (the last one closed),
+    (low, high, rows, rows in scope whose picked entry is right), pooled over `held_out`'s folds and
+    seeds. The confidence is a probability that a TA answer covers the post; if it is honest, the
+    right share in each band lies near the band's confidence, and an answer's confidence can tell a
+    student how sure to be of it (`bot.answering.compose.UNSURE_BELOW`)."""
+    confidence, good = [], []
+    for test, score, picked_right, _ in held_out(features, labels, right, groups, columns, candidates=candidates):
+        confidence.append(score[test])
+        good.append((labels == 1)[test] & picked_right[test])
+    conf, ok = np.concatenate(confidence), np.concatenate(good)
+    result = []
+    for low, high in itertools.pairwise(bands):
+        inside = (conf >= low) & ((conf < high) | (high == bands[-1]))
+        result.append((low, high, int(inside.sum()), int(ok[inside].sum())))
+    return result
 
 
 # The threshold offsets `--operating-curve` sweeps, in confidence (the refit rule's threshold is 0.3-0.5).
@@ -256,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--cross-validate", action="store_true",
                         help="write nothing; compare feature sets by cross-validation over the calibration "
                              "splits (grouped by thread), the way features are chosen without a test split")
+    mode.add_argument("--reliability", action="store_true",
+                        help="write nothing; per confidence band, how many held-out answers were right "
+                             "(cross-validation as --cross-validate, today's features)")
     mode.add_argument("--operating-curve", action="store_true",
                         help="write nothing; cross-validate today's features with the threshold moved up and down, "
                              "and say whether any threshold reaches --targets")
@@ -284,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
             answered, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
             print(f"{'entry left out of fit':22} {name:28} answered and right {answered / total:.3f}   "
                   + " ".join(f"{entry} {r}/{n}" for entry, (r, n) in per_entry.items()))
+        return 0
+    if args.reliability:
+        columns = tuple(range(len(Calibration.FEATURES)))
+        for low, high, n, good in reliability(x, y, rows.right, rows.groups, columns, rows.candidates):
+            share = f"{good / n:.2f}" if n else "n/a"
+            print(f"confidence {low:.2f}-{high:.2f}   held-out rows {n:5d}   in scope and the picked entry right "
+                  f"{good:5d} ({share})")
         return 0
     if args.operating_curve:
         columns = tuple(range(len(Calibration.FEATURES)))

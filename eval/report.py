@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import abstention, demos, faithfulness, retrieval
+from eval.metrics import Metric, abstention, demos, faithfulness, retrieval
 from eval.metrics.intervals import wilson
 
 HEADLINE = (retrieval.HIT_AT_1, retrieval.HIT_AT_3, retrieval.MRR, abstention.PRECISION, abstention.RECALL,
@@ -20,8 +20,10 @@ REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quo
              "question last), each following a real post whose address it keeps; split by thread, and the "
              "`test` side tuned nothing (eval/datasets/README.md). Answered and right = in-scope posts answered "
              "with an expected entry first; ranking hit@1 ignores abstention; out-of-scope declined covers "
-             "off-topic posts and prompt injections too; the last column counts the in-scope posts declined "
-             "whose entry was among the three closest topics the decline offers. In brackets: 95 % Wilson "
+             "off-topic posts and prompt injections too; the last three columns count the in-scope posts declined "
+             "whose entry was among the three closest topics the decline offers, the posts answered wrongly "
+             "(out of scope, or the wrong entry first) whose answer said it may not cover the question, and of "
+             "the answers that said so, those that were wrong. In brackets: 95 % Wilson "
              "intervals; to tell whether a "
              "change helped, compare two reports on the same questions with `python -m eval.compare`.")
 PLOTS = ("quality.png", "latency.png", "confidence.png")
@@ -60,14 +62,28 @@ def headline_header() -> list[str]:
 
 def real_header() -> list[str]:
     return ["system", "question set", "in scope", "out of scope", *(m.label for m in REAL_COLUMNS),
-            retrieval.DECLINED_OFFERED.label]
+            retrieval.DECLINED_OFFERED.label, retrieval.WRONG_FLAGGED.label, "flagged unsure: answered wrongly"]
+
+
+def count_cell(row: dict, metric: Metric, n_key: str) -> str:
+    """A rate over the few questions it is about, as a count: "11 of 14" (too few for a rate)."""
+    n = row.get(n_key, 0)
+    rate = row.get(metric.name)
+    return f"{round(rate * n)} of {n}" if n and rate is not None else "n/a"
 
 
 def offered_cell(row: dict) -> str:
-    """In-scope declines whose entry was among the 3 offered, as a count: "11 of 14" (too few for a rate)."""
-    n = row.get("n_declined_in_scope", 0)
-    rate = row.get(retrieval.DECLINED_OFFERED.name)
-    return f"{round(rate * n)} of {n}" if n and rate is not None else "n/a"
+    """In-scope declines whose entry was among the 3 offered."""
+    return count_cell(row, retrieval.DECLINED_OFFERED, "n_declined_in_scope")
+
+
+def flagged_cells(row: dict) -> list[str]:
+    """Of the wrong answers, those that told the student they may not cover the question; and of the
+    answers that said so, those that were wrong (the notice's false alarms are the rest)."""
+    wrong, flagged, rate = row.get("n_answered_wrong", 0), row.get("n_flagged_unsure", 0), row.get(
+        retrieval.WRONG_FLAGGED.name)
+    both = round(rate * wrong) if wrong and rate is not None else 0
+    return [count_cell(row, retrieval.WRONG_FLAGGED, "n_answered_wrong"), f"{both} of {flagged}" if flagged else "n/a"]
 
 
 def with_interval(rate: float | None, n: int) -> str:
@@ -88,7 +104,7 @@ def real_rows(results: dict) -> list[list[str]]:
                 n_in, n_out = row.get("n_in_scope", 0), row.get("n_out_of_scope", 0)
                 rows.append([system["label"], split, str(n_in), str(n_out),
                              *(with_interval(row.get(m.name), n_out if m is abstention.DECLINED_OUT else n_in)
-                               for m in REAL_COLUMNS), offered_cell(row)])
+                               for m in REAL_COLUMNS), offered_cell(row), *flagged_cells(row)])
     return rows
 
 

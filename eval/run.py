@@ -40,7 +40,10 @@ class OursSystem:
     label = "tabot (ours)"
 
     def __init__(self, tabot: Tabot) -> None:
+        from bot.answering.compose import UNSURE_NOTICE  # with the bot: importing it loads Chroma
+
         self.tabot = tabot
+        self.unsure_notice = UNSURE_NOTICE
 
     def ask(self, question: str) -> Reply:
         answer = self.tabot.ask(question)
@@ -58,7 +61,8 @@ class OursSystem:
                      abstained=answer.abstained, confidence=top[0].score if top else 0.0, response=answer.answer,
                      sentences=[(s.text, s.entry_id) for s in answer.sentences],
                      verdicts=[s.supported for s in answer.sentences],
-                     demos=[d.passed for d in answer.demos], timings_ms=dict(answer.timings_ms))
+                     demos=[d.passed for d in answer.demos], timings_ms=dict(answer.timings_ms),
+                     unsure=self.unsure_notice in answer.notices)
 
     def ranking(self, question: str) -> list[str]:
         return self.tabot.rank(question)
@@ -77,9 +81,13 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
     by_split: dict[str, dict] = {}
     for q, r in zip(questions, replies, strict=True):
         row = by_split.setdefault(q.split or "questions", {"n": 0, "declined": 0, "right": [], "ranked": [],
-                                                         "out_declined": [], "offered": []})
+                                                         "out_declined": [], "offered": [], "wrong_flagged": [],
+                                                         "flagged": 0})
         row["n"] += 1
         row["declined"] += r.abstained
+        if not r.abstained and not (q.in_scope and retrieval.hit_at_k(r.ranking, q.expected, 1)):
+            row["wrong_flagged"].append(1.0 if r.unsure else 0.0)  # answered wrongly: did it say it was unsure?
+        row["flagged"] += not r.abstained and r.unsure
         if q.in_scope:
             row["right"].append(retrieval.hit_at_k(r.ranking, q.expected, 1))
             row["ranked"].append(retrieval.hit_at_k(r.candidates, q.expected, 1))
@@ -113,7 +121,9 @@ def system_metrics(questions: Sequence[Question], replies: Sequence[Reply], sour
                             retrieval.SPLIT_RANKING.name: retrieval.mean(row["ranked"]),
                             abstention.DECLINED_OUT.name: retrieval.mean(row["out_declined"]),
                             "n_declined_in_scope": len(row["offered"]),
-                            retrieval.DECLINED_OFFERED.name: retrieval.mean(row["offered"])}
+                            retrieval.DECLINED_OFFERED.name: retrieval.mean(row["offered"]),
+                            "n_answered_wrong": len(row["wrong_flagged"]), "n_flagged_unsure": row["flagged"],
+                            retrieval.WRONG_FLAGGED.name: retrieval.mean(row["wrong_flagged"])}
                      for name, row in by_split.items()},
     }
 

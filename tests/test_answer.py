@@ -152,6 +152,24 @@ def test_follow_up_is_resolved_against_the_previous_turn(tabot) -> None:
     assert tabot.ask("what is the capital of France?", previous=first).abstained  # a new topic, not a follow-up
 
 
+def test_an_answer_says_so_when_its_entry_is_not_a_sure_match(tabot, monkeypatch) -> None:
+    from bot.answering import compose
+
+    questions = ["why is KL divergence not symmetric", "I applied softmax before CrossEntropyLoss, is that wrong?",
+                 "what base of log should the nll loss use?", "sigmoid vs softmax for 10 classes"]
+    answers = [tabot.ask(q) for q in questions]
+    answered = [a for a in answers if not a.abstained]
+    assert answered and not answered[0].notices  # the entry's own question: sure, nothing to add
+    for answer in answered:  # the notice follows the leading entry's confidence, whatever the question
+        assert (compose.UNSURE_NOTICE in answer.notices) is (answer.sources[0].score < compose.UNSURE_BELOW)
+    monkeypatch.setattr(compose, "UNSURE_BELOW", 1.01)  # every answer is now below the bar
+    first = tabot.ask(questions[0])
+    assert compose.UNSURE_NOTICE in first.notices and not first.abstained
+    # A follow-up carries the previous answer's confidence and says it is a follow-up instead.
+    follow = tabot.ask("and the reverse one?", previous=first)
+    assert compose.UNSURE_NOTICE not in follow.notices and any("follow-up" in n for n in follow.notices)
+
+
 def test_demos_attach_to_claims_in_the_answer_with_passed_checks(tabot) -> None:
     answer = tabot.ask("if we minimise KL(q||p) what happens, is it mode seeking?")
     kl = [d for d in answer.demos if d.name == "kl_asymmetry"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -10,7 +11,17 @@ import pytest
 
 from bot.answering.support import score_support
 from eval.baselines import Reply
-from eval.calibrate import Candidates, cross_validate, decide, fit_logistic, meeting, new_entry_recall, operating_curve
+from eval.calibrate import (
+    RELIABILITY_BANDS,
+    Candidates,
+    cross_validate,
+    decide,
+    fit_logistic,
+    meeting,
+    new_entry_recall,
+    operating_curve,
+    reliability,
+)
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds
@@ -306,10 +317,10 @@ def test_every_metric_owns_one_name_and_the_report_reads_them() -> None:
 # ------------------------------------------------------------------------------ per-system metrics, export, report
 
 def _reply(ranking: list[str], abstained: bool = False, sentences: list | None = None,
-           demos_: list[bool] | None = None, total: float = 10.0) -> Reply:
+           demos_: list[bool] | None = None, total: float = 10.0, unsure: bool = False) -> Reply:
     return Reply(ranking=[] if abstained else ranking, candidates=ranking, answered=[] if abstained else ranking[:1],
                  abstained=abstained, confidence=0.5, response="text", sentences=sentences or [],
-                 demos=demos_ or [], timings_ms={"total": total})
+                 demos=demos_ or [], timings_ms={"total": total}, unsure=unsure)
 
 
 def test_system_metrics_by_hand() -> None:
@@ -337,7 +348,8 @@ def test_system_metrics_by_hand() -> None:
     assert m["by_split"]["off_topic"] == {"n": 1, "n_in_scope": 0, "n_out_of_scope": 1, "declined_rate": 0.0,
                                           "hit@1": None, "answered_right": None, "ranking_hit@1": None,
                                           "declined_out_of_scope": 0.0, "n_declined_in_scope": 0,
-                                          "declined_offered@3": None}
+                                          "declined_offered@3": None, "n_answered_wrong": 1,
+                                          "n_flagged_unsure": 0, "wrong_flagged_unsure": 0.0}
     # The one in-scope decline offered kl-asymmetry first, and it expected kl-asymmetry.
     declined = m["by_split"]["in_scope"]
     assert declined["n_declined_in_scope"] == 1 and declined["declined_offered@3"] == 1.0
@@ -353,6 +365,24 @@ def test_a_decline_offers_the_entry_only_when_it_is_in_the_top_three() -> None:
                _reply(["log-base"])]  # answered (wrongly): not a decline, not counted
     row = system_metrics(questions, replies, {})["by_split"]["real_posts:test"]
     assert row["n_declined_in_scope"] == 2 and row["declined_offered@3"] == 0.5
+
+
+def test_wrong_answers_count_whether_they_said_they_were_unsure() -> None:
+    questions = [Question("1", "q?", ("kl-asymmetry",), "real_posts:test"),
+                 Question("2", "q?", ("kl-asymmetry",), "real_posts:test"),
+                 Question("3", "q?", (), "real_posts:test"),
+                 Question("4", "q?", (), "real_posts:test"),
+                 Question("5", "q?", ("kl-asymmetry",), "real_posts:test")]
+    replies = [_reply(["kl-asymmetry"], unsure=True),  # right, though unsure: not a wrong answer
+               _reply(["log-base", "kl-asymmetry"], unsure=True),  # the wrong entry first, flagged
+               _reply(["log-base"]),  # out of scope answered, not flagged
+               _reply(["log-base"], abstained=True, unsure=True),  # declined: not an answer at all
+               _reply(["kl-asymmetry"], abstained=True)]
+    row = system_metrics(questions, replies, {})["by_split"]["real_posts:test"]
+    assert row["n_answered_wrong"] == 2 and row["wrong_flagged_unsure"] == 0.5
+    assert row["n_flagged_unsure"] == 2  # the right one and the wrong entry; a declined reply is no answer
+    from eval.report import flagged_cells
+    assert flagged_cells(row) == ["1 of 2", "1 of 2"]
 
 
 def test_a_replys_own_support_verdicts_are_used_not_rescored() -> None:
@@ -479,6 +509,25 @@ def test_operating_curve_moves_the_refit_rules_threshold_and_finds_reachable_tar
     assert meeting(curve, 0.7, 0.7)
     assert meeting(curve, 0.99, 0.99) == []
     assert meeting(operating_curve(features, labels, right, groups, (1,)), 0.75, 0.75) == []
+
+
+def test_reliability_pools_held_out_confidences_into_bands() -> None:
+    rng = np.random.default_rng(5)
+    labels = np.array([1.0] * 80 + [0.0] * 80)
+    features = np.column_stack([labels + rng.normal(scale=0.6, size=160)])
+    right = np.ones(160, dtype=bool)
+    right[:10] = False  # ten in-scope rows whose entry is wrong: never counted right, however confident
+    groups = [f"thread-{i // 4}" for i in range(160)]
+    bands = reliability(features, labels, right, groups, (0,))
+    assert [(low, high) for low, high, _, _ in bands] == list(itertools.pairwise(RELIABILITY_BANDS))
+    assert sum(n for *_, n, _ in bands) == 160 * 10  # every row once per seed (10 seeds)
+    assert sum(good for *_, good in bands) <= 70 * 10
+    # A feature that separates: the right share climbs from the lowest band to the highest.
+    share = [good / n for *_, n, good in bands if n]
+    assert share[0] < 0.2 and share[-1] > 0.8
+    # A feature that separates nothing: no band promises much.
+    flat = reliability(rng.normal(size=(160, 1)), labels, right, groups, (0,))
+    assert all(good / n < 0.75 for *_, n, good in flat if n >= 50)
 
 
 def test_cross_validation_can_judge_the_held_out_rows_read_another_way() -> None:

@@ -61,4 +61,8 @@ SPLIT_RANKING = Metric("ranking_hit@1", "ranking hit@1", "per question set: expe
 DECLINED_OFFERED = Metric("declined_offered@3", "in-scope declined: entry among 3 offered",
                           "per question set: of the in-scope questions declined, the share whose expected entry is "
                           "among the top 3 ranked (the closest topics a decline offers)", scope="split")
-METRICS = (HIT_AT_1, HIT_AT_3, MRR, RANKING_HIT_AT_1, ALL_EXPECTED, ANSWERED_RIGHT, SPLIT_RANKING, DECLINED_OFFERED)
+WRONG_FLAGGED = Metric("wrong_flagged_unsure", "answered wrongly: flagged unsure",
+                       "per question set: of the questions answered wrongly (out of scope, or the wrong entry first), "
+                       "the share whose answer told the student it may not cover the question", scope="split")
+METRICS = (HIT_AT_1, HIT_AT_3, MRR, RANKING_HIT_AT_1, ALL_EXPECTED, ANSWERED_RIGHT, SPLIT_RANKING, DECLINED_OFFERED,
+           WRONG_FLAGGED)
