@@ -139,22 +139,30 @@ def test_real_phrasing_posts_are_long_sourced_and_split_by_thread(entries: dict)
         assert any(r["split"] == side for r in out)
 
 
-def test_noisy_posts_are_test_only_and_follow_threads_no_other_set_uses(entries: dict) -> None:
-    """real_posts_noisy.jsonl: test-only rows that keep verbatim posts' noise (eval/datasets/README.md)."""
+# The test-only real-phrasing files (eval/datasets/README.md), each with the least it must hold:
+# rows, in scope, not in scope.
+TEST_ONLY = {"real_posts_noisy": (60, 40, 20), "real_posts_fresh": (50, 30, 19)}
+
+
+@pytest.mark.parametrize("name", sorted(TEST_ONLY))
+def test_a_test_only_set_follows_threads_no_other_set_uses(entries: dict, name: str) -> None:
+    """real_posts_noisy.jsonl keeps verbatim posts' noise; real_posts_fresh.jsonl follows threads found
+    after everything else. Neither is fitted on, and neither shares a thread with another set."""
     from eval.datasets import CALIBRATION_SETS, TEST_SETS, load_questions
 
-    rows = _rows("real_posts_noisy")
-    assert len({r["id"] for r in rows}) == len(rows) >= 60
-    assert "real_posts_noisy" in TEST_SETS and not any(c.startswith("real_posts_noisy") for c in CALIBRATION_SETS)
-    used = {r["source"] for r in _rows("real_posts")}
+    rows = _rows(name)
+    least, least_in, least_out = TEST_ONLY[name]
+    assert len({r["id"] for r in rows}) == len(rows) >= least
+    assert name in TEST_SETS and not any(c.startswith(name) for c in CALIBRATION_SETS)
+    used = {r["source"] for other in ("real_posts", *TEST_ONLY) if other != name for r in _rows(other)}
     probed = {row[0] for row in _tsv_rows(DATASETS / "verbatim_probe_sources.tsv")}
     for row in rows:
         assert "split" not in row, row["id"]  # every row is test: no side of this file fits anything
         assert row["source"].startswith(("http://", "https://")) and row["source"] not in used | probed, row["id"]
         assert all(e in entries for e in row["expected"]), row["id"]
-        assert len(row["shape"]) >= 2, row["id"]  # each keeps at least two kinds of a verbatim post's noise
-    assert sum(bool(r["expected"]) for r in rows) >= 40 and sum(not r["expected"] for r in rows) >= 20
-    assert len(load_questions("real_posts_noisy", known_entries=entries)) == len(rows)
+        assert len(row["shape"]) >= 2, row["id"]  # each keeps at least two kinds of a copied post's shape
+    assert sum(bool(r["expected"]) for r in rows) >= least_in and sum(not r["expected"] for r in rows) >= least_out
+    assert len(load_questions(name, known_entries=entries)) == len(rows)
 
 
 def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a_written_row(entries: dict) -> None:
@@ -162,7 +170,7 @@ def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a
 
     held_out = [row[0] for row in _tsv_rows(DATASETS / "verbatim_holdout_sources.tsv")]
     assert len(held_out) == len(set(held_out)) == 60
-    noisy = {r["source"] for r in _rows("real_posts_noisy")}
+    noisy = {r["source"] for name in TEST_ONLY for r in _rows(name)}
     assert not set(held_out) & (noisy | {row[0] for row in _tsv_rows(DATASETS / "verbatim_probe_sources.tsv")})
     written = {r["source"] for r in _rows("real_posts")}
     for address, ta, confidence, side in _tsv_rows(DATASETS / "verbatim_holdout_sources.tsv"):
@@ -181,7 +189,7 @@ def test_a_later_verbatim_hold_out_shares_no_address_with_anything_else(entries:
     rows = _tsv_rows(DATASETS / name)
     addresses = [row[0] for row in rows]
     assert len(addresses) == len(set(addresses)) == posts
-    others = {r["source"] for name_ in ("real_posts", "real_posts_noisy") for r in _rows(name_)}
+    others = {r["source"] for name_ in ("real_posts", *TEST_ONLY) for r in _rows(name_)}
     others |= {row[0] for other in VERBATIM_LISTS if other != name for row in _tsv_rows(DATASETS / other)}
     others |= {row[2] for row in _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")}
     assert not set(addresses) & others
@@ -192,7 +200,7 @@ def test_a_later_verbatim_hold_out_shares_no_address_with_anything_else(entries:
 
 def test_no_alias_is_a_real_post(entries: dict) -> None:
     aliases = {_norm(a) for e in entries.values() for a in e.aliases}
-    assert not [r["id"] for name in ("real_posts", "real_posts_noisy") for r in _rows(name)
+    assert not [r["id"] for name in ("real_posts", *TEST_ONLY) for r in _rows(name)
                 if _norm(r["question"]) in aliases]
 
 
@@ -202,7 +210,7 @@ def test_sourced_aliases_are_in_their_entry_and_follow_no_eval_post(entries: dic
     measured post would make that measurement lie)."""
     rows = _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")
     assert len(rows) >= 60
-    measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
+    measured = {row["source"] for name in ("real_posts", *TEST_ONLY) for row in _rows(name)}
     measured |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
     for entry_id, alias, address, _note in rows:
         assert alias in entries[entry_id].aliases, alias
@@ -217,7 +225,7 @@ def test_sourced_near_misses_are_in_their_entry_and_follow_no_measured_post(entr
     listed = sorted((entry_id, near_miss) for entry_id, near_miss, _address, _why in rows)
     assert listed == sorted((e.id, n) for e in entries.values() for n in e.near_misses)
     addresses = [row[2] for row in rows]
-    measured = {row["source"] for name in ("real_posts", "real_posts_noisy") for row in _rows(name)}
+    measured = {row["source"] for name in ("real_posts", *TEST_ONLY) for row in _rows(name)}
     measured |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
     measured |= {row[2] for row in _tsv_rows(ROOT / "knowledge" / "alias_sources.tsv")}
     assert len(addresses) == len(set(addresses))
