@@ -125,13 +125,18 @@ class QuestionLog(SQLiteStore):
 
     # ----------------------------------------------------------------------------- reading
 
-    def rows(self, gaps_only: bool = False) -> list[dict[str, Any]]:
+    def rows(self, gaps_only: bool = False, unsure_below: float | None = None) -> list[dict[str, Any]]:
         """Logged questions oldest first; with `gaps_only`, what staff should look at: the declined
-        questions and the answers rated 👎."""
-        sql = ("SELECT * FROM questions WHERE answered = 0 OR rating = -1 ORDER BY id" if gaps_only
-               else "SELECT * FROM questions ORDER BY id")
-        raw = self._run(lambda conn: conn.execute(sql).fetchall(), repair=False)
-        return [{**dict(r), "answered": bool(r["answered"]), "entries": json.loads(r["entries"])} for r in raw]
+        questions, the answers rated 👎 and, with `unsure_below`, the answers given at a confidence
+        under it (the ones that told the student they may not cover the question). Each row's
+        `unsure` says whether it is such an answer."""
+        bar = -1.0 if unsure_below is None else unsure_below  # a confidence is never below -1: none unsure
+        sql, params = (("SELECT * FROM questions WHERE answered = 0 OR rating = -1 OR confidence < ? ORDER BY id",
+                        (bar,)) if gaps_only else ("SELECT * FROM questions ORDER BY id", ()))
+        raw = self._run(lambda conn: conn.execute(sql, params).fetchall(), repair=False)
+        return [{**dict(r), "answered": bool(r["answered"]), "entries": json.loads(r["entries"]),
+                 "unsure": bool(r["answered"]) and r["confidence"] is not None and r["confidence"] < bar}
+                for r in raw]
 
     def cached_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """{text: vector} for the texts whose vector was stored before."""

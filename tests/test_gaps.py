@@ -96,6 +96,27 @@ def test_a_disliked_answer_is_a_gap_and_out_writes_markdown_html_and_a_plot(data
     assert main(["gaps"]) == 0 and "↳ " + hint.replace("\\", "") in capsys.readouterr().out
 
 
+def test_an_answer_that_said_it_was_unsure_is_a_gap_with_its_entry(data_dir: Path, tabot, capsys) -> None:
+    from dataclasses import replace
+
+    from bot.answering.compose import UNSURE_BELOW
+
+    questions = QuestionLog.from_settings(Settings(data_dir=data_dir))
+    sure = kl_answer("why is KL divergence not symmetric")
+    unsure = kl_answer("is the KL between two gaussians closed form?")
+    unsure.sources = [replace(unsure.sources[0], score=UNSURE_BELOW - 0.2)]
+    questions.record("web", sure, user="a")
+    questions.record("web", unsure, user="b")
+    report = gaps_json(capsys)
+    assert report["questions"] == 1  # the sure answer is no gap
+    [topic] = report["topics"]
+    assert topic["questions"] == [unsure.question] and topic["declined"] == 0 and topic["disliked"] == 0
+    assert topic["unsure"] == 1 and topic["unsure_from"] == {"kl-asymmetry": 1}
+    assert main(["gaps"]) == 0
+    assert ("1 unsure answer from kl-asymmetry: if it does not answer these, add them to its near_misses; "
+            "if it does, to its aliases") in capsys.readouterr().out
+
+
 def test_cluster_handles_tiny_inputs_and_the_two_stage_path_keeps_topics_apart(monkeypatch) -> None:
     assert cluster(np.empty((0, 384), dtype=np.float32)).tolist() == []
     assert cluster(np.ones((1, 384), dtype=np.float32) / np.sqrt(384)).tolist() == [0]

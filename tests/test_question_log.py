@@ -108,6 +108,10 @@ def test_retention_prunes_old_rows_on_the_next_write(tmp_path: Path) -> None:
     questions.record("cli", kl_answer("today"), user="b")
     assert [r["question"] for r in questions.rows()] == ["a recent question", "today"]
     assert [r["question"] for r in questions.rows(gaps_only=True)] == ["a recent question"]
+    # "today" was answered at 0.91: under a higher bar it is an answer that said it was unsure.
+    gaps = questions.rows(gaps_only=True, unsure_below=0.95)
+    assert [(r["question"], r["unsure"]) for r in gaps] == [("a recent question", False), ("today", True)]
+    assert [r["question"] for r in questions.rows(gaps_only=True, unsure_below=0.9)] == ["a recent question"]
 
 
 def test_salt_is_made_once_and_kept(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """`tabot gaps`: what students asked that no TA answer covers, grouped into topics for course staff.
 
-The questions are the question log's declined ones and the answers rated 👎. Each distinct text is
+The questions are the question log's declined ones, the answers rated 👎, and the answers given below
+`bot.answering.compose.UNSURE_BELOW` (they told the student they may not cover the question: where
+near-topic posts the bot should have declined land). Each distinct text is
 embedded once with the service's MiniLM (vectors are cached in the log, so a re-run embeds only new
 questions) and the texts are grouped by scikit-learn's AgglomerativeClustering, average linkage on
 cosine distance, cut at `DISTANCE`: a topic is a set of questions whose mean similarity to each other
@@ -36,6 +38,8 @@ MAX_GROUPS = 1000
 # cores; random seeding and 3 passes take ~3 s at 50,000, and the groups only need to be tight, not optimal.
 KMEANS_PASSES = 3
 REPRESENTATIVES = 3
+# What the report is made of, as every face names it.
+GAP_QUESTIONS = "declined, 👎-rated or unsure questions"
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Topic:
     days: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DD" -> questions asked that day
     # entry id -> how many of the topic's 👎-rated answers came from it: where a near miss may belong
     disliked_from: dict[str, int] = field(default_factory=dict)
+    unsure: int = 0  # answers that said they may not cover the question (and were not rated 👎)
+    unsure_from: dict[str, int] = field(default_factory=dict)  # entry id -> how many of those came from it
 
     @property
     def representatives(self) -> list[str]:
@@ -68,7 +74,7 @@ class Topic:
                 "questions": self.questions, "nearest_entry": self.nearest_entry,
                 "similarity": None if self.similarity is None else round(self.similarity, 4),
                 "first_seen": self.first_seen, "last_seen": self.last_seen, "days": self.days,
-                "disliked_from": self.disliked_from}
+                "disliked_from": self.disliked_from, "unsure": self.unsure, "unsure_from": self.unsure_from}
 
 
 @dataclass
@@ -119,7 +125,7 @@ def entry_texts(entries: list[Entry]) -> tuple[list[str], list[str]]:
 
 def find_gaps(rows: list[dict[str, Any]], embed: Callable[[list[str]], dict[str, np.ndarray]],
               entries: list[Entry], distance: float = DISTANCE) -> GapReport:
-    """Group the logged `rows` (`QuestionLog.rows(gaps_only=True)`) into ranked topics.
+    """Group the logged `rows` (`QuestionLog.rows(gaps_only=True, unsure_below=...)`) into ranked topics.
 
     `embed` maps texts to unit vectors (`cached_embedder` wraps the log's cache around MiniLM).
     """
@@ -169,14 +175,19 @@ def _topic(rows: list[dict[str, Any]], matrix: np.ndarray, index_of: dict[str, i
     for stamp in times:
         days[stamp[:10]] = days.get(stamp[:10], 0) + 1
     disliked_from: dict[str, int] = {}
+    unsure_from: dict[str, int] = {}
     for row in rows:
         shown = row.get("entries") or []  # the entry ids shown, best first (`QuestionLog.rows` decodes them)
-        if row.get("rating") == -1 and row["answered"] and shown:
-            disliked_from[shown[0]] = disliked_from.get(shown[0], 0) + 1
+        if not (row["answered"] and shown):
+            continue
+        # A 👎 is the student's word; an unsure answer nobody rated is the bot's own doubt.
+        counts = disliked_from if row.get("rating") == -1 else unsure_from if row.get("unsure") else None
+        if counts is not None:
+            counts[shown[0]] = counts.get(shown[0], 0) + 1
     return Topic(questions=[distinct[i] for i in order], asked=len(rows), students=len(askers),
                  declined=sum(not r["answered"] for r in rows), disliked=sum(r.get("rating") == -1 for r in rows),
                  first_seen=times[0], last_seen=times[-1], nearest_entry=nearest, similarity=similarity, days=days,
-                 disliked_from=disliked_from)
+                 disliked_from=disliked_from, unsure=sum(unsure_from.values()), unsure_from=unsure_from)
 
 
 class CachedEmbedder:
@@ -204,10 +215,11 @@ class CachedEmbedder:
 
 def gaps_from_log(settings: Settings, distance: float = DISTANCE) -> GapReport:
     """The gaps in `settings`' question log, against its knowledge folder, with the service's MiniLM."""
+    from bot.answering.compose import UNSURE_BELOW
     from bot.search.embeddings import shared_model  # ONNX Runtime by default: no torch on this path
 
     questions = QuestionLog.reader(settings)
-    rows = questions.rows(gaps_only=True)
+    rows = questions.rows(gaps_only=True, unsure_below=UNSURE_BELOW)
     model = shared_model()
     model.adopt(settings)
     entries = load_entries(settings.knowledge_dir)

@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 
-from bot.faces.gaps import GapReport, Topic
+from bot.faces.gaps import GAP_QUESTIONS, GapReport, Topic
 
 PLOTTED = 8  # topics drawn over time; more lines would be unreadable
 
@@ -23,15 +23,24 @@ def _where(topic: Topic) -> str:
     return f"{topic.nearest_entry} ({topic.similarity:.2f})"
 
 
+def _answers(count: int, kind: str) -> str:
+    return f"{count} {kind} {'answer' if count == 1 else 'answers'}"
+
+
 def near_miss_hint(topic: Topic) -> str | None:
-    """For a topic whose answers students rated 👎: which entry answered them, and the fix when that
-    entry does not cover them (knowledge/README.md, near misses). None for a topic of declines only."""
-    if not topic.disliked_from:
+    """For a topic whose answers students rated 👎 or that said they may not cover the question: the
+    entry that gave most of them, and the fix when it does not cover them (knowledge/README.md, near
+    misses), or, for answers the bot was only unsure of, when it does (aliases). None for a topic of
+    declines only."""
+    given = {entry: topic.disliked_from.get(entry, 0) + topic.unsure_from.get(entry, 0)
+             for entry in {*topic.disliked_from, *topic.unsure_from}}
+    if not given:
         return None
-    entry, count = max(topic.disliked_from.items(), key=lambda item: (item[1], item[0]))
-    answers = "answer" if count == 1 else "answers"
-    return (f"{count} 👎 {answers} from {entry}: if it does not answer these, "
-            f"add them to its near_misses")
+    entry = max(given, key=lambda e: (given[e], e))
+    disliked, unsure = topic.disliked_from.get(entry, 0), topic.unsure_from.get(entry, 0)
+    counts = " and ".join([_answers(n, kind) for n, kind in ((disliked, "👎"), (unsure, "unsure")) if n])
+    fix = "add them to its near_misses" + ("; if it does, to its aliases" if unsure else "")
+    return f"{counts} from {entry}: if it does not answer these, {fix}"
 
 
 def _short(text: str, width: int) -> str:
@@ -42,9 +51,9 @@ def _short(text: str, width: int) -> str:
 def terminal_table(report: GapReport, limit: int = 20, width: int = 100) -> str:
     """One block per topic, best first: counts, dates and nearest entry, then its representative questions."""
     if not report.topics:
-        return (f"No gaps: {report.questions} logged questions were declined or rated 👎 "
+        return (f"No gaps: {report.questions} logged questions were declined, rated 👎 or answered unsure "
                 "(the question log may be off: TABOT_LOG_QUESTIONS).")
-    lines = [f"{len(report.topics)} topics from {report.questions} declined or 👎-rated questions "
+    lines = [f"{len(report.topics)} topics from {report.questions} {GAP_QUESTIONS} "
              f"({report.distinct} distinct), by distinct students:", "",
              f"{'#':>3}  {'students':>8}  {'asked':>5}  {'first seen':<10}  {'last seen':<10}  nearest entry (cosine)",
              f"{'-' * 3}  {'-' * 8}  {'-' * 5}  {'-' * 10}  {'-' * 10}  {'-' * 30}"]
@@ -67,7 +76,7 @@ def _md(text: str) -> str:
 
 def markdown(report: GapReport, plot: str | None) -> str:
     lines = ["# Questions no TA answer covers", "",
-             f"{report.questions} declined or 👎-rated questions ({report.distinct} distinct) in "
+             f"{report.questions} {GAP_QUESTIONS} ({report.distinct} distinct) in "
              f"{len(report.topics)} topics, ranked by distinct students.", ""]
     if plot:
         lines += [f"![topics over time]({plot})", ""]
@@ -112,7 +121,7 @@ def plot_png(report: GapReport) -> bytes | None:
 def topics_html(report: GapReport, limit: int | None = None) -> str:
     """The topics as an HTML table (student text escaped); also the chat's Staff tab."""
     if not report.topics:
-        return "<p>No declined or 👎-rated questions yet.</p>"
+        return f"<p>No {GAP_QUESTIONS} yet.</p>"
     rows = []
     for number, t in enumerate(report.topics[:limit], start=1):
         questions = "".join(f"<li>{html.escape(q)}</li>" for q in t.representatives)
@@ -131,7 +140,7 @@ def html_page(report: GapReport, png: bytes | None) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>tabot gaps</title><style>"
             "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}img{max-width:100%}</style></head><body>"
-            f"<h1>Questions no TA answer covers</h1><p>{report.questions} declined or 👎-rated questions "
+            f"<h1>Questions no TA answer covers</h1><p>{report.questions} {GAP_QUESTIONS} "
             f"({report.distinct} distinct) in {len(report.topics)} topics, ranked by distinct students.</p>{image}"
             f"{topics_html(report)}</body></html>\n")
 

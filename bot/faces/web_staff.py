@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from bot.faces.gaps import GapReport
+from bot.faces.gaps import GAP_QUESTIONS, GapReport
 from bot.faces.gaps_report import topics_html
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class StaffViews:
             return SIGNED_OUT, ""
         try:
             report = self.gaps()
-            gaps = (f"<p>{report.questions} declined or 👎-rated questions in {len(report.topics)} topics "
+            gaps = (f"<p>{report.questions} {GAP_QUESTIONS} in {len(report.topics)} topics "
                     f"(most students first; <code>tabot gaps --out DIR</code> for all of them with a plot)</p>"
                     + topics_html(report, TOPICS_SHOWN))
         except Exception as error:  # the tab stays usable: the dislikes below may still load

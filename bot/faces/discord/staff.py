@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.faces.discord.text import MESSAGE_LIMIT, clip, escape_user, one_line
-from bot.faces.gaps import GapReport
+from bot.faces.gaps import GAP_QUESTIONS, GapReport
 
 TOPICS_SHOWN = 10
 QUESTION_CHARS = 120
@@ -27,8 +27,8 @@ def gaps_message(report: GapReport, limit: int = MESSAGE_LIMIT) -> str:
     """The ranked topics, each with its counts, nearest entry and representative questions (student
     text escaped: no markdown, no mentions), cut to whole topics so it fits one message."""
     if not report.topics:
-        return "No gaps: no logged question was declined or rated 👎."
-    head = (f"**{len(report.topics)} topics** from {report.questions} declined or 👎-rated questions, "
+        return "No gaps: no logged question was declined, rated 👎 or answered unsure."
+    head = (f"**{len(report.topics)} topics** from {report.questions} {GAP_QUESTIONS}, "
             "most students first (`tabot gaps --out DIR` for all, with a plot):")
     blocks = []
     for number, topic in enumerate(report.topics[:TOPICS_SHOWN], start=1):
