@@ -128,8 +128,9 @@ class QuestionLog(SQLiteStore):
     def rows(self, gaps_only: bool = False, unsure_below: float | None = None) -> list[dict[str, Any]]:
         """Logged questions oldest first; with `gaps_only`, what staff should look at: the declined
         questions, the answers rated 👎 and, with `unsure_below`, the answers given at a confidence
-        under it (the ones that told the student they may not cover the question). Each row's
-        `unsure` says whether it is such an answer."""
+        under it (the bar under which an answer tells the student it may not cover the question; a
+        follow-up keeps the confidence of the answer it follows). Each row's `unsure` says whether it
+        is such an answer."""
         bar = -1.0 if unsure_below is None else unsure_below  # a confidence is never below -1: none unsure
         sql, params = (("SELECT * FROM questions WHERE answered = 0 OR rating = -1 OR confidence < ? ORDER BY id",
                         (bar,)) if gaps_only else ("SELECT * FROM questions ORDER BY id", ()))
