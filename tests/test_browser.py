@@ -207,6 +207,21 @@ def test_a_declined_question_says_so_in_view(server, browser, size):
 
 
 @pytest.mark.slow
+def test_an_unsure_answer_says_so_before_the_answer_on_a_phone(server, browser, monkeypatch):
+    from bot.answering import compose
+
+    monkeypatch.setattr(compose, "UNSURE_BELOW", 1.01)  # the app runs in this process: every answer is unsure
+    page = open_chat(browser, server[0], "phone")
+    reply = ask(page, KL)
+    # The notice comes first, so it is read before the answer it qualifies ...
+    assert assert_first_sentence_in_view(reply).startswith("ℹ️ This is the closest TA answer I have")
+    # ... and the TA's answer starts in view right under it.
+    answer = reply.locator(".message-content p:not(blockquote p)").first.bounding_box()
+    assert 0 <= answer["y"] and answer["y"] + 40 <= SIZES["phone"][1], answer
+    shot(page, "unsure-phone")
+
+
+@pytest.mark.slow
 def test_a_closest_topic_under_a_decline_is_one_click_from_its_answer(server, browser):
     page = open_chat(browser, server[0], "phone")
     ask(page, DECLINED)

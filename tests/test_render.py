@@ -5,6 +5,7 @@ from markdown_it import MarkdownIt
 from bot.faces.cards import answer_body, demo_badge, demo_checks, demo_claims, demo_verdict, format_value, headline
 from bot.faces.render import (
     DemoLinks,
+    abstention_markdown,
     answer_markdown,
     answer_text,
     echo_html,
@@ -193,10 +194,16 @@ def test_abstention_lists_nearest_topics_and_the_forum_and_no_sources():
     assert "tabot-source" not in md and "tabot-demo" not in md
 
 
-def test_notices_are_shown():
+def test_notices_are_shown_before_what_they_qualify():
     answer = kl_answer("q")
     answer.notices = ["Your question was cut to 2000 characters."]
-    assert "> ℹ️ Your question was cut to 2000 characters." in answer_markdown(answer)
+    md = answer_markdown(answer)
+    assert md.startswith("> ℹ️ Your question was cut to 2000 characters.") and answer.answer.strip()[:40] in md
+    text = answer_text(answer)
+    assert text.index("note: Your question was cut") < text.index("minimising")
+    declined = abstain_answer("q")
+    declined.notices = ["Written mostly in another script."]
+    assert abstention_markdown(declined).startswith("> ℹ️ Written mostly in another script.")
 
 
 def test_answer_text_is_plain_for_a_terminal():

@@ -232,25 +232,28 @@ def demos_markdown(answer: Answer, links: Mapping[str, DemoLinks] | None = None)
 # --- the whole reply --------------------------------------------------------------------------------
 
 def _notices(answer: Answer) -> list[str]:
+    """The notices, shown before the answer in every face: each says how to read what follows (a
+    match the bot is unsure of, a question cut short, a follow-up, a script the model cannot read),
+    and a student reads the top of a reply first."""
     return [f"> ℹ️ {escape_user_text(n)}" for n in answer.notices]
 
 
 def abstention_markdown(answer: Answer) -> str:
-    parts = [answer.answer.strip()]
+    parts = [*_notices(answer), answer.answer.strip()]
     if answer.nearest:
         lines = [f"- *{escape_user_text(clip(s.topic, SOURCE_LINE_CHARS))}*" for s in answer.nearest]
         parts.append("**Closest topics I can answer:**\n\n" + "\n".join(lines))
-    return "\n\n".join(parts + _notices(answer))
+    return "\n\n".join(parts)
 
 
 def answer_markdown(answer: Answer, links: Mapping[str, DemoLinks] | None = None) -> str:
-    """The browser's answer card: answer, notices, sources, demos - in that order.
+    """The browser's answer card: notices, answer, sources, demos - in that order.
 
     `links` maps a demo name to the URLs of its published plot and standalone script (the face
     publishes them; without links a demo card says how to run it from the course repository)."""
     if answer.abstained:
         return abstention_markdown(answer)
-    parts = [answer_body(answer), *_notices(answer)]
+    parts = [*_notices(answer), answer_body(answer)]
     if answer.sources:
         parts.append(sources_markdown(answer))
     if answer.demos:
@@ -263,8 +266,8 @@ _MD_MARK = re.compile(r"\*\*|__")
 
 def answer_text(answer: Answer) -> str:
     """The reply for a terminal: no Markdown tables or HTML, PASS/FAIL words instead of icons."""
-    lines = [_MD_MARK.sub("", answer.answer.strip())]
-    lines += [f"note: {n}" for n in answer.notices]
+    lines = [f"note: {n}" for n in answer.notices]  # before the answer, as every face shows them
+    lines.append(_MD_MARK.sub("", answer.answer.strip()))
     if answer.abstained:
         if answer.nearest:
             lines += ["", "Closest topics I can answer:"]

@@ -187,13 +187,14 @@ def _abstention(answer: Answer) -> list[str]:
 
 def answer_text(answer: Answer, *, echo_question: bool = False) -> str:
     """The reply's text: the question (for slash commands, where Discord does not show it), the
-    answer or the abstention (nearest topics, forum hint), and the notices as small print."""
+    notices as small print (each says how to read what follows: `bot.faces.render._notices`), and
+    the answer or the abstention (nearest topics, forum hint)."""
     parts = [quote_question(answer.question)] if echo_question and answer.question.strip() else []
+    parts.extend(f"-# ℹ️ {neutralise(one_line(notice))}" for notice in answer.notices)
     if answer.abstained:
         parts += _abstention(answer)
     else:
         parts.append(to_discord_markdown(answer.answer.strip()))
-    parts.extend(f"-# ℹ️ {neutralise(one_line(notice))}" for notice in answer.notices)
     return "\n\n".join(p for p in parts if p)
 
 
