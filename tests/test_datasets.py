@@ -170,8 +170,8 @@ def test_the_verbatim_posts_share_no_thread_with_the_probes_and_say_which_have_a
 
     held_out = [row[0] for row in _tsv_rows(DATASETS / "verbatim_holdout_sources.tsv")]
     assert len(held_out) == len(set(held_out)) == 60
-    noisy = {r["source"] for name in TEST_ONLY for r in _rows(name)}
-    assert not set(held_out) & (noisy | {row[0] for row in _tsv_rows(DATASETS / "verbatim_probe_sources.tsv")})
+    test_only = {r["source"] for name in TEST_ONLY for r in _rows(name)}
+    assert not set(held_out) & (test_only | {row[0] for row in _tsv_rows(DATASETS / "verbatim_probe_sources.tsv")})
     written = {r["source"] for r in _rows("real_posts")}
     for address, ta, confidence, side in _tsv_rows(DATASETS / "verbatim_holdout_sources.tsv"):
         assert (ta == "decline" or ta in entries) and confidence in {"sure", "unsure"}, address
