@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import Metric, abstention, demos, faithfulness, retrieval
+from eval.metrics import abstention, demos, faithfulness, retrieval
 from eval.metrics.intervals import wilson
 
 HEADLINE = (retrieval.HIT_AT_1, retrieval.HIT_AT_3, retrieval.MRR, abstention.PRECISION, abstention.RECALL,
@@ -65,25 +65,20 @@ def real_header() -> list[str]:
             retrieval.DECLINED_OFFERED.label, retrieval.WRONG_FLAGGED.label, "flagged unsure: answered wrongly"]
 
 
-def count_cell(row: dict, metric: Metric, n_key: str) -> str:
-    """A rate over the few questions it is about, as a count: "11 of 14" (too few for a rate)."""
-    n = row.get(n_key, 0)
-    rate = row.get(metric.name)
+def offered_cell(row: dict) -> str:
+    """In-scope declines whose entry was among the 3 offered, as a count: "11 of 14" (too few for a rate)."""
+    n = row.get("n_declined_in_scope", 0)
+    rate = row.get(retrieval.DECLINED_OFFERED.name)
     return f"{round(rate * n)} of {n}" if n and rate is not None else "n/a"
 
 
-def offered_cell(row: dict) -> str:
-    """In-scope declines whose entry was among the 3 offered."""
-    return count_cell(row, retrieval.DECLINED_OFFERED, "n_declined_in_scope")
-
-
 def flagged_cells(row: dict) -> list[str]:
-    """Of the wrong answers, those that told the student they may not cover the question; and of the
-    answers that said so, those that were wrong (the notice's false alarms are the rest)."""
-    wrong, flagged, rate = row.get("n_answered_wrong", 0), row.get("n_flagged_unsure", 0), row.get(
-        retrieval.WRONG_FLAGGED.name)
+    """The answers both wrong and flagged unsure, as counts: of the wrong answers, and of the flagged
+    ones (the notice's false alarms are the rest)."""
+    wrong, flagged = row.get("n_answered_wrong", 0), row.get("n_flagged_unsure", 0)
+    rate = row.get(retrieval.WRONG_FLAGGED.name)
     both = round(rate * wrong) if wrong and rate is not None else 0
-    return [count_cell(row, retrieval.WRONG_FLAGGED, "n_answered_wrong"), f"{both} of {flagged}" if flagged else "n/a"]
+    return [f"{both} of {wrong}" if wrong else "n/a", f"{both} of {flagged}" if flagged else "n/a"]
 
 
 def with_interval(rate: float | None, n: int) -> str:
