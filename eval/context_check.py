@@ -14,6 +14,11 @@ asked plainly and as read each other way, by the model and threshold fitted on t
 other folds. The closer the rates with context are to the plain ones, the less the model punishes what
 surrounds a question.
 
+With `--noise` it reads them instead with what a post copied as it is carries besides the student's
+words (`eval/datasets/noise.json`: page furniture, a pasted training log or traceback, an environment
+block, an issue form, an image line, an edit, a signature), one shape at a time. The reader
+(`bot.search.focus`) is meant to set all of it aside, so a shape that moves the rates is one it misses.
+
 Calibration rows only: it is a development measure, run before anything is chosen.
 """
 
@@ -29,6 +34,8 @@ from eval.calibrate import calibration_rows, cross_validate
 from eval.datasets import DATASETS_DIR
 
 CONTEXT_FILE = DATASETS_DIR / "context.json"
+NOISE_FILE = DATASETS_DIR / "noise.json"
+NOISE_PLACES = ("top", "bottom", "around")
 
 
 def load_contexts(path: Path = CONTEXT_FILE) -> dict[str, dict[str, list[str]]]:
@@ -51,10 +58,48 @@ def with_context(sentences: list[str], seed: int = 0, after: bool = False) -> Ca
     return rewrite
 
 
+def load_noise(path: Path = NOISE_FILE) -> dict[str, tuple[str, list[str]]]:
+    """{shape: (place, blocks)}: each shape's blocks and where they go (`NOISE_PLACES`)."""
+    data = json.loads(path.read_text())
+    shapes = {name: (spec["place"], list(spec["blocks"])) for name, spec in data.items() if not name.startswith("_")}
+    for name, (place, blocks) in shapes.items():
+        if place not in NOISE_PLACES or not blocks:
+            raise ValueError(f"{path}: shape {name!r} needs blocks and a place among {NOISE_PLACES}")
+        if place == "around" and not all("{question}" in block for block in blocks):
+            raise ValueError(f"{path}: every block of {name!r} needs a {{question}} to put the post in")
+    return shapes
+
+
+# A post opens with its title when its first paragraph is one line of at most this many words.
+TITLE_WORDS = 20
+
+
+def with_noise(blocks: list[str], place: str, seed: int = 0) -> Callable[[str], str]:
+    """A rewrite that puts one of `blocks`, drawn by a seeded generator, at the top of the post (`top`:
+    under its title line if it opens with one, where a page puts its header), below it (`bottom`), or
+    around it (`around`: the block's {question} is the post)."""
+    rng = random.Random(seed)
+
+    def rewrite(question: str) -> str:
+        block = rng.choice(blocks)
+        if place == "around":
+            return block.replace("{question}", question)
+        if place == "bottom":
+            return question + "\n\n" + block
+        first, _, body = question.partition("\n\n")
+        if body and "\n" not in first.strip() and len(first.split()) <= TITLE_WORDS:
+            return first + "\n\n" + block + "\n\n" + body
+        return block + "\n\n" + question
+
+    return rewrite
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.context_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--contexts", type=Path, default=CONTEXT_FILE)
+    parser.add_argument("--noise", nargs="?", type=Path, const=NOISE_FILE, default=None,
+                        help=f"read the questions with copied-page noise instead (default file: {NOISE_FILE.name})")
     args = parser.parse_args(argv)
     from bot.config import Settings  # the bot only when rows are made, as in eval.calibrate
     from bot.search.retrieve import Calibration
@@ -64,11 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.with_(data_dir=args.data_dir)
     plain, retriever = calibration_rows(settings)
     columns = tuple(range(len(Calibration.FEATURES)))
+    if args.noise:
+        rewrites = {name: with_noise(blocks, place) for name, (place, blocks) in load_noise(args.noise).items()}
+    else:
+        rewrites = {f"{name} {place}": with_context(sentences, after=place == "after")
+                    for place, sets in load_contexts(args.contexts).items() for name, sentences in sets.items()}
     readings = {"asked plainly": None}
-    for place, sets in load_contexts(args.contexts).items():
-        for name, sentences in sets.items():
-            rewrite = with_context(sentences, after=place == "after")
-            readings[f"{name} {place}"] = calibration_rows(settings, rewrite, retriever)[0].candidates
+    for reading, rewrite in rewrites.items():
+        readings[reading] = calibration_rows(settings, rewrite, retriever)[0].candidates
     for subset, scored in plain.subsets():
         for reading, evaluated in readings.items():
             rates = cross_validate(plain.features, plain.labels, plain.right, plain.groups, columns, scored,

@@ -568,6 +568,27 @@ def test_context_check_puts_seeded_context_around_the_question() -> None:
     assert question == "is KL divergence symmetric?" and after in side
 
 
+def test_noise_goes_where_its_shape_says_and_the_reader_sets_it_aside(tmp_path) -> None:
+    from bot.search.focus import read_post
+    from eval.context_check import load_noise, with_noise
+
+    shapes = load_noise()
+    assert len(shapes) >= 10 and all(len(blocks) >= 3 for _, blocks in shapes.values())
+    post = "Backprop order\n\nWhy must the backward pass visit nodes in reverse topological order?"
+    header = with_noise(["asked 2 days ago · viewed 40 times"], "top")(post)
+    assert header.startswith("Backprop order\n\nasked 2 days ago")  # under the title, as a page puts it
+    assert with_noise(["-- \nJane"], "bottom")(post) == post + "\n\n-- \nJane"
+    assert with_noise(["Hi all,\n{question}\nThanks"], "around")(post).startswith("Hi all,\nBackprop order")
+    # Every block of the repository's file, put around a plain question, leaves its question the focus.
+    for name, (place, blocks) in shapes.items():
+        for block in blocks:
+            noisy = with_noise([block], place)(post)
+            assert read_post(noisy).focus.endswith("reverse topological order?"), (name, block[:40])
+    (tmp_path / "bad.json").write_text(json.dumps({"x": {"place": "around", "blocks": ["no slot"]}}))
+    with pytest.raises(ValueError, match="question"):
+        load_noise(tmp_path / "bad.json")
+
+
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:
     rng = np.random.default_rng(5)
     entries = ["a", "b", "c"]
