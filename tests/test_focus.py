@@ -103,8 +103,9 @@ def test_an_issue_template_asks_the_student_things_it_is_not_the_question() -> N
     assert [q for q in post.questions if "environment" in q or "tried" in q] == []
     for gone in ("Before asking", "closed issues", "I searched"):
         assert gone not in post.prose, gone
-    # Headings still say what the post is about: their words stay in the prose, without the #s.
-    assert "What have you tried?" in post.prose and "#" not in post.prose
+    # A form's own section labels ("What have you tried?") are gone (bot/search/page_furniture.py);
+    # other headings still say what the post is about (tests/test_page_furniture.py).
+    assert "What have you tried?" not in post.prose and "#" not in post.prose
 
 
 def test_a_bold_line_is_a_heading_too() -> None:
@@ -391,3 +392,17 @@ def test_an_images_placeholder_is_not_the_question_of_a_post_that_asks_without_a
     # The word in a sentence is the student's.
     post = read_post("Why does my image classifier ignore the border? It is black.")
     assert post.prose.startswith("Why does my image")
+
+
+def test_a_sentence_in_parentheses_is_an_aside_but_a_numbered_part_is_not() -> None:
+    question = "Why does my backward pass need reverse topological order?"
+    assert read_post(f"{question}\n\n(image not loading? the plot is linked below)").focus == question
+    parts = read_post("Two things. (1) Is RMSProp a momentum method? (2) Is Adam second order?")
+    assert parts.focus.endswith("(2) Is Adam second order?")
+
+
+def test_an_edit_under_a_post_that_asks_without_a_question_mark_is_not_its_question() -> None:
+    statement = "I wonder whether the order of the backward pass matters for my own autograd engine."
+    for edit in ("Update (next day): reinstalled everything, same thing.", "ETA: the data is the week 2 set.",
+                 "Edit 2 — fixed the formatting above, sorry."):
+        assert read_post(f"{statement}\n\n{edit}").focus == statement, edit

@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 
 from bot.search.lexical import FUNCTION_WORDS, tokenize
+from bot.search.page_furniture import ends_the_post, furniture_lines, is_furniture
 
 # A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
 # dropped) to stand on its own; "is that right?" or "what am I missing?" has none and takes the
@@ -71,6 +72,11 @@ _CODE_LINE = re.compile(
     # a method call on its own line (`model.add(Dense(64))`, `np.log(x)`), a statement keyword,
     # a compiler's or checker's "file.ext:LINE:" message
     r"[A-Za-z_][\w\[\]'\"]*\.[\w.\[\]'\"]*\(.*\)\s*;?\s*$|(?:print|assert|raise)\b\s*\(|[\w/.-]+\.\w+:\d+:)")
+# An error line, bare or after the file and line that raised it ("RuntimeError: CUDA error: ...",
+# "/usr/lib/.../dataloader.py:554: UserWarning: ..."): the lines under it in its paragraph are the
+# message going on, until the student speaks (`_continues_the_error`).
+_ERROR_LINE = re.compile(r"^\s*(?:[\w/.-]+\.\w+:\d+:\s*)?[\w.]*(?:Error|Exception|Warning|Exhausted): ")
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|we|our)\b|\bi\b")
 # Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
 # without letters, or with at least MIN_OUTPUT_DIGITS digits that are this share of its characters,
 # and with no question mark, is not prose. Formulas stay: LaTeX and math are symbols and letters, few
@@ -82,15 +88,16 @@ MIN_OUTPUT_DIGITS = 3
 # "loss = 1.09, acc = 0.71"): a training log, however few digits its numbers have. The fields are
 # removed one by one and the rest must be separators: one pattern repeating over the line would
 # backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field).
-_METRIC_FIELD = re.compile(r"[A-Za-z][\w .()/@-]{0,40}?\s*[:=]\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
+_METRIC_FIELD = re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
                            re.IGNORECASE)
-_FIELD_SEPARATORS = re.compile(r"[\s,;|*-]*")
+_FIELD_SEPARATORS = re.compile(r"[\s,;|*{}\[\]-]*")
 # A reference list is citations, not the post's words: "References: [1] [2]", "[3] Kingma & Ba, 2015".
 _REFERENCE_LINE = re.compile(r"^\s*(?:(?:references?|sources?|citations?|footnotes?)\s*:|\[\d{1,3}\]\s)",
                              re.IGNORECASE)
 # Progress bars, rules and drawn tables repeat one symbol (`[=====>....]`, `━━━━━━`, `________`,
 # `|---|---|`): a run this long of one symbol that is not a letter, digit or blank.
 _SYMBOL_RUN = re.compile(r"([^\w\s])\1{7,}|^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+
 # An indented line that is a sentence in words is the student's, not code (some forums and mail
 # clients indent a whole post): it ends a sentence (. ! ?) and has this many words, most of them
 # plain words.
@@ -154,12 +161,13 @@ _POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|the
                           re.IGNORECASE)
 # Only the opening words count: a pointer late in a long question usually points inside it.
 POINTER_WORDS = 6
-# An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?") is not the
+# An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?", a sentence in
+# parentheses: "(image not loading? direct link: ...)") is not the
 # post's question while another sentence asks one. Nor is a question added with "Also," or "One more
 # thing:" after the post has asked its own: "... so is RMSprop a momentum method? Also, is the midterm
 # open book?" asks about RMSprop (a TA answers that and the add-on apart). The add-on stays one of the
 # post's questions (`Post.questions`), and is the question when it is the only one.
-_ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b|also\b|"
+_ASIDE = re.compile(r"^\s*\((?!\s*(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})\s*\))|^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b|also\b|"
                     r"additionally\b|separately\b|one more (?:thing|question)\b|"
                     r"another (?:quick |small |side |unrelated )?question\b)", re.IGNORECASE)
 # With no question mark anywhere, the question is a statement ("I wonder why ..."): the last sentence
@@ -167,7 +175,7 @@ _ASIDE = re.compile(r"^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated
 # edit: "EDIT: with a=2, b=3 torch gives 48, mine 72" is what the student found after asking, not what
 # they ask.
 _LEAD_IN = re.compile(r":\s*$")
-_EDIT = re.compile(r"^\W*(?:edit(?:ed)?|update[d]?|upd)\b\s*\d*\s*[:\-]", re.IGNORECASE)
+_EDIT = re.compile(r"^\W*(?:edit(?:ed)?|update[d]?|upd|eta)\b\s*(?:\d+|\([^)\n]{0,30}\))?\s*[:\-–—]", re.IGNORECASE)
 # A forum thread or an issue opens with its title: a short first line that stands apart (a blank
 # line under it), not a sentence that leads into what follows ("The notes define the loss as").
 # Marked up as a top-level heading ("# Why sigmoid and not softmax?", as Markdown, Discord and a page
@@ -231,13 +239,40 @@ def _not_the_students_words(line: str) -> bool:
     template's or citation list's line."""
     return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _PAGE_METADATA.match(line)
                 or _IMAGE_PLACEHOLDER.match(line) or _is_code(line) or _CHECKLIST_LINE.match(line)
-                or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
+                or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line)
+                or is_furniture(line))
+
+
+def _post_only(text: str) -> str:
+    """The text up to the first line after which a copied page goes on around the post (the threads
+    listed under it, the answer box, a signature, a list's footer), once the post has asked something
+    above it: a post that asks nothing may still ask below such a line."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if i and ends_the_post(line) and "?" in "\n".join(lines[:i]):
+            return "\n".join(lines[:i])
+    return text
+
+
+def _continues_the_error(line: str) -> bool:
+    """A line right under an error line, in the same paragraph, that goes on with the message
+    ("LinearRegression does not accept missing values encoded as NaN natively.", "For debugging
+    consider passing CUDA_LAUNCH_BLOCKING=1.") rather than with the student's words, which ask or
+    speak in the first person, or quote and link what they read."""
+    return (bool(line.strip()) and "?" not in line and not _FIRST_PERSON.search(line)
+            and not _QUOTE_LINE.match(line) and not _URL.search(line))
 
 
 def _strip_lines(text: str, headings: bool) -> str:
     kept = []
-    for line in text.splitlines():
-        if _not_the_students_words(line) or (not headings and _HEADING.match(line)):
+    lines = _post_only(text).splitlines()
+    after_error = False
+    for line, furniture in zip(lines, furniture_lines(lines)):
+        if after_error and _continues_the_error(line):
+            kept.append("")
+            continue
+        after_error = bool(_ERROR_LINE.match(line))
+        if furniture or _not_the_students_words(line) or (not headings and _HEADING.match(line)):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
         kept.append(_HEADING.sub("", line))

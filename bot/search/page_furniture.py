@@ -1,0 +1,223 @@
+"""What a page adds around a post copied from it: the site's furniture, not the student's words.
+
+A student who selects a whole question page and pastes it brings along the page's own lines: "Asked 2
+years ago · Viewed 3k times", "Share Improve this question Follow", the asker's byline and badges,
+other users' comments under the question, "1 Like · Reply · 3 replies", "Related topics" and the
+titles listed under them, a mailing list's footer, a signature under "--", an issue form's
+"_No response_", a pip freeze, an image's file name and size. Read as prose they dilute every match,
+and a comment's question ("What have you tried so far? – jdoe Jun 3 at 21:30") can pass for the
+student's. `python -m eval.context_check --noise` measures how much each such shape moves the
+abstention model's decisions on the calibration rows.
+
+Nothing here knows a topic or an entry. The rules are about what sites print: a line made of their
+chrome words, counts and dates only; the lines that end a post and start the page around it; other
+users' dated comments; environment dumps; an image's leftovers.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words and phrases sites print around a post (Stack Exchange, Discourse, Reddit, GitHub, Kaggle,
+# course boards). Longest first, so "improve this question" goes before "question".
+_CHROME = sorted((
+    "share", "edit", "edited", "follow", "following", "unfollow", "flag", "cite", "improve this question",
+    "improve this answer", "improve this post", "add a comment", "add comment", "show more comments", "reply",
+    "replies", "like", "likes", "liked", "solution", "solved", "accepted", "bookmark", "copy link", "permalink",
+    "report", "save", "saved", "hide", "join", "upvote", "upvotes", "upvoted", "downvote", "vote", "votes",
+    "answer", "answers", "comment", "comments", "view", "views", "viewed", "times", "users", "participants",
+    "links", "link", "members", "online", "points", "point", "sorted by", "highest score", "default",
+    "reset to default", "date modified", "newest first", "oldest first", "date created", "active", "oldest",
+    "newest", "trending", "hotness", "top", "new", "award", "awards", "ask question", "new contributor",
+    "your answer", "post your answer", "gold badge", "gold badges", "silver badge", "silver badges",
+    "bronze badge", "bronze badges", "badge", "badges", "reputation", "rep", "trust level", "basic user",
+    "member", "regular", "leader", "mentor", "super mentor", "moderator", "staff", "first post", "question",
+    "questions", "discussion", "help", "help request", "asked", "answered", "modified", "posted", "created",
+    "last reply", "submitted", "by", "ago", "today", "yesterday", "archived", "locked", "pinned", "closed",
+    "min read", "show more", "show less", "read more", "collapse", "expand", "level", "go to", "page",
+    "previous", "next", "imgur", "image", "images", "attachment", "download", "kb", "mb", "good question",
+    "endorsed", "instructor", "helpful", "unresolved", "resolved", "followup", "follow-up", "thread",
+    "threads", "topic", "topics", "activity", "category", "categories", "home", "latest", "unread", "tags",
+    "tag", "labels", "label", "assignees", "milestone", "projects", "linked", "related", "subscribe",
+    "subscribed", "notifications", "issue", "opened", "opened this issue", "contributor", "author", "owner",
+    "collaborator", "maintainer", "commented", "mentioned", "pull request", "fork", "star", "watch",
+), key=len, reverse=True)
+_CHROME_WORDS = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _CHROME) + r")\b", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Counts, dates and times as sites print them: "3k", "1,014,227", "2 yr. ago", "Mar '23", "at 21:30".
+_COUNTS_AND_DATES = re.compile(
+    rf"\b{_MONTH}(?:\s*'\d{{2}}|\s+\d{{1,2}}(?:,?\s*\d{{4}})?)?(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+    r"|\b\d+(?:[.,]\d+)*\s*(?:k|m|yrs?|yr|years?|mo|months?|w|wks?|weeks?|d|days?|h|hrs?|hours?|mins?(?!\s+read)|minutes?|s)?\b\.?"
+    r"|\b(?:at\s+)?\d{1,2}:\d{2}\b|\bu/[\w-]+|\br/[\w-]+|@[\w.-]+|#\d+",
+    re.IGNORECASE)
+_DATE = re.compile(rf"\b{_MONTH}(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\bago\b", re.IGNORECASE)
+_SUBREDDIT_OR_USER = re.compile(r"(?:^|\s)[ur]/[\w-]+")
+# A line of furniture is chrome words only ("Share", "Improve this question"), or has two of them or a
+# count or date and at most this many words left once they are taken out: a user name ("asked 17
+# hours ago fennwick"), a category ("🤗Transformers 1 Like Reply"). A title such as "Backprop help"
+# has one chrome word and no count: it stays.
+MAX_LEFT_WORDS = 2
+
+# Sentences sites print in full: sign-up banners, bounty and closing notices, the asker's
+# new-contributor note, the lines under a Q&A page's question and over its answers.
+_BOILERPLATE = re.compile(r"(?:" + "|".join((
+    r"is a question and answer site for", r"it only takes a minute to sign up", r"sign up to join this community",
+    r"anybody can (?:ask|answer)", r"the best answers are voted up", r"this question shows research effort",
+    r"this question does not show any research effort", r"save this question", r"show activity on this post",
+    r"the bounty expires", r"eligible for a \+?\d+ reputation bounty", r"wants to draw more attention to this question",
+    r"looking for an answer drawing from credible", r"is a new contributor to this site",
+    r"take care in asking for clarification", r"check out our code of conduct", r"this topic was automatically closed",
+    r"new replies are no longer allowed", r"archived post", r"new comments cannot be posted", r"votes cannot be cast",
+    r"this post has been locked", r"this thread has been locked", r"browse other (?:topics|questions)",
+    r"want to read more\?", r"share a link to this question", r"part of .{1,40} collective",
+    r"a clear and concise description of", r"if applicable, add screenshots", r"steps to reproduce the behavior",
+    r"i agree to follow this project's code of conduct", r"you received this message because you are subscribed",
+    r"to unsubscribe from this group", r"to view this discussion on the web", r"_no response_",
+)) + r")", re.IGNORECASE)
+
+# A line after which the rest of the copy is the page around the post, not the post: the lists of
+# other threads under it, the answer box, a signature under "-- ", a mailing list's footer.
+_PAGE_CONTINUES = re.compile(
+    r"^\W*(?:related(?: topics| questions| posts)?|suggested topics|similar (?:topics|questions|threads)|linked"
+    r"|hot network questions|your answer|know someone who can answer\?.*|\d+ answers?|sorted by:?.*"
+    r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
+    re.IGNORECASE)
+
+# Another user's comment under the question, as Stack Exchange prints it: the text, then a dash, the
+# commenter's name and when ("– kerasfan Jun 3, 2022 at 21:30", "— Hollis Varga, Jan 17 at 12:02").
+_DATED_COMMENT = re.compile(
+    rf"\s[–—-]\s*[\w .'’-]{{1,40}},?\s+(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
+    r"|\d+\s*\w+\s+ago)(?:\s+at\s+\d{1,2}:\d{2})?\W*$",
+    re.IGNORECASE)
+
+# An environment dump: pip freeze lines, and "label: value" lines whose label names a part of the
+# setup and whose value is a version or a flag ("PyTorch version: 1.13.1", "Is debug build: False").
+_SETUP_WORD = (r"(?:version|os|platform|python|torch|pytorch|tensorflow|tf|keras|jax|cuda|cudnn|gpu|cpu|numpy|driver|"
+               r"build|runtime|transformers|compiler|gcc|clang|cmake|libc|rocm|device|hardware|environment|env|system)")
+_PINNED = re.compile(r"^\W*(?:\[\w+\]\s*)?[A-Za-z][\w.-]*\s*(?:==|>=|<=|~=)\s*\d[\w.+-]*\W*$"
+                     r"|^\s*[A-Za-z][\w.-]*\s+\d+(?:\.\d+)+\s+\S+(?:\s+[\w.-]+)?\s*$")  # a conda list's row
+_SETUP_FIELD = re.compile(
+    r"^\W*(?:[A-Za-z][\w ./()-]{0,40}?\s)?" + _SETUP_WORD + r"\b[^:\n]{0,30}:\s*"
+    r"(?:[^?!\n]{0,40}\d[^?!\n]{0,40}|(?:true|false|none|n/?a|yes|no|could not collect|not installed)\b[^?!\n]{0,60})$",
+    re.IGNORECASE)
+# ... and its value is a few words at most: "Environment: Python 3.11, numpy 1.26, my own tiny autograd
+# for HW2" is the student's sentence about their setup.
+MAX_SETUP_VALUE_WORDS = 5
+_SETUP_TABLE_ROW = re.compile(rf"^\s*\|\s*(?:[\w .-]{{0,30}}\s)?{_SETUP_WORD}\b[^|]{{0,30}}\|\s*v?\d+(?:\.\d+)+[^|]*\|\s*$",
+                              re.IGNORECASE)
+_SETUP_HEADER = re.compile(
+    r"^\W*(?:environment|system info(?:rmation)?|versions?(?: of relevant libraries)?|setup|my (?:setup|environment)"
+    r"|packages in environment at .*|name\s+version\s+build\s+channel)\W*$",
+    re.IGNORECASE)
+
+# The section labels of issue and forum forms, alone on their line (as a heading, in bold, with a
+# colon or an emoji): "Describe the bug", "**To Reproduce**", "### Expected behavior", "N/A".
+_FORM_LABEL = re.compile(r"^[\W_]*(?:" + "|".join((
+    r"describe the (?:bug|problem|question|issue)", r"bug (?:report|description)", r"(?:steps )?to reproduce",
+    r"reproduction", r"(?:minimal )?reproducible example", r"code (?:sample|to reproduce)",
+    r"(?:expected|actual|current|observed) behaviou?r", r"additional (?:context|information|details)",
+    r"other information", r"(?:error |relevant )?logs?(?: output)?", r"screenshots?", r"who can help\??",
+    r"your question", r"questions? and help", r"motivation", r"pitch", r"alternatives", r"checklist",
+    r"what have you tried\??", r"what are you trying to do\??", r"anything else\??", r"details", r"description",
+    r"summary", r"information", r"tasks", r"related issues?", r"possible (?:solution|fix)", r"proposal",
+    r"feature request", r"question type\b.*", r"title:\s*\[[^\]]*\]:?", r"n/?a", r"none",
+)) + r")[\W_]*$", re.IGNORECASE)
+# A page's breadcrumb: three or more places joined by arrows ("Course Q&A › Deep Learning › Week 1"),
+# or by slashes or ">" with one of the site's words among them ("Home / Categories / Part 1 (2022)"):
+# "train / val / test split" is the student's.
+_PLACE = r"[^\W\d][\w&'’ ().-]{0,39}"
+_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[›»→]\s+{_PLACE}){{2,}}$")
+_SLASHED_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[/>]\s+{_PLACE}){{2,}}$")
+# A tag list: up to six lower-case tags ("machine-learning neural-network pytorch"), read as
+# furniture only right above other furniture (`furniture_lines`): a short line of the post may look alike.
+_TAGS = re.compile(r"^\W*(?:[Tt]ags?:\s*)?(?:#?[a-z][a-z0-9.+#-]*(?:\s*[|,•·]?\s+|\s*$)){1,6}$")
+# ... and on its own when it says it is one ("Tags: #regression #time-series").
+_TAG_LABEL = re.compile(r"^\W*tags?\s*:", re.IGNORECASE)
+# A row of a page's list of other threads: a title, then fields of counts and dates and the category
+# ("• Trainer not saving checkpoints — 🤗Transformers — 4 — Jun 2024", "Title\tvision\t3\t540\tJan 2023").
+# Two or more of its fields are counts or dates, and one of them is a date.
+_ROW_FIELDS = re.compile(r"\s+[—–·|]\s+|\t")
+MIN_COUNT_FIELDS = 2
+
+# What an image leaves behind: its file name, often with its size ("image.png 812×604 34.2 KB"),
+# or a placeholder in brackets ("[image: plot_run3.png]", "[Screenshot]").
+_IMAGE_LEFTOVER = re.compile(
+    r"^\W*(?:\[(?:image|img|screenshot|attachment|figure)\b[^\]]*\]"
+    r"|[\w .()-]{1,80}\.(?:png|jpe?g|gif|webp|svg|bmp)\b[^?]{0,60}?(?:\d+(?:\.\d+)?\s*[kKmM]i?B\b[^?]*)?)\W*$",
+    re.IGNORECASE)
+
+# Machine output sites and tools print with a time stamp first ("2023-10-05 09:12:44.118203: W
+# tensorflow/...", "[2024-02-19 14:04:10,004][WARNING] ..."), a notebook's traceback header and frames
+# ("ValueError  Traceback (most recent call last)", "Cell In[14], line 3", "----> 3 clf.fit(X)",
+# "File /opt/conda/.../base.py:1151, in fit(...)"), and a progress bar ("37%|███▋ | 1160/3125 [...]").
+_TOOL_OUTPUT = re.compile(
+    r"^\W*(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}[.,]\d+)"
+    r"|traceback \(most recent call last\)|^\s*cell in\s*\[\d*\]|^\s*-+>\s*\d+\s|^\s*file [^\s\"]+:\d+, in "
+    r"|\d+%\|.*\|\s*\d+/\d+|\bit/s\]|\bs/it\]",
+    re.IGNORECASE)
+
+
+def _is_setup_field(line: str) -> bool:
+    if not _SETUP_FIELD.match(line):
+        return False
+    value = line.split(":", 1)[1]
+    return len(re.findall(r"[^\W\d_]{2,}", value)) <= MAX_SETUP_VALUE_WORDS
+
+
+def _is_breadcrumb(line: str) -> bool:
+    return bool(_BREADCRUMB.match(line) or (_SLASHED_BREADCRUMB.match(line) and _CHROME_WORDS.search(line)))
+
+
+def _is_count_or_date(field: str) -> bool:
+    return bool(field.strip()) and not re.search(r"[^\W\d_]{2,}", _COUNTS_AND_DATES.sub(" ", field))
+
+
+def _is_listing_row(line: str) -> bool:
+    fields = _ROW_FIELDS.split(line.strip())
+    counts = [field for field in fields if _is_count_or_date(field)]
+    return len(fields) >= 3 and len(counts) >= MIN_COUNT_FIELDS and any(map(_DATE.search, counts))
+
+
+def is_furniture(line: str) -> bool:
+    """True for a line the page printed rather than the student wrote: chrome words, counts and dates
+    only; a site's boilerplate sentence; another user's dated comment; an environment dump's line; an
+    image's leftovers; a tool's time-stamped or progress output."""
+    if not line.strip():
+        return False
+    if (_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _PINNED.match(line)
+            or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line) or _IMAGE_LEFTOVER.match(line)
+            or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line) or _is_breadcrumb(line)
+            or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line)):
+        return True
+    if "?" in line:
+        return False
+    uncounted, counts = _COUNTS_AND_DATES.subn(" ", line)
+    rest, chrome = _CHROME_WORDS.subn(" ", uncounted)
+    left = len(re.findall(r"[^\W\d_]{2,}", rest))
+    if not (chrome or _SUBREDDIT_OR_USER.search(line)):
+        return False
+    return left == 0 or ((chrome > 1 or counts > 0) and left <= MAX_LEFT_WORDS)
+
+
+def furniture_lines(lines: list[str]) -> list[bool]:
+    """Per line, `is_furniture`; and a tag list or a user's name right above or between furniture
+    (the asker's name sits between "asked 2 hours ago" and "2 gold badges")."""
+    # A line of numbers only (a vote count, a reputation "31 1 4") is output the reader drops anyway;
+    # here it counts as furniture a name may sit beside.
+    flags = [is_furniture(line) or (any(ch.isdigit() for ch in line) and not any(ch.isalpha() for ch in line))
+             for line in lines]
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    for before, i, after in zip([None, *filled], filled, [*filled[1:], None]):
+        if flags[i] or "?" in lines[i]:
+            continue
+        above_furniture = after is not None and flags[after]
+        between = above_furniture and before is not None and flags[before]
+        if (above_furniture and _TAGS.match(lines[i])) or (between and len(lines[i].split()) <= MAX_LEFT_WORDS):
+            flags[i] = True
+    return flags
+
+
+def ends_the_post(line: str) -> bool:
+    """True for a line after which the copy is the page around the post (other threads, the answer
+    box, a signature, a mailing list's footer), not the post."""
+    return bool(_PAGE_CONTINUES.match(line))

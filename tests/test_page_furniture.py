@@ -1,0 +1,128 @@
+"""A post copied with its page: the site's furniture is not the student's words (bot/search/page_furniture.py)."""
+
+import pytest
+
+from bot.search.focus import prose_of, read_post
+from bot.search.page_furniture import furniture_lines, is_furniture
+
+QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
+
+
+@pytest.mark.parametrize("line", [
+    "Asked 3 years, 1 month ago",
+    "Viewed 9k times",
+    "Share Improve this question Follow",
+    "Share • Edit • Follow • Flag",
+    "edited Feb 9, 2023 at 8:14",
+    "4 gold badges 31 silver badges 60 bronze badges",
+    "2 Likes · Reply",
+    "created May '22 · last reply Jun '22 · 6 replies · 840 views",
+    "Posted by u/quiet_student 2 years ago",
+    "r/learnmachinelearning",
+    "Add a comment",
+    "Did you normalise the inputs? – ravenfeather Oct 3, 2021 at 14:07",
+    "This topic was automatically closed 14 days after the last reply.",
+    "PyTorch version: 2.0.1",
+    "Is CUDA available: True",
+    "numpy==1.26.0",
+    "screenshot_training.png 1024×768 88.1 KB",
+    "[image: loss_curve.png]",
+    "_No response_",
+    "### Expected behavior",
+    "**To Reproduce**",
+    "2024-03-01 10:22:31.551: W tensorflow/core/framework/op_kernel.cc:1830] OOM",
+    " 42%|████▏     | 420/1000 [00:21<00:29, 19.6it/s]",
+    "Forums › Course 2 › Week 3",
+    "Home / Categories / Part 2 (2023) / Lesson 7 official topic",
+    "edited Mar 2 at 14:05 by Community Bot",
+    "Tags: #optimization #adam",
+    "4 min read",
+    "• Loss goes NaN after a few steps — Beginners — 6 — Aug 2024",
+    "Why is my val loss flat?\tvision\t2\t311\tMar 2023",
+])
+def test_a_line_the_page_printed_is_furniture(line: str) -> None:
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize("line", [
+    QUESTION,
+    "Backprop help",  # a title with one chrome word and nothing counted
+    "Question about KL divergence",
+    "I asked this on the forum 2 days ago but nobody answered.",
+    "Should I share the weights between the two heads?",
+    "My answer was to use log base 2, is that right?",
+    "Follow-up question: does the order change the gradients at all?",
+    "What have you tried so far, and which version of PyTorch is it?",
+    "p_i = softmax(z)_i",
+    "train / val / test split",  # slashes without a site word: the student's
+    "I tried lr 0.1 — 0.01 — 0.001 and none of them converged",
+    "we met at 10:30 after the lecture to go over the derivation",
+])
+def test_the_students_own_lines_are_not_furniture(line: str) -> None:
+    assert not is_furniture(line)
+
+
+def test_a_tag_list_or_a_name_counts_only_beside_furniture() -> None:
+    lines = ["Some text the student wrote.", "", "neural-networks pytorch", "Share Follow", "asked 3 hours ago",
+             "kiwi_coder", "3 bronze badges"]
+    assert furniture_lines(lines) == [False, False, True, True, True, True, True]
+    # The same short lines inside the post, with no furniture around them, are the student's.
+    alone = ["neural-networks pytorch", "", "kiwi_coder", "", QUESTION]
+    assert furniture_lines(alone) == [False, False, False, False, False]
+
+
+def test_a_copied_qa_page_reads_as_the_post_it_holds() -> None:
+    page = ("Backward pass order for my autograd engine\n\nAsked 1 year, 2 months ago\nModified 11 months ago\n"
+            "Viewed 2k times\n\n5\n\nI am writing a tiny autograd engine for the assignment. "
+            f"{QUESTION}\n\npython deep-learning autograd\nShare\nImprove this question\nFollow\n"
+            "asked Jan 4, 2024 at 19:20\nsparrow_dev\n31 1 4\n"
+            "Have you looked at how micrograd does it? – quill_ink Jan 4, 2024 at 19:45\nAdd a comment\n"
+            "2 Answers\nSorted by: Highest score (default)\n\nYou need a topological order because ...")
+    post = read_post(page)
+    assert post.focus == QUESTION  # not the other user's comment
+    assert post.title == "Backward pass order for my autograd engine"
+    assert post.prose == ("Backward pass order for my autograd engine I am writing a tiny autograd engine for the "
+                          f"assignment. {QUESTION}")
+
+
+def test_what_follows_the_post_on_its_page_is_cut_once_the_post_has_asked() -> None:
+    forum = (f"{QUESTION}\n\n1 Like\n\nRelated topics\nHow do I freeze a layer?\nWhy is my loss NaN?")
+    assert read_post(forum).focus == QUESTION
+    mail = f"{QUESTION}\n\nThanks!\n--\nMira\nYou received this message because you are subscribed to a group."
+    assert prose_of(mail) == QUESTION
+    # A post that has asked nothing yet keeps what is below such a line: its question may be there.
+    statement = "I followed the notes on backward passes.\n\nRelated\n\nSo why reverse topological order here?"
+    assert read_post(statement).focus.endswith("So why reverse topological order here?")
+
+
+def test_an_issue_form_keeps_the_students_words_and_drops_its_labels() -> None:
+    form = ("### Describe the bug\n\n" + QUESTION + "\n\n### Expected behavior\n\n_No response_\n\n"
+            "### Environment\n\n- OS: Ubuntu 22.04\n- PyTorch version: 2.1.0\n- numpy==1.26.4\n")
+    assert prose_of(form) == QUESTION
+
+
+def test_a_heading_that_names_a_topic_stays_in_the_prose() -> None:
+    assert prose_of("### Reverse topological order in backward\n\n" + QUESTION).startswith("Reverse topological")
+
+
+def test_a_metric_dict_printed_by_a_trainer_is_output() -> None:
+    log = "{'loss': 0.4127, 'learning_rate': 2e-05, 'epoch': 1.0}\n\n" + QUESTION
+    assert prose_of(log) == QUESTION
+
+
+def test_a_setup_table_row_is_furniture_and_a_results_row_is_not() -> None:
+    assert is_furniture("| torch | 2.2.0 (mps backend) |")
+    assert not is_furniture("| adam | 0.91 | 12 min |")
+
+
+def test_an_error_message_under_its_error_line_goes_until_the_student_speaks() -> None:
+    post = ("RuntimeError: CUDA error: device-side assert triggered\n"
+            "Kernel errors might be reported asynchronously at another call.\n"
+            "For debugging consider passing CUDA_LAUNCH_BLOCKING=1.\n"
+            "I only see it when the loss is the log of a softmax.\n\n" + QUESTION)
+    prose = prose_of(post)
+    assert "asynchronously" not in prose and "CUDA_LAUNCH_BLOCKING" not in prose
+    assert "I only see it when the loss is the log of a softmax." in prose
+    assert QUESTION in prose
+    # A paragraph break ends the message: the next paragraph is the student's, first person or not.
+    assert "Reverse order matters here." in prose_of("ValueError: bad shape\n\nReverse order matters here.")
