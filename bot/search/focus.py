@@ -88,7 +88,8 @@ MIN_OUTPUT_DIGITS = 3
 # "loss = 1.09, acc = 0.71"): a training log, however few digits its numbers have. The fields are
 # removed one by one and the rest must be separators: one pattern repeating over the line would
 # backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field).
-_METRIC_FIELD = re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
+_METRIC_FIELD = re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*"
+                           r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
                            re.IGNORECASE)
 _FIELD_SEPARATORS = re.compile(r"[\s,;|*{}\[\]-]*")
 # A reference list is citations, not the post's words: "References: [1] [2]", "[3] Kingma & Ba, 2015".
@@ -167,7 +168,8 @@ POINTER_WORDS = 6
 # thing:" after the post has asked its own: "... so is RMSprop a momentum method? Also, is the midterm
 # open book?" asks about RMSprop (a TA answers that and the add-on apart). The add-on stays one of the
 # post's questions (`Post.questions`), and is the question when it is the only one.
-_ASIDE = re.compile(r"^\s*\((?!\s*(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})\s*\))|^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b|also\b|"
+_ASIDE = re.compile(r"^\s*\((?!\s*(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})\s*\))"
+                    r"|^\W*(?:p\.?\s?s\b|btw\b|by the way\b|side note\b|unrelated\b|off[- ]topic\b|also\b|"
                     r"additionally\b|separately\b|one more (?:thing|question)\b|"
                     r"another (?:quick |small |side |unrelated )?question\b)", re.IGNORECASE)
 # With no question mark anywhere, the question is a statement ("I wonder why ..."): the last sentence
@@ -267,7 +269,7 @@ def _strip_lines(text: str, headings: bool) -> str:
     kept = []
     lines = _post_only(text).splitlines()
     after_error = False
-    for line, furniture in zip(lines, furniture_lines(lines)):
+    for line, furniture in zip(lines, furniture_lines(lines), strict=True):
         if after_error and _continues_the_error(line):
             kept.append("")
             continue

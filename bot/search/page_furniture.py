@@ -103,7 +103,8 @@ _SETUP_FIELD = re.compile(
 # ... and its value is a few words at most: "Environment: Python 3.11, numpy 1.26, my own tiny autograd
 # for HW2" is the student's sentence about their setup.
 MAX_SETUP_VALUE_WORDS = 5
-_SETUP_TABLE_ROW = re.compile(rf"^\s*\|\s*(?:[\w .-]{{0,30}}\s)?{_SETUP_WORD}\b[^|]{{0,30}}\|\s*v?\d+(?:\.\d+)+[^|]*\|\s*$",
+_SETUP_TABLE_ROW = re.compile(rf"^\s*\|\s*(?:[\w .-]{{0,30}}\s)?{_SETUP_WORD}\b[^|]{{0,30}}\|"
+                              r"\s*v?\d+(?:\.\d+)+[^|]*\|\s*$",
                               re.IGNORECASE)
 _SETUP_HEADER = re.compile(
     r"^\W*(?:environment|system info(?:rmation)?|versions?(?: of relevant libraries)?|setup|my (?:setup|environment)"
@@ -185,9 +186,9 @@ def is_furniture(line: str) -> bool:
     if not line.strip():
         return False
     if (_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _PINNED.match(line)
-            or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line) or _IMAGE_LEFTOVER.match(line)
-            or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line) or _is_breadcrumb(line)
-            or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line)):
+            or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line)
+            or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line)
+            or _is_breadcrumb(line) or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line)):
         return True
     if "?" in line:
         return False
@@ -207,7 +208,9 @@ def furniture_lines(lines: list[str]) -> list[bool]:
     flags = [is_furniture(line) or (any(ch.isdigit() for ch in line) and not any(ch.isalpha() for ch in line))
              for line in lines]
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    for before, i, after in zip([None, *filled], filled, [*filled[1:], None]):
+    for k, i in enumerate(filled):
+        before = filled[k - 1] if k else None
+        after = filled[k + 1] if k + 1 < len(filled) else None
         if flags[i] or "?" in lines[i]:
             continue
         above_furniture = after is not None and flags[after]
