@@ -126,3 +126,4 @@ def test_an_error_message_under_its_error_line_goes_until_the_student_speaks() -
     assert QUESTION in prose
     # A paragraph break ends the message: the next paragraph is the student's, first person or not.
     assert "Reverse order matters here." in prose_of("ValueError: bad shape\n\nReverse order matters here.")
+    assert "My loss takes log base 2." in prose_of("ValueError: bad shape\nMy loss takes log base 2.")

@@ -76,7 +76,7 @@ _CODE_LINE = re.compile(
 # "/usr/lib/.../dataloader.py:554: UserWarning: ..."): the lines under it in its paragraph are the
 # message going on, until the student speaks (`_continues_the_error`).
 _ERROR_LINE = re.compile(r"^\s*(?:[\w/.-]+\.\w+:\d+:\s*)?[\w.]*(?:Error|Exception|Warning|Exhausted): ")
-_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|we|our)\b|\bi\b")
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 # Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
 # without letters, or with at least MIN_OUTPUT_DIGITS digits that are this share of its characters,
 # and with no question mark, is not prose. Formulas stay: LaTeX and math are symbols and letters, few
@@ -98,7 +98,6 @@ _REFERENCE_LINE = re.compile(r"^\s*(?:(?:references?|sources?|citations?|footnot
 # Progress bars, rules and drawn tables repeat one symbol (`[=====>....]`, `━━━━━━`, `________`,
 # `|---|---|`): a run this long of one symbol that is not a letter, digit or blank.
 _SYMBOL_RUN = re.compile(r"([^\w\s])\1{7,}|^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
-
 # An indented line that is a sentence in words is the student's, not code (some forums and mail
 # clients indent a whole post): it ends a sentence (. ! ?) and has this many words, most of them
 # plain words.
@@ -163,9 +162,9 @@ _POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|the
 # Only the opening words count: a pointer late in a long question usually points inside it.
 POINTER_WORDS = 6
 # An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?", a sentence in
-# parentheses: "(image not loading? direct link: ...)") is not the
-# post's question while another sentence asks one. Nor is a question added with "Also," or "One more
-# thing:" after the post has asked its own: "... so is RMSprop a momentum method? Also, is the midterm
+# parentheses: "(image not loading? direct link: ...)") is not the post's question while another
+# sentence asks one. Nor is a question added with "Also," or "One more thing:" after the post has
+# asked its own: "... so is RMSprop a momentum method? Also, is the midterm
 # open book?" asks about RMSprop (a TA answers that and the add-on apart). The add-on stays one of the
 # post's questions (`Post.questions`), and is the question when it is the only one.
 _ASIDE = re.compile(r"^\s*\((?!\s*(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})\s*\))"
