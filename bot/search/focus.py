@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass
 
 from bot.search.lexical import FUNCTION_WORDS, tokenize
-from bot.search.page_furniture import ends_the_post, furniture_lines, is_furniture
+from bot.search.page_furniture import ends_the_post, furniture_lines, is_furniture, is_page_chrome, starts_the_page
 
 # A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
 # dropped) to stand on its own; "is that right?" or "what am I missing?" has none and takes the
@@ -245,13 +245,24 @@ def _not_the_students_words(line: str) -> bool:
 
 
 def _post_only(text: str) -> str:
-    """The text up to the first line after which a copied page goes on around the post (the threads
-    listed under it, the answer box, a signature, a list's footer), once the post has asked something
-    above it: a post that asks nothing may still ask below such a line."""
+    """The text up to where a copied page goes on around the post, once the post has asked something
+    above it (a post that asks nothing may still ask below): a line after which the page lists other
+    threads, opens the answer box, signs or adds a list's footer (`ends_the_post`), or where the
+    page's chrome starts once the post's body has asked (`starts_the_page`: under the question come
+    its byline, tags, other users' comments and the page's lists of threads, which ask too). A title that asks does not
+    count for the chrome: a page prints the asker's byline and counts between title and body."""
     lines = text.splitlines()
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    asked = body_asked = False
     for i, line in enumerate(lines):
-        if i and ends_the_post(line) and "?" in "\n".join(lines[:i]):
+        if asked and ends_the_post(line):
             return "\n".join(lines[:i])
+        if body_asked and starts_the_page(lines, i):
+            # kept, to be stripped as furniture: the tag list right above it is read as tags beside it
+            return "\n".join(lines[:i + 1])
+        if "?" in line and not is_page_chrome(line):
+            asked = True
+            body_asked = body_asked or (bool(filled) and i != filled[0])
     return text
 
 

@@ -100,6 +100,8 @@ _SETUP_FIELD = re.compile(
     r"^\W*(?:[A-Za-z][\w ./()-]{0,40}?\s)?" + _SETUP_WORD + r"\b[^:\n]{0,30}:\s*"
     r"(?:[^?!\n]{0,40}\d[^?!\n]{0,40}|(?:true|false|none|n/?a|yes|no|could not collect|not installed)\b[^?!\n]{0,60})$",
     re.IGNORECASE)
+# A form's question with its answer after "?:" ("Using GPU in script?: yes"): filled in, not asked.
+_ANSWERED_FIELD = re.compile(r"^\W*[^?\n]{3,80}\?\s*:\s*[^?\s][^?\n]{0,40}$")
 # ... and its value is a few words at most: "Environment: Python 3.11, numpy 1.26, my own tiny autograd
 # for HW2" is the student's sentence about their setup.
 MAX_SETUP_VALUE_WORDS = 5
@@ -159,6 +161,8 @@ _TOOL_OUTPUT = re.compile(
 
 
 def _is_setup_field(line: str) -> bool:
+    if _ANSWERED_FIELD.match(line):
+        return True
     if not _SETUP_FIELD.match(line):
         return False
     value = line.split(":", 1)[1]
@@ -180,15 +184,41 @@ def _is_listing_row(line: str) -> bool:
 
 
 def is_furniture(line: str) -> bool:
-    """True for a line the page printed rather than the student wrote: chrome words, counts and dates
-    only; a site's boilerplate sentence; another user's dated comment; an environment dump's line; an
-    image's leftovers; a tool's time-stamped or progress output."""
+    """True for a line the page printed rather than the student wrote: its chrome (`is_page_chrome`),
+    an environment dump's line, an issue form's label, an image's leftovers, a tool's time-stamped
+    or progress output."""
+    return is_page_chrome(line) or bool(
+        _PINNED.match(line) or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line)
+        or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line))
+
+
+def _is_plainly_page(line: str) -> bool:
+    """A line no post holds: a site's boilerplate sentence, another user's dated comment, a
+    breadcrumb, a labelled tag list, a row of a list of threads."""
+    return bool(_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _is_breadcrumb(line)
+                or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line))
+
+
+def starts_the_page(lines: list[str], i: int) -> bool:
+    """True when line `i` opens the page around a post: a line no post holds, or a line of chrome
+    with another right under it ("Share" over "Improve this question"). One chrome word alone may be
+    a form's heading ("#### Question"), and the post goes on under it."""
+    if not is_page_chrome(lines[i]):
+        return False
+    if _is_plainly_page(lines[i]):
+        return True
+    below = next((line for line in lines[i + 1:] if line.strip()), "")
+    return is_page_chrome(below)
+
+
+def is_page_chrome(line: str) -> bool:
+    """True for a line of the page around a post rather than of a post: chrome words, counts and
+    dates only; a site's boilerplate sentence; another user's dated comment; a breadcrumb, a tag
+    list, a row of a list of other threads. (An environment dump or a form's label belongs to the
+    student's post: more of the post may follow it.)"""
     if not line.strip():
         return False
-    if (_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _PINNED.match(line)
-            or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line)
-            or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line)
-            or _is_breadcrumb(line) or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line)):
+    if _is_plainly_page(line):
         return True
     if "?" in line:
         return False
