@@ -3,7 +3,7 @@
 import pytest
 
 from bot.search.focus import prose_of, read_post
-from bot.search.page_furniture import furniture_lines, is_furniture
+from bot.search.page_furniture import furniture_lines, is_furniture, starts_the_page
 
 QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
 
@@ -39,6 +39,7 @@ QUESTION = "Why does my backward pass have to follow reverse topological order i
     "4 min read",
     "• Loss goes NaN after a few steps — Beginners — 6 — Aug 2024",
     "Why is my val loss flat?\tvision\t2\t311\tMar 2023",
+    "Using GPU in script?: yes",  # a form's question, answered
 ])
 def test_a_line_the_page_printed_is_furniture(line: str) -> None:
     assert is_furniture(line)
@@ -93,6 +94,24 @@ def test_what_follows_the_post_on_its_page_is_cut_once_the_post_has_asked() -> N
     # A post that has asked nothing yet keeps what is below such a line: its question may be there.
     statement = "I followed the notes on backward passes.\n\nRelated\n\nSo why reverse topological order here?"
     assert read_post(statement).focus.endswith("So why reverse topological order here?")
+
+
+def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None:
+    # Under the question: another user's comment, which asks, and the page's list of other threads.
+    page = (f"Backprop order\n\nI wrote a tiny engine. {QUESTION}\n\n"
+            "What does your graph look like? – wren_k Mar 3 at 9:12\nAdd a comment\n\n"
+            "Hot topics\nWhy is my validation loss lower than training loss?")
+    post = read_post(page)
+    assert post.focus == QUESTION
+    assert "validation loss" not in post.prose and "graph" not in post.prose
+    # A title that asks does not count: the page prints its byline and counts between title and body.
+    titled = "Why reverse topological order?\n\nasked 2 hours ago\nviewed 31 times\n\n" + QUESTION
+    assert read_post(titled).focus == QUESTION
+    # One chrome word alone may be a form's heading, with the post going on under it.
+    form = ("#### What did you expect?\nThe textbook order.\n\n#### Question\n" + QUESTION)
+    assert read_post(form).focus == QUESTION
+    assert starts_the_page(["Share", "Improve this question"], 0)
+    assert not starts_the_page(["#### Question", QUESTION], 0)
 
 
 def test_an_issue_form_keeps_the_students_words_and_drops_its_labels() -> None:
