@@ -74,7 +74,7 @@ _CODE_LINE = re.compile(
     r"[A-Za-z_][\w\[\]'\"]*\.[\w.\[\]'\"]*\(.*\)\s*;?\s*$|(?:print|assert|raise)\b\s*\(|[\w/.-]+\.\w+:\d+:)")
 # An error line, bare or after the file and line that raised it ("RuntimeError: CUDA error: ...",
 # "/usr/lib/.../dataloader.py:554: UserWarning: ..."): the lines under it in its paragraph are the
-# message going on, until the student speaks (`_continues_the_error`).
+# message going on, until the student speaks (`_continues_the_output`).
 _ERROR_LINE = re.compile(r"^\s*(?:[\w/.-]+\.\w+:\d+:\s*)?[\w.]*(?:Error|Exception|Warning|Exhausted): ")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 # Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
@@ -266,25 +266,44 @@ def _post_only(text: str) -> str:
     return text
 
 
-def _continues_the_error(line: str) -> bool:
-    """A line right under an error line, in the same paragraph, that goes on with the message
-    ("LinearRegression does not accept missing values encoded as NaN natively.", "For debugging
-    consider passing CUDA_LAUNCH_BLOCKING=1.") rather than with the student's words, which ask or
-    speak in the first person, or quote and link what they read."""
+def _continues_the_output(line: str) -> bool:
+    """A line among machine output, in the same paragraph, that goes on with it ("LinearRegression
+    does not accept missing values encoded as NaN natively.", "The above exception was the direct
+    cause of the following exception:", "Aborted (core dumped)") rather than with the student's
+    words, which ask or speak in the first person, or quote and link what they read."""
     return (bool(line.strip()) and "?" not in line and not _FIRST_PERSON.search(line)
             and not _QUOTE_LINE.match(line) and not _URL.search(line))
 
 
+# A paragraph of at least this many lines, this share of them output, code or furniture, is output:
+# its other lines too, unless they ask, speak in the first person (`_continues_the_output`) or are a
+# heading (a thread's title under its header). A student's results table among log lines stays.
+MIN_OUTPUT_PARAGRAPH = 3
+OUTPUT_SHARE = 2 / 3
+
+
 def _strip_lines(text: str, headings: bool) -> str:
-    kept = []
     lines = _post_only(text).splitlines()
+    dropped = [furniture or _not_the_students_words(line)
+               for line, furniture in zip(lines, furniture_lines(lines), strict=True)]
+    # The message under an error line goes on until the student speaks.
     after_error = False
-    for line, furniture in zip(lines, furniture_lines(lines), strict=True):
-        if after_error and _continues_the_error(line):
-            kept.append("")
+    for i, line in enumerate(lines):
+        if after_error and _continues_the_output(line):
+            dropped[i] = True
             continue
         after_error = bool(_ERROR_LINE.match(line))
-        if furniture or _not_the_students_words(line) or (not headings and _HEADING.match(line)):
+    start = 0
+    for end in [*(i for i, line in enumerate(lines) if not line.strip()), len(lines)]:
+        paragraph = range(start, end)
+        if (len(paragraph) >= MIN_OUTPUT_PARAGRAPH
+                and sum(dropped[i] for i in paragraph) >= OUTPUT_SHARE * len(paragraph)):
+            for i in paragraph:
+                dropped[i] = dropped[i] or (_continues_the_output(lines[i]) and not _HEADING.match(lines[i]))
+        start = end + 1
+    kept = []
+    for line, drop in zip(lines, dropped, strict=True):
+        if drop or (not headings and _HEADING.match(line)):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
         kept.append(_HEADING.sub("", line))
