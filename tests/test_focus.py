@@ -198,10 +198,11 @@ def test_short_log_lines_and_metric_lines_are_output_but_numbered_steps_stay() -
             "Epoch 83/400\n"
             "Validation accuracy: 0.338244\n"
             "loss = 1.09, acc = 0.71\n"
+            "Number of trainable parameters = 66,955,010\n"
             "Step 1: I normalised the images\n"
             "Figure 2 shows the curve. The loss: 0.5 is too high for me")
     prose = prose_of(text)
-    for gone in ("Epoch 83", "0.338244", "acc = 0.71"):
+    for gone in ("Epoch 83", "0.338244", "acc = 0.71", "66,955,010"):
         assert gone not in prose, gone
     for kept in ("Step 1: I normalised", "Figure 2 shows", "The loss: 0.5 is too high"):
         assert kept in prose, kept

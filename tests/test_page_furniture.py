@@ -40,6 +40,11 @@ QUESTION = "Why does my backward pass have to follow reverse topological order i
     "• Loss goes NaN after a few steps — Beginners — 6 — Aug 2024",
     "Why is my val loss flat?\tvision\t2\t311\tMar 2023",
     "Using GPU in script?: yes",  # a form's question, answered
+    "The above exception was the direct cause of the following exception:",
+    "Segmentation fault (core dumped)",
+    "[LightGBM] [Warning] No further splits with positive gain, best gain: -inf",
+    "WARNING:tensorflow:Callback method on_train_batch_end is slow",
+    "***** Running training *****",
 ])
 def test_a_line_the_page_printed_is_furniture(line: str) -> None:
     assert is_furniture(line)
@@ -146,3 +151,17 @@ def test_an_error_message_under_its_error_line_goes_until_the_student_speaks() -
     # A paragraph break ends the message: the next paragraph is the student's, first person or not.
     assert "Reverse order matters here." in prose_of("ValueError: bad shape\n\nReverse order matters here.")
     assert "My loss takes log base 2." in prose_of("ValueError: bad shape\nMy loss takes log base 2.")
+
+
+def test_a_paragraph_of_output_takes_its_plain_lines_with_it() -> None:
+    crash = ("terminate called after throwing an instance of 'c10::Error'\n"
+             "frame #0: c10::Error::Error(c10::SourceLocation) + 0x6b (0x7f1c2a3b4c5d in /opt/lib/libc10.so)\n"
+             "frame #1: at::native::index_select + 0x1f2 (0x7f2d3e4f5a6b in /opt/lib/libtorch_cpu.so)\n"
+             "Aborted (core dumped)\n\n")
+    prose = prose_of(crash + QUESTION)
+    assert "Aborted" not in prose and "terminate called" not in prose
+    assert prose == QUESTION
+    # A paragraph mostly the student's, with a log line or two in it, keeps the student's lines.
+    mixed = ("My loss stalls after a few epochs.\nEpoch 3/20 - loss: 0.6121\n"
+             "The learning rate is 0.001 with Adam.\n" + QUESTION)
+    assert "The learning rate is 0.001 with Adam." in prose_of(mixed)

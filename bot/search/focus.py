@@ -89,7 +89,7 @@ MIN_OUTPUT_DIGITS = 3
 # removed one by one and the rest must be separators: one pattern repeating over the line would
 # backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field).
 _METRIC_FIELD = re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*"
-                           r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
+                           r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
                            re.IGNORECASE)
 _FIELD_SEPARATORS = re.compile(r"[\s,;|*{}\[\]-]*")
 # A reference list is citations, not the post's words: "References: [1] [2]", "[3] Kingma & Ba, 2015".

@@ -152,11 +152,20 @@ _IMAGE_LEFTOVER = re.compile(
 # Machine output sites and tools print with a time stamp first ("2023-10-05 09:12:44.118203: W
 # tensorflow/...", "[2024-02-19 14:04:10,004][WARNING] ..."), a notebook's traceback header and frames
 # ("ValueError  Traceback (most recent call last)", "Cell In[14], line 3", "----> 3 clf.fit(X)",
-# "File /opt/conda/.../base.py:1151, in fit(...)"), and a progress bar ("37%|███▋ | 1160/3125 [...]").
+# "File /opt/conda/.../base.py:1151, in fit(...)"), a progress bar ("37%|███▋ | 1160/3125 [...]"), a
+# native backtrace's frames and addresses ("frame #3: main + 0x2f1 (0x55d1c4e0a3b1 in ./infer)"), the
+# sentences Python prints between chained tracebacks, and how a crashed process ends.
 _TOOL_OUTPUT = re.compile(
     r"^\W*(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}[.,]\d+)"
     r"|traceback \(most recent call last\)|^\s*cell in\s*\[\d*\]|^\s*-+>\s*\d+\s|^\s*file [^\s\"]+:\d+, in "
-    r"|\d+%\|.*\|\s*\d+/\d+|\bit/s\]|\bs/it\]",
+    r"|\d+%\|.*\|\s*\d+/\d+|\bit/s\]|\bs/it\]"
+    r"|^\s*frame #\d+|\b0x[0-9a-f]{6,}\b|the above exception was the direct cause of the following exception"
+    r"|during handling of the above exception, another exception occurred"
+    r"|^\W*(?:aborted|segmentation fault|killed|bus error)(?: \(core dumped\))?\W*$"
+    # a logger's level ("[LightGBM] [Warning] ...", "WARNING:tensorflow:...") and a banner ("***** Running
+    # Evaluation *****")
+    r"|^\s*(?:\[[\w .:-]+\]\s*)*\[(?:warn(?:ing)?|info|debug|error|critical|fatal)\]"
+    r"|^(?:warning|info|debug|error|critical):[\w.]+:|^\s*([*=#~-])\1{2,}\s*[\w .]{1,40}\s*\1{3,}\s*$",
     re.IGNORECASE)
 
 
