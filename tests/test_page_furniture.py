@@ -45,6 +45,8 @@ QUESTION = "Why does my backward pass have to follow reverse topological order i
     "[LightGBM] [Warning] No further splits with positive gain, best gain: -inf",
     "WARNING:tensorflow:Callback method on_train_batch_end is slow",
     "***** Running training *****",
+    "arrow_drop_up 12 more_vert",
+    "Could you post the shapes? – Ana K.♦ Apr 11 at 16:05",
 ])
 def test_a_line_the_page_printed_is_furniture(line: str) -> None:
     assert is_furniture(line)
@@ -115,6 +117,10 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     # One chrome word alone may be a form's heading, with the post going on under it.
     form = ("#### What did you expect?\nThe textbook order.\n\n#### Question\n" + QUESTION)
     assert read_post(form).focus == QUESTION
+    # A post that asks nothing: the page's list right under its chrome is still the page.
+    statement = ("one logit or two for a yes/no classifier\n\nShare\nFollow\nasked Apr 2 at 9:10\n"
+                 "Related threads\nWhy is my loss NaN?")
+    assert read_post(statement).focus == "one logit or two for a yes/no classifier"
     assert starts_the_page(["Share", "Improve this question"], 0)
     assert not starts_the_page(["#### Question", QUESTION], 0)
 

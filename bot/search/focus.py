@@ -245,17 +245,19 @@ def _not_the_students_words(line: str) -> bool:
 
 
 def _post_only(text: str) -> str:
-    """The text up to where a copied page goes on around the post, once the post has asked something
-    above it (a post that asks nothing may still ask below): a line after which the page lists other
-    threads, opens the answer box, signs or adds a list's footer (`ends_the_post`), or where the
-    page's chrome starts once the post's body has asked (`starts_the_page`: under the question come
-    its byline, tags, other users' comments and the page's lists of threads, which ask too). A title that asks does not
-    count for the chrome: a page prints the asker's byline and counts between title and body."""
+    """The text up to where a copied page goes on around the post:
+    - a line after which the page lists other threads, opens the answer box, signs or adds a list's
+      footer (`ends_the_post`), once the post has asked something above it (a post that asks nothing
+      may still ask below) or right under the page's chrome;
+    - where the page's chrome starts once the post's body has asked (`starts_the_page`): under the
+      question come its byline, tags, other users' comments and the page's lists of threads, which
+      ask too. A title that asks does not count: a page prints the asker's byline and counts between
+      title and body."""
     lines = text.splitlines()
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    asked = body_asked = False
+    asked = body_asked = under_chrome = False
     for i, line in enumerate(lines):
-        if asked and ends_the_post(line):
+        if (asked or under_chrome) and ends_the_post(line):
             return "\n".join(lines[:i])
         if body_asked and starts_the_page(lines, i):
             # kept, to be stripped as furniture: the tag list right above it is read as tags beside it
@@ -263,6 +265,8 @@ def _post_only(text: str) -> str:
         if "?" in line and not is_page_chrome(line):
             asked = True
             body_asked = body_asked or (bool(filled) and i != filled[0])
+        if line.strip():
+            under_chrome = is_page_chrome(line) or not any(ch.isalpha() for ch in line)
     return text
 
 
