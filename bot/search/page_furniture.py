@@ -26,7 +26,7 @@ _CHROME = sorted((
     "replies", "like", "likes", "liked", "solution", "solved", "accepted", "bookmark", "copy link", "permalink",
     "report", "save", "saved", "hide", "join", "upvote", "upvotes", "upvoted", "downvote", "vote", "votes",
     "answer", "answers", "comment", "comments", "view", "views", "viewed", "times", "users", "participants",
-    "links", "link", "members", "online", "points", "point", "sorted by", "highest score", "default",
+    "links", "link", "members", "online", "points", "point", "sorted by", "sort by", "highest score", "default",
     "reset to default", "date modified", "newest first", "oldest first", "date created", "active", "oldest",
     "newest", "trending", "hotness", "top", "new", "award", "awards", "ask question", "new contributor",
     "your answer", "post your answer", "gold badge", "gold badges", "silver badge", "silver badges",
@@ -78,7 +78,8 @@ _BOILERPLATE = re.compile(r"(?:" + "|".join((
 # A line after which the rest of the copy is the page around the post, not the post: the lists of
 # other threads under it, the answer box, a signature under "-- ", a mailing list's footer.
 _PAGE_CONTINUES = re.compile(
-    r"^\W*(?:related(?: topics| questions| posts)?|suggested topics|similar (?:topics|questions|threads)|linked"
+    r"^\W*(?:related(?: topics| questions| posts| threads| discussions)?|suggested topics"
+    r"|similar (?:topics|questions|threads|posts)|linked"
     r"|hot network questions|your answer|know someone who can answer\?.*|\d+ answers?|sorted by:?.*"
     r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
     re.IGNORECASE)
@@ -86,7 +87,7 @@ _PAGE_CONTINUES = re.compile(
 # Another user's comment under the question, as Stack Exchange prints it: the text, then a dash, the
 # commenter's name and when ("– kerasfan Jun 3, 2022 at 21:30", "— Hollis Varga, Jan 17 at 12:02").
 _DATED_COMMENT = re.compile(
-    rf"\s[–—-]\s*[\w .'’-]{{1,40}},?\s+(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
+    rf"\s[–—-]\s*[\w .'’♦-]{{1,40}},?\s+(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
     r"|\d+\s*\w+\s+ago)(?:\s+at\s+\d{1,2}:\d{2})?\W*$",
     re.IGNORECASE)
 
@@ -136,6 +137,9 @@ _SLASHED_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[/>]\s+{_PLACE}){{2,}}$")
 _TAGS = re.compile(r"^\W*(?:[Tt]ags?:\s*)?(?:#?[a-z][a-z0-9.+#-]*(?:\s*[|,•·]?\s+|\s*$)){1,6}$")
 # ... and on its own when it says it is one ("Tags: #regression #time-series").
 _TAG_LABEL = re.compile(r"^\W*tags?\s*:", re.IGNORECASE)
+# The names of a page's icons, copied as text where its icon font did not load ("arrow_drop_up 5
+# more_vert", "thumb_up content_copy"): two at least, as one alone may be a user's name ("kiwi_coder").
+_ICON_NAMES = re.compile(r"^\s*(?:[a-z]+(?:_[a-z]+)+(?:\s+\d+)?\s+){1,}[a-z]+(?:_[a-z]+)+(?:\s+\d+)?\s*$")
 # A row of a page's list of other threads: a title, then fields of counts and dates and the category
 # ("• Trainer not saving checkpoints — 🤗Transformers — 4 — Jun 2024", "Title\tvision\t3\t540\tJan 2023").
 # Two or more of its fields are counts or dates, and one of them is a date.
@@ -203,9 +207,10 @@ def is_furniture(line: str) -> bool:
 
 def _is_plainly_page(line: str) -> bool:
     """A line no post holds: a site's boilerplate sentence, another user's dated comment, a
-    breadcrumb, a labelled tag list, a row of a list of threads."""
+    breadcrumb, a labelled tag list, a row of a list of threads, icon names."""
     return bool(_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _is_breadcrumb(line)
-                or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line))
+                or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line)
+                or _ICON_NAMES.match(line))
 
 
 def starts_the_page(lines: list[str], i: int) -> bool:
