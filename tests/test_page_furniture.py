@@ -47,6 +47,9 @@ QUESTION = "Why does my backward pass have to follow reverse topological order i
     "***** Running training *****",
     "arrow_drop_up 12 more_vert",
     "Could you post the shapes? – Ana K.♦ Apr 11 at 16:05",
+    "This question already has an answer here:",
+    "Why is the loss NaN with fp16? (2 answers)",
+    "Want to improve this question? Add details and clarify the problem by editing this post.",
 ])
 def test_a_line_the_page_printed_is_furniture(line: str) -> None:
     assert is_furniture(line)
@@ -111,6 +114,11 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     post = read_post(page)
     assert post.focus == QUESTION
     assert "validation loss" not in post.prose and "graph" not in post.prose
+    # A notice in the page's header that asks, with the whole post under it, does not end the post.
+    notice = ("Backprop order\n\nClosed. Needs more focus.\nCan you narrow it down? Edit the post.\n"
+              "Closed 3 months ago.\nImprove this question\nAsked 3 months ago\n\n"
+              f"I wrote a tiny engine for the homework and it gives wrong gradients on shared nodes. {QUESTION}")
+    assert read_post(notice).focus == QUESTION
     # A title that asks does not count: the page prints its byline and counts between title and body.
     titled = "Why reverse topological order?\n\nasked 2 hours ago\nviewed 31 times\n\n" + QUESTION
     assert read_post(titled).focus == QUESTION

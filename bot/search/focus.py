@@ -259,7 +259,7 @@ def _post_only(text: str) -> str:
     for i, line in enumerate(lines):
         if (asked or under_chrome) and ends_the_post(line):
             return "\n".join(lines[:i])
-        if body_asked and starts_the_page(lines, i):
+        if body_asked and starts_the_page(lines, i) and _more_post_above(lines, i):
             # kept, to be stripped as furniture: the tag list right above it is read as tags beside it
             return "\n".join(lines[:i + 1])
         if "?" in line and not is_page_chrome(line):
@@ -268,6 +268,19 @@ def _post_only(text: str) -> str:
         if line.strip():
             under_chrome = is_page_chrome(line) or not any(ch.isalpha() for ch in line)
     return text
+
+
+def _prose_words(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines if not is_furniture(line) and any(ch.isalpha() for ch in line))
+
+
+def _more_post_above(lines: list[str], i: int) -> bool:
+    """Whether more of the student's words lie above line `i` than below it, up to where the page
+    lists other threads: under a post, its page holds furniture and other users' short lines; a notice
+    the reader does not know ("Want to improve this question?") in a page's header has the whole post
+    below it."""
+    end = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
+    return _prose_words(lines[:i]) >= _prose_words(lines[i + 1:end])
 
 
 def _continues_the_output(line: str) -> bool:

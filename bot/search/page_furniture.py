@@ -58,8 +58,9 @@ _SUBREDDIT_OR_USER = re.compile(r"(?:^|\s)[ur]/[\w-]+")
 # has one chrome word and no count: it stays.
 MAX_LEFT_WORDS = 2
 
-# Sentences sites print in full: sign-up banners, bounty and closing notices, the asker's
-# new-contributor note, the lines under a Q&A page's question and over its answers.
+# Sentences sites print in full: sign-up banners, bounty, closing and duplicate notices (with the
+# other question's title and "(2 answers)"), the asker's new-contributor note, the lines under a Q&A
+# page's question and over its answers, a mailing list's footer.
 _BOILERPLATE = re.compile(r"(?:" + "|".join((
     r"is a question and answer site for", r"it only takes a minute to sign up", r"sign up to join this community",
     r"anybody can (?:ask|answer)", r"the best answers are voted up", r"this question shows research effort",
@@ -68,11 +69,21 @@ _BOILERPLATE = re.compile(r"(?:" + "|".join((
     r"looking for an answer drawing from credible", r"is a new contributor to this site",
     r"take care in asking for clarification", r"check out our code of conduct", r"this topic was automatically closed",
     r"new replies are no longer allowed", r"archived post", r"new comments cannot be posted", r"votes cannot be cast",
-    r"this post has been locked", r"this thread has been locked", r"browse other (?:topics|questions)",
+    r"this post has been locked", r"this question needs (?:details|debugging details|to be more focused)",
+    r"it is not currently accepting answers", r"want to improve this question\?", r"update the question so it",
+    r"this question already has (?:an )?answers? here", r"^.{5,200}\(\d+ answers?\)\s*$",
+    r"^\W*(?:closed|duplicate)\.\s",
+    r"protected question\.", r"skip to main content", r"collaborate at work with stack overflow",
+    r"try teams for free", r"has an open bounty worth", r"questions tagged \[",
+    r"this thread has been locked", r"browse other (?:topics|questions)",
     r"want to read more\?", r"share a link to this question", r"part of .{1,40} collective",
+    r"you received this message because you are subscribed", r"to unsubscribe from this group",
+    r"to view this discussion on the web",
+)) + r")", re.IGNORECASE)
+# ... and an issue form's: the post goes on under them.
+_FORM_BOILERPLATE = re.compile(r"(?:" + "|".join((
     r"a clear and concise description of", r"if applicable, add screenshots", r"steps to reproduce the behavior",
-    r"i agree to follow this project's code of conduct", r"you received this message because you are subscribed",
-    r"to unsubscribe from this group", r"to view this discussion on the web", r"_no response_",
+    r"i agree to follow this project's code of conduct", r"_no response_",
 )) + r")", re.IGNORECASE)
 
 # A line after which the rest of the copy is the page around the post, not the post: the lists of
@@ -202,7 +213,8 @@ def is_furniture(line: str) -> bool:
     or progress output."""
     return is_page_chrome(line) or bool(
         _PINNED.match(line) or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line)
-        or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line))
+        or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line)
+        or _FORM_BOILERPLATE.search(line))
 
 
 def _is_plainly_page(line: str) -> bool:
