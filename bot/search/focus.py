@@ -36,7 +36,14 @@ import re
 from dataclasses import dataclass
 
 from bot.search.lexical import FUNCTION_WORDS, tokenize
-from bot.search.page_furniture import ends_the_post, furniture_lines, is_furniture, is_page_chrome, starts_the_page
+from bot.search.page_furniture import (
+    ends_the_post,
+    furniture_lines,
+    is_furniture,
+    is_page_chrome,
+    is_pasted,
+    starts_the_page,
+)
 
 # A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
 # dropped) to stand on its own; "is that right?" or "what am I missing?" has none and takes the
@@ -63,11 +70,13 @@ _FULL_WIDTH = str.maketrans({"？": "?", "！": "!", "。": ". ", "：": ": ", "
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
 _INLINE_CODE = re.compile(r"`([^`\n]*)`")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
+# An exception's or warning's name, as it opens its message ("RuntimeError: ", "torch.cuda.OutOfMemoryError: ").
+_ERROR_NAME = r"[\w.]+(?:Error|Exception|Warning): "
 # A line that is code or machine output rather than prose: indented code, a traceback frame, an
 # error line, a prompt, or a line made mostly of symbols.
 _CODE_LINE = re.compile(
     r"^(?:\s{4,}|\t)\S|^\s*(?:Traceback \(most recent call last\)|File \".*\", line \d+|>>>|\$ |"
-    r"[\w.]+(?:Error|Exception|Warning): |at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
+    + _ERROR_NAME + r"|at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
     r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$|"
     # a method call on its own line (`model.add(Dense(64))`, `np.log(x)`), a statement keyword,
     # a compiler's or checker's "file.ext:LINE:" message
@@ -75,7 +84,7 @@ _CODE_LINE = re.compile(
 # An error line, bare or after the file and line that raised it ("RuntimeError: CUDA error: ...",
 # "/usr/lib/.../dataloader.py:554: UserWarning: ..."): the lines under it in its paragraph are the
 # message going on, until the student speaks (`_continues_the_output`).
-_ERROR_LINE = re.compile(r"^\s*(?:[\w/.-]+\.\w+:\d+:\s*)?[\w.]*(?:Error|Exception|Warning|Exhausted): ")
+_ERROR_LINE = re.compile(r"^\s*(?:[\w/.-]+\.\w+:\d+:\s*)?" + _ERROR_NAME)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 # Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
 # without letters, or with at least MIN_OUTPUT_DIGITS digits that are this share of its characters,
@@ -237,50 +246,45 @@ def _is_code(line: str) -> bool:
 
 def _not_the_students_words(line: str) -> bool:
     """A quoted line, the page's metadata, an image's placeholder, code, machine output, or a
-    template's or citation list's line."""
+    template's or citation list's line. (A page's furniture is read in `_strip_lines`, with its
+    neighbours.)"""
     return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or _PAGE_METADATA.match(line)
                 or _IMAGE_PLACEHOLDER.match(line) or _is_code(line) or _CHECKLIST_LINE.match(line)
-                or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line)
-                or is_furniture(line))
+                or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
 
 
-def _post_only(text: str) -> str:
-    """The text up to where a copied page goes on around the post:
-    - a line after which the page lists other threads, opens the answer box, signs or adds a list's
-      footer (`ends_the_post`), once the post has asked something above it (a post that asks nothing
-      may still ask below) or right under the page's chrome;
-    - where the page's chrome starts once the post's body has asked (`starts_the_page`): under the
+def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool]) -> int:
+    """How many lines of a copied page are the post:
+    - up to a line after which the page lists other threads, opens the answer box, signs or adds a
+      list's footer (`ends_the_post`), once the post has asked something above it (a post that asks
+      nothing may still ask below) or right under the page's chrome;
+    - up to where the page's chrome starts once the post's body has asked (`starts_the_page`; the
+      line itself kept, to be stripped as furniture with the tag list right above it): under the
       question come its byline, tags, other users' comments and the page's lists of threads, which
-      ask too. A title that asks does not count: a page prints the asker's byline and counts between
-      title and body."""
-    lines = text.splitlines()
-    filled = [i for i, line in enumerate(lines) if line.strip()]
+      ask too. A title that asks does not count (a page prints the asker's byline and counts between
+      title and body), nor a chrome line with more of the student's words below it than above, up to
+      the page's lists: a notice the reader does not know ("Want to improve this question?") in a
+      page's header has the whole post under it.
+    `chrome` and `furniture`: `is_page_chrome` and `is_furniture` of each line."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed
     asked = body_asked = under_chrome = False
     for i, line in enumerate(lines):
         if (asked or under_chrome) and ends_the_post(line):
-            return "\n".join(lines[:i])
-        if body_asked and starts_the_page(lines, i) and _more_post_above(lines, i):
-            # kept, to be stripped as furniture: the tag list right above it is read as tags beside it
-            return "\n".join(lines[:i + 1])
-        if "?" in line and not is_page_chrome(line):
+            return i
+        if body_asked and starts_the_page(lines, i, chrome):
+            if words is None:
+                words = [0 if flag or not any(ch.isalpha() for ch in text) else len(text.split())
+                         for text, flag in zip(lines, furniture, strict=True)]
+            lists = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
+            if sum(words[:i]) >= sum(words[i + 1:lists]):
+                return i + 1
+        if "?" in line and not chrome[i]:
             asked = True
-            body_asked = body_asked or (bool(filled) and i != filled[0])
+            body_asked = body_asked or i != first
         if line.strip():
-            under_chrome = is_page_chrome(line) or not any(ch.isalpha() for ch in line)
-    return text
-
-
-def _prose_words(lines: list[str]) -> int:
-    return sum(len(line.split()) for line in lines if not is_furniture(line) and any(ch.isalpha() for ch in line))
-
-
-def _more_post_above(lines: list[str], i: int) -> bool:
-    """Whether more of the student's words lie above line `i` than below it, up to where the page
-    lists other threads: under a post, its page holds furniture and other users' short lines; a notice
-    the reader does not know ("Want to improve this question?") in a page's header has the whole post
-    below it."""
-    end = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
-    return _prose_words(lines[:i]) >= _prose_words(lines[i + 1:end])
+            under_chrome = chrome[i] or not any(ch.isalpha() for ch in line)
+    return len(lines)
 
 
 def _continues_the_output(line: str) -> bool:
@@ -300,9 +304,13 @@ OUTPUT_SHARE = 2 / 3
 
 
 def _strip_lines(text: str, headings: bool) -> str:
-    lines = _post_only(text).splitlines()
-    dropped = [furniture or _not_the_students_words(line)
-               for line, furniture in zip(lines, furniture_lines(lines), strict=True)]
+    lines = text.splitlines()
+    chrome = [is_page_chrome(line) for line in lines]  # each line read once, here
+    furniture = [flag or is_pasted(line) for line, flag in zip(lines, chrome, strict=True)]
+    end = _post_end(lines, chrome, furniture)
+    lines = lines[:end]
+    dropped = [flag or _not_the_students_words(line)
+               for line, flag in zip(lines, furniture_lines(lines, furniture[:end]), strict=True)]
     # The message under an error line goes on until the student speaks.
     after_error = False
     for i, line in enumerate(lines):
@@ -430,8 +438,8 @@ def title_of(text: str) -> str:
     if len(filled) < 2 or filled[1] == filled[0] + 1:
         return ""
     first = lines[filled[0]]
-    if (_not_the_students_words(first) or (_HEADING.match(first) and not _TITLE_HEADING.match(first))
-            or _GREETING.match(first)):
+    if (_not_the_students_words(first) or is_furniture(first)
+            or (_HEADING.match(first) and not _TITLE_HEADING.match(first)) or _GREETING.match(first)):
         return ""
     title = " ".join(prose_of(first).split())
     low, high = TITLE_WORDS

@@ -208,10 +208,16 @@ def _is_listing_row(line: str) -> bool:
 
 
 def is_furniture(line: str) -> bool:
-    """True for a line the page printed rather than the student wrote: its chrome (`is_page_chrome`),
-    an environment dump's line, an issue form's label, an image's leftovers, a tool's time-stamped
+    """True for a line the page printed rather than the student wrote: its chrome (`is_page_chrome`)
+    or what was pasted with the post (`is_pasted`)."""
+    return is_page_chrome(line) or is_pasted(line)
+
+
+def is_pasted(line: str) -> bool:
+    """True for a line pasted with the post that the student did not write: an environment dump's
+    line, an issue form's label or boilerplate, an image's leftovers, a tool's time-stamped, logged
     or progress output."""
-    return is_page_chrome(line) or bool(
+    return bool(
         _PINNED.match(line) or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line)
         or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line)
         or _FORM_BOILERPLATE.search(line))
@@ -225,16 +231,18 @@ def _is_plainly_page(line: str) -> bool:
                 or _ICON_NAMES.match(line))
 
 
-def starts_the_page(lines: list[str], i: int) -> bool:
+def starts_the_page(lines: list[str], i: int, chrome: list[bool] | None = None) -> bool:
     """True when line `i` opens the page around a post: a line no post holds, or a line of chrome
     with another right under it ("Share" over "Improve this question"). One chrome word alone may be
-    a form's heading ("#### Question"), and the post goes on under it."""
-    if not is_page_chrome(lines[i]):
+    a form's heading ("#### Question"), and the post goes on under it. `chrome`: `is_page_chrome` of
+    each line, when the caller has it."""
+    chrome = chrome if chrome is not None else [is_page_chrome(line) for line in lines]
+    if not chrome[i]:
         return False
     if _is_plainly_page(lines[i]):
         return True
-    below = next((line for line in lines[i + 1:] if line.strip()), "")
-    return is_page_chrome(below)
+    below = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+    return below is not None and chrome[below]
 
 
 def is_page_chrome(line: str) -> bool:
@@ -256,13 +264,15 @@ def is_page_chrome(line: str) -> bool:
     return left == 0 or ((chrome > 1 or counts > 0) and left <= MAX_LEFT_WORDS)
 
 
-def furniture_lines(lines: list[str]) -> list[bool]:
-    """Per line, `is_furniture`; and a tag list or a user's name right above or between furniture
-    (the asker's name sits between "asked 2 hours ago" and "2 gold badges")."""
+def furniture_lines(lines: list[str], furniture: list[bool] | None = None) -> list[bool]:
+    """Per line, `is_furniture` (or `furniture`, when the caller has it); and a tag list or a user's
+    name right above or between furniture (the asker's name sits between "asked 2 hours ago" and "2
+    gold badges")."""
+    furniture = furniture if furniture is not None else [is_furniture(line) for line in lines]
     # A line of numbers only (a vote count, a reputation "31 1 4") is output the reader drops anyway;
     # here it counts as furniture a name may sit beside.
-    flags = [is_furniture(line) or (any(ch.isdigit() for ch in line) and not any(ch.isalpha() for ch in line))
-             for line in lines]
+    flags = [flag or (any(ch.isdigit() for ch in line) and not any(ch.isalpha() for ch in line))
+             for line, flag in zip(lines, furniture, strict=True)]
     filled = [i for i, line in enumerate(lines) if line.strip()]
     for k, i in enumerate(filled):
         before = filled[k - 1] if k else None
