@@ -3,7 +3,7 @@
 import pytest
 
 from bot.search.focus import prose_of, read_post
-from bot.search.page_furniture import furniture_lines, is_furniture, starts_the_page
+from bot.search.page_furniture import furniture_lines, is_furniture, starts_the_page, thread_byline
 
 QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
 
@@ -131,6 +131,59 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     assert read_post(statement).focus == "one logit or two for a yes/no classifier"
     assert starts_the_page(["Share", "Improve this question"], 0)
     assert not starts_the_page(["#### Question", QUESTION], 0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mlnewbie42 · description · 2025-03-02", ("mlnewbie42", "post")),
+    ("Ana Ruiz · comment · 2025-03-04", ("ana ruiz", "reply")),
+    ("lint-helper[bot] · review thread · 2026-03-10", ("lint-helper[bot]", "reply")),
+    ("jdoe opened this issue on Jun 26, 2021 · 3 comments", ("jdoe", "post")),
+    ("kerasfan commented on Jun 27, 2021", ("kerasfan", "either")),
+    ("kerasfan commented on 12 Feb •\nedited", ("kerasfan", "either")),
+    ("kerasfan commented 3 days ago\nMember\nDid you try it?", ("kerasfan", "reply")),
+    ("jdoe commented 3 days ago\nAuthor\nUpdate: it works now.", ("jdoe", "post")),
+    ("kvoss\nMar 5\nCould you print the shapes?", ("kvoss", "either")),
+    ("annelise_m\nMarch 5, 2023, 10:02am\n#2", ("annelise_m", "either")),
+    ("quiet_gradient\n· 2y ago", ("quiet_gradient", "either")),
+    ("paperclip_optimizer\n5 points · 4 years ago", ("paperclip_optimizer", "either")),
+    ("Anonymous Atom 2 days ago", ("anonymous atom", "either")),
+    ("mlnoob_no_more · 1y ago", ("mlnoob_no_more", "either")),
+    ("Instructor answer", (None, "reply")),
+    ("Daniel Osei\nSTAFF\n3d", ("daniel osei", "reply")),
+    ("Answer\nI got 0.5 but the key says 0.7.", None),
+    ("followup discussions", (None, "reply")),
+    ("level 2", (None, "reply")),
+    ("owner/repo · issue #12 · open · Python", None),
+    ("He answered that in March", None),
+    ("She answered on March 3, 2021.", None),
+    ("I commented on this yesterday", None),
+    ("Epoch 3\n2d", None),
+    ("Thanks\n2 days ago I tried a smaller batch.", None),
+    ("I trained it for 2 days", None),
+    ("Training took 3 hours", None),
+    ("Deadline Mar 5", None),
+])
+def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
+    byline = thread_byline(text.split("\n"), 0)
+    assert (byline and (byline.author, byline.kind)) == expected
+
+
+def test_another_persons_reply_in_a_copied_thread_is_not_the_students_question() -> None:
+    reply = "Thanks for the report. Which optimizer are you using?"
+    issue = ("owner/autograd-toy · issue #7 · open · Python\n# Backward order\n\n"
+             f"mlnewbie42 · description · 2025-03-02\nI wrote a tiny engine. {QUESTION}\n\n"
+             f"mlnewbie42 · comment · 2025-03-03\nUpdate: a DFS gives wrong sums on shared nodes.\n\n"
+             f"Ana Ruiz · comment · 2025-03-04\n{reply}")
+    post = read_post(issue)
+    assert post.focus == QUESTION and "optimizer" not in post.prose
+    assert "DFS gives wrong sums" in post.prose  # the asker's own follow-up is still the post
+    # No byline names the asker: a reply under the student's words is still someone else's.
+    assert read_post(f"{QUESTION}\nAna Ruiz · comment · 2025-03-04\n{reply}").prose == QUESTION
+    # GitHub prints "commented" over the opening post too: a title over it is not a post with a reply.
+    web = (f"Backward order\n\njdoe commented on Jun 3, 2022\nI wrote a tiny engine for the homework. {QUESTION}"
+           f"\n\nkerasfan commented on Jun 4, 2022\n{reply}")
+    post = read_post(web)
+    assert post.focus == QUESTION and post.title == "Backward order" and "optimizer" not in post.prose
 
 
 def test_an_issue_form_keeps_the_students_words_and_drops_its_labels() -> None:

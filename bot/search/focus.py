@@ -37,12 +37,14 @@ from dataclasses import dataclass
 
 from bot.search.lexical import FUNCTION_WORDS, tokenize
 from bot.search.page_furniture import (
+    Byline,
     ends_the_post,
     furniture_lines,
     is_furniture,
     is_page_chrome,
     is_pasted,
     starts_the_page,
+    thread_byline,
 )
 
 # A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
@@ -253,7 +255,7 @@ def _not_the_students_words(line: str) -> bool:
                 or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
 
 
-def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool]) -> int:
+def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylines: list[Byline | None]) -> int:
     """How many lines of a copied page are the post:
     - up to a line after which the page lists other threads, opens the answer box, signs or adds a
       list's footer (`ends_the_post`), once the post has asked something above it (a post that asks
@@ -264,12 +266,39 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool]) -> in
       ask too. A title that asks does not count (a page prints the asker's byline and counts between
       title and body), nor a chrome line with more of the student's words below it than above, up to
       the page's lists: a notice the reader does not know ("Want to improve this question?") in a
-      page's header has the whole post under it.
-    `chrome` and `furniture`: `is_page_chrome` and `is_furniture` of each line."""
+      page's header has the whole post under it;
+    - up to another person's reply in a copied thread (`thread_byline`: "kerasfan · comment ·
+      2021-06-27", "kerasfan commented on Jun 27, 2021"), once the student has written something:
+      a maintainer's "Did you try a lower learning rate?" is not the student's question. The asker's
+      own follow-ups, under their own name, are still the post.
+    `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed
     asked = body_asked = under_chrome = False
+    asker: str | None = None  # the post's author, once a byline names them
+    guessed: int | None = None  # the byline taken for the asker's under a title, which a later one may refute
+    spoken: list[int] = []  # the lines above with the student's words
+    said = 0  # how many words they hold: a stray "best" of a page's header is not a post yet
+    # A first line with the page's header under it is the thread's title, not yet the post.
+    under_first = next((j for j in range((first or 0) + 1, len(lines)) if lines[j].strip()), None)
+    titled = under_first is not None and furniture[under_first] and bylines[under_first] is None
     for i, line in enumerate(lines):
+        byline = bylines[i]
+        if byline is not None:
+            if asker is None and (byline.kind == "post" or said < MIN_SENTENCE_WORDS):
+                asker = byline.author
+            elif (asker is None and byline.kind == "either"
+                  and _title_over_its_post(lines, i, spoken, furniture, bylines)):
+                asker, guessed = byline.author, i
+            elif byline.kind == "post" and byline.author != asker and guessed is not None:
+                return guessed  # the asker is someone else: what followed the first line was a reply
+            elif (said >= MIN_SENTENCE_WORDS and byline.kind != "post"
+                  and (byline.author is None or byline.author != asker)):
+                return i  # someone else's reply, once the student has written something
+        elif (not furniture[i] and not _HEADING.match(line) and any(ch.isalpha() for ch in line)
+              and not (titled and i == first)):
+            spoken.append(i)
+            said += len(line.split())
         if (asked or under_chrome) and ends_the_post(line):
             return i
         if body_asked and starts_the_page(lines, i, chrome):
@@ -285,6 +314,23 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool]) -> in
         if line.strip():
             under_chrome = chrome[i] or not any(ch.isalpha() for ch in line)
     return len(lines)
+
+
+def _title_over_its_post(lines: list[str], byline: int, spoken: list[int], furniture: list[bool],
+                         bylines: list[Byline | None]) -> bool:
+    """Whether the one line of words above a thread's first byline that sites print over any post
+    ("jdoe commented on Jun 3", a forum's name over a date) is the thread's title, the post under the
+    byline being longer ("Softmax gradient check fails" over the asker's paragraph), rather than a
+    question with someone's reply under it. A one-line question with a longer reply under such a
+    byline reads as a title: the two look alike."""
+    if len(spoken) != 1:
+        return False
+    below = 0
+    for j in range(byline + 1, len(lines)):
+        if bylines[j] is not None:
+            break
+        below += 0 if furniture[j] else len(lines[j].split())
+    return below > len(lines[spoken[0]].split())
 
 
 def _continues_the_output(line: str) -> bool:
@@ -307,10 +353,14 @@ def _strip_lines(text: str, headings: bool) -> str:
     lines = text.splitlines()
     chrome = [is_page_chrome(line) for line in lines]  # each line read once, here
     furniture = [flag or is_pasted(line) for line, flag in zip(lines, chrome, strict=True)]
-    end = _post_end(lines, chrome, furniture)
+    bylines = [thread_byline(lines, i) for i in range(len(lines))]
+    end = _post_end(lines, chrome, furniture, bylines)
     lines = lines[:end]
     dropped = [flag or _not_the_students_words(line)
                for line, flag in zip(lines, furniture_lines(lines, furniture[:end]), strict=True)]
+    for i, byline in enumerate(bylines[:end]):  # the asker's byline: a name and a date, not their words
+        if byline is not None:
+            dropped[i:i + byline.lines] = [True] * len(dropped[i:i + byline.lines])
     # The message under an error line goes on until the student speaks.
     after_error = False
     for i, line in enumerate(lines):

@@ -17,6 +17,7 @@ users' dated comments; environment dumps; an image's leftovers.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # Words and phrases sites print around a post (Stack Exchange, Discourse, Reddit, GitHub, Kaggle,
 # course boards). Longest first, so "improve this question" goes before "question".
@@ -94,6 +95,98 @@ _PAGE_CONTINUES = re.compile(
     r"|hot network questions|your answer|know someone who can answer\?.*|\d+ answers?|sorted by:?.*"
     r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
     re.IGNORECASE)
+
+# Who wrote the part of a thread under a line. A page reader's row ("jdoe · description · 2021-06-26"
+# over the question, "kerasfan · comment · 2021-06-27" over a reply) and GitHub's own ("jdoe opened this
+# issue on Jun 26, 2021", "kerasfan commented on Jun 27, 2021", a "Member" or "Author" badge under it)
+# say so in words. Forums print a name over a date ("kvoss" over "Mar 5", Reddit's "quiet_gradient" over
+# "· 2y ago", "5 points · 4 years ago"), or both on one line ("Anonymous Atom 2 days ago"), over every
+# post of a thread, the asker's included; course boards and Reddit head a reply with "Instructor
+# answer", "followup discussions", "level 2". The asker's byline opens the post; another person's opens
+# their reply, whose questions are theirs, not the student's.
+_THREAD_BYLINE = re.compile(
+    r"^\W*(?:(?P<author>[^\s·][^·\n]{0,60}?)\s+·\s+(?P<row>description|comment|reply|answer|review thread|review)"
+    r"\s+·\s+[^·\n]{1,40}"
+    r"|(?P<user>[\w.\[\]-]{1,40})\s+(?P<verb>opened this issue|commented|replied|answered)\s+"
+    rf"(?:on\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}"
+    r"|\d+\s+\w+\s+ago|yesterday|today)"
+    r"(?:\s+at\s+\d{1,2}:\d{2})?(?:\s*[·•][^\n]*)?)\s*$",
+    re.IGNORECASE)
+# When a forum says a post was written: "Mar 5", "March 5, 2023, 10:02am", "Jan '24", "2d", "· 2y ago",
+# "• 3 yr. ago", "5 points · 4 years ago", "2 days ago".
+_WHEN = (rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?(?:,?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]m)?)?|{_MONTH}\s*'\d{{2}}"
+         r"|\d+\s*(?:[smhdwy]|mo|mins?|hrs?|yrs?|minutes?|hours?|days?|weeks?|months?|years?)\.?(?:\s+ago)?"
+         r"|yesterday|today|just now)")
+_WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?{_WHEN}\s*$", re.IGNORECASE)
+_NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
+# On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
+_NAME_AND_WHEN = re.compile(rf"^\s*(?P<name>{_NAME})\s*(?:[·•]\s*{_WHEN}|{_WHEN}\s+ago)\s*$", re.IGNORECASE)
+_NAME_LINE = re.compile(rf"^\s*(?P<name>{_NAME})\s*$")
+# Lines that head someone's reply on a course board or Reddit, naming no one. (A bare "Answer" is not
+# one: a student quoting an exercise writes it too.)
+_REPLY_HEADING = re.compile(
+    r"^\W*(?:instructors?'? answer|students?'? answers?|follow-?up discussions?|level \d+)\W*$", re.IGNORECASE)
+# The badge under a byline: GitHub's for the issue's author, or for someone else with a role in the
+# repository or the course ("Member", "Collaborator", a course board's "STAFF").
+_AUTHOR_BADGE = re.compile(r"^\s*author\s*$", re.IGNORECASE)
+_ROLE_BADGE = re.compile(r"^\s*(?:member|contributor|collaborator|owner|maintainer|staff|instructor|ta|moderator)\s*$",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Byline:
+    """Who wrote the part of a thread under a line. `kind` is "post" over the asker's post
+    ("description", "opened this issue", GitHub's "Author" badge), "reply" over someone else's (a
+    reply's row, a role badge, a course board's "Instructor answer", which names no one: `author`
+    None), and "either" where sites print the same over the opening post and over replies (GitHub's
+    "commented", a forum's name over a date). `lines`: how many lines it takes (a name over its date, two)."""
+
+    author: str | None
+    kind: str
+    lines: int = 1
+
+
+# A byline is short and is no sentence: longer lines, and lines a sentence ends, are not looked at.
+MAX_BYLINE_CHARS = 120
+
+
+def thread_byline(lines: list[str], i: int) -> Byline | None:
+    """The byline line `i` opens, if it is one (see `Byline`)."""
+    line = lines[i].strip()
+    if not line or len(line) > MAX_BYLINE_CHARS or line.endswith(("?", ".", ":", ",", ";", "!")):
+        return None
+    match = _THREAD_BYLINE.match(line)
+    if match is not None:
+        said = (match.group("row") or match.group("verb")).lower()
+        kind = "post" if said in ("description", "opened this issue") else "either" if said == "commented" else "reply"
+        if kind == "either":  # a badge under it ("edited" may come first) says whose comment it is
+            badge = next((lines[j] for j in _filled_under(lines, i)
+                          if _AUTHOR_BADGE.match(lines[j]) or _ROLE_BADGE.match(lines[j])), "")
+            kind = "post" if _AUTHOR_BADGE.match(badge) else "reply" if badge else kind
+        return Byline((match.group("author") or match.group("user")).strip().lower(), kind)
+    if _REPLY_HEADING.match(line):
+        return Byline(None, "reply")
+    if _WHEN_LINE.match(line):
+        return None
+    named, span, staff = _NAME_AND_WHEN.match(line), 1, False
+    if named is None and _NAME_LINE.match(line):
+        # The date under the name, or under a role badge under it ("Daniel Osei" / "STAFF" / "3d").
+        under = _filled_under(lines, i)
+        when = next((j for k, j in enumerate(under[:2]) if _WHEN_LINE.match(lines[j])
+                     and (k == 0 or _ROLE_BADGE.match(lines[under[0]]))), None)
+        if when is not None:
+            named, span = _NAME_LINE.match(line), when - i + 1
+            staff = _ROLE_BADGE.match(lines[under[0]]) is not None  # course staff answer the asker
+    # A name is no chrome word ("Closed 3 months ago", "asked 2 days ago" are the page's own lines).
+    if named is None or _CHROME_WORDS.search(named.group("name")):
+        return None
+    return Byline(named.group("name").strip().lower(), "reply" if staff else "either", span)
+
+
+def _filled_under(lines: list[str], i: int) -> list[int]:
+    """The lines with text among the three under line `i`."""
+    return [j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()]
+
 
 # Another user's comment under the question, as Stack Exchange prints it: the text, then a dash, the
 # commenter's name and when ("– kerasfan Jun 3, 2022 at 21:30", "— Hollis Varga, Jan 17 at 12:02").
