@@ -358,9 +358,11 @@ def _strip_lines(text: str, headings: bool) -> str:
     lines = lines[:end]
     dropped = [flag or _not_the_students_words(line)
                for line, flag in zip(lines, furniture_lines(lines, furniture[:end]), strict=True)]
-    for i, byline in enumerate(bylines[:end]):  # the asker's byline: a name and a date, not their words
+    # The asker's byline (a name and a date) is not their words, nor output their paragraph is made of.
+    signed = [False] * len(lines)
+    for i, byline in enumerate(bylines[:end]):
         if byline is not None:
-            dropped[i:i + byline.lines] = [True] * len(dropped[i:i + byline.lines])
+            signed[i:i + byline.lines] = [True] * len(signed[i:i + byline.lines])
     # The message under an error line goes on until the student speaks.
     after_error = False
     for i, line in enumerate(lines):
@@ -368,17 +370,22 @@ def _strip_lines(text: str, headings: bool) -> str:
             dropped[i] = True
             continue
         after_error = bool(_ERROR_LINE.match(line))
+    before = list(dropped)
     start = 0
     for end in [*(i for i, line in enumerate(lines) if not line.strip()), len(lines)]:
-        paragraph = range(start, end)
+        paragraph = [i for i in range(start, end) if not signed[i]]
         if (len(paragraph) >= MIN_OUTPUT_PARAGRAPH
                 and sum(dropped[i] for i in paragraph) >= OUTPUT_SHARE * len(paragraph)):
             for i in paragraph:
                 dropped[i] = dropped[i] or (_continues_the_output(lines[i]) and not _HEADING.match(lines[i]))
         start = end + 1
+    # ... unless they are all the post has: a question pasted between a page's lines with no blank line.
+    if not any(not drop and not sign and any(ch.isalpha() for ch in line)
+               for line, drop, sign in zip(lines, dropped, signed, strict=True)):
+        dropped = before
     kept = []
-    for line, drop in zip(lines, dropped, strict=True):
-        if drop or (not headings and _HEADING.match(line)):
+    for line, drop, sign in zip(lines, dropped, signed, strict=True):
+        if drop or sign or (not headings and _HEADING.match(line)):
             kept.append("")  # a paragraph break, so sentences on either side stay apart
             continue
         kept.append(_HEADING.sub("", line))

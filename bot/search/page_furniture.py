@@ -121,16 +121,21 @@ _WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?{_WHEN}
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
 _NAME_AND_WHEN = re.compile(rf"^\s*(?P<name>{_NAME})\s*(?:[·•]\s*{_WHEN}|{_WHEN}\s+ago)\s*$", re.IGNORECASE)
-_NAME_LINE = re.compile(rf"^\s*(?P<name>{_NAME})\s*$")
-# Lines that head someone's reply on a course board or Reddit, naming no one. (A bare "Answer" is not
-# one: a student quoting an exercise writes it too.)
+_STAFF_ROLE = r"(?:staff|instructor|ta|moderator)"
+# A name on a line of its own, with a course board's role after it ("Tomás Vidal STAFF").
+_NAME_LINE = re.compile(rf"^\s*(?P<name>{_NAME}?)(?:\s+(?P<role>{_STAFF_ROLE}))?\s*$", re.IGNORECASE)
+# Lines that head someone's reply on a course board or Reddit, naming no one: Piazza's "the students'
+# answer, where students collectively construct a single answer", "followup discussions for lingering
+# questions and comments", Ed's "Instructor answer", Reddit's "level 2". (A bare "Answer" is not one: a
+# student quoting an exercise writes it too.)
 _REPLY_HEADING = re.compile(
-    r"^\W*(?:instructors?'? answer|students?'? answers?|follow-?up discussions?|level \d+)\W*$", re.IGNORECASE)
+    r"^\W*(?:(?:the\s+)?(?:instructors?'?|students?'?) answers?(?:,[^?]*)?|follow-?up discussions?(?:\s+for\s[^?]*)?"
+    r"|level \d+)\W*$",
+    re.IGNORECASE)
 # The badge under a byline: GitHub's for the issue's author, or for someone else with a role in the
 # repository or the course ("Member", "Collaborator", a course board's "STAFF").
 _AUTHOR_BADGE = re.compile(r"^\s*author\s*$", re.IGNORECASE)
-_ROLE_BADGE = re.compile(r"^\s*(?:member|contributor|collaborator|owner|maintainer|staff|instructor|ta|moderator)\s*$",
-                         re.IGNORECASE)
+_ROLE_BADGE = re.compile(rf"^\s*(?:member|contributor|collaborator|owner|maintainer|{_STAFF_ROLE})\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -169,14 +174,16 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
     if _WHEN_LINE.match(line):
         return None
     named, span, staff = _NAME_AND_WHEN.match(line), 1, False
-    if named is None and _NAME_LINE.match(line):
+    alone = _NAME_LINE.match(line) if named is None else None
+    if alone is not None:
         # The date under the name, or under a role badge under it ("Daniel Osei" / "STAFF" / "3d").
         under = _filled_under(lines, i)
         when = next((j for k, j in enumerate(under[:2]) if _WHEN_LINE.match(lines[j])
                      and (k == 0 or _ROLE_BADGE.match(lines[under[0]]))), None)
         if when is not None:
-            named, span = _NAME_LINE.match(line), when - i + 1
-            staff = _ROLE_BADGE.match(lines[under[0]]) is not None  # course staff answer the asker
+            named, span = alone, when - i + 1
+            # Course staff answer the asker.
+            staff = bool(alone.group("role")) or _ROLE_BADGE.match(lines[under[0]]) is not None
     # A name is no chrome word ("Closed 3 months ago", "asked 2 days ago" are the page's own lines).
     if named is None or _CHROME_WORDS.search(named.group("name")):
         return None
