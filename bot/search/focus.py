@@ -268,9 +268,10 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
       the page's lists: a notice the reader does not know ("Want to improve this question?") in a
       page's header has the whole post under it;
     - up to another person's reply in a copied thread (`thread_byline`: "kerasfan · comment ·
-      2021-06-27", "kerasfan commented on Jun 27, 2021"), once the student has written something:
-      a maintainer's "Did you try a lower learning rate?" is not the student's question. The asker's
-      own follow-ups, under their own name, are still the post.
+      2021-06-27", "kerasfan commented on Jun 27, 2021", a forum's name over a date), once the
+      student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside):
+      a maintainer's "Did you try a lower learning rate?" is not the student's question. The first
+      byline above the student's words names the asker, whose own follow-ups are still the post.
     `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed

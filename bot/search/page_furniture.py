@@ -11,7 +11,7 @@ abstention model's decisions on the calibration rows.
 
 Nothing here knows a topic or an entry. The rules are about what sites print: a line made of their
 chrome words, counts and dates only; the lines that end a post and start the page around it; other
-users' dated comments; environment dumps; an image's leftovers.
+users' dated comments; who wrote each part of a copied thread; environment dumps; an image's leftovers.
 """
 
 from __future__ import annotations
