@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from bot.search.lexical import FUNCTION_WORDS, tokenize
 from bot.search.page_furniture import (
+    MONTH,
     Byline,
     ends_the_post,
     furniture_lines,
@@ -123,8 +124,7 @@ _QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
 # bug", or a page reader's rows of short fields ("owner/repo · issue #12 · closed · Python", "jdoe ·
 # description · 2021-06-26"). Left in, such a line runs into the post's first sentence ("jdoe · ... ·
 # 2021-06-26 thanks for your reply, I have a question") and hides the title above it.
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
+_DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{MONTH},?\s+\d{{4}})"
 _PAGE_METADATA = re.compile(
     r"^\s*(?:[^·?!\n]{1,100}(?:\s·\s[^·?!\n]{1,100}){2,}(?<![.,;:])"
     rf"|(?:\S{{1,40}}\s+)?(?:commented|opened this issue|opened|asked|answered|edited|posted)\s+(?:on\s+)?{_DATE}"

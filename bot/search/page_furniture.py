@@ -44,14 +44,15 @@ _CHROME = sorted((
     "collaborator", "maintainer", "commented", "mentioned", "pull request", "fork", "star", "watch",
 ), key=len, reverse=True)
 _CHROME_WORDS = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _CHROME) + r")\b", re.IGNORECASE)
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# A month as sites and students write it ("Mar", "March", "Sept.").
+MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 # Counts, dates and times as sites print them: "3k", "1,014,227", "2 yr. ago", "Mar '23", "at 21:30".
 _COUNTS_AND_DATES = re.compile(
-    rf"\b{_MONTH}(?:\s*'\d{{2}}|\s+\d{{1,2}}(?:,?\s*\d{{4}})?)?(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+    rf"\b{MONTH}(?:\s*'\d{{2}}|\s+\d{{1,2}}(?:,?\s*\d{{4}})?)?(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
     r"|\b\d+(?:[.,]\d+)*\s*(?:k|m|yrs?|yr|years?|mo|months?|w|wks?|weeks?|d|days?|h|hrs?|hours?|mins?(?!\s+read)|minutes?|s)?\b\.?"
     r"|\b(?:at\s+)?\d{1,2}:\d{2}\b|\bu/[\w-]+|\br/[\w-]+|@[\w.-]+|#\d+",
     re.IGNORECASE)
-_DATE = re.compile(rf"\b{_MONTH}(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\bago\b", re.IGNORECASE)
+_DATE = re.compile(rf"\b{MONTH}(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\bago\b", re.IGNORECASE)
 _SUBREDDIT_OR_USER = re.compile(r"(?:^|\s)[ur]/[\w-]+")
 # A line of furniture is chrome words only ("Share", "Improve this question"), or has two of them or a
 # count or date and at most this many words left once they are taken out: a user name ("asked 17
@@ -96,6 +97,12 @@ _PAGE_CONTINUES = re.compile(
     r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
     re.IGNORECASE)
 
+# When a thread says a post was written: "Mar 5", "12 Feb", "March 5, 2023, 10:02am", "Jan '24", "2024-05-02",
+# "2d", "· 2y ago", "• 3 yr. ago", "5 points · 4 years ago", "2 days ago".
+_WHEN = (rf"(?:{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?(?:,?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]m)?)?|{MONTH}\s*'\d{{2}}"
+         rf"|\d{{1,2}}\s+{MONTH}(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}"
+         r"|\d+\s*(?:[smhdwy]|mo|mins?|hrs?|yrs?|minutes?|hours?|days?|weeks?|months?|years?)\.?(?:\s+ago)?"
+         r"|yesterday|today|just now)")
 # Who wrote the part of a thread under a line. A page reader's row ("jdoe · description · 2021-06-26"
 # over the question, "kerasfan · comment · 2021-06-27" over a reply) and GitHub's own ("jdoe opened this
 # issue on Jun 26, 2021", "kerasfan commented on Jun 27, 2021", a "Member" or "Author" badge under it)
@@ -108,15 +115,8 @@ _THREAD_BYLINE = re.compile(
     r"^\W*(?:(?P<author>[^\s·][^·\n]{0,60}?)\s+·\s+(?P<row>description|comment|reply|answer|review thread|review)"
     r"\s+·\s+[^·\n]{1,40}"
     r"|(?P<user>[\w.\[\]-]{1,40})\s+(?P<verb>opened this issue|commented|replied|answered)\s+"
-    rf"(?:on\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}"
-    r"|\d+\s+\w+\s+ago|yesterday|today)"
-    r"(?:\s+at\s+\d{1,2}:\d{2})?(?:\s*[·•][^\n]*)?)\s*$",
+    rf"(?:on\s+)?{_WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?)\s*$",
     re.IGNORECASE)
-# When a forum says a post was written: "Mar 5", "March 5, 2023, 10:02am", "Jan '24", "2d", "· 2y ago",
-# "• 3 yr. ago", "5 points · 4 years ago", "2 days ago".
-_WHEN = (rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?(?:,?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]m)?)?|{_MONTH}\s*'\d{{2}}"
-         r"|\d+\s*(?:[smhdwy]|mo|mins?|hrs?|yrs?|minutes?|hours?|days?|weeks?|months?|years?)\.?(?:\s+ago)?"
-         r"|yesterday|today|just now)")
 _WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?{_WHEN}\s*$", re.IGNORECASE)
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
@@ -198,7 +198,7 @@ def _filled_under(lines: list[str], i: int) -> list[int]:
 # Another user's comment under the question, as Stack Exchange prints it: the text, then a dash, the
 # commenter's name and when ("– kerasfan Jun 3, 2022 at 21:30", "— Hollis Varga, Jan 17 at 12:02").
 _DATED_COMMENT = re.compile(
-    rf"\s[–—-]\s*[\w .'’♦-]{{1,40}},?\s+(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
+    rf"\s[–—-]\s*[\w .'’♦-]{{1,40}},?\s+(?:{MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{MONTH}(?:\s+\d{{4}})?"
     r"|\d+\s*\w+\s+ago)(?:\s+at\s+\d{1,2}:\d{2})?\W*$",
     re.IGNORECASE)
 
