@@ -2,6 +2,8 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from bot.search.focus import MAX_FOCUS_WORDS, prose_of, read_post
 
 
@@ -274,6 +276,31 @@ def test_an_aside_is_not_the_question_while_another_sentence_asks_one() -> None:
         assert len(post.questions) == 2  # the add-on is still one of the post's questions
     assert read_post("I read the notes twice. Also, why is KL divergence not symmetric?").focus.endswith(
         "Also, why is KL divergence not symmetric?")
+
+
+@pytest.mark.parametrize("after", [
+    "python 3.11, numpy 1.26.4, running in Google Colab (T4)",  # the student's setup
+    "Sent from my phone",  # a phone's signature
+    "I tried it with a smaller learning rate too.",  # what they tried
+])
+def test_without_a_question_mark_the_sentence_that_opens_like_a_question_is_the_focus(after: str) -> None:
+    for asked in ("does rmsprop approximate newton's method using the hessian",
+                  "in my mini autograd engine, what traversal order should backward follow",
+                  "For the assignment, is the derivative taken through the softmax or the loss",
+                  "I'm using np.log there, should it be log2 instead"):
+        assert read_post(f"{asked}\n\n{after}").focus == asked, (asked, after)
+
+
+@pytest.mark.parametrize("statement", [
+    "When I train, the loss goes up after epoch 3",
+    "What I did was swap the optimizer",
+    "Please add a sentence to the PR on why this is the fix",
+    "The grader can take it, can make up the rubric later",
+])
+def test_a_statement_that_opens_with_a_question_word_does_not_take_the_focus(statement: str) -> None:
+    """Under a question typed without its mark, such a sentence does not take the focus from it."""
+    asked = "does rmsprop approximate newton's method using the hessian"
+    assert read_post(f"{asked}\n\n{statement}").focus == asked
 
 
 def test_without_a_question_mark_a_lead_in_to_cut_output_is_not_the_focus() -> None:

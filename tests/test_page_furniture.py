@@ -3,7 +3,7 @@
 import pytest
 
 from bot.search.focus import prose_of, read_post
-from bot.search.page_furniture import furniture_lines, is_furniture, starts_the_page, thread_byline
+from bot.search.page_furniture import asked_in_form, furniture_lines, is_furniture, starts_the_page, thread_byline
 
 QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
 
@@ -80,6 +80,14 @@ def test_a_tag_list_or_a_name_counts_only_beside_furniture() -> None:
     # The same short lines inside the post, with no furniture around them, are the student's.
     alone = ["neural-networks pytorch", "", "kiwi_coder", "", QUESTION]
     assert furniture_lines(alone) == [False, False, False, False, False]
+    # A question typed in lower case with no mark looks like tags, but its words join a sentence.
+    form = ["### Describe the question", "", "what is early stopping", "", "### What have you tried?"]
+    assert furniture_lines(form) == [True, False, False, False, True]
+    # A handle right under the page's header line is the asker's name; a title there is not.
+    header = ["r/MLQuestions • 8 mo. ago", "nervous_newbie", "", QUESTION]
+    assert furniture_lines(header) == [True, True, False, False]
+    titled = ["r/MLQuestions • 8 mo. ago", "Backprop order help", "", QUESTION]
+    assert furniture_lines(titled) == [True, False, False, False]
 
 
 def test_a_copied_qa_page_reads_as_the_post_it_holds() -> None:
@@ -208,6 +216,22 @@ def test_an_issue_form_keeps_the_students_words_and_drops_its_labels() -> None:
     form = ("### Describe the bug\n\n" + QUESTION + "\n\n### Expected behavior\n\n_No response_\n\n"
             "### Environment\n\n- OS: Ubuntu 22.04\n- PyTorch version: 2.1.0\n- numpy==1.26.4\n")
     assert prose_of(form) == QUESTION
+
+
+def test_an_issue_form_that_asks_without_a_question_mark_is_read_under_its_question_label() -> None:
+    """With no question mark the reader falls back to a sentence; in a form, the one under the form's
+    question, not the reporter's note under "What have you tried?" or "Additional context"."""
+    asked = "minimizing forward KL vs reverse KL when q is gaussian and p has two peaks"
+    form = (f"### Describe the question\n\n{asked}\n\n### What have you tried?\n\n"
+            "Read the docs and searched the old issues.\n\n### Versions\n\ntorch 2.0.1, numpy 1.24.3")
+    post = read_post(form)
+    assert post.focus == asked
+    assert "Read the docs" in post.prose  # still the post's context
+    bold = f"**Summary**\n\n{asked}\n\n**Additional context**\n\nI run it on a laptop CPU."
+    assert read_post(bold).focus == asked
+    # A form with one section only, or a post without labels, reads as before: its last sentence.
+    assert read_post(f"### Describe the question\n\n{asked}").focus == asked
+    assert asked_in_form(f"{asked}\n\nRead the docs.") is None
 
 
 def test_a_heading_that_names_a_topic_stays_in_the_prose() -> None:

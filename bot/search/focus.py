@@ -39,6 +39,7 @@ from bot.search.lexical import FUNCTION_WORDS, tokenize
 from bot.search.page_furniture import (
     MONTH,
     Byline,
+    asked_in_form,
     ends_the_post,
     furniture_lines,
     is_furniture,
@@ -156,10 +157,11 @@ _GREETING = re.compile(
     re.IGNORECASE)
 GREETING_LINES = 3
 # A sign-off ends the post: its line is short and at most four short lines (blank ones, a name, a title) follow.
+# A phone's "Sent from my iPhone" is one too.
 # A "Thanks for the great library" that opens a post is not one: the post goes on after it.
 _SIGN_OFF = re.compile(
     r"(?:\n|^|(?<=[.!?])\s)\s*(?:thanks?(?: you)?(?: (?:so|very) much)?(?: in advance)?|thx|cheers|best(?: regards)?|"
-    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help)\b"
+    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help|sent from my)\b"
     r"[^?\n]{0,80}(?:\n[^?\n]{0,40}){0,4}$",
     re.IGNORECASE)
 # A sentence that leans on the one before it: it opens with a connective, or names what it asks
@@ -187,6 +189,26 @@ _ASIDE = re.compile(r"^\s*\((?!\s*(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})\s*\))"
 # edit: "EDIT: with a=2, b=3 torch gives 48, mine 72" is what the student found after asking, not what
 # they ask.
 _LEAD_IN = re.compile(r":\s*$")
+# ... and among the rest, the last that opens the way a question or a request does, though typed
+# without its mark ("what is early stopping", "in my engine, what order should backward follow",
+# "does rmsprop use the hessian", "please explain ..."): a line after it about the student's setup,
+# a signature or what they tried is not what they ask. "When I train, ..." and "What I did was ..."
+# are statements, and so is a request that asks nothing ("please add a test"). After a comma the
+# question opens with a question word, or inverts its verb: after a few words ("For training, is the
+# derivative ...") or with a pronoun after it ("I'm using np.log, should it be log2"); "Our TA can
+# grade it, can make up the rubric" does not ask.
+_OPENS_AS_QUESTION = re.compile(
+    r"^(?:(?:so|and|but|ok|okay)\s+)?(?:"
+    r"(?:what|whats|why|how|hows|which|whether)\b(?!\s+(?:i|we)\b)"
+    r"|(?:when|where)\s+(?:is|are|do|does|did|should|would|can|could|will)\b"
+    r"|(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|must)\s+(?!not\b)\w"
+    r"|[^,;:?]{0,60}[,;]\s*(?:(?:what|why|how)\b(?!\s+(?:i|we)\b)"
+    r"|(?:is|are|do|does|did|can|could|should|would|will)\s+(?:it|i|we|you|they|this|that|there)\b)"
+    r"|(?:[^\s,;:?]+\s+){0,3}[^\s,;:?]+,\s*(?:is|are|do|does|did|can|could|should|would|will)\s+(?!not\b)\w"
+    r"|(?:please\s+)?(?:explain|tell me|help me understand|clarify)\b"
+    r"|i\s+(?:wonder|want to (?:know|understand)|would like to (?:know|understand)|'d like to (?:know|understand)"
+    r"|don't (?:understand|get|see)|am (?:confused|not sure|wondering)))",
+    re.IGNORECASE)
 _EDIT = re.compile(r"^\W*(?:edit(?:ed)?|update[d]?|upd|eta)\b\s*(?:\d+|\([^)\n]{0,30}\))?\s*[:\-–—]", re.IGNORECASE)
 # A forum thread or an issue opens with its title: a short first line that stands apart (a blank
 # line under it), not a sentence that leads into what follows ("The notes define the loss as").
@@ -309,7 +331,7 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
             lists = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
             if sum(words[:i]) >= sum(words[i + 1:lists]):
                 return i + 1
-        if "?" in line and not chrome[i]:
+        if ("?" in line or _OPENS_AS_QUESTION.match(line.strip())) and not chrome[i]:
             asked = True
             body_asked = body_asked or i != first
         if line.strip():
@@ -464,7 +486,8 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
         end = asking[-1]
     else:
         plain = [i for i, s in enumerate(sentences) if not (_LEAD_IN.search(s) or _ASIDE.match(s) or _EDIT.match(s))]
-        end = plain[-1] if plain else len(sentences) - 1
+        unmarked = [i for i in plain if _OPENS_AS_QUESTION.match(sentences[i])]
+        end = (unmarked or plain)[-1] if plain else len(sentences) - 1
     start = end
 
     def incomplete() -> bool:
@@ -510,6 +533,10 @@ def read_post(text: str) -> Post:
     # The question is looked for in the body: a heading asks only when the body does not.
     body = sentences_of(prose_of(text, headings=False)) if _HEADING.search(text) else sentences
     asking = body if any("?" in s for s in body) else sentences
+    # With nothing asked out loud, an issue form still says where its question is: under its
+    # question's label, not under "What have you tried?".
+    asked = None if any("?" in s for s in asking) else asked_in_form(text)
+    asking = (sentences_of(prose_of(asked)) if asked else []) or asking
     focus = focus_of(asking) or prose
     prose = " ".join(prose.split())
     title = title_of(text)

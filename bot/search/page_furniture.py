@@ -237,6 +237,29 @@ _FORM_LABEL = re.compile(r"^[\W_]*(?:" + "|".join((
     r"summary", r"information", r"tasks", r"related issues?", r"possible (?:solution|fix)", r"proposal",
     r"feature request", r"question type\b.*", r"title:\s*\[[^\]]*\]:?", r"n/?a", r"none",
 )) + r")[\W_]*$", re.IGNORECASE)
+# Of those, the labels under which the reporter says what they ask or what went wrong; the other
+# sections hold what they tried, expected, ran or add ("What have you tried?", "Versions").
+_QUESTION_LABEL = re.compile(
+    r"^[\W_]*(?:describe the (?:bug|problem|question|issue)|bug (?:report|description)|your question"
+    r"|questions? and help|question|description|summary|details)[\W_]*$", re.IGNORECASE)
+
+
+def asked_in_form(text: str) -> str | None:
+    """The lines under a form's question labels, when the post is a form that has another section too
+    ("### Describe the question" over the question, "### What have you tried?" over what was tried);
+    else None. Text before the first label (a title) counts with the question."""
+    kinds = [("question" if _QUESTION_LABEL.match(line) else "other") if _FORM_LABEL.match(line) else None
+             for line in text.splitlines()]
+    if "question" not in kinds or "other" not in kinds:
+        return None
+    asked, section = [], "question"
+    for line, kind in zip(text.splitlines(), kinds, strict=True):
+        section = kind or section
+        if kind is None and section == "question":
+            asked.append(line)
+    return "\n".join(asked)
+
+
 # A page's breadcrumb: three or more places joined by arrows ("Course Q&A › Deep Learning › Week 1"),
 # or by slashes or ">" with one of the site's words among them ("Home / Categories / Part 1 (2022)"):
 # "train / val / test split" is the student's.
@@ -246,6 +269,17 @@ _SLASHED_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[/>]\s+{_PLACE}){{2,}}$")
 # A tag list: up to six lower-case tags ("machine-learning neural-network pytorch"), read as
 # furniture only right above other furniture (`furniture_lines`): a short line of the post may look alike.
 _TAGS = re.compile(r"^\W*(?:[Tt]ags?:\s*)?(?:#?[a-z][a-z0-9.+#-]*(?:\s*[|,•·]?\s+|\s*$)){1,6}$")
+# A tag names a topic; a lower-case line with a word that only joins a sentence ("what is early
+# stopping", typed without a capital or a question mark) is the student's.
+_SENTENCE_WORDS = frozenset((
+    "a", "an", "the", "is", "are", "was", "were", "be", "do", "does", "did", "can", "could", "should", "would",
+    "will", "what", "why", "how", "which", "when", "where", "who", "whether", "i", "my", "me", "we", "you", "it",
+    "this", "that", "of", "to", "for", "with", "in", "on", "and", "or", "but", "not", "if", "there", "any",
+))
+
+
+def _is_tag_list(line: str) -> bool:
+    return bool(_TAGS.match(line)) and not any(word in _SENTENCE_WORDS for word in re.split(r"[\s,|•·]+", line.lower()))
 # ... and on its own when it says it is one ("Tags: #regression #time-series").
 _TAG_LABEL = re.compile(r"^\W*tags?\s*:", re.IGNORECASE)
 # The names of a page's icons, copied as text where its icon font did not load ("arrow_drop_up 5
@@ -327,7 +361,7 @@ def _is_plainly_page(line: str) -> bool:
     """A line no post holds: a site's boilerplate sentence, another user's dated comment, a
     breadcrumb, a labelled tag list, a row of a list of threads, icon names."""
     return bool(_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _is_breadcrumb(line)
-                or (_TAG_LABEL.match(line) and _TAGS.match(line)) or _is_listing_row(line)
+                or (_TAG_LABEL.match(line) and _is_tag_list(line)) or _is_listing_row(line)
                 or _ICON_NAMES.match(line))
 
 
@@ -364,10 +398,15 @@ def is_page_chrome(line: str) -> bool:
     return left == 0 or ((chrome > 1 or counts > 0) and left <= MAX_LEFT_WORDS)
 
 
+# A user's handle alone on its line: one word with an underscore or a digit in it ("nervous_newbie",
+# "student42"), as Reddit prints the asker under "r/MLQuestions • 8 mo. ago". A title has words.
+_HANDLE = re.compile(r"^\s*u?/?[A-Za-z][\w.-]*(?:_|\d)[\w.-]*\s*$")
+
+
 def furniture_lines(lines: list[str], furniture: list[bool] | None = None) -> list[bool]:
     """Per line, `is_furniture` (or `furniture`, when the caller has it); and a tag list or a user's
     name right above or between furniture (the asker's name sits between "asked 2 hours ago" and "2
-    gold badges")."""
+    gold badges"), or a user's handle right under it."""
     furniture = furniture if furniture is not None else [is_furniture(line) for line in lines]
     # A line of numbers only (a vote count, a reputation "31 1 4") is output the reader drops anyway;
     # here it counts as furniture a name may sit beside.
@@ -381,7 +420,9 @@ def furniture_lines(lines: list[str], furniture: list[bool] | None = None) -> li
             continue
         above_furniture = after is not None and flags[after]
         between = above_furniture and before is not None and flags[before]
-        if (above_furniture and _TAGS.match(lines[i])) or (between and len(lines[i].split()) <= MAX_LEFT_WORDS):
+        under_furniture = before == i - 1 and flags[before]
+        if ((above_furniture and _is_tag_list(lines[i])) or (between and len(lines[i].split()) <= MAX_LEFT_WORDS)
+                or (under_furniture and _HANDLE.match(lines[i]))):
             flags[i] = True
     return flags
 
