@@ -3,7 +3,14 @@
 import pytest
 
 from bot.search.focus import prose_of, read_post
-from bot.search.page_furniture import asked_in_form, furniture_lines, is_furniture, starts_the_page, thread_byline
+from bot.search.page_furniture import (
+    asked_in_form,
+    chat_messages,
+    furniture_lines,
+    is_furniture,
+    starts_the_page,
+    thread_byline,
+)
 
 QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
 
@@ -173,10 +180,76 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("I trained it for 2 days", None),
     ("Training took 3 hours", None),
     ("Deadline Mar 5", None),
+    # Course boards: a role under the name, the poster's initials over it, Moodle's and Blackboard's one-line forms.
+    ("Nadia Abernathy-Kim\nStudent\nMar 3, 2025 2:02pm", ("nadia abernathy-kim", "either")),
+    ("NA\nNadia Abernathy-Kim\nStudent\nMar 3, 2025 2:02pm", ("nadia abernathy-kim", "either")),
+    ("Student\nMar 3, 2025 2:02pm", None),
+    ("by Sebastián Uribe - Monday, 3 March 2025, 2:02 PM", ("sebastián uribe", "either")),
+    ("Re: week 5\nby Grace Muthoni - Monday, 3 March 2025, 6:45 PM", ("grace muthoni", "either")),
+    ("Author: Ilya Sokolov (Student)", ("ilya sokolov", "either")),
+    ("Author: Rosa Achebe (TA)", ("rosa achebe", "reply")),
+    ("by the way - the lab is open", None),
+    ("Re: my last question", None),
+    ("[5]\n 0s\nfrom google.colab import drive", None),  # a notebook cell's number over its run time
 ])
 def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
     byline = thread_byline(text.split("\n"), 0)
     assert (byline and (byline.author, byline.kind)) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "In [3]:", "Out[3]:      image_id  label", "[ ]", "▸ Show code", " 2s", "✓ 2s completed at 3:41 PM",
+    "<Figure size 640x480 with 1 Axes>", "0:03 today we're going to set up a clean python environment", "[Music]",
+    "arrow_drop_up", "arrow_drop_up 2", "Kenji H · 412th in this Competition · Posted 2 years ago",
+    "From: Rukayat Okafor <r.okafor@uni.edu>", "Sent: Tuesday, March 4, 2025 9:12 AM", "Cc: Jonah B <jb@uni.edu>",
+    "CAUTION: This email originated from outside of the University. Do not click links.", "Get Outlook for iOS",
+    "Piazza: New post in lecture5", "Tap to view", "Edited by Ilya Sokolov on Mon, 3 Mar 2025, 14:09",
+    "Search entries or author", "Mark as Read", "Status: Published",
+])
+def test_what_notebooks_transcripts_mail_and_course_boards_print_is_furniture(line: str) -> None:
+    assert is_furniture(line), line
+
+
+@pytest.mark.parametrize("line", [
+    "Subject: why is KL not symmetric", "In my notebook the loss is flat", "at 12:30 the lab opens and I ran it",
+    "my status: stuck on backprop", "from the lecture I understood that", "kiwi_coder",
+])
+def test_the_students_lines_that_look_like_them_are_not(line: str) -> None:
+    assert not is_furniture(line), line
+
+
+def test_a_transcripts_captions_a_split_comment_and_mathjax_markers_are_not_the_post() -> None:
+    transcript = ("0:12\nall right let's get started can everyone hear me\n0:17\nhomework two is due friday\n\n"
+                  + QUESTION)
+    assert read_post(transcript).prose == QUESTION
+    # A caption that asks is kept in view: the reader never drops a line with a question mark this way.
+    assert furniture_lines(["0:12", "does everyone have the slides?"]) == [True, False]
+    # Stack Exchange's comment copied over three lines, inside MathJax's group markers.
+    page = (f"$\\begingroup$\n{QUESTION.rstrip('?')}\n$\\endgroup$\n3\n"
+            "$\\begingroup$ Is this about held-out data? $\\endgroup$\n– noctilucent\nSep 12, 2020 at 4:10")
+    post = read_post(page)
+    assert "held-out" not in post.prose and "begingroup" not in post.prose and "noctilucent" not in post.prose
+    assert post.focus == QUESTION.rstrip("?")
+
+
+def test_a_copied_chat_is_split_into_its_messages_when_several_people_speak() -> None:
+    discord = ("kestrel_07 — Today at 3:38 PM\nis the lab open tonight\nmoss.bytes — Today at 3:40 PM\nopen till 10\n"
+               ":thumbsup: 3\nlindqvist_h — Today at 3:44 PM\n" + QUESTION)
+    assert chat_messages(discord) == ("is the lab open tonight", "open till 10\n:thumbsup: 3", QUESTION)
+    inline = f"[9:02 PM] juno_arc: anyone grabbing food\n[9:11 PM] okonkwo.d: {QUESTION}"
+    assert chat_messages(inline) == ("anyone grabbing food", QUESTION)
+    slack = f"Mira Castellanos  10:42 AM\nhas anyone booked the room?\nPriyanka V  11:07 AM\n{QUESTION}\nLike\nReply"
+    assert chat_messages(slack) == ("has anyone booked the room?", f"{QUESTION}\nLike\nReply")
+    whatsapp = f"4/11/25, 9:02 PM - Ana: lunch?\n4/11/25, 9:03 PM - Ben: {QUESTION}"
+    assert chat_messages(whatsapp) == ("lunch?", QUESTION)
+    # The student's own words over the paste are a message too.
+    own = "can someone answer this from #general"
+    assert chat_messages(f"{own}\n\n{inline}")[0] == own
+    # One person's messages, a training log's times, a post that says when: no chat.
+    assert chat_messages(f"kestrel_07 — Today at 3:38 PM\nhi\nkestrel_07 — Today at 3:39 PM\n{QUESTION}") == ()
+    assert chat_messages("Epoch 1 10:42\nloss 0.9\nEpoch 2 10:43\nloss 0.8") == ()
+    assert chat_messages(f"Office hours Monday 10:30 AM\nLab Tuesday 2:00 PM\n{QUESTION}") == ()
+    assert read_post(QUESTION).messages == () and read_post(discord).messages
 
 
 def test_another_persons_reply_in_a_copied_thread_is_not_the_students_question() -> None:

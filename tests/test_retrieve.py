@@ -200,3 +200,26 @@ def test_a_focus_past_the_encoders_reach_is_encoded_on_its_own(tabot) -> None:
     embedded_focus, _ = retriever.embed_post(Post(prose, prose, focus))
     assert model.texts_embedded == before + 2
     assert np.allclose(embedded_focus.vector, model.encode_array([focus])[0], atol=1e-5)
+
+
+def test_a_copied_chat_is_answered_from_the_message_about_the_course(tabot) -> None:
+    """Whose question the student wants answered is not in a chat's copy: each message is read alone,
+    and the one whose best entry ranks highest is answered, as a TA answers the course question in it."""
+    asked = "is KL divergence symmetric, or does KL(p||q) differ from KL(q||p)?"
+    chat = ("kestrel_07 — Today at 3:38 PM\nis the 2nd floor lab open tonight or is it locked after 6 again\n"
+            "moss.bytes — Today at 3:40 PM\nopen till 10, i'm here rn\n"
+            f"lindqvist_h — Today at 3:44 PM\n{asked}\n"
+            "wren.tan — Today at 3:47 PM\nalso did anyone else not get the room change email?")
+    retriever = tabot.retriever
+    message, _ = retriever.read(read_post(chat))
+    assert message.focus == asked
+    assert retriever.search(chat, k=1)[0].entry_id == "kl-asymmetry"
+    answer = tabot.ask(chat)
+    assert not answer.abstained and answer.sources[0].entry_id == "kl-asymmetry"
+    # A chat of small talk only has nothing to answer from.
+    idle = ("kestrel_07 — Today at 3:38 PM\nis the lab open tonight\nmoss.bytes — Today at 3:40 PM\n"
+            "open till 10\nwren.tan — Today at 3:47 PM\nanyone want pizza?")
+    assert tabot.ask(idle).abstained
+    # A post that is no chat is read as it is.
+    post = read_post(asked)
+    assert retriever.read(post)[0] is post

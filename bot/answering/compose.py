@@ -199,12 +199,11 @@ class Composer:
         return self._support[key]
 
     def select(self, question: str, previous: Answer | None) -> tuple[Selection, np.ndarray]:
-        post = read_post(question)
+        post, (focus, prose) = self.retriever.read(read_post(question))
         # Parts are the post's own questions (several question sentences), else the parts of its one
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
         asked = list(dict.fromkeys(post.questions))
         parts = asked[-MAX_PARTS:] if len(asked) >= 2 else question_parts(post.focus)
-        focus, prose = self.retriever.embed_post(post)
         [hits] = self.retriever.search_many([post], [(focus, prose)])
         # Parts only add to a post that is answered at all (`select_entries`), so a declined post never
         # pays for embedding and searching them. Each part is read alone, as a question of its own.

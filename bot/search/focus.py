@@ -40,6 +40,7 @@ from bot.search.page_furniture import (
     MONTH,
     Byline,
     asked_in_form,
+    chat_messages,
     ends_the_post,
     furniture_lines,
     is_furniture,
@@ -139,6 +140,9 @@ _IMAGE_PLACEHOLDER = re.compile(r"^\W*(?:enter image description here|image|scre
 # Issue and forum templates: HTML comments ("<!-- What did you expect to happen? -->") and checklist
 # lines ("- [x] I searched the docs") are the template's words, never the student's.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# The markers a Stack Exchange site with MathJax wraps around every post and comment, which a copy of
+# its page keeps ("$\begingroup$ Is this on held-out data? $\endgroup$").
+_MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
 _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
 # A Markdown heading ("### ...", or a line that is all bold: "**Expected behavior?**") is a section
 # title. Its words say what the post is about, but a heading that asks ("#### What have you tried?")
@@ -161,7 +165,8 @@ GREETING_LINES = 3
 # A "Thanks for the great library" that opens a post is not one: the post goes on after it.
 _SIGN_OFF = re.compile(
     r"(?:\n|^|(?<=[.!?])\s)\s*(?:thanks?(?: you)?(?: (?:so|very) much)?(?: in advance)?|thx|cheers|best(?: regards)?|"
-    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help|sent from my)\b"
+    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help"
+    r"|sent from (?:my|mail for|outlook for))\b"
     r"[^?\n]{0,80}(?:\n[^?\n]{0,40}){0,4}$",
     re.IGNORECASE)
 # A sentence that leans on the one before it: it opens with a connective, or names what it asks
@@ -227,6 +232,7 @@ class Post:
     focus: str  # the question the post asks
     questions: tuple[str, ...] = ()  # every question sentence of the prose, in order (for multi-question posts)
     title: str = ""  # the post's title line, when it has one its focus does not already contain
+    messages: tuple[str, ...] = ()  # a copied chat's messages, by several people (`chat_messages`), else ()
 
     @property
     def read_as(self) -> str:
@@ -423,6 +429,7 @@ def prose_of(text: str, headings: bool = True) -> str:
     `&#39;` for an apostrophe."""
     text = html.unescape(text).translate(_FULL_WIDTH)
     text = _HTML_COMMENT.sub("\n\n", text)
+    text = _MATHJAX_GROUP.sub("", text)
     text = _FENCE.sub("\n\n", text)
     text = _strip_lines(text, headings)
     text = _MD_IMAGE.sub("\n", text)
@@ -543,4 +550,5 @@ def read_post(text: str) -> Post:
     # A title the focus already holds, or that the prose lost, adds nothing to it.
     if title.lower() in focus.lower() or title not in prose:
         title = ""
-    return Post(text=text, prose=prose, focus=focus, questions=questions_of(asking), title=title)
+    return Post(text=text, prose=prose, focus=focus, questions=questions_of(asking), title=title,
+                messages=chat_messages(text))

@@ -42,10 +42,14 @@ _CHROME = sorted((
     "tag", "labels", "label", "assignees", "milestone", "projects", "linked", "related", "subscribe",
     "subscribed", "notifications", "issue", "opened", "opened this issue", "contributor", "author", "owner",
     "collaborator", "maintainer", "commented", "mentioned", "pull request", "fork", "star", "watch",
+    "mark as read", "mark as unread", "mark unread", "mark read", "status", "published", "quote", "react",
+    "forward", "topic author", "expert", "upvoted",
 ), key=len, reverse=True)
 _CHROME_WORDS = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _CHROME) + r")\b", re.IGNORECASE)
 # A month as sites and students write it ("Mar", "March", "Sept.").
-MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# Only a month's own letters follow: "Mark", "Decoder" and "Augment" are words.
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+         r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 # Counts, dates and times as sites print them: "3k", "1,014,227", "2 yr. ago", "Mar '23", "at 21:30".
 _COUNTS_AND_DATES = re.compile(
     rf"\b{MONTH}(?:\s*'\d{{2}}|\s+\d{{1,2}}(?:,?\s*\d{{4}})?)?(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
@@ -80,7 +84,14 @@ _BOILERPLATE = re.compile(r"(?:" + "|".join((
     r"this thread has been locked", r"browse other (?:topics|questions)",
     r"want to read more\?", r"share a link to this question", r"part of .{1,40} collective",
     r"you received this message because you are subscribed", r"to unsubscribe from this group",
-    r"to view this discussion on the web",
+    r"to view this discussion on the web", r"search entries or author",
+    r"^\W*(?:last\s+)?edited by\s.{1,40}\s(?:on|at)\s",
+    # a Kaggle poster's rank; a mail client's banners; an app's notification over what it announces
+    r"\b\d+(?:st|nd|rd|th) in this competition\b", r"this email originated from outside",
+    r"you don't often get email from", r"^\W*learn why this is important\W*$", r"^\W*get outlook for \w+\W*$",
+    r"^\W*[\w &.-]{1,30}:\s+new (?:post|note|question|followup|follow-up|reply|comment|answer|message)s?"
+    r"\s+(?:in|on|to)\b",
+    r"\bposted a new (?:note|question|post)\b", r"^\W*(?:tap|click) to view\W*$",
 )) + r")", re.IGNORECASE)
 # ... and an issue form's: the post goes on under them.
 _FORM_BOILERPLATE = re.compile(r"(?:" + "|".join((
@@ -136,6 +147,17 @@ _REPLY_HEADING = re.compile(
 # repository or the course ("Member", "Collaborator", a course board's "STAFF").
 _AUTHOR_BADGE = re.compile(r"^\s*author\s*$", re.IGNORECASE)
 _ROLE_BADGE = re.compile(rf"^\s*(?:member|contributor|collaborator|owner|maintainer|{_STAFF_ROLE})\s*$", re.IGNORECASE)
+# ... or a course board's badge for a student, which says no more than who wrote it ("Student").
+_LEARNER_BADGE = re.compile(r"^\s*(?:student|learner)\s*$", re.IGNORECASE)
+# A course board's byline on one line: Moodle's "by Ana Ruiz - Monday, 3 March 2025, 2:02 PM", a
+# "Posted by ... on ...", Blackboard's "Author: Ana Ruiz (Student)".
+_BY_NAME = re.compile(
+    rf"^\s*(?:posted\s+)?by\s+(?P<name>{_NAME})\s*(?:[-–—,]|\son\s)\s*(?P<when>.{{4,60}})$"
+    rf"|^\s*author:\s*(?P<author>{_NAME})(?:\s*\((?P<role>[^)]{{1,20}})\))?\s*$",
+    re.IGNORECASE)
+# What a course board prints over a byline: the poster's initials in place of an avatar ("NA"), a
+# reply's subject ("Re: week 5").
+_OVER_A_BYLINE = re.compile(r"^\s*(?:[A-Z]{1,3}|[Rr][Ee]:\s.{1,60})\s*$")
 
 
 @dataclass(frozen=True)
@@ -173,21 +195,70 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         return Byline(None, "reply")
     if _WHEN_LINE.match(line):
         return None
+    if _OVER_A_BYLINE.match(line) and i + 1 < len(lines):
+        under_it = thread_byline(lines, i + 1)
+        return Byline(under_it.author, under_it.kind, under_it.lines + 1) if under_it is not None else None
+    by = _BY_NAME.match(line)
+    if by is not None and (by.group("author") or _DATE.search(by.group("when") or "")):
+        role = by.group("role") or ""
+        staff = re.fullmatch(_STAFF_ROLE, role.strip(), re.IGNORECASE) is not None
+        return Byline((by.group("name") or by.group("author")).strip().lower(), "reply" if staff else "either")
     named, span, staff = _NAME_AND_WHEN.match(line), 1, False
     alone = _NAME_LINE.match(line) if named is None else None
     if alone is not None:
         # The date under the name, or under a role badge under it ("Daniel Osei" / "STAFF" / "3d").
         under = _filled_under(lines, i)
         when = next((j for k, j in enumerate(under[:2]) if _WHEN_LINE.match(lines[j])
-                     and (k == 0 or _ROLE_BADGE.match(lines[under[0]]))), None)
+                     and (k == 0 or _ROLE_BADGE.match(lines[under[0]]) or _LEARNER_BADGE.match(lines[under[0]]))),
+                    None)
         if when is not None:
             named, span = alone, when - i + 1
             # Course staff answer the asker.
             staff = bool(alone.group("role")) or _ROLE_BADGE.match(lines[under[0]]) is not None
-    # A name is no chrome word ("Closed 3 months ago", "asked 2 days ago" are the page's own lines).
-    if named is None or _CHROME_WORDS.search(named.group("name")):
+    # A name is no chrome word ("Closed 3 months ago", "asked 2 days ago" are the page's own lines), nor a badge.
+    if (named is None or _CHROME_WORDS.search(named.group("name")) or _LEARNER_BADGE.match(named.group("name"))
+            or not re.search(r"[^\W\d_]", named.group("name"))):
         return None
     return Byline(named.group("name").strip().lower(), "reply" if staff else "either", span)
+
+
+# A chat app's message header, as a copy of a channel prints it: Discord's "kestrel_07 — Today at 3:38 PM"
+# or "— 04/11/2025 9:02 PM", Slack's and Teams' "Mira Castellanos  10:42 AM" and "[10:37 AM] Bellamy Ortiz",
+# and the one-line forms whose message follows on the line ("[9:02 PM] juno_arc: anyone ...", WhatsApp's
+# "4/11/25, 9:02 PM - Ana: ..."). The time is what makes it one: a name alone is not.
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"
+_DAY = rf"(?:today|yesterday|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?)"
+_CHAT_NAME = r"[^\W\d][\w.'’&| ()-]{0,40}?"
+_CHAT_HEADER = re.compile(
+    rf"^\s*(?P<a>{_CHAT_NAME})\s+[—–-]\s+{_DAY}(?:,?\s+(?:at\s+)?{_CLOCK})?\s*$"
+    rf"|^\s*(?P<b>[^\W\d][^\W\d_]*(?:[ '’.-]+[^\W\d_]+){{0,3}})\s+{_CLOCK}\s*$"
+    rf"|^\s*\[{_CLOCK}\]\s+(?P<c>{_CHAT_NAME})\s*$"
+    rf"|^\s*\[(?:{_DAY},?\s+)?{_CLOCK}(?:,?\s+{_DAY})?\]\s*(?P<d>{_CHAT_NAME}):\s+(?P<said>\S.*)$"
+    rf"|^\s*{_DAY},?\s+{_CLOCK}\s+-\s+(?P<e>{_CHAT_NAME}):\s+(?P<said2>\S.*)$",
+    re.IGNORECASE)
+MIN_CHAT_AUTHORS = 2
+
+
+def chat_messages(text: str) -> tuple[str, ...]:
+    """The messages of a copied chat, each without its header, when `text` holds messages by at least
+    MIN_CHAT_AUTHORS people; else (). Words above the first header are a message too: the student's
+    own line over what they paste. Who asked the course question is not in the copy: the retriever
+    reads each message on its own (`bot.search.retrieve.HybridRetriever.read`)."""
+    messages: list[list[str]] = [[]]
+    authors: list[str | None] = [None]
+    for line in text.splitlines():
+        header = _CHAT_HEADER.match(line)
+        if header is None:
+            messages[-1].append(line)
+            continue
+        authors.append(next(group for group in header.group("a", "b", "c", "d", "e") if group).strip().lower())
+        messages.append([header.group("said") or header.group("said2") or ""])
+    said = [("\n".join(lines).strip(), author) for lines, author in zip(messages, authors, strict=True)]
+    said = [(words, author) for words, author in said if any(ch.isalpha() for ch in words)]
+    # People who said something: a schedule's "Office hours Monday 10:30 AM" says nothing under it.
+    if len({author for _, author in said if author is not None}) < MIN_CHAT_AUTHORS:
+        return ()
+    return tuple(words for words, _ in said)
 
 
 def _filled_under(lines: list[str], i: int) -> list[int]:
@@ -201,6 +272,11 @@ _DATED_COMMENT = re.compile(
     rf"\s[–—-]\s*[\w .'’♦-]{{1,40}},?\s+(?:{MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{MONTH}(?:\s+\d{{4}})?"
     r"|\d+\s*\w+\s+ago)(?:\s+at\s+\d{1,2}:\d{2})?\W*$",
     re.IGNORECASE)
+
+# ... and as a copy of the page may split it: the text on its line, then "– kerasfan" and the date on
+# lines of their own.
+_COMMENTER = re.compile(r"^\s*[–—]\s*[\w .'’♦-]{1,40}$")
+_COMMENT_DATE = re.compile(rf"^\s*{_WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?\s*$", re.IGNORECASE)
 
 # An environment dump: pip freeze lines, and "label: value" lines whose label names a part of the
 # setup and whose value is a version or a flag ("PyTorch version: 1.13.1", "Is debug build: False").
@@ -263,7 +339,7 @@ def asked_in_form(text: str) -> str | None:
 # A page's breadcrumb: three or more places joined by arrows ("Course Q&A › Deep Learning › Week 1"),
 # or by slashes or ">" with one of the site's words among them ("Home / Categories / Part 1 (2022)"):
 # "train / val / test split" is the student's.
-_PLACE = r"[^\W\d][\w&'’ ().-]{0,39}"
+_PLACE = r"[^\W\d][\w&'’ ():.-]{0,39}"
 _BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[›»→]\s+{_PLACE}){{2,}}$")
 _SLASHED_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[/>]\s+{_PLACE}){{2,}}$")
 # A tag list: up to six lower-case tags ("machine-learning neural-network pytorch"), read as
@@ -284,6 +360,8 @@ def _is_tag_list(line: str) -> bool:
 _TAG_LABEL = re.compile(r"^\W*tags?\s*:", re.IGNORECASE)
 # The names of a page's icons, copied as text where its icon font did not load ("arrow_drop_up 5
 # more_vert", "thumb_up content_copy"): two at least, as one alone may be a user's name ("kiwi_coder").
+# ... and the one a page's vote buttons always print, alone or beside a count ("arrow_drop_up 2").
+_VOTE_ICON = re.compile(r"^\s*(?:arrow_drop_(?:up|down)|more_(?:vert|horiz)|thumb_(?:up|down))(?:\s+\d+)?\s*$")
 _ICON_NAMES = re.compile(r"^\s*(?:[a-z]+(?:_[a-z]+)+(?:\s+\d+)?\s+){1,}[a-z]+(?:_[a-z]+)+(?:\s+\d+)?\s*$")
 # A row of a page's list of other threads: a title, then fields of counts and dates and the category
 # ("• Trainer not saving checkpoints — 🤗Transformers — 4 — Jun 2024", "Title\tvision\t3\t540\tJan 2023").
@@ -314,8 +392,16 @@ _TOOL_OUTPUT = re.compile(
     # a logger's level ("[LightGBM] [Warning] ...", "WARNING:tensorflow:...") and a banner ("***** Running
     # Evaluation *****")
     r"|^\s*(?:\[[\w .:-]+\]\s*)*\[(?:warn(?:ing)?|info|debug|error|critical|fatal)\]"
-    r"|^(?:warning|info|debug|error|critical):[\w.]+:|^\s*([*=#~-])\1{2,}\s*[\w .]{1,40}\s*\1{3,}\s*$",
+    r"|^(?:warning|info|debug|error|critical):[\w.]+:|^\s*([*=#~-])\1{2,}\s*[\w .]{1,40}\s*\1{3,}\s*$"
+    # a notebook's prompts and cell furniture copied with it ("In [3]:", "Out[3]:", Colab's "[5]", "▸ Show
+    # code", " 2s", "✓ 2s completed at 3:41 PM", "<Figure size 640x480 with 1 Axes>")
+    r"|^\s*(?:in|out)\s*\[\s*\d*\s*\]:|^\s*\[\s*\d*\s*\]\s*$|^\W*show code\s*$|^\s*\d+(?:\.\d+)?\s?m?s\s*$"
+    r"|^\W*\d+(?:\.\d+)?\s?m?s completed at\b|^\s*<(?:figure|axes\b)[^>]*>\s*$"
+    # a video's transcript: a line opened by its time stamp ("0:03 today we're going to"), a caption's tag
+    r"|^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}(?:\s|$)|^\s*\[(?:music|applause|laughter|inaudible|silence|crosstalk)\]\s*$",
     re.IGNORECASE)
+# ... and a transcript's time stamp alone on its line, with the caption it times under it.
+_LONE_TIMESTAMP = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}\s*$")
 
 
 def _is_setup_field(line: str) -> bool:
@@ -347,6 +433,11 @@ def is_furniture(line: str) -> bool:
     return is_page_chrome(line) or is_pasted(line)
 
 
+# A mail's header fields, as a forwarded or replied-to message copies them ("From: Ana <ana@uni.edu>",
+# "Sent: Tuesday, March 4, 2025 9:12 AM"); the subject stays: it names what the mail is about.
+_MAIL_FIELD = re.compile(r"^\s*(?:from|sent|date|to|cc|bcc|reply-to):\s+\S.{0,120}$", re.IGNORECASE)
+
+
 def is_pasted(line: str) -> bool:
     """True for a line pasted with the post that the student did not write: an environment dump's
     line, an issue form's label or boilerplate, an image's leftovers, a tool's time-stamped, logged
@@ -354,6 +445,7 @@ def is_pasted(line: str) -> bool:
     return bool(
         _PINNED.match(line) or _is_setup_field(line) or _SETUP_HEADER.match(line) or _SETUP_TABLE_ROW.match(line)
         or _IMAGE_LEFTOVER.match(line) or _TOOL_OUTPUT.search(line) or _FORM_LABEL.match(line)
+        or _MAIL_FIELD.match(line)
         or _FORM_BOILERPLATE.search(line))
 
 
@@ -361,7 +453,7 @@ def _is_plainly_page(line: str) -> bool:
     """A line no post holds: a site's boilerplate sentence, another user's dated comment, a
     breadcrumb, a labelled tag list, a row of a list of threads, icon names."""
     return bool(_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _is_breadcrumb(line)
-                or (_TAG_LABEL.match(line) and _is_tag_list(line)) or _is_listing_row(line)
+                or (_TAG_LABEL.match(line) and _is_tag_list(line)) or _is_listing_row(line) or _VOTE_ICON.match(line)
                 or _ICON_NAMES.match(line))
 
 
@@ -406,13 +498,22 @@ _HANDLE = re.compile(r"^\s*u?/?[A-Za-z][\w.-]*(?:_|\d)[\w.-]*\s*$")
 def furniture_lines(lines: list[str], furniture: list[bool] | None = None) -> list[bool]:
     """Per line, `is_furniture` (or `furniture`, when the caller has it); and a tag list or a user's
     name right above or between furniture (the asker's name sits between "asked 2 hours ago" and "2
-    gold badges"), or a user's handle right under it."""
+    gold badges"), or a user's handle right under it; and another user's comment copied over three
+    lines."""
     furniture = furniture if furniture is not None else [is_furniture(line) for line in lines]
     # A line of numbers only (a vote count, a reputation "31 1 4") is output the reader drops anyway;
     # here it counts as furniture a name may sit beside.
     flags = [flag or (any(ch.isdigit() for ch in line) and not any(ch.isalpha() for ch in line))
              for line, flag in zip(lines, furniture, strict=True)]
     filled = [i for i, line in enumerate(lines) if line.strip()]
+    # A caption under its time stamp, unless it asks.
+    for i in range(len(lines) - 1):
+        if _LONE_TIMESTAMP.match(lines[i]) and "?" not in lines[i + 1]:
+            flags[i + 1] = True
+    # A comment split over three lines: its text, "– kerasfan", the date.
+    for i in range(1, len(lines) - 1):
+        if _COMMENTER.match(lines[i]) and _COMMENT_DATE.match(lines[i + 1]) and lines[i - 1].strip():
+            flags[i - 1:i + 2] = [True, True, True]
     for k, i in enumerate(filled):
         before = filled[k - 1] if k else None
         after = filled[k + 1] if k + 1 < len(filled) else None

@@ -47,6 +47,8 @@ from bot.search.lexical import tokenize
 from bot.search.token_match import best_matches, coverage_of
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+# A copied chat's messages read one by one, at most (the last ones): each costs an encoder pass.
+MAX_CHAT_MESSAGES = 12
 # How much the lexical score can move an entry, against cosines that add up to at most 2. Small:
 # on real posts dense ranking alone was as good; BM25 only settles near-ties on rare exact words.
 LEXICAL_WEIGHT = 0.1
@@ -203,7 +205,24 @@ class HybridRetriever:
 
         `embedded` is the post's (focus, prose) as `embed_post` gives them, when the caller has them."""
         post = question if isinstance(question, Post) else read_post(question)
-        return self.search_many([post], [embedded or self.embed_post(post)], k)[0]
+        if embedded is None:
+            post, embedded = self.read(post)
+        return self.search_many([post], [embedded], k)[0]
+
+    def read(self, post: Post) -> tuple[Post, tuple[Embedded, Embedded]]:
+        """The post to answer and its (focus, prose) as `embed_post` gives them. A copied chat holds
+        several people's messages (`Post.messages`) and does not say whose question the student
+        wants answered; a TA answers the one about the course. So each message (the last
+        MAX_CHAT_MESSAGES) is read as a post of its own, and the one whose best entry has the highest
+        rank score is answered: the ranking, not the calibrated confidence, so that choosing needs no
+        fitted model and the model then decides about the message as about any post."""
+        if not post.messages:
+            return post, self.embed_post(post)
+        messages = [read_post(text) for text in post.messages[-MAX_CHAT_MESSAGES:]]
+        embedded = [self.embed_post(message) for message in messages]
+        found = self.search_many(messages, embedded)
+        best = max(range(len(messages)), key=lambda i: max((hit.score for hit in found[i]), default=0.0))
+        return messages[best], embedded[best]
 
     def embed_post(self, post: Post) -> tuple[Embedded, Embedded]:
         """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
