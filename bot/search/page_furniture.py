@@ -92,6 +92,9 @@ _BOILERPLATE = re.compile(r"(?:" + "|".join((
     r"^\W*[\w &.-]{1,30}:\s+new (?:post|note|question|followup|follow-up|reply|comment|answer|message)s?"
     r"\s+(?:in|on|to)\b",
     r"\bposted a new (?:note|question|post)\b", r"^\W*(?:tap|click) to view\W*$",
+    # GitHub's timeline events between an issue's comments
+    r"\b(?:added|removed) the [\w :.-]{1,40} labels?\b", r"^\W*no one assigned\W*$", r"\bself-assigned this\b",
+    r"\bclosed this as (?:completed|not planned)\b", r"\bmentioned this issue\b", r"\blinked a pull request\b",
 )) + r")", re.IGNORECASE)
 # ... and an issue form's: the post goes on under them.
 _FORM_BOILERPLATE = re.compile(r"(?:" + "|".join((
@@ -100,12 +103,13 @@ _FORM_BOILERPLATE = re.compile(r"(?:" + "|".join((
 )) + r")", re.IGNORECASE)
 
 # A line after which the rest of the copy is the page around the post, not the post: the lists of
-# other threads under it, the answer box, a signature under "-- ", a mailing list's footer.
+# other threads under it, the answer box, a signature under "-- ", a mailing list's footer, the rule a
+# mail client draws over the message it quotes.
 _PAGE_CONTINUES = re.compile(
     r"^\W*(?:related(?: topics| questions| posts| threads| discussions)?|suggested topics"
     r"|similar (?:topics|questions|threads|posts)|linked"
     r"|hot network questions|your answer|know someone who can answer\?.*|\d+ answers?|sorted by:?.*"
-    r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
+    r"|you received this message because you are subscribed.*)\W*$|^-- ?$|^\s*_{8,}\s*$",
     re.IGNORECASE)
 
 # When a thread says a post was written: "Mar 5", "12 Feb", "March 5, 2023, 10:02am", "Jan '24", "2024-05-02",
