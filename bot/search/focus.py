@@ -283,6 +283,13 @@ def _not_the_students_words(line: str) -> bool:
                 or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
 
 
+# A line of the student's is a sentence when it is this long or ends like one; a page's labels above a
+# thread's first byline (its title, category, "Display replies in nested form") are neither, and do
+# not make that byline someone else's reply.
+MIN_SENTENCE_LINE_WORDS = 8
+_ENDS_SENTENCE = re.compile(r"[.!?]['\")]?\s*$")
+
+
 def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylines: list[Byline | None]) -> int:
     """How many lines of a copied page are the post:
     - up to a line after which the page lists other threads, opens the answer box, signs or adds a
@@ -299,7 +306,8 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
       2021-06-27", "kerasfan commented on Jun 27, 2021", a forum's name over a date), once the
       student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside):
       a maintainer's "Did you try a lower learning rate?" is not the student's question. The first
-      byline above the student's words names the asker, whose own follow-ups are still the post.
+      byline above the student's words names the asker, whose own follow-ups are still the post; so
+      does a first byline under a page's labels only (nothing above it asks or is a sentence).
     `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed
@@ -308,13 +316,14 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
     guessed: int | None = None  # the byline taken for the asker's under a title, which a later one may refute
     spoken: list[int] = []  # the lines above with the student's words
     said = 0  # how many words they hold: a stray "best" of a page's header is not a post yet
+    sentence = False  # whether one of them is a sentence, not a label (a title, a category, "Settings")
     # A first line with the page's header under it is the thread's title, not yet the post.
     under_first = next((j for j in range((first or 0) + 1, len(lines)) if lines[j].strip()), None)
     titled = under_first is not None and furniture[under_first] and bylines[under_first] is None
     for i, line in enumerate(lines):
         byline = bylines[i]
         if byline is not None:
-            if asker is None and (byline.kind == "post" or said < MIN_SENTENCE_WORDS):
+            if asker is None and (byline.kind == "post" or said < MIN_SENTENCE_WORDS or not (asked or sentence)):
                 asker = byline.author
             elif (asker is None and byline.kind == "either"
                   and _title_over_its_post(lines, i, spoken, furniture, bylines)):
@@ -328,6 +337,7 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
               and not (titled and i == first)):
             spoken.append(i)
             said += len(line.split())
+            sentence = sentence or len(line.split()) >= MIN_SENTENCE_LINE_WORDS or bool(_ENDS_SENTENCE.search(line))
         if (asked or under_chrome) and ends_the_post(line):
             return i
         if body_asked and starts_the_page(lines, i, chrome):

@@ -43,7 +43,7 @@ _CHROME = sorted((
     "subscribed", "notifications", "issue", "opened", "opened this issue", "contributor", "author", "owner",
     "collaborator", "maintainer", "commented", "mentioned", "pull request", "fork", "star", "watch",
     "mark as read", "mark as unread", "mark unread", "mark read", "status", "published", "quote", "react",
-    "forward", "topic author", "expert", "upvoted",
+    "forward", "topic author", "expert", "upvoted", "updated", "settings", "dashboard", "my courses", "hotness",
 ), key=len, reverse=True)
 _CHROME_WORDS = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _CHROME) + r")\b", re.IGNORECASE)
 # A month as sites and students write it ("Mar", "March", "Sept.").
@@ -92,6 +92,8 @@ _BOILERPLATE = re.compile(r"(?:" + "|".join((
     r"^\W*[\w &.-]{1,30}:\s+new (?:post|note|question|followup|follow-up|reply|comment|answer|message)s?"
     r"\s+(?:in|on|to)\b",
     r"\bposted a new (?:note|question|post)\b", r"^\W*(?:tap|click) to view\W*$",
+    # a course board's avatar text and view switch (Moodle's "Picture of Ana Ruiz")
+    r"^\W*picture of [^\W\d][\w .'’-]{1,40}$", r"^\W*display replies (?:in|flat|nested)\b",
     # GitHub's timeline events between an issue's comments
     r"\b(?:added|removed) the [\w :.-]{1,40} labels?\b", r"^\W*no one assigned\W*$", r"\bself-assigned this\b",
     r"\bclosed this as (?:completed|not planned)\b", r"\bmentioned this issue\b", r"\blinked a pull request\b",
@@ -117,6 +119,7 @@ _PAGE_CONTINUES = re.compile(
 _WHEN = (rf"(?:{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?(?:,?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]m)?)?|{MONTH}\s*'\d{{2}}"
          rf"|\d{{1,2}}\s+{MONTH}(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}"
          r"|\d+\s*(?:[smhdwy]|mo|mins?|hrs?|yrs?|minutes?|hours?|days?|weeks?|months?|years?)\.?(?:\s+ago)?"
+         r"|an?\s+(?:minute|hour|day|week|month|year)\s+ago"
          r"|yesterday|today|just now)")
 # Who wrote the part of a thread under a line. A page reader's row ("jdoe · description · 2021-06-26"
 # over the question, "kerasfan · comment · 2021-06-27" over a reply) and GitHub's own ("jdoe opened this
@@ -132,7 +135,9 @@ _THREAD_BYLINE = re.compile(
     r"|(?P<user>[\w.\[\]-]{1,40})\s+(?P<verb>opened this issue|commented|replied|answered)\s+"
     rf"(?:on\s+)?{_WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?)\s*$",
     re.IGNORECASE)
-_WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?{_WHEN}\s*$", re.IGNORECASE)
+# ... with what some sites say around it: "Posted 2 days ago", Ed's "3 days ago in Lectures".
+_WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?(?:(?:posted|updated|edited|created)\s+)?{_WHEN}"
+                        r"(?:\s+in\s+[^\W\d][\w &/-]{0,30})?\s*$", re.IGNORECASE)
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
 _NAME_AND_WHEN = re.compile(rf"^\s*(?P<name>{_NAME})\s*(?:[·•]\s*{_WHEN}|{_WHEN}\s+ago)\s*$", re.IGNORECASE)
@@ -152,7 +157,7 @@ _REPLY_HEADING = re.compile(
 _AUTHOR_BADGE = re.compile(r"^\s*author\s*$", re.IGNORECASE)
 _ROLE_BADGE = re.compile(rf"^\s*(?:member|contributor|collaborator|owner|maintainer|{_STAFF_ROLE})\s*$", re.IGNORECASE)
 # ... or a course board's badge for a student, which says no more than who wrote it ("Student").
-_LEARNER_BADGE = re.compile(r"^\s*(?:student|learner)\s*$", re.IGNORECASE)
+_LEARNER_BADGE = re.compile(r"^\s*(?:student|learner|novice|expert|master|grandmaster|topic author)\s*$", re.IGNORECASE)
 # A course board's byline on one line: Moodle's "by Ana Ruiz - Monday, 3 March 2025, 2:02 PM", a
 # "Posted by ... on ...", Blackboard's "Author: Ana Ruiz (Student)".
 _BY_NAME = re.compile(
@@ -231,15 +236,23 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
 # and the one-line forms whose message follows on the line ("[9:02 PM] juno_arc: anyone ...", WhatsApp's
 # "4/11/25, 9:02 PM - Ana: ..."). The time is what makes it one: a name alone is not.
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"
-_DAY = rf"(?:today|yesterday|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?)"
+_DAY = (rf"(?:today|yesterday|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}"
+        rf"|{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?)")
 _CHAT_NAME = r"[^\W\d][\w.'’&| ()-]{0,40}?"
+_PLAIN_NAME = r"[^\W\d][^\W\d_]*(?:[ '’.-]+[^\W\d_]+){0,3}"  # "Mira Castellanos": words only
+_SPEAKER = r"[^\W\d][^:\n\[\]]{0,40}?"  # before a colon, anything a display name holds ("Hamid 🏀")
 _CHAT_HEADER = re.compile(
     rf"^\s*(?P<a>{_CHAT_NAME})\s+[—–-]\s+{_DAY}(?:,?\s+(?:at\s+)?{_CLOCK})?\s*$"
-    rf"|^\s*(?P<b>[^\W\d][^\W\d_]*(?:[ '’.-]+[^\W\d_]+){{0,3}})\s+{_CLOCK}\s*$"
-    rf"|^\s*\[{_CLOCK}\]\s+(?P<c>{_CHAT_NAME})\s*$"
-    rf"|^\s*\[(?:{_DAY},?\s+)?{_CLOCK}(?:,?\s+{_DAY})?\]\s*(?P<d>{_CHAT_NAME}):\s+(?P<said>\S.*)$"
-    rf"|^\s*{_DAY},?\s+{_CLOCK}\s+-\s+(?P<e>{_CHAT_NAME}):\s+(?P<said2>\S.*)$",
+    rf"|^\s*(?P<b>{_PLAIN_NAME})\s+{_CLOCK}\s*$"
+    rf"|^\s*\[(?:{_DAY},?\s+)?{_CLOCK}\]\s+(?P<c>[^\W\d][^:\n\[\]]{{0,50}}?)\s*$"
+    rf"|^\s*(?P<f>{_CHAT_NAME}),\s*\[{_DAY},?\s+{_CLOCK}\]\s*$"
+    rf"|^\s*\[(?:{_DAY},?\s+)?{_CLOCK}(?:,?\s+{_DAY})?\]\s*(?P<d>{_SPEAKER}):\s+(?P<said>\S.*)$"
+    rf"|^\s*{_DAY},?\s+{_CLOCK}\s+-\s+(?P<e>{_SPEAKER}):\s+(?P<said2>\S.*)$",
     re.IGNORECASE)
+# A header split over two lines (the name, then the time under it), and a time alone: a message's
+# continuation in Discord ("[1:54 PM]").
+_CLOCK_LINE = re.compile(rf"^\s*\[?{_CLOCK}\]?\s*$", re.IGNORECASE)
+_NAME_ALONE = re.compile(rf"^\s*{_PLAIN_NAME}\s*$")
 MIN_CHAT_AUTHORS = 2
 
 
@@ -250,13 +263,17 @@ def chat_messages(text: str) -> tuple[str, ...]:
     reads each message on its own (`bot.search.retrieve.HybridRetriever.read`)."""
     messages: list[list[str]] = [[]]
     authors: list[str | None] = [None]
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
         header = _CHAT_HEADER.match(line)
-        if header is None:
+        if header is not None:
+            authors.append(next(group for group in header.group("a", "b", "c", "f", "d", "e") if group).strip().lower())
+            messages.append([header.group("said") or header.group("said2") or ""])
+        elif _NAME_ALONE.match(line) and i + 1 < len(lines) and _CLOCK_LINE.match(lines[i + 1]):
+            authors.append(line.strip().lower())
+            messages.append([])
+        elif not _CLOCK_LINE.match(line):
             messages[-1].append(line)
-            continue
-        authors.append(next(group for group in header.group("a", "b", "c", "d", "e") if group).strip().lower())
-        messages.append([header.group("said") or header.group("said2") or ""])
     said = [("\n".join(lines).strip(), author) for lines, author in zip(messages, authors, strict=True)]
     said = [(words, author) for words, author in said if any(ch.isalpha() for ch in words)]
     # People who said something: a schedule's "Office hours Monday 10:30 AM" says nothing under it.
