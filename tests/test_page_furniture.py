@@ -191,6 +191,8 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("by the way - the lab is open", None),
     ("Re: my last question", None),
     ("[5]\n 0s\nfrom google.colab import drive", None),  # a notebook cell's number over its run time
+    ("AM\nAkosua Mensah\n3 days ago in Lectures", ("akosua mensah", "either")),
+    ("Luis Ortega\nExpert\nPosted a day ago", ("luis ortega", "either")),
 ])
 def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
     byline = thread_byline(text.split("\n"), 0)
@@ -245,11 +247,35 @@ def test_a_copied_chat_is_split_into_its_messages_when_several_people_speak() ->
     # The student's own words over the paste are a message too.
     own = "can someone answer this from #general"
     assert chat_messages(f"{own}\n\n{inline}")[0] == own
+    teams = ("[Yesterday 4:12 PM] Weber, Lukas (Student)\n\nslots are in Files\n\n"
+             f"[9:05 AM] Rossi, Chiara (Student)\n\n{QUESTION}")
+    assert chat_messages(teams) == ("slots are in Files", QUESTION)
+    telegram = f"Sofia M, [12.03.2025 18:40]\nprinter works?\n\nClara N, [12.03.2025 19:03]\n{QUESTION}"
+    assert chat_messages(telegram) == ("printer works?", QUESTION)
+    split = f"Noah Fischer\n10:48 AM\nspare HDMI adapter?\nHiroshi Tanaka\n11:06 AM\n{QUESTION}"
+    assert chat_messages(split) == ("spare HDMI adapter?", QUESTION)
+    emoji = f"[12/03/25, 9:41 pm] Jess: r u at the library\n[12/03/25, 9:50 pm] Hamid 🏀: {QUESTION}"
+    assert chat_messages(emoji) == ("r u at the library", QUESTION)
     # One person's messages, a training log's times, a post that says when: no chat.
     assert chat_messages(f"kestrel_07 — Today at 3:38 PM\nhi\nkestrel_07 — Today at 3:39 PM\n{QUESTION}") == ()
     assert chat_messages("Epoch 1 10:42\nloss 0.9\nEpoch 2 10:43\nloss 0.8") == ()
     assert chat_messages(f"Office hours Monday 10:30 AM\nLab Tuesday 2:00 PM\n{QUESTION}") == ()
     assert read_post(QUESTION).messages == () and read_post(discord).messages
+
+
+def test_a_threads_first_byline_under_a_pages_labels_names_the_asker() -> None:
+    """A course board prints its title, category and view switches over the asker's byline: labels, not
+    the student's words, so the byline is the asker's and the reply under the post is cut."""
+    board = ("Dashboard / My courses / DL-4100 / General / Q&A forum / Question from this week\n"
+             "Question from this week\nDisplay replies in nested form\nSettings\nPicture of Elif Sahin\n"
+             f"by Elif Sahin - Wednesday, 12 March 2025, 3:14 PM\n{QUESTION}\nPermalink\nReply\n"
+             "Picture of Bram de Vries\nRe: Question from this week\n"
+             "by Bram de Vries - Wednesday, 12 March 2025, 6:40 PM\nbumping this, would also like to know\nReply")
+    post = read_post(board)
+    assert post.focus == QUESTION and "bumping" not in post.prose and "Picture" not in post.prose
+    # A sentence of the student's over the byline is their post: the byline under it is a reply.
+    said = f"{QUESTION}\n\nkvoss\nMar 5\nCould you print the shapes of both tensors?"
+    assert read_post(said).prose == QUESTION
 
 
 def test_another_persons_reply_in_a_copied_thread_is_not_the_students_question() -> None:
