@@ -579,11 +579,13 @@ def test_noise_goes_where_its_shape_says_and_the_reader_sets_it_aside(tmp_path) 
     assert header.startswith("Backprop order\n\nasked 2 days ago")  # under the title, as a page puts it
     assert with_noise(["-- \nJane"], "bottom")(post) == post + "\n\n-- \nJane"
     assert with_noise(["Hi all,\n{question}\nThanks"], "around")(post).startswith("Hi all,\nBackprop order")
-    # Every block of the repository's file, put around a plain question, leaves its question the focus.
+    # Every block of the repository's file, put around a plain question, leaves its question the focus,
+    # or, in a copied chat, the focus of one of its messages (the retriever answers the best of them).
     for name, (place, blocks) in shapes.items():
         for block in blocks:
-            noisy = with_noise([block], place)(post)
-            assert read_post(noisy).focus.endswith("reverse topological order?"), (name, block[:40])
+            noisy = read_post(with_noise([block], place)(post))
+            focuses = [read_post(message).focus for message in noisy.messages] or [noisy.focus]
+            assert any(focus.endswith("reverse topological order?") for focus in focuses), (name, block[:40])
     (tmp_path / "bad.json").write_text(json.dumps({"x": {"place": "around", "blocks": ["no slot"]}}))
     with pytest.raises(ValueError, match="question"):
         load_noise(tmp_path / "bad.json")

@@ -263,6 +263,20 @@ def test_a_copied_chat_is_split_into_its_messages_when_several_people_speak() ->
     assert read_post(QUESTION).messages == () and read_post(discord).messages
 
 
+def test_a_mail_reply_ends_at_the_mail_it_quotes_and_a_forward_keeps_the_mail_it_passes_on() -> None:
+    quoted = ("From: course-staff\nDate: 2017-03-10 03:31\nSubject: Re: accuracy\n"
+              "Hey, did you try a lower learning rate?")
+    reply = f"Hey,\nthanks for the reply. {QUESTION}\n_________\nL. H.\n\n{quoted}"
+    assert read_post(reply).focus == QUESTION and "lower learning rate" not in read_post(reply).prose
+    forward = ("Forwarding a student's message below, can one of you pick this up?\nKwame\n________________\n"
+               "From: Ana Ruiz <ana@uni.edu>\nSent: Monday, 10 March 2025 22:31\nSubject: question re week 6\n\n"
+               + QUESTION)
+    assert read_post(forward).focus == QUESTION
+    # A bottom-posted reply: the quote sits under the subject line, the student's words under the quote.
+    bottom = f"Subject: Re: backprop order?\n\n{quoted}\n\n{QUESTION}"
+    assert read_post(bottom).focus == QUESTION
+
+
 def test_a_threads_first_byline_under_a_pages_labels_names_the_asker() -> None:
     """A course board prints its title, category and view switches over the asker's byline: labels, not
     the student's words, so the byline is the asker's and the reply under the post is cut."""

@@ -46,6 +46,7 @@ from bot.search.page_furniture import (
     is_furniture,
     is_page_chrome,
     is_pasted,
+    quotes_a_reply,
     starts_the_page,
     thread_byline,
 )
@@ -295,6 +296,8 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
     - up to a line after which the page lists other threads, opens the answer box, signs or adds a
       list's footer (`ends_the_post`), once the post has asked something above it (a post that asks
       nothing may still ask below) or right under the page's chrome;
+    - up to the header of the mail a reply quotes (`quotes_a_reply`), once the body has asked (a
+      bottom-posted reply has the quote above the student's words, under the subject line);
     - up to where the page's chrome starts once the post's body has asked (`starts_the_page`; the
       line itself kept, to be stripped as furniture with the tag list right above it): under the
       question come its byline, tags, other users' comments and the page's lists of threads, which
@@ -338,7 +341,7 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
             spoken.append(i)
             said += len(line.split())
             sentence = sentence or len(line.split()) >= MIN_SENTENCE_LINE_WORDS or bool(_ENDS_SENTENCE.search(line))
-        if (asked or under_chrome) and ends_the_post(line):
+        if ((asked or under_chrome) and ends_the_post(line)) or (body_asked and quotes_a_reply(lines, i)):
             return i
         if body_asked and starts_the_page(lines, i, chrome):
             if words is None:

@@ -105,13 +105,12 @@ _FORM_BOILERPLATE = re.compile(r"(?:" + "|".join((
 )) + r")", re.IGNORECASE)
 
 # A line after which the rest of the copy is the page around the post, not the post: the lists of
-# other threads under it, the answer box, a signature under "-- ", a mailing list's footer, the rule a
-# mail client draws over the message it quotes.
+# other threads under it, the answer box, a signature under "-- ", a mailing list's footer.
 _PAGE_CONTINUES = re.compile(
     r"^\W*(?:related(?: topics| questions| posts| threads| discussions)?|suggested topics"
     r"|similar (?:topics|questions|threads|posts)|linked"
     r"|hot network questions|your answer|know someone who can answer\?.*|\d+ answers?|sorted by:?.*"
-    r"|you received this message because you are subscribed.*)\W*$|^-- ?$|^\s*_{8,}\s*$",
+    r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
     re.IGNORECASE)
 
 # When a thread says a post was written: "Mar 5", "12 Feb", "March 5, 2023, 10:02am", "Jan '24", "2024-05-02",
@@ -547,6 +546,18 @@ def furniture_lines(lines: list[str], furniture: list[bool] | None = None) -> li
                 or (under_furniture and _HANDLE.match(lines[i]))):
             flags[i] = True
     return flags
+
+
+# The header of the mail a reply quotes below it: "From:" with a "Subject: Re: ..." a few lines down.
+# (A forward's header has no "Re:": under it is the mail passed on, which may be the question.)
+_QUOTED_REPLY_LINES = 6
+_REPLY_SUBJECT = re.compile(r"^\s*subject:\s*re:", re.IGNORECASE)
+
+
+def quotes_a_reply(lines: list[str], i: int) -> bool:
+    """True when line `i` opens the header of the earlier mail a reply quotes."""
+    return bool(re.match(r"\s*from:\s", lines[i], re.IGNORECASE)) and any(
+        _REPLY_SUBJECT.match(line) for line in lines[i + 1:i + 1 + _QUOTED_REPLY_LINES])
 
 
 def ends_the_post(line: str) -> bool:
