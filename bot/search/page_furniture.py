@@ -253,6 +253,7 @@ _CHAT_HEADER = re.compile(
 _CLOCK_LINE = re.compile(rf"^\s*\[?{_CLOCK}\]?\s*$", re.IGNORECASE)
 _NAME_ALONE = re.compile(rf"^\s*{_PLAIN_NAME}\s*$")
 MIN_CHAT_AUTHORS = 2
+_ANY_CLOCK = re.compile(r"\d:\d\d")
 
 
 def chat_messages(text: str) -> tuple[str, ...]:
@@ -260,6 +261,8 @@ def chat_messages(text: str) -> tuple[str, ...]:
     MIN_CHAT_AUTHORS people; else (). Words above the first header are a message too: the student's
     own line over what they paste. Who asked the course question is not in the copy: the retriever
     reads each message on its own (`bot.search.retrieve.HybridRetriever.read`)."""
+    if not _ANY_CLOCK.search(text):  # every header has a time: most posts are no chat, and say so at once
+        return ()
     messages: list[list[str]] = [[]]
     authors: list[str | None] = [None]
     lines = text.splitlines()
