@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.search.lexical import FUNCTION_WORDS
+
 # Words and phrases sites print around a post (Stack Exchange, Discourse, Reddit, GitHub, Kaggle,
 # course boards). Longest first, so "improve this question" goes before "question".
 _CHROME = sorted((
@@ -136,7 +138,7 @@ _THREAD_BYLINE = re.compile(
     re.IGNORECASE)
 # ... with what some sites say around it: "Posted 2 days ago", Ed's "3 days ago in Lectures".
 _WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?(?:(?:posted|updated|edited|created)\s+)?{_WHEN}"
-                        r"(?:\s+in\s+[^\W\d][\w &/-]{0,30})?\s*$", re.IGNORECASE)
+                        r"(?:\s+at\s+\d{1,2}:\d{2})?(?:\s+in\s+[^\W\d][\w &/-]{0,30})?\s*$", re.IGNORECASE)
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
 _NAME_AND_WHEN = re.compile(rf"^\s*(?P<name>{_NAME})\s*(?:[·•]\s*{_WHEN}|{_WHEN}\s+ago)\s*$", re.IGNORECASE)
@@ -299,7 +301,6 @@ _DATED_COMMENT = re.compile(
 # ... and as a copy of the page may split it: the text on its line, then "– kerasfan" and the date on
 # lines of their own.
 _COMMENTER = re.compile(r"^\s*[–—]\s*[\w .'’♦-]{1,40}$")
-_COMMENT_DATE = re.compile(rf"^\s*{_WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?\s*$", re.IGNORECASE)
 
 # An environment dump: pip freeze lines, and "label: value" lines whose label names a part of the
 # setup and whose value is a version or a flag ("PyTorch version: 1.13.1", "Is debug build: False").
@@ -370,15 +371,8 @@ _SLASHED_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[/>]\s+{_PLACE}){{2,}}$")
 _TAGS = re.compile(r"^\W*(?:[Tt]ags?:\s*)?(?:#?[a-z][a-z0-9.+#-]*(?:\s*[|,•·]?\s+|\s*$)){1,6}$")
 # A tag names a topic; a lower-case line with a word that only joins a sentence ("what is early
 # stopping", typed without a capital or a question mark) is the student's.
-_SENTENCE_WORDS = frozenset((
-    "a", "an", "the", "is", "are", "was", "were", "be", "do", "does", "did", "can", "could", "should", "would",
-    "will", "what", "why", "how", "which", "when", "where", "who", "whether", "i", "my", "me", "we", "you", "it",
-    "this", "that", "of", "to", "for", "with", "in", "on", "and", "or", "but", "not", "if", "there", "any",
-))
-
-
 def _is_tag_list(line: str) -> bool:
-    return bool(_TAGS.match(line)) and not any(word in _SENTENCE_WORDS for word in re.split(r"[\s,|•·]+", line.lower()))
+    return bool(_TAGS.match(line)) and not any(word in FUNCTION_WORDS for word in re.split(r"[\s,|•·]+", line.lower()))
 # ... and on its own when it says it is one ("Tags: #regression #time-series").
 _TAG_LABEL = re.compile(r"^\W*tags?\s*:", re.IGNORECASE)
 # The names of a page's icons, copied as text where its icon font did not load ("arrow_drop_up 5
@@ -535,7 +529,7 @@ def furniture_lines(lines: list[str], furniture: list[bool] | None = None) -> li
             flags[i + 1] = True
     # A comment split over three lines: its text, "– kerasfan", the date.
     for i in range(1, len(lines) - 1):
-        if _COMMENTER.match(lines[i]) and _COMMENT_DATE.match(lines[i + 1]) and lines[i - 1].strip():
+        if _COMMENTER.match(lines[i]) and _WHEN_LINE.match(lines[i + 1]) and lines[i - 1].strip():
             flags[i - 1:i + 2] = [True, True, True]
     for k, i in enumerate(filled):
         before = filled[k - 1] if k else None
