@@ -272,10 +272,12 @@ def calibration_rows(settings: Settings, rewrite: Callable[[str], str] | None = 
     posts, top, labels, candidates, candidate_right = [], [], [], [], []
     for row in questions:
         question, _ = clean_question(rewrite(row.question) if rewrite else row.question, settings.max_question_chars)
-        post = read_post(question)
+        # The post as the retriever reads it (misspelled words read as meant, a chat's one message),
+        # so what is kept of each row is what was scored.
+        post, embedded = retriever.read(read_post(question))
         # In rank order, whatever this uncalibrated retriever's confidences say: the model is fitted
         # on the entry the ranking puts first, and the bot picks among these by the fitted model.
-        found = rank_order(retriever.search(post))
+        found = rank_order(retriever.search(post, embedded=embedded))
         found += found[:1] * (retriever.k_entries - len(found))
         posts.append(post)
         top.append(found[0].entry_id if found else None)

@@ -102,6 +102,15 @@ class Selection:
     entries: list[EntryHit]  # the entries to answer from, best first
     nearest: list[EntryHit]  # the best hits overall (for abstention)
     follow_up: bool = False
+    read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as searched (`Post.read_words`)
+
+
+def read_words_notice(read_words: tuple[tuple[str, str], ...]) -> str:
+    """'I read "sofmax" as "softmax".': the student sees what was searched, and can say so if a word
+    was meant as typed."""
+    said = [f"“{typed}” as “{read}”" for typed, read in read_words]
+    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    return f"I read {listed}."
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
@@ -221,8 +230,8 @@ class Composer:
                 carried = [EntryHit(entry_id=s.entry_id, confidence=s.score, dense=0.0, dense_post=0.0, lexical=0.0,
                                     coverage=0.0, score=0.0, best_chunk="")
                            for s in previous.sources if s.entry_id in self.entries]
-                return Selection(carried, hits, follow_up=True), focus.vector
-        return Selection(chosen, hits), focus.vector
+                return Selection(carried, hits, follow_up=True, read_words=post.read_words), focus.vector
+        return Selection(chosen, hits, read_words=post.read_words), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -233,10 +242,11 @@ class Composer:
         selection, vector = self.select(question, previous)
         retrieved = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000}
+        read_as = [read_words_notice(selection.read_words)] if selection.read_words else []
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
             return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,
-                          timings_ms=timings)
+                          notices=read_as, timings_ms=timings)
         query = vector
         if selection.follow_up and previous is not None:
             # "why?" carries little meaning alone; rank sentences by the conversation so far.
@@ -253,7 +263,7 @@ class Composer:
                 sentences.append(CitedSentence(text, entry.id, verdict.score, verdict.supported))
             body = " ".join(f"{text} [{number}]" for text in picked)
             blocks.append(f"**{entry.title}** [{number}]\n\n{body}" if len(selection.entries) > 1 else body)
-        notices = []
+        notices = list(read_as)
         if selection.follow_up:
             notices.append("Answered as a follow-up to your previous question.")
         elif selection.entries[0].confidence < UNSURE_BELOW:

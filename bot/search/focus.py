@@ -234,6 +234,7 @@ class Post:
     questions: tuple[str, ...] = ()  # every question sentence of the prose, in order (for multi-question posts)
     title: str = ""  # the post's title line, when it has one its focus does not already contain
     messages: tuple[str, ...] = ()  # a copied chat's messages, by several people (`chat_messages`), else ()
+    read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as read (`bot.search.spelling`)
 
     @property
     def read_as(self) -> str:

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (MiniLM via Chroma) + lexical (BM25), scored per entry, read like a TA.
 
 A student's post is read first (`bot.search.focus.read_post`): its `focus` is the question it
-asks, its `prose` what it is about (without code, traces, quotes, links, greetings). Each entry is
+asks, its `prose` what it is about (without code, traces, quotes, links, greetings), each misspelled
+word read as the knowledge base word it was meant to be (`bot.search.spelling`). Each entry is
 scored by both: its best chunk's cosine to the focus (read inside the prose's one encoder pass,
 `bot.search.in_context`), its best chunk's cosine to the prose, and a
 lexical nudge (BM25 of the prose, scaled to the best entry's) that breaks near-ties on rare words.
@@ -44,6 +45,7 @@ from bot.search.focus import Post, read_post
 from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
+from bot.search.spelling import Speller, load_in_background
 from bot.search.token_match import best_matches, coverage_of
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -186,14 +188,19 @@ class HybridRetriever:
         self.k_chunks = k_chunks
         self.k_entries = k_entries
         self._terms: dict[str, set[str]] = {}
+        self.speller: Speller  # the knowledge base's words, for misspelled ones (`refresh`)
         self.refresh()
+        load_in_background()
 
     def refresh(self) -> None:
-        """Recompute per-entry term sets after the entries change (e.g. a re-index)."""
+        """Recompute per-entry term sets and the speller's words after the entries change (e.g. a re-index)."""
         self._terms = {}
         for entry in self.entries.values():
             text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
             self._terms[entry.id] = set(tokenize([text])[0])
+        self.speller = Speller.of(text for entry in self.entries.values()
+                                  for text in (entry.question, entry.answer, *entry.aliases, *entry.tags,
+                                               *entry.near_misses))
 
     def terms(self, entry_id: str) -> set[str]:
         """The entry's stemmed content terms (question, answer, aliases, tags)."""
@@ -210,15 +217,17 @@ class HybridRetriever:
         return self.search_many([post], [embedded], k)[0]
 
     def read(self, post: Post) -> tuple[Post, tuple[Embedded, Embedded]]:
-        """The post to answer and its (focus, prose) as `embed_post` gives them. A copied chat holds
+        """The post to answer, its misspelled words read as meant (`Speller.correct_post`), and its
+        (focus, prose) as `embed_post` gives them. A copied chat holds
         several people's messages (`Post.messages`) and does not say whose question the student
         wants answered; a TA answers the one about the course. So each message (the last
         MAX_CHAT_MESSAGES) is read as a post of its own, and the one whose best entry has the highest
         rank score is answered: the ranking, not the calibrated confidence, so that choosing needs no
         fitted model and the model then decides about the message as about any post."""
         if not post.messages:
+            post = self.speller.correct_post(post)
             return post, self.embed_post(post)
-        messages = [read_post(text) for text in post.messages[-MAX_CHAT_MESSAGES:]]
+        messages = [self.speller.correct_post(read_post(text)) for text in post.messages[-MAX_CHAT_MESSAGES:]]
         embedded = [self.embed_post(message) for message in messages]
         found = self.search_many(messages, embedded)
         best = max(range(len(messages)), key=lambda i: max((hit.score for hit in found[i]), default=0.0))
