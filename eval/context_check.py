@@ -19,14 +19,22 @@ words (`eval/datasets/noise.json`: page furniture, a pasted training log or trac
 block, an issue form, an image line, an edit, a signature), one shape at a time. The reader
 (`bot.search.focus`) is meant to set all of it aside, so a shape that moves the rates is one it misses.
 
+With `--typos RATE` it reads them instead misspelled, twice: that share of their words of five letters
+or more mistyped by a seeded generator (one typing error each: a letter left out, doubled, hit beside
+its key, or two swapped), and that share of the words `eval/datasets/real_misspellings.tsv` lists typed
+as one of the ways real posts misspelled them. The reader (`bot.search.spelling`) is meant to read
+them as meant.
+
 Calibration rows only: it is a development measure, run before anything is chosen.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +43,7 @@ from eval.datasets import DATASETS_DIR
 
 CONTEXT_FILE = DATASETS_DIR / "context.json"
 NOISE_FILE = DATASETS_DIR / "noise.json"
+MISSPELLINGS_FILE = DATASETS_DIR / "real_misspellings.tsv"
 NOISE_PLACES = ("top", "bottom", "around")
 
 
@@ -94,12 +103,73 @@ def with_noise(blocks: list[str], place: str, seed: int = 0) -> Callable[[str], 
     return rewrite
 
 
+# Each letter's neighbours on a QWERTY keyboard: a finger that slips hits one of them.
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS = {
+    letter: "".join(row[j] for r, row in enumerate(_KEYBOARD_ROWS) for j in range(len(row))
+                    if abs(r - i) <= 1 and abs(j - (k + (i - r) * 0.5)) <= 1 and row[j] != letter)
+    for i, keys in enumerate(_KEYBOARD_ROWS) for k, letter in enumerate(keys)}
+_TYPED_WORD = re.compile(r"(?<![\w.-])[A-Za-z]{5,}(?![\w-])")
+
+
+def misspell(word: str, rng: random.Random) -> str:
+    """`word` with one typing error (Damerau's four kinds, one each in four): a letter left out,
+    doubled, hit beside its key, or two letters swapped; never the first letter, which people
+    rarely get wrong."""
+    i = rng.randrange(1, len(word))
+    kind = rng.randrange(4)
+    if kind == 0:
+        return word[:i] + word[i + 1:]
+    if kind == 1:
+        return word[:i] + word[i] + word[i:]
+    if kind == 2:
+        neighbours = _NEIGHBOURS.get(word[i].lower())
+        return word[:i] + rng.choice(neighbours) + word[i + 1:] if neighbours else word
+    j = i if i + 1 < len(word) else i - 1  # letters j and j + 1 swap; j is never the first letter
+    return word[:j] + word[j + 1] + word[j] + word[j + 2:] if j >= 1 else word
+
+
+def with_typos(rate: float, seed: int = 0) -> Callable[[str], str]:
+    """A rewrite that misspells each word of five letters or more with probability `rate`."""
+    rng = random.Random(seed)
+
+    def rewrite(question: str) -> str:
+        return _TYPED_WORD.sub(lambda m: misspell(m.group(), rng) if rng.random() < rate else m.group(), question)
+
+    return rewrite
+
+
+def load_misspellings(path: Path = MISSPELLINGS_FILE) -> dict[str, list[str]]:
+    """{word as meant: its misspellings seen in real posts} (one row each, with the post's address)."""
+    found: dict[str, list[str]] = {}
+    with path.open(newline="") as rows:
+        for row in csv.DictReader(rows, delimiter="\t"):
+            found.setdefault(row["intended"].lower(), []).append(row["misspelled"])
+    return found
+
+
+def with_misspellings(misspellings: dict[str, list[str]], rate: float, seed: int = 0) -> Callable[[str], str]:
+    """A rewrite that types each word of `misspellings` (a word or two, as meant) as one of the ways real
+    posts misspelled it, with probability `rate`."""
+    rng = random.Random(seed)
+    meant = re.compile(r"\b(" + "|".join(sorted(map(re.escape, misspellings), key=len, reverse=True)) + r")\b",
+                       re.IGNORECASE)
+
+    def rewrite(question: str) -> str:
+        return meant.sub(lambda m: rng.choice(misspellings[m.group().lower()]) if rng.random() < rate else m.group(),
+                         question)
+
+    return rewrite
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.context_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--contexts", type=Path, default=CONTEXT_FILE)
     parser.add_argument("--noise", nargs="?", type=Path, const=NOISE_FILE, default=None,
                         help=f"read the questions with copied-page noise instead (default file: {NOISE_FILE.name})")
+    parser.add_argument("--typos", type=float, default=None, metavar="RATE",
+                        help="read the questions with this share of their long words misspelled instead")
     args = parser.parse_args(argv)
     from bot.config import Settings  # the bot only when rows are made, as in eval.calibrate
     from bot.search.retrieve import Calibration
@@ -109,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.with_(data_dir=args.data_dir)
     plain, retriever = calibration_rows(settings)
     columns = tuple(range(len(Calibration.FEATURES)))
-    if args.noise:
+    if args.typos is not None:
+        rewrites = {f"typos {args.typos:g}": with_typos(args.typos),
+                    f"real misspellings {args.typos:g}": with_misspellings(load_misspellings(), args.typos)}
+    elif args.noise:
         rewrites = {name: with_noise(blocks, place) for name, (place, blocks) in load_noise(args.noise).items()}
     else:
         rewrites = {f"{name} {place}": with_context(sentences, after=place == "after")

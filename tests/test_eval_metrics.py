@@ -591,6 +591,33 @@ def test_noise_goes_where_its_shape_says_and_the_reader_sets_it_aside(tmp_path) 
         load_noise(tmp_path / "bad.json")
 
 
+def test_typos_make_one_typing_error_in_a_long_word_and_real_misspellings_come_from_the_file() -> None:
+    import random
+    import re
+
+    from bot.search.spelling import osa_distance
+    from eval.context_check import load_misspellings, misspell, with_misspellings, with_typos
+
+    rng = random.Random(3)
+    for word in ["gradient", "softmax", "divergence", "backpropagation"] * 25:
+        typed = misspell(word, rng)
+        assert typed[0] == word[0] and osa_distance(word, typed, limit=2) <= 1
+    question = "Why is the softmax derivative a matrix and not a vector, in backpropagation?"
+    typed = with_typos(1.0, seed=2)(question)
+    long_words = re.findall(r"[A-Za-z]{5,}", question)
+    changed = [w for w in long_words if w not in typed]
+    assert len(changed) >= len(long_words) - 1  # nearly every long word mistyped (a doubled letter may read as one)
+    assert with_typos(0.0)(question) == question and with_typos(1.0, seed=2)(question) == typed
+
+    misspellings = load_misspellings()
+    assert len(misspellings) >= 30 and sum(map(len, misspellings.values())) >= 100
+    assert "sofmax" in misspellings["softmax"]
+    every = with_misspellings(misspellings, 1.0)("The Softmax of the gradient, and the gradient again.")
+    first, second = re.fullmatch(r"The (\w+) of the (\w+), and the (\w+) again\.", every).groups()[:2]
+    assert first in misspellings["softmax"] and second in misspellings["gradient"]
+    assert with_misspellings(misspellings, 0.0)(question) == question
+
+
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:
     rng = np.random.default_rng(5)
     entries = ["a", "b", "c"]
