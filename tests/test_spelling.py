@@ -63,9 +63,10 @@ def test_a_word_two_knowledge_base_words_are_equally_near_is_left_as_typed() -> 
 def test_names_and_code_are_not_corrected(speller: Speller) -> None:
     text = "x.gradiant and gradiant_fn, Gradiant2, SOFMAX, SofMax, nn.Sofmax()"
     assert speller.correct(text) == text
-    read: dict[str, str] = {}
+    read: dict[str, tuple[str, str]] = {}
     assert speller.correct("Sofmax or sofmax? The Divergance.", read) == "Softmax or softmax? The Divergence."
-    assert read == {"sofmax": "softmax", "divergance": "divergence"}  # what the answer's notice lists
+    # What the answer's notice lists: each word once, as first typed.
+    assert read == {"sofmax": ("Sofmax", "softmax"), "divergance": ("Divergance", "divergence")}
 
 
 def test_a_corrected_post_keeps_its_focus_inside_its_prose_and_its_text_as_typed(speller: Speller) -> None:
@@ -78,6 +79,7 @@ def test_a_corrected_post_keeps_its_focus_inside_its_prose_and_its_text_as_typed
     assert "toplogical" in post.focus
     assert read.focus in read.prose and read.is_long == post.is_long
     assert read.read_words == (("backpropogation", "backpropagation"), ("toplogical", "topological"))
+    assert speller.correct_post(read_post("Is the Divergance symmetric?")).read_words == (("Divergance", "divergence"),)
     assert speller.correct_post(read_post("Why is KL divergence not symmetric?")).read_words == ()
 
 

@@ -154,9 +154,9 @@ class Speller:
                 return f"{word[:cut]} {word[cut:]}"
         return None
 
-    def correct(self, text: str, read: dict[str, str] | None = None) -> str:
-        """`text` with each misspelled word replaced by its correction (a capital kept); each word
-        corrected is added to `read` (as typed, lower case -> as read) when given."""
+    def correct(self, text: str, read: dict[str, tuple[str, str]] | None = None) -> str:
+        """`text` with each misspelled word replaced by its correction (a capital kept); each is added
+        to `read` (lower case -> (as first typed, as read)) when given."""
         seen: dict[str, str | None] = {}  # a post repeats its words: each is looked up once
 
         def fix(match: re.Match[str]) -> str:
@@ -170,7 +170,7 @@ class Speller:
             if corrected is None:
                 return word
             if read is not None:
-                read.setdefault(lower, corrected)
+                read.setdefault(lower, (word, corrected))
             return corrected.capitalize() if word[0].isupper() else corrected
         return _WORD.sub(fix, text)
 
@@ -178,9 +178,9 @@ class Speller:
         """The post with its prose, focus, title and questions corrected (the same words in each, so
         the focus is still found inside the prose), and what was read otherwise in `Post.read_words`.
         Its text stays as the student wrote it."""
-        read: dict[str, str] = {}
+        read: dict[str, tuple[str, str]] = {}
         prose, title = self.correct(post.prose, read), self.correct(post.title, read)
         if not read:
             return post
         return replace(post, prose=prose, title=title, focus=self.correct(post.focus),
-                       questions=tuple(self.correct(q) for q in post.questions), read_words=tuple(read.items()))
+                       questions=tuple(self.correct(q) for q in post.questions), read_words=tuple(read.values()))
