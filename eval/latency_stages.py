@@ -5,7 +5,8 @@
 Asks tabot every question of the test sets (`eval.datasets.TEST_SETS`) `repeats` times and, beside
 each answer, embeds the raw question once (the "bare query embedding" of `tabot eval`'s latency
 ratio). Inside each answer it times, with timers wrapped around these calls for this run only: the
-MiniLM encoder, the Chroma query, BM25, reading the post, and semantic coverage; the rest is
+MiniLM encoder, the Chroma query, BM25, reading the post, reading its misspelled words
+(`bot.search.spelling`), and semantic coverage; the rest is
 everything else (cleaning, ranking, composing, demos). Printed: each stage's median and mean, the
 median answer over the median bare embedding (the issue-11 latency ratio), and the ratio the same
 answers would have if the encoder ran exactly once per question, i.e. each answer's encoder time
@@ -24,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-STAGES = ("encoder", "chroma", "bm25", "read_post", "semantic_coverage")
+STAGES = ("encoder", "chroma", "bm25", "read_post", "spelling", "semantic_coverage")
 
 
 def _timed(owner: Any, name: str, stage: str, spent: dict[str, float]) -> None:
@@ -47,6 +48,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
     Wraps tabot's encoder, index and two modules' functions with timers for the duration of the call."""
     import bot.answering.compose as compose
     import bot.search.retrieve as retrieve
+    from bot.search.spelling import Speller
 
     spent: dict[str, float] = defaultdict(float)
     encoder, index = tabot.index.model, tabot.index
@@ -54,7 +56,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
                (encoder, "encode_in_context", "encoder"),
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
                (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
-               (retrieve, "best_matches", "semantic_coverage")]
+               (Speller, "correct_post", "spelling"), (retrieve, "best_matches", "semantic_coverage")]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in wrapped]
     for owner, name, stage in wrapped:
         _timed(owner, name, stage, spent)
