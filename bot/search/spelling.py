@@ -1,6 +1,6 @@
 """Misspelled words read as the knowledge base's words: "derivitive of the sofmax" as a TA reads it.
 
-Real posts are typed fast: "backpropogation", "divergance", "crossentropy". MiniLM cuts a word it
+Real posts are typed fast: "backpropogation", "divergance", "loglikelihood". MiniLM cuts a word it
 does not know into word pieces ("so", "##f", "##max"), whose meaning is not the word's, and BM25
 finds no such term at all; so a misspelled key word can cost a post its answer.
 
@@ -11,7 +11,7 @@ from (two for a word of `LONG_WORD` letters or more) - Damerau's four kinds of t
 letter left out, added, changed, or two swapped - keeping its first letter, and not a word that
 only adds or drops letters at the end ("adamw" is not "adam", "logits" not "logit"). A word that
 two knowledge base words are equally near is left alone. A word that is two knowledge base words
-typed together ("crossentropy") is read as both.
+typed together ("loglikelihood") is read as both.
 
 Only towards the knowledge base (its entries' questions, aliases, answers, tags and near misses):
 a misspelled word no TA answer uses changes little about which answer a post gets. Towards every
@@ -43,7 +43,7 @@ MIN_WORD = 5
 # Nor longer ones: no word a student means is that long, and a pasted run of letters would cost
 # its length squared in keys.
 MAX_WORD = 30
-# Each half of a word typed as two ("crossentropy") has at least this many letters.
+# Each half of two words typed as one ("loglikelihood") has at least this many letters.
 MIN_PART = 3
 
 # A word as typed: letters only, not part of a name with digits, underscores or dots ("x.grad", "l2").
@@ -147,8 +147,8 @@ class Speller:
         return found if found is not None and word not in english_words() else None
 
     def _split(self, word: str) -> str | None:
-        """"crossentropy" -> "cross entropy": two words the knowledge base writes one after the other
-        ("cross-entropy"), typed as one. Not "tensorflow": no answer writes "tensor flow"."""
+        """"loglikelihood" -> "log likelihood": two words the knowledge base writes one after the other
+        ("log-likelihood"), typed as one. Not "tensorflow": no answer writes "tensor flow"."""
         for cut in range(MIN_PART, len(word) - MIN_PART + 1):
             if (word[:cut], word[cut:]) in self.pairs:
                 return f"{word[:cut]} {word[cut:]}"
