@@ -151,7 +151,7 @@ class Tabot:
         attaching = time.perf_counter()
         answer.demos = [self.attach_demo(entry.id, claim) for entry, claim in claims_made(answer, self.entries)]
         answer.timings_ms["demos"] = (time.perf_counter() - attaching) * 1000
-        answer.notices[:0] = notices
+        answer.notices[:0] = [n for n in notices if n not in answer.notices]  # another language, told twice: once
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 

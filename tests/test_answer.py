@@ -299,17 +299,35 @@ def test_a_declines_closest_topics_carry_their_entries_short_names(tabot) -> Non
     ("Why is the loss NaN?", False),
 ])
 def test_a_question_in_another_script_is_told_the_bot_reads_english(question: str, noticed: bool) -> None:
-    from bot.answering.guard import OTHER_SCRIPT_NOTICE, clean_question
+    from bot.answering.guard import OTHER_LANGUAGE_NOTICE, clean_question
 
     _, notices = clean_question(question, 4000)
-    assert (OTHER_SCRIPT_NOTICE in notices) is noticed
+    assert (OTHER_LANGUAGE_NOTICE in notices) is noticed
 
 
 def test_the_other_script_notice_reaches_the_answer(tabot) -> None:
-    from bot.answering.guard import OTHER_SCRIPT_NOTICE
+    from bot.answering.guard import OTHER_LANGUAGE_NOTICE
 
     answer = tabot.ask("为什么交叉熵损失要用自然对数而不是以2为底的对数？")
-    assert OTHER_SCRIPT_NOTICE in answer.notices and answer.answer
+    assert answer.notices.count(OTHER_LANGUAGE_NOTICE) == 1 and answer.answer
+
+
+@pytest.mark.parametrize(("question", "noticed"), [
+    ("¿Por qué la divergencia KL no es simétrica?", True),
+    ("Bonjour, je ne comprends pas pourquoi on utilise l'entropie croisée au lieu de la précision.", True),
+    ("Warum ist die KL-Divergenz nicht symmetrisch?", True),
+    ("Olá pessoal, alguém sabe se a base do logaritmo importa na função de perda?", True),
+    # English jargon, misspellings and a French name are English posts.
+    ("dfs vs bfs backprop which is correct", False),
+    ("softmx on 2 logits == logistic sigmoid??", False),
+    ("why use leaky relu instead of relu in a resnet", False),
+    ("Jean-Baptiste says the derivitive of the sofmax is diagonal, is he right?", False),
+])
+def test_a_question_in_another_language_is_told_the_bot_reads_english(tabot, question: str, noticed: bool) -> None:
+    from bot.answering.guard import OTHER_LANGUAGE_NOTICE
+
+    answer = tabot.ask(question)
+    assert answer.notices.count(OTHER_LANGUAGE_NOTICE) == (1 if noticed else 0)
 
 
 def test_a_decline_points_at_its_closest_topics_only_when_it_offers_some(tabot) -> None:

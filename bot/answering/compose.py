@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answering.guard import OTHER_LANGUAGE_NOTICE
 from bot.answering.small_talk import small_talk, small_talk_reply, without_opening_thanks
 from bot.answering.support import Support, score_support
 from bot.knowledge import Claim, Entry, split_sentences
@@ -103,6 +104,7 @@ class Selection:
     nearest: list[EntryHit]  # the best hits overall (for abstention)
     follow_up: bool = False
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as searched (`Post.read_words`)
+    other_language: bool = False  # the post reads as written in another language (`Speller.reads_as_other_language`)
 
 
 def read_words_notice(read_words: tuple[tuple[str, str], ...]) -> str:
@@ -208,7 +210,10 @@ class Composer:
         return self._support[key]
 
     def select(self, question: str, previous: Answer | None) -> tuple[Selection, np.ndarray]:
-        post, (focus, prose) = self.retriever.read(read_post(question))
+        typed = read_post(question)
+        # Told from the words as typed: read as meant, "Divergenz" would count as English.
+        other_language = self.retriever.speller.reads_as_other_language(typed.prose)
+        post, (focus, prose) = self.retriever.read(typed)
         # Parts are the post's own questions (several question sentences), else the parts of its one
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
         asked = list(dict.fromkeys(post.questions))
@@ -230,8 +235,9 @@ class Composer:
                 carried = [EntryHit(entry_id=s.entry_id, confidence=s.score, dense=0.0, dense_post=0.0, lexical=0.0,
                                     coverage=0.0, score=0.0, best_chunk="")
                            for s in previous.sources if s.entry_id in self.entries]
-                return Selection(carried, hits, follow_up=True, read_words=post.read_words), focus.vector
-        return Selection(chosen, hits, read_words=post.read_words), focus.vector
+                return Selection(carried, hits, follow_up=True, read_words=post.read_words,
+                                 other_language=other_language), focus.vector
+        return Selection(chosen, hits, read_words=post.read_words, other_language=other_language), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -242,7 +248,8 @@ class Composer:
         selection, vector = self.select(question, previous)
         retrieved = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000}
-        read_as = [read_words_notice(selection.read_words)] if selection.read_words else []
+        read_as = [OTHER_LANGUAGE_NOTICE] if selection.other_language else []
+        read_as += [read_words_notice(selection.read_words)] if selection.read_words else []
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
             return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,

@@ -22,9 +22,10 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 # Latin header or an English term does not hide a Chinese post and a Chinese name does not flag an
 # English one: a run of Latin (or Cyrillic, Arabic, ...) letters is a word, a Chinese, Japanese or
 # Korean character half of one (their words run one to three characters, unspaced). Greek and
-# mathematical letters are formula symbols (σ, θ, 𝑥), not another language.
+# mathematical letters are formula symbols (σ, θ, 𝑥), not another language. A language in the Latin
+# alphabet is told by its words, once the post is read (`bot.search.spelling.Speller.reads_as_other_language`).
 OTHER_SCRIPT_SHARE = 0.3
-OTHER_SCRIPT_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
+OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
                        "answers and the search model are English only, so I may miss what you ask: if you "
                        "can, please ask again in English.")
 
@@ -65,7 +66,7 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
                        f"{len(tail):,} characters.")
     # Read after the cut: a 100 kB paste costs this scan ~25 ms, the 2,000 characters searched well under 1.
     if _mostly_other_script(cleaned):
-        notices.append(OTHER_SCRIPT_NOTICE)
+        notices.append(OTHER_LANGUAGE_NOTICE)
     return cleaned, notices
 
 
