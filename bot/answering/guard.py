@@ -26,8 +26,8 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 # alphabet is told by its words, once the post is read (`bot.search.spelling.Speller.reads_as_other_language`).
 OTHER_SCRIPT_SHARE = 0.3
 OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
-                       "answers and the search model are English only, so I may miss what you ask: if you "
-                       "can, please ask again in English.")
+                         "answers and the search model are English only, so I may miss what you ask: if you "
+                         "can, please ask again in English.")
 
 
 def _indented(line: str) -> bool:

@@ -18,6 +18,10 @@ a misspelled word no TA answer uses changes little about which answer a post get
 common English word too, 94 instead of 67 of 128 real misspellings (`eval/datasets/
 real_misspellings.tsv`) were read as meant, but names the word list lacks were read as words
 ("mnist" as "moist", "cifar" as "cigar", "jupyter" as "jupiter") and the index took 3 s to build.
+
+The same word list tells a post written in another language in the Latin alphabet ("¿Por qué la
+divergencia KL no es simétrica?"), whose student should hear that the answers are English only
+(`Speller.reads_as_other_language`).
 """
 
 from __future__ import annotations
