@@ -142,7 +142,9 @@ class Speller:
 
     def correction(self, word: str) -> str | None:
         """What the knowledge base means by `word` (lower case), or None to leave it as typed."""
-        if not MIN_WORD <= len(word) <= MAX_WORD or word in self.counts:
+        # English first: most words of a post are, and a set lookup costs less than the keys of one
+        # (the list is read at start-up, `load_in_background`).
+        if not MIN_WORD <= len(word) <= MAX_WORD or word in self.counts or word in english_words():
             return None
         limit = 2 if len(word) >= LONG_WORD else 1
         scored = []
@@ -153,11 +155,8 @@ class Speller:
                 scored.append((distance, -self.counts[candidate], candidate))
         scored.sort()
         if scored and (len(scored) == 1 or scored[0][:2] != scored[1][:2]):
-            found: str | None = scored[0][2]
-        else:
-            found = self._split(word)
-        # Asked last: most words are near no knowledge base word, and a word list costs a load.
-        return found if found is not None and word not in english_words() else None
+            return scored[0][2]
+        return self._split(word)
 
     def reads_as_other_language(self, text: str) -> bool:
         """Whether `text` (a post's prose, as typed) is written mostly in a language other than English
@@ -178,10 +177,12 @@ class Speller:
                 return f"{word[:cut]} {word[cut:]}"
         return None
 
-    def correct(self, text: str, read: dict[str, tuple[str, str]] | None = None) -> str:
+    def correct(self, text: str, read: dict[str, tuple[str, str]] | None = None,
+                seen: dict[str, str | None] | None = None) -> str:
         """`text` with each misspelled word replaced by its correction (a capital kept); each is added
-        to `read` (lower case -> (as first typed, as read)) when given."""
-        seen: dict[str, str | None] = {}  # a post repeats its words: each is looked up once
+        to `read` (lower case -> (as first typed, as read)) when given. `seen` keeps each word's
+        correction across calls: a post repeats its words, and its focus is part of its prose."""
+        seen = {} if seen is None else seen
 
         def fix(match: re.Match[str]) -> str:
             word = match.group()
@@ -203,8 +204,10 @@ class Speller:
         the focus is still found inside the prose), and what was read otherwise in `Post.read_words`.
         Its text stays as the student wrote it."""
         read: dict[str, tuple[str, str]] = {}
-        prose, title = self.correct(post.prose, read), self.correct(post.title, read)
+        seen: dict[str, str | None] = {}
+        prose, title = self.correct(post.prose, read, seen), self.correct(post.title, read, seen)
         if not read:
             return post
-        return replace(post, prose=prose, title=title, focus=self.correct(post.focus),
-                       questions=tuple(self.correct(q) for q in post.questions), read_words=tuple(read.values()))
+        return replace(post, prose=prose, title=title, focus=self.correct(post.focus, seen=seen),
+                       questions=tuple(self.correct(q, seen=seen) for q in post.questions),
+                       read_words=tuple(read.values()))
