@@ -434,3 +434,26 @@ def test_an_edit_under_a_post_that_asks_without_a_question_mark_is_not_its_quest
     for edit in ("Update (next day): reinstalled everything, same thing.", "ETA: the data is the week 2 set.",
                  "Edit 2 — fixed the formatting above, sorry."):
         assert read_post(f"{statement}\n\n{edit}").focus == statement, edit
+
+
+@pytest.mark.parametrize(("post", "focus"), [
+    ("The docs write the KL constraint with the new policy first. But eq. 12 puts the old policy first. "
+     "Does that change the constraint?",
+     "The docs write the KL constraint with the new policy first. But eq. 12 puts the old policy first. "
+     "Does that change the constraint?"),  # before: "12 puts the old policy first. Does that ...?"
+    ("They minimise KL(q||p), i.e. the reverse one. Why that one and not the forward one?",
+     "They minimise KL(q||p), i.e. the reverse one. Why that one and not the forward one?"),
+    ("I use a plain loss, e.g. the NLL of the softmax, to train. Is that cross entropy?",
+     "I use a plain loss, e.g. the NLL of the softmax, to train. Is that cross entropy?"),
+])
+def test_an_abbreviations_period_does_not_end_the_sentence(post: str, focus: str) -> None:
+    assert read_post(post).focus == focus
+
+
+def test_no_and_etc_end_a_sentence_unless_a_number_or_a_lower_case_word_follows() -> None:
+    from bot.search.focus import sentences_of
+
+    assert sentences_of("No. I tried that. Is it p. 12 or No. 3 in the notes?") == [
+        "No.", "I tried that.", "Is it p. 12 or No. 3 in the notes?"]
+    assert sentences_of("Softmax, sigmoid, tanh etc. Which is smooth? sigmoid, tanh etc. are smooth.") == [
+        "Softmax, sigmoid, tanh etc.", "Which is smooth?", "sigmoid, tanh etc. are smooth."]

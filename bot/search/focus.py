@@ -224,6 +224,15 @@ _TITLE_HEADING = re.compile(r"^\s{0,3}#\s+\S")
 TITLE_WORDS = (2, 15)
 _LEADS_ON = re.compile(r"[.,:;]\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
+# A period after these is an abbreviation's, not a sentence's end: "e.g. the NLL loss", "Eq. 3 of
+# the paper", "Goodfellow et al. say", "KL(q||p), i.e. the reverse one". Split there, the focus was
+# the half after the period ("3 of the paper the KL is reversed. Does the order matter?") and lost
+# what the sentence was about. Some only before a number ("No. 3", "p. 12") or a lower-case word
+# ("softmax, sigmoid, etc. are"): "No." and "etc." also end sentences.
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|eg|ie|et al|eqs?|eqns?|figs?|secs?|chap|ch|vs|cf|approx|resp|"
+                           r"viz|w\.r\.t|a\.k\.a|incl|esp|thm|refs?|vol|dr|prof)\.$", re.IGNORECASE)
+_NUMBERING_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:no|nr|pp?|ex|tab|alg)\.$", re.IGNORECASE)
+_ET_CETERA = re.compile(r"(?:^|\s)etc\.$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -483,7 +492,23 @@ def _drop_greeting(text: str) -> str:
 
 
 def sentences_of(prose: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(prose) if s and s.strip()]
+    """The prose's sentences: split after ., ! or ? and at line breaks, never after an abbreviation."""
+    sentences, start = [], 0
+    for end in _SENTENCE_END.finditer(prose):
+        if "\n" not in end.group() and _abbreviation_before(prose[start:end.start()], prose[end.end():]):
+            continue
+        sentences.append(prose[start:end.start()])
+        start = end.end()
+    sentences.append(prose[start:])
+    return [s.strip() for s in sentences if s.strip()]
+
+
+def _abbreviation_before(before: str, after: str) -> bool:
+    """True when `before` ends with an abbreviation's period, given what follows it."""
+    tail = before[-12:]
+    return bool(_ABBREVIATION.search(tail)
+                or (_NUMBERING_ABBREVIATION.search(tail) and after.lstrip("(")[:1].isdigit())
+                or (_ET_CETERA.search(tail) and after[:1].islower()))
 
 
 def _terms(text: str) -> int:
