@@ -20,7 +20,7 @@ DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 # The committed test sets the report (and the CI gate) runs on. calibration.jsonl and dev.jsonl
 # are deliberately absent: thresholds and aliases were tuned on them.
 TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection", "real_posts:test", "real_posts_noisy",
-             "real_posts_fresh", "real_posts_typed")
+             "real_posts_fresh", "real_posts_typed", "real_posts_math")
 # The abstention rule is fitted on both: the short synthetic set and the real-phrasing rows whose
 # thread fell on the calibration side (eval/datasets/README.md).
 CALIBRATION_SETS = ("calibration", "real_posts:calibration")
