@@ -495,7 +495,8 @@ def sentences_of(prose: str) -> list[str]:
     """The prose's sentences: split after ., ! or ? and at line breaks, never after an abbreviation."""
     sentences, start = [], 0
     for end in _SENTENCE_END.finditer(prose):
-        if "\n" not in end.group() and _abbreviation_before(prose[start:end.start()], prose[end.end():]):
+        if "\n" not in end.group() and _abbreviation_before(prose[max(start, end.start() - 12):end.start()],
+                                                             prose[end.end():end.end() + 2]):
             continue
         sentences.append(prose[start:end.start()])
         start = end.end()
@@ -503,9 +504,9 @@ def sentences_of(prose: str) -> list[str]:
     return [s.strip() for s in sentences if s.strip()]
 
 
-def _abbreviation_before(before: str, after: str) -> bool:
-    """True when `before` ends with an abbreviation's period, given what follows it."""
-    tail = before[-12:]
+def _abbreviation_before(tail: str, after: str) -> bool:
+    """True when `tail` (a sentence's last characters) ends with an abbreviation's period, given the
+    characters after the space that follows it."""
     return bool(_ABBREVIATION.search(tail)
                 or (_NUMBERING_ABBREVIATION.search(tail) and after.lstrip("(")[:1].isdigit())
                 or (_ET_CETERA.search(tail) and after[:1].islower()))
