@@ -172,7 +172,7 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
     if meta.get("embed_query_median_ms"):
         ours = results["systems"].get("tabot", {}).get("metrics", {})
         out += [f"One bare query embedding: {_ms(meta['embed_query_median_ms'])} median; tabot's median answer "
-                f"latency is {fmt(ours.get('latency_vs_embedding'), 1)}x that.", ""]
+                f"latency is {fmt(ours.get('latency_vs_embedding'), 2)}x that.", ""]
     if results.get("support"):
         out += ["## Support scorer meta-evaluation", "",
                 "Does bot.answering.support tell supported sentences from perturbed ones? support_dev.jsonl is the set "
