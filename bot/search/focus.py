@@ -233,6 +233,9 @@ _ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|eg|ie|et al|eqs?|eqns?|figs
                            r"viz|w\.r\.t|a\.k\.a|incl|esp|thm|refs?|vol|dr|prof)\.$", re.IGNORECASE)
 _NUMBERING_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:no|nr|pp?|ex|tab|alg)\.$", re.IGNORECASE)
 _ET_CETERA = re.compile(r"(?:^|\s)etc\.$", re.IGNORECASE)
+# How far back from a full stop an abbreviation is looked for: the longest above ("w.r.t.", "approx.")
+# with the space before it fits, so only a sentence's last characters are read, never the whole post.
+ABBREVIATION_REACH = 12
 
 
 @dataclass(frozen=True)
@@ -495,8 +498,8 @@ def sentences_of(prose: str) -> list[str]:
     """The prose's sentences: split after ., ! or ? and at line breaks, never after an abbreviation."""
     sentences, start = [], 0
     for end in _SENTENCE_END.finditer(prose):
-        if "\n" not in end.group() and _abbreviation_before(prose[max(start, end.start() - 12):end.start()],
-                                                             prose[end.end():end.end() + 2]):
+        before = prose[max(start, end.start() - ABBREVIATION_REACH):end.start()]
+        if "\n" not in end.group() and _abbreviation_before(before, prose[end.end():end.end() + 2]):
             continue
         sentences.append(prose[start:end.start()])
         start = end.end()
