@@ -48,6 +48,24 @@ def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
     assert post.questions[-1] == "Or are those two options the same loss anyway?"
 
 
+def test_a_follow_up_question_is_read_with_the_question_it_follows() -> None:
+    # "this division" is the one the first question names, two sentences back; the guess between
+    # them is not what it points to.
+    post = read_post("Reading the training code I found loss / math.log(2) in the logging. Why divide by "
+                     "math.log(2) before printing? My first guess was a trick to stop tiny numbers in fp16. "
+                     "And does this division change the training itself?")
+    assert post.focus.startswith("Why divide by math.log(2)") and post.focus.endswith("the training itself?")
+    assert post.questions[-1] == "And does this division change the training itself?"  # parts stay apart
+    # A question further back than the focus may reach is not pulled in; the sentence before is.
+    far = read_post("Why divide by math.log(2)? First aside here. Second aside here. Third aside about fp16 "
+                    "numbers. And does this division change the training itself?")
+    assert far.focus == "Third aside about fp16 numbers. And does this division change the training itself?"
+    # A question that leans on nothing keeps the sentence before it out.
+    alone = read_post("Why divide by math.log(2)? My first guess was fp16. Does dividing the loss by a "
+                      "constant change the training itself?")
+    assert alone.focus == "Does dividing the loss by a constant change the training itself?"
+
+
 def test_without_a_question_mark_the_last_sentences_are_the_focus() -> None:
     post = read_post("Context about my homework. I wonder whether the log base changes the optimal weights")
     assert post.focus == "I wonder whether the log base changes the optimal weights"

@@ -527,7 +527,8 @@ def leans_back(sentence: str) -> bool:
 
 def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     """The last question sentence, widened backwards while it is too short to stand alone or
-    (with `follow_pointers`) leans on the sentence before it."""
+    (with `follow_pointers`) leans on the sentence before it; a question that leans back starts at
+    the question it follows when that one is among the sentences the focus may hold."""
     if not sentences:
         return ""
     asking = [i for i, s in enumerate(sentences) if "?" in s]
@@ -539,6 +540,14 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
         unmarked = [i for i in plain if _OPENS_AS_QUESTION.match(sentences[i])]
         end = (unmarked or plain)[-1] if plain else len(sentences) - 1
     start = end
+    # A follow-up leans on the question it follows, not on whatever sentence stands between them:
+    # in "Why divide the loss by math.log(2)? My first guess was an fp16 trick. And does this
+    # division affect training?" the division is the one the first question names, and the student's
+    # guess in between names nothing a TA answer would.
+    if follow_pointers and leans_back(sentences[end]):
+        followed = [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
+        if followed:
+            start = followed[-1]
 
     def incomplete() -> bool:
         return (_terms(" ".join(sentences[start:end + 1])) < MIN_FOCUS_TERMS
