@@ -386,6 +386,8 @@ def test_a_first_line_is_a_title_only_when_it_stands_apart_and_reads_like_one() 
     body = "\n\nMy softmax layer gives tiny gradients after a few epochs. Is my derivative wrong?"
     assert read_post("Softmax gradients vanish" + body).title == "Softmax gradients vanish"
     for opening in ("The notes define the per-example loss as:",  # leads into the body
+                    "The lecture notes write Adam's two running averages as",  # so does a line without a colon
+                    "My training loop is below",
                     "Hi all,",  # a greeting
                     "> quoted from the forum",  # a quote
                     "loss = criterion(out, y)",  # code

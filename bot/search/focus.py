@@ -222,7 +222,10 @@ _EDIT = re.compile(r"^\W*(?:edit(?:ed)?|update[d]?|upd|eta)\b\s*(?:\d+|\([^)\n]{
 # reader show a title) it is still the title; a deeper heading ("## Describe the bug") is a section.
 _TITLE_HEADING = re.compile(r"^\s{0,3}#\s+\S")
 TITLE_WORDS = (2, 15)
-_LEADS_ON = re.compile(r"[.,:;]\s*$")
+# A line that leads into what follows ends on punctuation or on a word that needs its complement: the
+# formula under "The notes write Adam's running averages as" completes it, so it is no title.
+_LEADS_ON = re.compile(r"(?:[.,:;=]|\b(?:as|like|is|are|was|were|be|the|a|an|of|to|and|or|by|with|from|that"
+                       r"|follows|below))\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
 # A period after these is an abbreviation's, not a sentence's end: "e.g. the NLL loss", "Eq. 3 of
 # the paper", "Goodfellow et al. say", "KL(q||p), i.e. the reverse one". Split there, the focus was
