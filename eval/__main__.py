@@ -27,6 +27,7 @@ from eval.datasets import (
     SUPPORT_DEV,
     SUPPORT_META,
     TEST_SETS,
+    label_certainty,
     load_question_sets,
     load_support_rows,
 )
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     results, replies = run_eval(
         systems, questions, entries, repeats=1 if args.fast else FULL_REPEATS,
         embed_query=tabot.embed_query, support_sets=support_sets, calibration=thresholds,
-        show_progress=not args.quiet, command=command)
+        show_progress=not args.quiet, command=command, label_certainty=label_certainty())
     paths = write_reports(results, args.out)
     if args.export == "ragas":
         answers = {entry_id: entry.answer for entry_id, entry in entries.items()}

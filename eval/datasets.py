@@ -197,3 +197,21 @@ def load_support_rows(name_or_path: str | Path, known_entries: Collection[str] |
         rows.append(SupportRow(row_id, entry_id, _text(record, "sentence", where), label,
                                _text(record, "kind", where)))
     return rows
+
+
+LABEL_AUDIT = "label_audit"
+
+
+def label_certainty(name_or_path: str | Path = LABEL_AUDIT) -> dict[str, bool]:
+    """Per row id the label audit judged again, whether its blind judge was sure of the decision
+    (eval/datasets/README.md, "Label audit"); empty when the file is absent."""
+    path = dataset_path(name_or_path)
+    if not path.is_file():
+        return {}
+    certainty: dict[str, bool] = {}
+    for number, record in _records(path):
+        where = f"{path}:{number}"
+        if not isinstance(record.get("sure"), bool):
+            raise DatasetError(f"{where}: 'sure' must be true or false")
+        certainty[_text(record, "id", where)] = record["sure"]
+    return certainty

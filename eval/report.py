@@ -26,6 +26,13 @@ REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quo
              "the answers that said so, those that were wrong. In brackets: 95 % Wilson "
              "intervals; to tell whether a "
              "change helped, compare two reports on the same questions with `python -m eval.compare`.")
+CERTAINTY_NOTE = ("The real-phrasing posts of `real_posts.jsonl` in this run, split by the label audit "
+                  "(eval/datasets/README.md): each post was judged again by a helper who saw only the labelling "
+                  "rule and the nine answers, never the label or the bot, and marked `unsure` where a reasonable "
+                  "TA could decide either way. Errors on those posts say less than errors where the decision "
+                  "is clear.")
+CERTAINTY_HEADER = ["system", "label audit", "in scope", "answered and right", "out of scope",
+                    "out-of-scope declined"]
 PLOTS = ("quality.png", "latency.png", "confidence.png")
 FAITHFULNESS_NOTE = ("On the default grounded path every sentence is a verbatim TA sentence cited to its own entry, "
                      "so faithfulness is 1.0 by construction (for tabot and both baselines); it only measures "
@@ -103,6 +110,18 @@ def real_rows(results: dict) -> list[list[str]]:
     return rows
 
 
+def certainty_rows(results: dict) -> list[list[str]]:
+    """Per system, the audited posts' rates on the posts the audit was sure of, then on the rest."""
+    rows = []
+    for name, kinds in results.get("by_label_certainty", {}).items():
+        label = results["systems"].get(name, {}).get("label", name)
+        for kind, row in kinds.items():
+            n_in, n_out = row["n_in_scope"], row["n_out_of_scope"]
+            rows.append([label, kind, str(n_in), with_interval(row["answered_right"], n_in), str(n_out),
+                         with_interval(row["declined_out_of_scope"], n_out)])
+    return rows
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -169,6 +188,8 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
     ]
     if real := real_rows(results):
         out += ["## Real phrasing", "", REAL_NOTE, "", _md_table(real_header(), real), ""]
+    if certain := certainty_rows(results):
+        out += ["### By how sure the label audit was", "", CERTAINTY_NOTE, "", _md_table(CERTAINTY_HEADER, certain), ""]
     if meta.get("embed_query_median_ms"):
         ours = results["systems"].get("tabot", {}).get("metrics", {})
         out += [f"One bare query embedding: {_ms(meta['embed_query_median_ms'])} median; tabot's median answer "
@@ -282,6 +303,9 @@ def render_html(results: dict, out_dir: Path, plots: list[str]) -> str:
     ]
     if real := real_rows(results):
         parts += ["<h2>Real phrasing</h2>", f"<p>{html.escape(REAL_NOTE)}</p>", _html_table(real_header(), real)]
+    if certain := certainty_rows(results):
+        parts += ["<h3>By how sure the label audit was</h3>", f"<p>{html.escape(CERTAINTY_NOTE)}</p>",
+                  _html_table(CERTAINTY_HEADER, certain)]
     if results.get("support"):
         parts += ["<h2>Support scorer meta-evaluation</h2>",
                   _html_table(["set", "rows", "balanced accuracy (bot.answering.support)", "naive overlap >= 0.5"],

@@ -20,7 +20,7 @@ from bot.answering.support import score_support
 from bot.knowledge import Entry
 from eval.baselines import Reply
 from eval.datasets import Question, SupportRow
-from eval.metrics import abstention, demos, faithfulness, latency, meta, retrieval
+from eval.metrics import abstention, certainty, demos, faithfulness, latency, meta, retrieval
 
 if TYPE_CHECKING:
     from bot.service import Tabot
@@ -196,11 +196,13 @@ def run_eval(
     calibration: dict[str, float] | None = None,
     show_progress: bool = True,
     command: str = "",
+    label_certainty: dict[str, bool] | None = None,
 ) -> tuple[dict, dict[str, list[Reply]]]:
     """Ask every system every question (`repeats` times; the first pass is scored, all are timed).
 
     Returns (results, replies): the JSON-able results and each system's scored replies in
-    question order (the ragas export reads those).
+    question order (the ragas export reads those). With `label_certainty` (row id -> whether the label
+    audit's judge was sure), the results also split the audited rows' rates by it.
     """
     sources = {entry_id: entry.answer for entry_id, entry in entries.items()}
     total = len(systems) * len(questions) * repeats
@@ -258,4 +260,6 @@ def run_eval(
         result["failures"][system.name] = failures(questions, replies[system.name], sources)
     for name, rows in (support_sets or {}).items():
         result["support"][name] = support_meta_eval(rows, sources)
+    if label_certainty:
+        result["by_label_certainty"] = certainty.by_certainty(result["questions"], label_certainty)
     return result, replies

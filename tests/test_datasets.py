@@ -256,3 +256,5 @@ def test_every_written_label_was_reproduced_by_a_blind_re_judgement() -> None:
         if not same:
             disagreeing.add(row["id"])
     assert disagreeing == AUDIT_DISPUTED
+    from eval.datasets import label_certainty
+    assert label_certainty() == {row_id: row["sure"] for row_id, row in audit.items()}  # what the report splits by

@@ -234,6 +234,19 @@ def test_missing_file_duplicate_across_files_and_support_rows(tmp_path: Path) ->
         load_support_rows(rows)
 
 
+def test_label_certainty_reads_the_audit_and_rejects_a_decision_without_it(tmp_path: Path) -> None:
+    from eval.datasets import label_certainty
+
+    good = tmp_path / "audit.jsonl"
+    good.write_text('{"id": "a", "sure": true}\n{"id": "b", "sure": false}\n', encoding="utf-8")
+    assert label_certainty(good) == {"a": True, "b": False}
+    assert label_certainty(tmp_path / "absent.jsonl") == {}  # a checkout without the audit: no split
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "sure": "yes"}\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"bad\.jsonl:1: 'sure' must be true or false"):
+        label_certainty(bad)
+
+
 def test_committed_support_dev_set_loads() -> None:
     rows = load_support_rows("support_dev")
     assert len(rows) >= 100
@@ -435,6 +448,29 @@ def test_markdown_report_has_headline_row_per_system() -> None:
                        "5.0 ms", "9.0 ms"]
     text = render_markdown(results)
     assert "| tabot (ours) | 0.750 |" in text and "| BM25 alone | 0.500 |" in text
+
+
+def test_rates_split_by_the_label_audits_certainty_by_hand() -> None:
+    from eval.metrics.certainty import by_certainty
+    from eval.report import certainty_rows
+
+    def record(row_id: str, expected: list[str], abstained: bool, hit: float | None) -> dict:
+        return {"id": row_id, "split": "real_posts:test", "expected": expected,
+                "systems": {"tabot": {"abstained": abstained, "hit@1": hit}}}
+    records = [record("a", ["kl-asymmetry"], False, 1.0),  # sure, right
+               record("b", ["kl-asymmetry"], True, 0.0),  # sure, declined in scope
+               record("c", ["log-base"], False, 0.0),  # unsure, the wrong entry first
+               record("d", [], True, None),  # sure, declined out of scope
+               record("e", [], False, None),  # unsure, answered out of scope
+               record("f", [], False, None)]  # never audited: not counted
+    split = by_certainty(records, {"a": True, "b": True, "c": False, "d": True, "e": False})
+    assert split["tabot"]["sure"] == {"n_in_scope": 2, "answered_right": 0.5, "n_out_of_scope": 1,
+                                      "declined_out_of_scope": 1.0}
+    assert split["tabot"]["unsure"] == {"n_in_scope": 1, "answered_right": 0.0, "n_out_of_scope": 1,
+                                        "declined_out_of_scope": 0.0}
+    rows = certainty_rows({"systems": {"tabot": {"label": "tabot (ours)"}}, "by_label_certainty": split})
+    assert rows[0][:4] == ["tabot (ours)", "sure", "2", "0.500 [0.09, 0.91]"] and rows[1][1] == "unsure"
+    assert certainty_rows({"systems": {}}) == []  # no audit in the run: no table
 
 
 def test_cross_validation_scores_held_out_rows_by_the_refit_rule() -> None:
