@@ -7,6 +7,8 @@ faithfulness  share of answer sentences supported by their cited TA text (bot.an
 demos         share of attached claims whose demo passed
 latency       median and p95 per stage
 meta          balanced accuracy of the support scorer, overall and per perturbation kind
+certainty     real-phrasing rates apart on the posts a blind label audit was sure of and on the rest
+intervals     Wilson intervals of a rate, the exact McNemar test of a change
 """
 
 from __future__ import annotations
