@@ -26,11 +26,11 @@ REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quo
              "the answers that said so, those that were wrong. In brackets: 95 % Wilson "
              "intervals; to tell whether a "
              "change helped, compare two reports on the same questions with `python -m eval.compare`.")
-CERTAINTY_NOTE = ("The real-phrasing posts of `real_posts.jsonl` in this run, split by the label audit "
-                  "(eval/datasets/README.md): each post was judged again by a helper who saw only the labelling "
-                  "rule and the nine answers, never the label or the bot, and marked `unsure` where a reasonable "
-                  "TA could decide either way. Errors on those posts say less than errors where the decision "
-                  "is clear.")
+CERTAINTY_NOTE = ("The questions of this run that the label audit judged again (of the test sets, "
+                  "`real_posts:test`), split by it (eval/datasets/README.md): each was judged by a helper who saw "
+                  "only the labelling rule and the nine answers, never the label or the bot, and marked `unsure` "
+                  "where a reasonable TA could decide either way. Errors on those posts say less than errors "
+                  "where the decision is clear.")
 CERTAINTY_HEADER = ["system", "label audit", "in scope", "answered and right", "out of scope",
                     "out-of-scope declined"]
 PLOTS = ("quality.png", "latency.png", "confidence.png")

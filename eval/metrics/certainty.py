@@ -1,9 +1,10 @@
 """Real-phrasing rates split by how sure a blind re-judgement was of each post's label.
 
-The label audit (eval/datasets/README.md, "Label audit") judged every `real_posts.jsonl` row again
-without seeing its label, and marked a decision unsure where a reasonable TA could decide either way.
-An error on such a post says less about the bot than an error where the decision is clear, so the
-report gives the rates on both kinds of post apart.
+The label audit (eval/datasets/README.md, "Label audit") judged every row of `real_posts.jsonl` and
+`calibration.jsonl` again without seeing its label (of the test sets, that is `real_posts:test`),
+and marked a decision unsure where a reasonable TA could decide either way. An error on such a post
+says less about the bot than an error where the decision is clear, so the report gives the rates on
+both kinds of post apart.
 """
 
 from __future__ import annotations
