@@ -72,15 +72,10 @@ def english_words() -> frozenset[str]:
     return frozenset(json.loads(gzip.decompress(data)))
 
 
-_loader: list[threading.Thread] = []  # the one thread that reads the word list, once started
-
-
+@cache  # once per process: every re-index builds a retriever, and the list is the same
 def load_in_background() -> None:
-    """Read the English word list in a thread, so the first misspelled question does not wait for it.
-    Once per process: every re-index builds a retriever, and the list is the same."""
-    if not _loader:
-        _loader.append(threading.Thread(target=english_words, name="english-words", daemon=True))
-        _loader[0].start()
+    """Read the English word list in a thread, so the first misspelled question does not wait for it."""
+    threading.Thread(target=english_words, name="english-words", daemon=True).start()
 
 
 def osa_distance(a: str, b: str, limit: int) -> int:
