@@ -7,12 +7,14 @@
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
-calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's seven
+calibration question (cleaned as `Tabot.ask` cleans it) take the top-ranked entry's eight
 features - its best cosine to the post's focus, its best cosine to the whole prose, the share
 of the focus's content terms it contains, the semantic coverage of the focus's and of the
 prose's words by the entry's (`bot.search.token_match`), the prose's cosine to the course's
 centroid (`KnowledgeIndex.corpus_centroid`), and how much nearer the prose is to a near miss
-than the focus to the entry (`bot.search.retrieve.near_miss_margin`) - and the label "in scope"
+than the focus to the entry (`bot.search.retrieve.near_miss_margin`), and how much better the
+focus's words agree with the closest near miss than with the entry's own questions
+(`bot.search.token_match.best_agreement`) - and the label "in scope"
 (the question has expected entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the
 same function, on the same questions, that sets both baselines' thresholds - over the confidence the
@@ -68,7 +70,8 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, ste
 # coverage), then with it (the model before the background), with the background (the model before
 # near misses), and all of them. Indices into Calibration.FEATURES.
 FEATURE_SETS = {"cosines + lexical coverage": (0, 1, 2), "+ semantic coverage": (0, 1, 2, 3, 4),
-                "+ background": (0, 1, 2, 3, 4, 5), "+ near misses (all)": (0, 1, 2, 3, 4, 5, 6)}
+                "+ background": (0, 1, 2, 3, 4, 5), "+ near misses": (0, 1, 2, 3, 4, 5, 6),
+                "+ near misses by word (all)": (0, 1, 2, 3, 4, 5, 6, 7)}
 
 
 @dataclass(frozen=True)

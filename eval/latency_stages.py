@@ -6,7 +6,7 @@ Asks tabot every question of the test sets (`eval.datasets.TEST_SETS`) `repeats`
 each answer, embeds the raw question once (the "bare query embedding" of `tabot eval`'s latency
 ratio). Inside each answer it times, with timers wrapped around these calls for this run only: the
 MiniLM encoder, the Chroma query, BM25, reading the post, reading its misspelled words
-(`bot.search.spelling`), and semantic coverage; the rest is
+(`bot.search.spelling`), and semantic coverage (with the near misses' word-by-word agreement); the rest is
 everything else (cleaning, ranking, composing, demos). Printed: each stage's median and mean, the
 median answer over the median bare embedding (the issue-11 latency ratio), and the ratio the same
 answers would have if the encoder ran exactly once per question, i.e. each answer's encoder time
@@ -56,7 +56,8 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
                (encoder, "encode_in_context", "encoder"),
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
                (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
-               (Speller, "correct_post", "spelling"), (retrieve, "best_matches", "semantic_coverage")]
+               (Speller, "correct_post", "spelling"), (retrieve, "best_matches", "semantic_coverage"),
+               (retrieve, "best_agreement", "semantic_coverage")]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in wrapped]
     for owner, name, stage in wrapped:
         _timed(owner, name, stage, spent)

@@ -128,7 +128,9 @@ def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowl
         report = index.sync(entries)
     finally:
         del index.model.encode_with_pieces
-    encoded = [text for call in calls for text in call]
+    *chunk_calls, near_miss_call = calls  # the near misses' vectors and pieces come last, in one call
+    assert near_miss_call == list(index.near_misses.texts) and len(near_miss_call) > 0
+    encoded = [text for call in chunk_calls for text in call]
     texts = {c.text for c in index.chunks}
     assert len(texts) < len(index.chunks)  # the copy really duplicates texts
     # The entries' word pieces (semantic coverage) come from the same pass: nothing encoded twice.
@@ -159,7 +161,7 @@ def test_across_windows_pieces_are_saved_for_every_entry_without_encoding_twice(
     reference.sync(entries)
     for entry in entries:
         got, want = index.entry_pieces(entry.id), reference.entry_pieces(entry.id)
-        assert got.shape == want.shape and np.allclose(got, want, atol=2e-3), entry.id
+        assert got.rows.shape == want.rows.shape and np.allclose(got.rows, want.rows, atol=2e-3), entry.id
 
 
 def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, knowledge: Path) -> None:
@@ -171,33 +173,42 @@ def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, k
     index.sync(entries)
     kl = next(e for e in entries if e.id == "kl-asymmetry")
     stored = index.entry_pieces("kl-asymmetry")
-    # What the build kept is what the encoder gives for the entry's texts (to float16 precision).
-    fresh = np.vstack(index.model.encode_with_pieces([kl.question, *kl.aliases, *kl.sentences])[1])
-    assert stored.shape == fresh.shape and np.max(np.abs(stored - fresh)) < 2e-3
+    # What the build kept is what the encoder gives for the entry's texts (to float16 precision),
+    # and its own questions (question and aliases) text by text.
+    encoded = index.model.encode_with_pieces([kl.question, *kl.aliases, *kl.sentences])[1]
+    fresh = np.vstack(encoded)
+    assert stored.rows.shape == fresh.shape and np.max(np.abs(stored.rows - fresh)) < 2e-3
+    asked = [rows for rows in encoded[:1 + len(kl.aliases)] if len(rows)]
+    assert len(stored.asked) == len(asked) and np.max(np.abs(stored.asked.rows - np.vstack(asked))) < 2e-3
+    assert stored.asked.starts.tolist() == np.cumsum([0] + [len(rows) for rows in asked[:-1]]).tolist()
     # Answering reads them: a search encodes the question's texts only.
     retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
     before = index.model.texts_embedded
     hits = retriever.search("why is KL divergence not symmetric")
     assert index.model.texts_embedded - before == 1 and hits[0].meaning_focus > 0
     question = retriever.embed_texts(["why is KL divergence not symmetric"])["why is KL divergence not symmetric"]
-    assert hits[0].meaning_focus == semantic_coverage(question.pieces, stored, 2)
+    assert hits[0].meaning_focus == semantic_coverage(question.pieces, stored.rows, 2)
     # An edit writes the entry's new version and removes the old file; a removed entry loses its file.
     path = knowledge / "kl-asymmetry.md"
     path.write_text(path.read_text().replace("aliases:\n", "aliases:\n  - is kl divergence a metric\n", 1))
     edited = load_entries(knowledge)
     index.sync(edited)
     new_kl = next(e for e in edited if e.id == "kl-asymmetry")
-    assert [p.name for p in index.pieces.directory.glob("kl-asymmetry-*.npy")] == [
-        f"kl-asymmetry-{_entry_version(new_kl)}.npy"]
+    assert [p.name for p in index.pieces.directory.glob("kl-asymmetry-*")] == [
+        f"kl-asymmetry-{_entry_version(new_kl)}.npz"]
     assert len(index.entry_pieces("kl-asymmetry")) > len(stored)
     (knowledge / "kl-asymmetry.md").unlink()
     index.sync(load_entries(knowledge))
-    assert list(index.pieces.directory.glob("kl-asymmetry-*.npy")) == []
-    # A data dir whose pieces were lost gets them back at the next sync, without re-embedding chunks.
-    for file in index.pieces.directory.glob("*.npy"):
+    assert list(index.pieces.directory.glob("kl-asymmetry-*")) == []
+    # A data dir whose pieces were lost gets them back at the next sync, without re-embedding chunks;
+    # one from before the files held each text's count (a bare .npy of the pieces) gets the new files
+    # and loses the old ones.
+    for file in index.pieces.directory.glob("*.npz"):
+        np.save(file.with_suffix(".npy"), np.load(file)["rows"])
         file.unlink()
     report = KnowledgeIndex(settings).sync(load_entries(knowledge))
-    assert report.chunks_embedded == 0 and len(list(index.pieces.directory.glob("*.npy"))) == 8
+    assert report.chunks_embedded == 0 and len(list(index.pieces.directory.glob("*.npz"))) == 8
+    assert list(index.pieces.directory.glob("*.npy")) == []
 
 
 def test_an_interrupted_build_is_finished_on_the_next_sync(tmp_path: Path, knowledge: Path) -> None:

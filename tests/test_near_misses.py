@@ -16,10 +16,16 @@ class CountingEncoder:
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As `encode_with_pieces`: a vector per text, and one piece per character (its own vector)."""
         self.asked += texts
-        rows = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(384) for t in texts])
-        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+        rows = np.stack([self.unit(t) for t in texts])
+        return rows, [np.stack([self.unit(ch) for ch in t]) for t in texts]
+
+    @staticmethod
+    def unit(text: str) -> np.ndarray:
+        row = np.random.default_rng(abs(hash(text)) % 2**32).standard_normal(384)
+        return (row / np.linalg.norm(row)).astype(np.float32)
 
 
 def entry(entry_id: str, *near_misses: str) -> Entry:
@@ -32,12 +38,18 @@ def test_the_store_encodes_each_text_once_and_holds_exactly_the_current_set(tmp_
     assert first.texts == ("x", "y", "z") and encode.asked == ["x", "y", "z"]  # "y", listed twice, once
     again = NearMissStore(tmp_path / "near_misses" / "c.npz").sync([entry("a", "x", "y"), entry("b", "y", "z")], encode)
     assert encode.asked == ["x", "y", "z"] and np.array_equal(again.vectors, first.vectors)  # a restart reads
+    # ... the pieces too, to the float16 they are stored in, the same as the first sync gave.
+    assert [len(p) for p in again.pieces] == [1, 1, 1]
+    assert all(np.array_equal(a, b) for a, b in zip(again.pieces, first.pieces, strict=True))
+    assert np.allclose(first.pieces[1][0], CountingEncoder.unit("y"), atol=2e-3)
     edited = store.sync([entry("a", "x"), entry("b", "w")], encode)
     assert edited.texts == ("w", "x") and encode.asked[3:] == ["w"]
     assert np.array_equal(edited.vectors[1], first.vectors[0])
     assert store.sync([entry("a", "x"), entry("b", "w")], encode).texts == ("w", "x") and len(encode.asked) == 4
     emptied = store.sync([entry("a")], encode)
     assert emptied.texts == () and emptied.closest(first.vectors[0]) is None
+    np.savez(tmp_path / "near_misses" / "c.npz", texts=np.array(["x"]), vectors=first.vectors[:1])  # before pieces
+    assert len(store.sync([entry("a", "x")], encode).pieces) == 1 and encode.asked[-1] == "x"
     (tmp_path / "near_misses" / "c.npz").write_bytes(b"not an npz")  # unreadable: encoded again, not a crash
     assert store.sync([entry("a", "x")], encode).texts == ("x",) and encode.asked[-1] == "x"
 
@@ -52,6 +64,28 @@ def test_closest_is_the_best_cosine_and_the_margin_is_a_hinge_against_the_entry(
     assert near_miss_margin(0.8, 0.5) == pytest.approx(0.3)
     model = Calibration(w_focus=4.0, w_near_miss=-10.0, bias=-2.0)
     assert model.confidence(1.0, 0.0, 0.0, near_miss=0.3) < 0.5 < model.confidence(1.0, 0.0, 0.0)
+
+
+def test_agreement_is_the_best_f1_among_the_near_misses_nearest_the_question() -> None:
+    """Word by word, only the NEAREST_NEAR_MISSES nearest the question's sentence vector are matched."""
+    from bot.search.near_misses import NEAREST_NEAR_MISSES
+    from bot.search.token_match import Texts, best_agreement
+
+    rng = np.random.default_rng(0)
+    count = NEAREST_NEAR_MISSES + 4
+    vectors = rng.standard_normal((count, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    raw = rng.standard_normal((count, 3, 384)).astype(np.float32)
+    pieces = tuple(raw / np.linalg.norm(raw, axis=2, keepdims=True))  # unit rows, as content pieces are
+    near = NearMisses(tuple(f"n{i}" for i in range(count)), vectors, pieces)
+    question = pieces[-1]  # agrees fully (F1 1) with the last near miss only
+    assert best_agreement(question, Texts.of(list(pieces))) == pytest.approx(1.0)
+    assert near.agreement(vectors[-1], question) == pytest.approx(1.0)  # that near miss is the nearest
+    far = -vectors[-1]  # ... and the farthest from this vector: not matched
+    best_of_nearest = max(best_agreement(question, Texts.of([pieces[i]]))
+                          for i in np.argsort(-(vectors @ far))[:NEAREST_NEAR_MISSES])
+    assert near.agreement(far, question) == pytest.approx(best_of_nearest) and best_of_nearest < 0.5
+    assert NearMisses().agreement(vectors[0], question) == 0.0
 
 
 def test_listed_near_misses_are_declined_and_the_entries_own_questions_still_answered(tabot) -> None:

@@ -15,7 +15,7 @@ from bot.search.retrieve import (
     rank_order,
     rank_score,
 )
-from bot.search.token_match import semantic_coverage
+from bot.search.token_match import Texts, best_agreement, semantic_coverage
 from tests.conftest import load_jsonl
 
 
@@ -68,6 +68,42 @@ def test_semantic_coverage_can_count_only_the_best_matched_pieces() -> None:
     assert semantic_coverage(question[:0], entry, best=2) == 0.0
 
 
+def test_agreement_is_the_best_f1_of_both_ways_of_matching_pieces_over_the_texts() -> None:
+    unit = np.eye(5, dtype=np.float32)
+    question = unit[[0, 1]]
+    # Text A holds both of the question's pieces and two more: recall 1, precision 2/4, F1 2/3.
+    # Text B is exactly the question's two pieces: F1 1. Text C shares one of them and has nothing
+    # else: recall 1/2, precision 1, F1 2/3. An empty text is dropped, not a division by zero.
+    a, b, c = unit[[0, 1, 2, 3]], unit[[1, 0]], unit[[0]]
+    assert best_agreement(question, Texts.of([a])) == pytest.approx(2 / 3)
+    assert best_agreement(question, Texts.of([c])) == pytest.approx(2 / 3)
+    assert best_agreement(question, Texts.of([a, unit[:0], b, c])) == pytest.approx(1.0)
+    assert best_agreement(question, Texts.of([a, c])) == pytest.approx(2 / 3)
+    # Nothing in common (or opposite pieces): 0, never a negative ratio.
+    assert best_agreement(question, Texts.of([unit[[4]]])) == 0.0
+    assert best_agreement(question, Texts.of([-question])) == 0.0
+    assert best_agreement(question[:0], Texts.of([a])) == 0.0 == best_agreement(question, Texts.of([]))
+
+
+def test_near_miss_words_weigh_the_closest_near_miss_against_the_entrys_own_questions(tabot) -> None:
+    """Asked as written, a near miss agrees with itself (1.0) better than with any of its entry's own
+    questions, and an alias the other way round; the feature is that difference for every hit."""
+    retriever = tabot.retriever
+    entry = tabot.entries["softmax-vs-sigmoid"]
+    for text, sign in ((entry.near_misses[0], 1), (entry.aliases[0], -1)):
+        post = read_post(text)
+        focus, prose = retriever.embed_post(post)
+        hits = retriever.search(post, embedded=(focus, prose))
+        assert any(h.entry_id == entry.id for h in hits)
+        for hit in hits:
+            asked = retriever.index.entry_pieces(hit.entry_id).asked
+            expected = (retriever.index.near_misses.agreement(focus.vector, focus.pieces)
+                        - best_agreement(focus.pieces, asked))
+            assert hit.near_miss_words == pytest.approx(expected)
+        own = next(h for h in hits if h.entry_id == entry.id)
+        assert sign * own.near_miss_words > 0.05, (text, own.near_miss_words)
+
+
 def test_a_paragraph_about_the_student_does_not_dilute_the_prose_coverage(tabot) -> None:
     """The prose's semantic coverage counts its best-covered words (PROSE_COVERAGE_PIECES): the same
     question after two sentences about who asks it is covered about as well, where a mean over all
@@ -76,7 +112,7 @@ def test_a_paragraph_about_the_student_does_not_dilute_the_prose_coverage(tabot)
     question = "Is RMSprop a kind of momentum, or do adaptive learning rate methods do something different?"
     context = ("Hello! I'm an exchange student in the evening program and I work full time, so I'm a bit behind. "
                "Our group is doing the final project on satellite photos of farmland we got from a local agency.")
-    pieces = retriever.index.entry_pieces("adaptive-optimizers")
+    pieces = retriever.index.entry_pieces("adaptive-optimizers").rows
     capped, mean = [], []
     for text in (question, f"{context}\n\n{question}"):
         post = read_post(text)
@@ -92,7 +128,7 @@ def test_a_paragraph_about_the_student_does_not_dilute_the_prose_coverage(tabot)
 def test_a_question_about_what_the_answer_never_says_has_lower_semantic_coverage(tabot) -> None:
     # Same topic (Adam), same sentence shape; only the second asks something the TA answer covers.
     retriever = tabot.retriever
-    pieces = retriever.index.entry_pieces("adaptive-optimizers")
+    pieces = retriever.index.entry_pieces("adaptive-optimizers").rows
     texts = retriever.embed_texts(["what does the epsilon in adam protect against when tuning warmup",
                                    "is adam a second order method because of the second moment"])
     uncovered, covered = (semantic_coverage(e.pieces, pieces, COVERAGE_PSEUDO_TERMS) for e in texts.values())

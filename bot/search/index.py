@@ -34,7 +34,7 @@ from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
 from bot.search.near_misses import NearMisses, NearMissStore
-from bot.search.pieces import PiecesStore, piece_texts
+from bot.search.pieces import EntryPieces, PiecesStore, asked_texts, piece_texts
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -239,7 +239,7 @@ class KnowledgeIndex:
         self._sync_lexical(changed=bool(todo or report.removed))
         if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it
             self.centroid = self.corpus_centroid()
-        self.near_misses = self.near_miss_store.sync(entries, self.model.encode_array)
+        self.near_misses = self.near_miss_store.sync(entries, self.model.encode_with_pieces)
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
         return report
@@ -337,9 +337,10 @@ class KnowledgeIndex:
                 found.update(zip(texts, self.model.encode_with_pieces(texts)[1], strict=True))
             for entry in batch:
                 self.pieces.save(entry.id, self._entries[entry.id][1],
-                                 [known[t] if t in known else found[t] for t in piece_texts(entry)])
+                                 [known[t] if t in known else found[t] for t in piece_texts(entry)],
+                                 asked_texts(entry))
 
-    def entry_pieces(self, entry_id: str) -> np.ndarray:
+    def entry_pieces(self, entry_id: str) -> EntryPieces:
         """The indexed entry's content word pieces in context (`bot.search.token_match`): read from
         disk the first time the entry is a candidate, kept for the ENTRY_PIECES_KEPT most recent
         entries (keyed by version, so an edit is never served stale); written again if the file is

@@ -14,15 +14,20 @@ the entry contains, semantic coverage of the focus's and of the prose's words by
 words - `bot.search.token_match` -, and the background: the prose's cosine to the centroid of all
 the TA answers, `KnowledgeIndex.corpus_centroid`, and the near miss: how much closer the prose is
 to a question staff listed as one no answer covers than its focus is to the entry,
-`bot.search.near_misses`). Sentence cosines say a post is about the entry's
+`bot.search.near_misses`, and the near miss word by word: how much better the focus agrees with
+the closest near miss than with the entry's own questions, `bot.search.token_match.best_agreement`).
+Sentence cosines say a post is about the entry's
 topic; the word-level coverage says whether the entry has something for each thing the post asks,
 which is what separates "is Adam second order?" from "what does Adam's epsilon do?". The background
 says how much of a cosine any post about this course would get: a question about training in
 general sits near every answer, so its cosine to the nearest one says less (its weight comes out
 negative). The near miss is zero unless a post is nearer a known uncovered question ("why does Adam
 need bias correction?") than its question is to the entry (the adaptive-optimizer answer), and then
-counts against answering; a post far from every near miss, and a knowledge base that lists none,
-read exactly as without them. Every feature means the same for a 10-word question and a 300-word
+counts against answering; a post far from every near miss reads exactly as without them. Word by
+word, the near miss reads what a sentence cosine blurs: two questions on one topic that ask
+different things; a focus that agrees with an entry's own question as well as with any near miss
+counts for answering. (A knowledge base that lists no near misses agrees with none, so only that
+second half is left: refit the model for it.) Every feature means the same for a 10-word question and a 300-word
 post: the focus is short whatever the post's length, the focus's coverages are means over its own
 words, the prose's semantic coverage counts only its best-covered words (`PROSE_COVERAGE_PIECES`), so
 a paragraph about the student's project does not dilute it, and the prose cosines sit beside them so
@@ -46,7 +51,7 @@ from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
 from bot.search.spelling import Speller, load_in_background
-from bot.search.token_match import best_matches, coverage_of
+from bot.search.token_match import best_agreement, best_matches, coverage_of
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # A copied chat's messages read one by one, at most (the last ones): each costs an encoder pass.
@@ -60,7 +65,8 @@ LEXICAL_WEIGHT = 0.1
 class Calibration:
     """confidence = sigmoid(w_focus * focus + w_post * post + w_coverage * coverage
                             + w_meaning_focus * meaning_focus + w_meaning_post * meaning_post
-                            + w_background * background + w_near_miss * near_miss + bias)."""
+                            + w_background * background + w_near_miss * near_miss
+                            + w_near_miss_words * near_miss_words + bias)."""
 
     w_focus: float = 6.0
     w_post: float = 6.0
@@ -69,10 +75,12 @@ class Calibration:
     w_meaning_post: float = 0.0
     w_background: float = 0.0
     w_near_miss: float = 0.0
+    w_near_miss_words: float = 0.0
     bias: float = -8.0
     threshold: float = 0.5
 
-    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post", "background", "near_miss")
+    FEATURES = ("focus", "post", "coverage", "meaning_focus", "meaning_post", "background", "near_miss",
+                "near_miss_words")
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -84,10 +92,12 @@ class Calibration:
                    bias=float(data["bias"]), threshold=float(data["threshold"]))
 
     def confidence(self, focus: float, post: float, coverage: float, meaning_focus: float = 0.0,
-                   meaning_post: float = 0.0, background: float = 0.0, near_miss: float = 0.0) -> float:
+                   meaning_post: float = 0.0, background: float = 0.0, near_miss: float = 0.0,
+                   near_miss_words: float = 0.0) -> float:
         return sigmoid(self.w_focus * focus + self.w_post * post + self.w_coverage * coverage
                        + self.w_meaning_focus * meaning_focus + self.w_meaning_post * meaning_post
-                       + self.w_background * background + self.w_near_miss * near_miss + self.bias)
+                       + self.w_background * background + self.w_near_miss * near_miss
+                       + self.w_near_miss_words * near_miss_words + self.bias)
 
 
 def sigmoid(x: float) -> float:
@@ -156,12 +166,13 @@ class EntryHit:
     meaning_post: float = 0.0  # ... of the prose's best-covered words (`PROSE_COVERAGE_PIECES`)
     background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`): one per post
     near_miss: float = 0.0  # how much nearer the prose is to a near miss than the focus to the entry
+    near_miss_words: float = 0.0  # how much better the focus agrees with a near miss than with the entry's questions
 
     @property
     def features(self) -> tuple[float, ...]:
         """What the abstention model reads, in `Calibration.FEATURES` order (what `eval.calibrate` fits on)."""
         return (self.dense, self.dense_post, self.coverage, self.meaning_focus, self.meaning_post, self.background,
-                self.near_miss)
+                self.near_miss, self.near_miss_words)
 
 
 @dataclass(frozen=True)
@@ -282,23 +293,26 @@ class HybridRetriever:
         centroid = self.index.centroid
         background = float(prose.vector @ centroid) if centroid is not None else 0.0
         closest_near_miss = self.index.near_misses.closest(prose.vector)
+        near_miss_agreement = self.index.near_misses.agreement(focus.vector, focus.pieces)
         hits = []
         for score, focus_cosine, entry_id, post_cosine in ranked[:k]:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
             near_miss = near_miss_margin(closest_near_miss, focus_cosine)
             pieces = self.index.entry_pieces(entry_id)
-            focus_matches = best_matches(focus.pieces, pieces)
+            focus_matches = best_matches(focus.pieces, pieces.rows)
             # A one-line question is its own prose: its pieces are matched once.
-            post_matches = focus_matches if prose is focus else best_matches(prose.pieces, pieces)
+            post_matches = focus_matches if prose is focus else best_matches(prose.pieces, pieces.rows)
+            near_miss_words = near_miss_agreement - best_agreement(focus.pieces, pieces.asked)
             meaning_focus = coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS)
             meaning_post = coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
-                    focus_cosine, post_cosine, share, meaning_focus, meaning_post, background, near_miss),
+                    focus_cosine, post_cosine, share, meaning_focus, meaning_post, background, near_miss,
+                    near_miss_words),
                 dense=focus_cosine, dense_post=post_cosine, lexical=lexical.get(entry_id, 0.0), coverage=share,
                 score=score, best_chunk=focus_dense.get(entry_id, (0.0, ""))[1],
                 meaning_focus=meaning_focus, meaning_post=meaning_post, background=background,
-                near_miss=near_miss))
+                near_miss=near_miss, near_miss_words=near_miss_words))
         # The candidates come best first by confidence (rank order on ties): the model that decides
         # whether to answer also decides which of them answers. "What is the log base of the NLL loss?"
         # ranks nll-vs-cross-entropy first on its cosines (the words "NLL loss"), but log-base has

@@ -18,7 +18,8 @@ are not special tokens, punctuation or English stop words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,3 +72,42 @@ def semantic_coverage(question: np.ndarray, entry: np.ndarray, pseudo_pieces: in
                       best: int | None = None) -> float:
     """`coverage_of` the question's pieces' `best_matches` in the entry."""
     return coverage_of(best_matches(question, entry), pseudo_pieces, best)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Several short texts' content pieces stacked in one matrix, so that comparing a question with
+    all of them is one product; `starts` says where each text's rows begin (no text is empty)."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, pieces: Sequence[np.ndarray]) -> Texts:
+        kept = [rows for rows in pieces if len(rows)]  # a text of stop words only has nothing to match
+        if not kept:
+            return cls(np.empty((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64))
+        # Column-major, as an entry's pieces are (`bot.search.pieces`): the product takes the transpose.
+        return cls(np.vstack(kept).astype(np.float32, order="F"), np.cumsum([0] + [len(rows) for rows in kept[:-1]]))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def best_agreement(question: np.ndarray, texts: Texts) -> float:
+    """How closely the question's words say what one of `texts` says, for the text that agrees best
+    (0 when either side has no pieces): BERTScore's F1 over content pieces, the harmonic mean of the
+    question's pieces' mean best match in the text and the text's pieces' mean best match in the
+    question. Coverage asks only the first half; two questions agree when each says what the other
+    says, not only when one's words occur in the other."""
+    if len(question) == 0 or len(texts) == 0:
+        return 0.0
+    similarity = question @ texts.rows.T
+    lengths = np.diff(np.append(texts.starts, len(texts.rows)))
+    recall = np.maximum.reduceat(similarity, texts.starts, axis=1).mean(axis=0)
+    precision = np.add.reduceat(similarity.max(axis=0), texts.starts) / lengths
+    total = recall + precision
+    # Cosines of unrelated pieces can be negative: a pair that agrees in nothing scores 0, not a
+    # ratio of two small numbers.
+    f1 = np.where(total > 0, 2 * recall * precision / np.where(total > 0, total, 1.0), 0.0)
+    return float(f1.max())
