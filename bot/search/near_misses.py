@@ -2,7 +2,8 @@
 
 Staff list them per entry (`near_misses:` in its front matter, each following a real post:
 `knowledge/near_miss_sources.tsv`): "why does Adam need bias correction?" next to the answer on
-adaptive learning rates. They are never searched as an entry's text. The abstention model reads them two ways:
+adaptive learning rates. They are never searched as an entry's text. The abstention model reads
+them two ways:
 - the post's best cosine to any of them, by how much it exceeds the post's question's cosine to the
   entry (`bot.search.retrieve.near_miss_margin`): sentence cosines say what topic a post is on, and
   a post nearer a known uncovered question than to the answer is less likely to be one the answer

@@ -16,23 +16,22 @@ the TA answers, `KnowledgeIndex.corpus_centroid`, and the near miss: how much cl
 to a question staff listed as one no answer covers than its focus is to the entry,
 `bot.search.near_misses`, and the near miss word by word: how much better the focus agrees with
 the closest near miss than with the entry's own questions, `bot.search.token_match.best_agreement`).
-Sentence cosines say a post is about the entry's
-topic; the word-level coverage says whether the entry has something for each thing the post asks,
-which is what separates "is Adam second order?" from "what does Adam's epsilon do?". The background
-says how much of a cosine any post about this course would get: a question about training in
-general sits near every answer, so its cosine to the nearest one says less (its weight comes out
-negative). The near miss is zero unless a post is nearer a known uncovered question ("why does Adam
-need bias correction?") than its question is to the entry (the adaptive-optimizer answer), and then
-counts against answering; a post far from every near miss reads exactly as without them. Word by
-word, the near miss reads what a sentence cosine blurs: two questions on one topic that ask
-different things; a focus that agrees with an entry's own question as well as with any near miss
-counts for answering. (A knowledge base that lists no near misses agrees with none, so only that
-second half is left: refit the model for it.) Every feature means the same for a 10-word question and a 300-word
-post: the focus is short whatever the post's length, the focus's coverages are means over its own
-words, the prose's semantic coverage counts only its best-covered words (`PROSE_COVERAGE_PIECES`), so
-a paragraph about the student's project does not dilute it, and the prose cosines sit beside them so
-context that names the topic still counts. Fitted on the
-calibration splits (synthetic and real phrasing) by `python -m eval.calibrate`, stored in
+Sentence cosines say a post is about the entry's topic; the word-level coverage says whether the
+entry has something for each thing the post asks, which is what separates "is Adam second order?"
+from "what does Adam's epsilon do?". The background says how much of a cosine any post about this
+course would get: a question about training in general sits near every answer, so its cosine to the
+nearest one says less (its weight comes out negative). The near miss is zero unless a post is nearer
+a known uncovered question ("why does Adam need bias correction?") than its question is to the entry
+(the adaptive-optimizer answer), and then counts against answering; a post far from every near miss
+reads exactly as without them. Word by word, the near miss reads what a sentence cosine blurs: two
+questions on one topic that ask different things; a focus that agrees with an entry's own question
+better than with any near miss counts for answering. (A knowledge base that lists no near misses
+agrees with none, so only that second half is left: refit the model for it.) Every feature means the
+same for a 10-word question and a 300-word post: the focus is short whatever the post's length, the
+focus's coverages are means over its own words, the prose's semantic coverage counts only its
+best-covered words (`PROSE_COVERAGE_PIECES`), so a paragraph about the student's project does not
+dilute it, and the prose cosines sit beside them so context that names the topic still counts. Fitted on
+the calibration splits (synthetic and real phrasing) by `python -m eval.calibrate`, stored in
 `bot/search/calibration.json`.
 """
 
