@@ -196,7 +196,7 @@ def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, k
     new_kl = next(e for e in edited if e.id == "kl-asymmetry")
     assert [p.name for p in index.pieces.directory.glob("kl-asymmetry-*")] == [
         f"kl-asymmetry-{_entry_version(new_kl)}.npz"]
-    assert len(index.entry_pieces("kl-asymmetry")) > len(stored)
+    assert len(index.entry_pieces("kl-asymmetry").rows) > len(stored.rows)
     (knowledge / "kl-asymmetry.md").unlink()
     index.sync(load_entries(knowledge))
     assert list(index.pieces.directory.glob("kl-asymmetry-*")) == []

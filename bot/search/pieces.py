@@ -48,9 +48,6 @@ class EntryPieces:
     rows: np.ndarray
     asked: Texts
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
 
 class PiecesStore:
     """`<directory>/<entry id>-<version>.npz` for every indexed entry."""
