@@ -20,8 +20,6 @@ keyed by text: a restart reads them (no encoding at start-up), an edit encodes o
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry
-from bot.search.pieces import DIMENSION
+from bot.search.pieces import DIMENSION, save_npz
 from bot.search.token_match import Texts, best_agreement
 
 # Word by word, a post is matched with the near misses nearest its question by sentence cosine only:
@@ -94,13 +92,9 @@ class NearMissStore:
                    else np.empty((0, DIMENSION), dtype=np.float32))
         pieces = [known[text][1] for text in wanted]
         if stale:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Per writer, then moved into place: a crash mid-write never leaves a short file to read.
-            partial = self.path.with_name(f"{self.path.stem}.{os.getpid()}.{threading.get_ident()}.partial.npz")
             stacked = np.vstack(pieces) if pieces else np.empty((0, DIMENSION))
-            np.savez(partial, texts=np.array(wanted, dtype=str), vectors=vectors,
+            save_npz(self.path, texts=np.array(wanted, dtype=str), vectors=vectors,
                      pieces=stacked.astype(np.float16), counts=np.array([len(p) for p in pieces], dtype=np.int64))
-            partial.replace(self.path)
             # What a later load gives (float16 pieces), so the first answers score as every later one.
             pieces = [p.astype(np.float16).astype(np.float32) for p in pieces]
         return NearMisses(tuple(wanted), vectors, tuple(pieces))

@@ -71,12 +71,7 @@ class PiecesStore:
         them its questions); `remove` drops its other versions."""
         rows = (np.vstack(pieces) if pieces else np.empty((0, DIMENSION))).astype(np.float16)
         counts = np.array([len(p) for p in pieces], dtype=np.int64)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.path(entry_id, version)
-        # Named per writer: two answers may rewrite a lost file at once, and neither must move the other's.
-        partial = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.partial.npz")
-        np.savez(partial, rows=rows, counts=counts, asked=np.int64(asked))
-        partial.replace(target)  # whole or absent: a crash mid-write never leaves a short file to read
+        save_npz(self.path(entry_id, version), rows=rows, counts=counts, asked=np.int64(asked))
         # What a later `load` gives, so an answer right after the build scores as every later one.
         return _entry_pieces(rows, counts, asked)
 
@@ -91,6 +86,16 @@ class PiecesStore:
 
     def has(self, entry_id: str, version: str) -> bool:
         return self.path(entry_id, version).is_file()
+
+
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write `arrays` to `path` whole or not at all: to a file named per writer (two answers may
+    rewrite a lost file at once, and neither must move the other's), then moved into place, so a
+    crash mid-write never leaves a short file to read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial.npz")
+    np.savez(partial, **arrays)
+    partial.replace(path)
 
 
 def _entry_pieces(rows: np.ndarray, counts: np.ndarray, asked: int) -> EntryPieces:
