@@ -13,7 +13,7 @@ of the focus's content terms it contains, the semantic coverage of the focus's a
 prose's words by the entry's (`bot.search.token_match`), the prose's cosine to the course's
 centroid (`KnowledgeIndex.corpus_centroid`), and how much nearer the prose is to a near miss
 than the focus to the entry (`bot.search.retrieve.near_miss_margin`), and how much better the
-focus's words agree with the closest near miss than with the entry's own questions
+focus's words agree with the closest near misses than with the entry's own questions
 (`bot.search.token_match.best_agreement`) - and the label "in scope"
 (the question has expected entries). Fit a logistic regression (Newton's method, small L2) so the confidence is a
 probability, then set the decline threshold with `eval.metrics.abstention.best_threshold` - the

@@ -68,7 +68,7 @@ def test_semantic_coverage_can_count_only_the_best_matched_pieces() -> None:
     assert semantic_coverage(question[:0], entry, best=2) == 0.0
 
 
-def test_agreement_is_the_best_f1_of_both_ways_of_matching_pieces_over_the_texts() -> None:
+def test_agreement_is_the_mean_f1_of_both_ways_of_matching_pieces_over_the_best_texts() -> None:
     unit = np.eye(5, dtype=np.float32)
     question = unit[[0, 1]]
     # Text A holds both of the question's pieces and two more: recall 1, precision 2/4, F1 2/3.
@@ -77,10 +77,18 @@ def test_agreement_is_the_best_f1_of_both_ways_of_matching_pieces_over_the_texts
     a, b, c = unit[[0, 1, 2, 3]], unit[[1, 0]], unit[[0]]
     assert best_agreement(question, Texts.of([a])) == pytest.approx(2 / 3)
     assert best_agreement(question, Texts.of([c])) == pytest.approx(2 / 3)
-    assert best_agreement(question, Texts.of([a, unit[:0], b, c])) == pytest.approx(1.0)
+    assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=1) == pytest.approx(1.0)
+    # The mean over the best texts: the two best of A, B, C are B and one of the others.
+    assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=2) == pytest.approx((1 + 2 / 3) / 2)
+    # Fewer texts than `best`: all of them, so one text agrees as itself whatever `best` is.
+    assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=9) == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     assert best_agreement(question, Texts.of([a, c])) == pytest.approx(2 / 3)
+    # A text that agrees in nothing lowers the mean only when it is among the best.
+    far = unit[[4]]
+    assert best_agreement(question, Texts.of([b, far, far]), best=1) == pytest.approx(1.0)
+    assert best_agreement(question, Texts.of([b, far, far]), best=2) == pytest.approx(0.5)
     # Nothing in common (or opposite pieces): 0, never a negative ratio.
-    assert best_agreement(question, Texts.of([unit[[4]]])) == 0.0
+    assert best_agreement(question, Texts.of([far])) == 0.0
     assert best_agreement(question, Texts.of([-question])) == 0.0
     assert best_agreement(question[:0], Texts.of([a])) == 0.0 == best_agreement(question, Texts.of([]))
 

@@ -8,9 +8,10 @@ them two ways:
   entry (`bot.search.retrieve.near_miss_margin`): sentence cosines say what topic a post is on, and
   a post nearer a known uncovered question than to the answer is less likely to be one the answer
   covers;
-- word by word: how much better the post's question agrees with the closest near miss than with
+- word by word: how much better the post's question agrees with the closest near misses than with
   the entry's own questions (`bot.search.token_match.best_agreement` over their content pieces,
-  against the near misses nearest the question by sentence cosine, `NearMisses.agreement`).
+  the mean of the few texts that agree best on each side, against the near misses nearest the
+  question by sentence cosine, `NearMisses.agreement`).
   Two questions on one topic get close sentence vectors however they differ in what they ask;
   their words, matched both ways, keep more of that difference.
 
@@ -30,7 +31,8 @@ from bot.knowledge import Entry
 from bot.search.pieces import DIMENSION, save_npz
 from bot.search.token_match import Texts, best_agreement
 
-# Word by word, a post is matched with the near misses nearest its question by sentence cosine only:
+# Word by word, a post is matched with the near misses nearest its question by sentence cosine only
+# (and its agreement is the mean of the best few of those, `token_match.AGREEING_TEXTS`):
 # on the calibration rows the best-agreeing of the 204 near misses is among the 16 nearest for 96.6 %
 # of posts (98.5 % among 32, and cross-validation scores 16 and 32 alike), and matching 16 instead of
 # all of them costs a thirteenth of the product.

@@ -15,7 +15,8 @@ words - `bot.search.token_match` -, and the background: the prose's cosine to th
 the TA answers, `KnowledgeIndex.corpus_centroid`, and the near miss: how much closer the prose is
 to a question staff listed as one no answer covers than its focus is to the entry,
 `bot.search.near_misses`, and the near miss word by word: how much better the focus agrees with
-the closest near miss than with the entry's own questions, `bot.search.token_match.best_agreement`).
+the closest near misses than with the entry's own questions, each side the mean of its few
+best-agreeing texts, `bot.search.token_match.best_agreement`).
 Sentence cosines say a post is about the entry's topic; the word-level coverage says whether the
 entry has something for each thing the post asks, which is what separates "is Adam second order?"
 from "what does Adam's epsilon do?". The background says how much of a cosine any post about this
@@ -165,7 +166,7 @@ class EntryHit:
     meaning_post: float = 0.0  # ... of the prose's best-covered words (`PROSE_COVERAGE_PIECES`)
     background: float = 0.0  # the prose's cosine to the course's centroid (`KnowledgeIndex.centroid`): one per post
     near_miss: float = 0.0  # how much nearer the prose is to a near miss than the focus to the entry
-    near_miss_words: float = 0.0  # how much better the focus agrees with a near miss than with the entry's questions
+    near_miss_words: float = 0.0  # how much better the focus agrees with near misses than with the entry's questions
 
     @property
     def features(self) -> tuple[float, ...]:
