@@ -80,7 +80,7 @@ def test_agreement_is_the_mean_f1_of_both_ways_of_matching_pieces_over_the_best_
     assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=1) == pytest.approx(1.0)
     # The mean over the best texts: the two best of A, B, C are B and one of the others.
     assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=2) == pytest.approx((1 + 2 / 3) / 2)
-    # Fewer texts than `best`: all of them, so one text agrees as itself whatever `best` is.
+    # Fewer texts than `best`: the mean over all of them (so an entry with one question keeps its F1).
     assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=9) == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     assert best_agreement(question, Texts.of([a, c])) == pytest.approx(2 / 3)
     # A text that agrees in nothing lowers the mean only when it is among the best.
