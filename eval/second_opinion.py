@@ -39,7 +39,7 @@ def second_cosines(rows: CalibrationRows, chunk_texts: dict[str, list[str]],
     out = np.zeros((len(rows.posts), 2))
     for i, (post, entry_id) in enumerate(zip(rows.posts, rows.top, strict=True)):
         if entry_id is not None:
-            (focus, _), (prose, _) = focus_and_prose(encoder, post.read_as, post.prose)
+            (focus, *_), (prose, *_) = focus_and_prose(encoder, post.read_as, post.prose)
             out[i] = (vectors[entry_id] @ focus).max(), (vectors[entry_id] @ prose).max()
     return out
 

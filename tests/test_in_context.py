@@ -3,6 +3,7 @@
 import numpy as np
 
 from bot.search.in_context import read_span, span_positions
+from bot.search.token_match import content_rows
 
 TEXT = "Hi all. Why is KL asymmetric? Why is KL asymmetric?"
 # [CLS] hi all . why is kl asym ##metric ? why is kl asym ##metric ? [SEP], as character offsets
@@ -33,10 +34,13 @@ def test_read_span_mean_pools_the_spans_rows_and_keeps_its_content_pieces() -> N
     ids = np.arange(len(OFFSETS))
     content = np.zeros(len(OFFSETS), dtype=bool)
     content[[2, 7, 13, 14]] = True  # two content pieces before the span, two inside it
-    vector, pieces = read_span(hidden, ids, OFFSETS, SPECIAL, TEXT, "Why is KL asymmetric?", content)
+    vector, pieces, within = read_span(hidden, ids, OFFSETS, SPECIAL, TEXT, "Why is KL asymmetric?", content)
     want = hidden[10:16].mean(axis=0)
     assert np.allclose(vector, want / np.linalg.norm(want), atol=1e-6)
     assert np.allclose(pieces, hidden[[13, 14]] / np.linalg.norm(hidden[[13, 14]], axis=1, keepdims=True), atol=1e-6)
+    # ... which are the third and fourth of the whole text's content pieces (tokens 2, 7, 13, 14).
+    assert within.tolist() == [2, 3]
+    assert np.array_equal(content_rows(hidden, ids, content)[within], pieces)
     assert read_span(hidden, ids, OFFSETS, SPECIAL, TEXT, "not there", content) is None
 
 

@@ -226,12 +226,20 @@ def test_a_one_line_question_is_queried_and_matched_once(tabot, monkeypatch) -> 
     monkeypatch.setattr(retrieve, "best_matches",
                         lambda question, entry: matched.append(1) or best_matches(question, entry))
     hits = retriever.search("Why is KL divergence not symmetric?", k=3)
-    # One dense query and one piece match per candidate; a long post needs two of each.
+    # One dense query and one piece match per candidate; a long post needs two queries, and its
+    # focus, read inside it, takes its matches from the prose's: still one piece match per candidate.
     assert queries == [1] and len(matched) == len(hits) == 3
     queries.clear()
     matched.clear()
-    retriever.search("I read the notes on variational inference. Why is KL divergence not symmetric?", k=3)
-    assert queries == [2] and len(matched) == 6
+    post = read_post("I read the notes on variational inference. Why is KL divergence not symmetric?")
+    post, (focus, prose) = retriever.read(post)
+    assert focus.within is not None and np.array_equal(prose.pieces[focus.within], focus.pieces)
+    hits = retriever.search(post, k=3, embedded=(focus, prose))
+    assert queries == [2] and len(matched) == 3
+    for hit in hits:  # ... and they are the focus's own matches
+        rows = retriever.index.entry_pieces(hit.entry_id).rows
+        assert hit.meaning_focus == pytest.approx(
+            retrieve.coverage_of(best_matches(focus.pieces, rows), retrieve.COVERAGE_PSEUDO_TERMS), abs=1e-6)
 
 
 def test_a_focus_past_the_encoders_reach_is_encoded_on_its_own(tabot) -> None:

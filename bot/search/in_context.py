@@ -25,7 +25,10 @@ import numpy as np
 
 from bot.search.token_match import content_rows
 
-Read = tuple[np.ndarray, np.ndarray]  # a text's unit vector and its content word pieces
+# A text's unit vector, its content word pieces, and, for a span read inside a text, which of the
+# text's own content pieces those are (None otherwise): the span's pieces are rows of the text's, so
+# what is matched against the text's pieces need not be matched again for the span's.
+Read = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 
 class ReadsInContext(Protocol):
@@ -44,13 +47,13 @@ def focus_and_prose(encoder: ReadsInContext, focus: str, prose: str) -> tuple[Re
     if focus == prose:
         vectors, pieces = encoder.encode_with_pieces([prose])
         # One object for both: callers that see the focus *is* the prose search and match it once.
-        read = (vectors[0], pieces[0])
+        read = (vectors[0], pieces[0], None)
         return read, read
     vector, pieces, inside = encoder.encode_in_context(prose, focus)
     if inside is None:
         vectors, alone = encoder.encode_with_pieces([focus])
-        inside = (vectors[0], alone[0])
-    return inside, (vector, pieces)
+        inside = (vectors[0], alone[0], None)
+    return inside, (vector, pieces, None)
 
 
 def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -100,10 +103,14 @@ def _positions(offsets: Sequence[tuple[int, int]], special: Sequence[int], text:
 
 def read_span(hidden: np.ndarray, ids: np.ndarray, offsets: Sequence[tuple[int, int]], special: Sequence[int],
               text: str, span: str, content_mask: np.ndarray) -> Read | None:
-    """`span`'s unit vector and content word pieces, from `text`'s unpadded hidden states (one row per token)."""
+    """`span`'s unit vector and content word pieces, from `text`'s unpadded hidden states (one row per
+    token), and which of `text`'s content pieces (`content_rows` of all its tokens) they are."""
     positions = span_positions(offsets, special, text, span)
     if positions is None:
         return None
     rows = hidden[positions]
     vector = mean_pool_normalise(rows[None], np.ones((1, len(rows)), dtype=np.int64))[0].astype(np.float32)
-    return vector, content_rows(rows, ids[positions], content_mask)
+    is_content = content_mask[ids[: len(hidden)]]
+    piece_of_token = np.cumsum(is_content) - 1  # a content token's row among the text's content pieces
+    within = np.asarray([piece_of_token[p] for p in positions if is_content[p]], dtype=np.int64)
+    return vector, content_rows(rows, ids[positions], content_mask), within

@@ -181,6 +181,8 @@ class Embedded:
 
     vector: np.ndarray  # float32, unit length
     pieces: np.ndarray
+    # For a focus read inside its post: which rows of the prose's pieces its pieces are (None: read alone).
+    within: np.ndarray | None = None
 
 
 class HybridRetriever:
@@ -299,9 +301,14 @@ class HybridRetriever:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
             near_miss = near_miss_margin(closest_near_miss, focus_cosine)
             pieces = self.index.entry_pieces(entry_id)
-            focus_matches = best_matches(focus.pieces, pieces.rows)
-            # A one-line question is its own prose: its pieces are matched once.
-            post_matches = focus_matches if prose is focus else best_matches(prose.pieces, pieces.rows)
+            # A one-line question is its own prose, and a focus read inside its post is some of the
+            # prose's pieces: either way the pieces are matched once.
+            if prose is focus:
+                post_matches = focus_matches = best_matches(focus.pieces, pieces.rows)
+            else:
+                post_matches = best_matches(prose.pieces, pieces.rows)
+                focus_matches = (post_matches[focus.within] if focus.within is not None and len(post_matches)
+                                 else best_matches(focus.pieces, pieces.rows))
             near_miss_words = near_miss_agreement - best_agreement(focus.pieces, pieces.asked)
             meaning_focus = coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS)
             meaning_post = coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
