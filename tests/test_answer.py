@@ -25,6 +25,14 @@ def test_question_parts_split_only_real_multi_part_questions() -> None:
         "is cross-entropy the same as NLL", "what is the derivative of softmax"]
     assert question_parts("why is KL divergence not symmetric?") == []
     assert question_parts("softmax and sigmoid, same thing?") == []
+    # ", and" with a few words before a question that opens with its subject splits too ...
+    assert question_parts("are nll and ce the same thing, and for the hw do i differentiate the softmax?") == [
+        "are nll and ce the same thing", "do i differentiate the softmax"]
+    assert question_parts("do i need the softmax jacobian in my backward pass, and in what order should i "
+                          "visit the nodes?") == ["do i need the softmax jacobian in my backward pass",
+                                                  "what order should i visit the nodes"]
+    # ... but a statement joined with ", and" does not.
+    assert question_parts("my loss went up, and the accuracy is lower than before, why is that?") == []
 
 
 def test_select_entries_adds_a_second_entry_only_from_a_confident_part() -> None:
@@ -249,6 +257,20 @@ def test_a_post_asking_two_things_cites_both_in_the_order_asked(tabot) -> None:
                        "loss is base e or base 2? And is the negative log likelihood actually the same loss "
                        "as cross entropy?")
     assert answer.entry_ids[:2] == ["log-base", "nll-vs-cross-entropy"]
+
+
+@pytest.mark.parametrize(("question", "entries"), [
+    # Two questions in one sentence, the second after ", and" and a few words.
+    ("are nll and cross entropy the same thing, and for the hw do i differentiate the softmax itself or the loss?",
+     {"nll-vs-cross-entropy", "softmax-derivative"}),
+    # The second question typed without its mark.
+    ("is adam a momentum method or not? and how do i get my accuracy up on a2, stuck at 60%",
+     {"adaptive-optimizers", "understand-not-accuracy"}),
+])
+def test_a_second_question_asked_the_way_students_type_is_answered_too(tabot, question: str,
+                                                                       entries: set[str]) -> None:
+    answer = tabot.ask(question)
+    assert set(answer.entry_ids) == entries and {s.entry_id for s in answer.sentences} == entries
 
 
 def test_only_an_answered_post_pays_for_its_parts(tabot, monkeypatch) -> None:

@@ -83,6 +83,25 @@ def test_several_questions_are_kept_in_order_and_the_focus_is_bounded() -> None:
     assert len(read_post(rambling).focus.split()) <= MAX_FOCUS_WORDS
 
 
+def test_a_question_typed_without_its_mark_is_one_of_the_posts_questions() -> None:
+    post = read_post("kl in bits or nats, does it matter? and why is kl(p||q) mean seeking but kl(q||p) mode seeking")
+    assert post.questions == ("kl in bits or nats, does it matter?",
+                              "and why is kl(p||q) mean seeking but kl(q||p) mode seeking")
+    assert post.focus == "kl in bits or nats, does it matter?"  # the focus still prefers the marked question
+    # A statement is not a question, marked or not.
+    assert read_post("My loss is 0.3. Is that normal for softmax? I use Adam.").questions == (
+        "My loss is 0.3. Is that normal for softmax?",)
+
+
+def test_a_question_widened_over_the_one_before_it_replaces_it() -> None:
+    # "bfs?" and "dfs?" are too short to stand alone: each widens back over the question before it,
+    # and the post asks one thing, not three overlapping ones.
+    post = read_post("My engine gives wrong grads. Why is this recursion wrong, and in what order do the nodes "
+                     "have to be visited? bfs? dfs?")
+    assert post.questions == ("Why is this recursion wrong, and in what order do the nodes have to be visited? "
+                              "bfs? dfs?",)
+
+
 def test_a_post_that_is_all_code_still_has_something_to_search() -> None:
     post = read_post("```\nx = softmax(z)\n```")
     assert post.focus and post.prose  # falls back to the raw text rather than to nothing

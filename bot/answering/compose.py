@@ -71,9 +71,14 @@ _FOLLOW_UP_WORDS = set(tokenize([
     "wait sorry thanks thank hmm"])[0])
 _FOLLOW_UP_MAX_WORDS = 8
 # Split after a question mark or semicolon, and before "and <question word>" / "also" / "plus"
-# (the question word stays with its part).
+# (the question word stays with its part), or after ", and" and a few words before a question that
+# opens with its subject: "are nll and ce the same thing, and for the hw do i differentiate the
+# softmax?", "... in my backward pass, and in what order should i visit the nodes?". The subject
+# keeps statements whole: ", and the loss is lower" asks nothing.
 _PART_SPLIT = re.compile(r"\?+\s*|;\s*|,?\s+(?:and\s+also|also|plus|and(?=\s+(?:what|how|why|when|which|is|are|do|"
-                         r"does|can|should)\b))\s+", re.IGNORECASE)
+                         r"does|can|should)\b))\s+"
+                         r"|,\s+and\s+(?:[\w'-]+\s+){1,3}?(?=(?:what|how|why|which|(?:do|does|did|is|are|can|could|"
+                         r"should|would|will)\s+(?:i|we|you|it|they|this|that|these|those)\b))", re.IGNORECASE)
 
 Encode = Callable[[list[str]], list[list[float]]]
 

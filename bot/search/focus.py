@@ -551,6 +551,12 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
         followed = [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
         if followed:
             start = followed[-1]
+    return _widened(sentences, start, end, follow_pointers)
+
+
+def _widened(sentences: list[str], start: int, end: int, follow_pointers: bool) -> str:
+    """Sentences `start`..`end`, widened backwards while they are too short to stand alone or (with
+    `follow_pointers`) the first leans on the sentence before it; at most MAX_FOCUS_WORDS words."""
 
     def incomplete() -> bool:
         return (_terms(" ".join(sentences[start:end + 1])) < MIN_FOCUS_TERMS
@@ -567,8 +573,17 @@ def questions_of(sentences: list[str]) -> tuple[str, ...]:
 
     Pointers are not followed here: these are the post's separate questions (answered part by
     part), and "And is NLL the same as cross-entropy?" is its own question even though it opens
-    with "and"; following it back would fold the question before it into this one."""
-    return tuple(focus_of(sentences[: i + 1], follow_pointers=False) for i, s in enumerate(sentences) if "?" in s)
+    with "and"; following it back would fold the question before it into this one. A sentence asks
+    with its mark, or without it when it opens as a question: in "kl in bits or nats, does it
+    matter? and why is kl(p||q) mean seeking" the second is asked too, though typed without its
+    mark. A question widened over the one before it replaces it: "what order do nodes have to be
+    visited in? bfs? dfs?" asks one thing, not three."""
+    questions: list[str] = []
+    for i, sentence in enumerate(sentences):
+        if "?" in sentence or _OPENS_AS_QUESTION.match(sentence):
+            question = _widened(sentences, i, i, follow_pointers=False)
+            questions = [earlier for earlier in questions if earlier not in question] + [question]
+    return tuple(questions)
 
 
 def title_of(text: str) -> str:
