@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 
 from bot.answering.compose import Composer, claims_made
+from bot.answering.explain import Explanation, explain
 from bot.answering.guard import clean_question
 from bot.answering.llm import LLMWriter
 from bot.config import Settings
@@ -154,6 +155,14 @@ class Tabot:
         answer.notices[:0] = [n for n in notices if n not in answer.notices]  # another language, told twice: once
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
+
+    def explain(self, question: object) -> Explanation:
+        """Why `ask` would answer `question` (asked on its own) or decline it: for staff, `tabot ask --why`."""
+        cleaned, _ = clean_question(question, self.settings.max_question_chars)
+        with self._lock:
+            retriever = self.retriever
+        assert retriever is not None, "call Tabot.start() (or reindex()) first"
+        return explain(retriever, cleaned)
 
     def demo_source(self, name: str) -> str:
         """The source of a demo the runner knows (DemoError naming the known ones otherwise)."""

@@ -51,6 +51,8 @@ def _parser(plugins: Sequence[str] = ()) -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question, in quotes")
     ask.add_argument("--batch", type=Path, help='JSONL file, one {"id": ..., "question": ...} per line')
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
+    ask.add_argument("--why", action="store_true",
+                     help="for staff: what the bot read and why it would answer or decline (no answer is logged)")
     commands.add_parser("index", help="build or update the search index (incremental)")
     demos = commands.add_parser("demos", help="verify or run the numeric demos")
     demos.add_argument("action", nargs="?", choices=["verify", "run"], default="verify")
@@ -127,6 +129,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("--batch writes JSON lines; add --json")
     if args.batch is not None and not args.batch.is_file():
         raise InputError(f"batch file not found: {args.batch}")
+    if args.why and args.batch is not None:
+        raise InputError("--why explains one question; leave out --batch")
     gc.disable()  # until the service has started: see `end_of_startup`
     try:
         _open_encoder_early(settings)
@@ -138,6 +142,13 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         tabot = Tabot.start(settings, progress=console_progress)
     finally:
         end_of_startup()
+    if args.why:  # staff looking into a decision: nothing a student asked, so nothing is logged
+        explanation = tabot.explain(args.question)
+        if args.json:
+            _print_json(explanation.to_json())
+        else:
+            _print(explanation.text())
+        return 0
     questions, user = QuestionLog.from_settings(settings), _cli_user()
 
     def answer_logged(question: object) -> Answer:

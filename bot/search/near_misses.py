@@ -29,7 +29,7 @@ import numpy as np
 
 from bot.knowledge import Entry
 from bot.search.pieces import DIMENSION, save_npz
-from bot.search.token_match import Texts, best_agreement
+from bot.search.token_match import AGREEING_TEXTS, Texts, agreements, best_agreement
 
 # Word by word, a post is matched with the near misses nearest its question by sentence cosine only
 # (and its agreement is the mean of the best few of those, `token_match.AGREEING_TEXTS`):
@@ -52,15 +52,26 @@ class NearMisses:
         """The best cosine of a unit `vector` to any near miss; None when the knowledge base lists none."""
         return float((self.vectors @ vector).max()) if self.texts else None
 
+    def nearest(self, vector: np.ndarray) -> list[int]:
+        """Indices of the NEAREST_NEAR_MISSES near misses nearest a unit `vector` by cosine, in list order."""
+        cosines = self.vectors @ vector
+        if len(cosines) <= NEAREST_NEAR_MISSES:
+            return list(range(len(cosines)))
+        return sorted(np.argpartition(-cosines, NEAREST_NEAR_MISSES)[:NEAREST_NEAR_MISSES].tolist())
+
     def agreement(self, vector: np.ndarray, pieces: np.ndarray) -> float:
         """`best_agreement` of a question's content `pieces` with the near misses, among the
         NEAREST_NEAR_MISSES nearest its unit `vector`; 0 when the knowledge base lists none."""
         if not self.texts:
             return 0.0
-        cosines = self.vectors @ vector
-        nearest = (np.argpartition(-cosines, NEAREST_NEAR_MISSES)[:NEAREST_NEAR_MISSES]
-                   if len(cosines) > NEAREST_NEAR_MISSES else range(len(cosines)))
-        return best_agreement(pieces, Texts.of([self.pieces[i] for i in sorted(nearest)]))
+        return best_agreement(pieces, Texts.of([self.pieces[i] for i in self.nearest(vector)]))
+
+    def agreeing(self, vector: np.ndarray, pieces: np.ndarray, count: int = AGREEING_TEXTS) -> list[tuple[str, float]]:
+        """The near misses `agreement` averages over, best first, each with its own agreement: what
+        staff read to see which listed question a post was taken for (`bot.answering.explain`)."""
+        kept = [i for i in self.nearest(vector) if len(self.pieces[i])] if self.texts else []
+        scores = agreements(pieces, Texts.of([self.pieces[i] for i in kept]))
+        return [(self.texts[kept[j]], float(scores[j])) for j in np.argsort(-scores, kind="stable")[:count]]
 
 
 class NearMissStore:

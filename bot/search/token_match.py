@@ -107,15 +107,14 @@ class Texts:
 AGREEING_TEXTS = 4
 
 
-def best_agreement(question: np.ndarray, texts: Texts, best: int = AGREEING_TEXTS) -> float:
-    """How closely the question's words say what `texts` say, over the `best` texts that agree best
-    (all of them when there are fewer; 0 when either side has no pieces): per text, BERTScore's F1
-    over content pieces, the harmonic mean of the question's pieces' mean best match in the text
-    and the text's pieces' mean best match in the question; then the mean of the `best` highest.
-    Coverage asks only the first half; two questions agree when each says what the other says, not
-    only when one's words occur in the other."""
+def agreements(question: np.ndarray, texts: Texts) -> np.ndarray:
+    """Per text, how closely the question's words say what it says: BERTScore's F1 over content
+    pieces, the harmonic mean of the question's pieces' mean best match in the text and the text's
+    pieces' mean best match in the question (zeros when the question has no pieces). Coverage asks
+    only the first half; two questions agree when each says what the other says, not only when one's
+    words occur in the other."""
     if len(question) == 0 or len(texts) == 0:
-        return 0.0
+        return np.zeros(len(texts))
     similarity = question @ texts.rows.T
     lengths = np.diff(np.append(texts.starts, len(texts.rows)))
     recall = np.maximum.reduceat(similarity, texts.starts, axis=1).mean(axis=0)
@@ -123,5 +122,12 @@ def best_agreement(question: np.ndarray, texts: Texts, best: int = AGREEING_TEXT
     total = recall + precision
     # Cosines of unrelated pieces can be negative: a pair that agrees in nothing scores 0, not a
     # ratio of two small numbers.
-    f1 = np.where(total > 0, 2 * recall * precision / np.where(total > 0, total, 1.0), 0.0)
-    return float(largest(f1, best).mean())
+    return np.where(total > 0, 2 * recall * precision / np.where(total > 0, total, 1.0), 0.0)
+
+
+def best_agreement(question: np.ndarray, texts: Texts, best: int = AGREEING_TEXTS) -> float:
+    """How closely the question's words say what `texts` say: the mean of the `best` highest
+    `agreements` (all of them when there are fewer; 0 when either side has no pieces)."""
+    if len(texts) == 0:
+        return 0.0
+    return float(largest(agreements(question, texts), best).mean())
