@@ -1,6 +1,6 @@
 """The chat's Staff tab in a real browser (Debian Chromium via Playwright) over a real question log,
 feedback database and MiniLM: absent without a staff password, a wrong password refused (and nothing
-staff-only sent), the gaps table and the latest 👎 shown after signing in.
+staff-only sent), the gaps table, the latest 👎 and the "Why?" box shown after signing in.
 
 Never `wait_until="networkidle"` (Gradio keeps a connection open): every wait is for a selector or text.
 """
@@ -55,6 +55,19 @@ def test_handlers_give_nothing_to_a_session_that_has_not_signed_in(staff_setting
     assert signed[0] is True and SECRET_QUESTION in signed[3] and COMMENT in signed[4]
 
 
+def test_why_explains_for_a_signed_in_session_only_and_never_renders_the_post(staff_settings: Settings,
+                                                                               tabot) -> None:
+    views = staff_views(staff_settings, tabot.explain)
+    # The reader drops the tag itself; what it keeps of the student's text is escaped.
+    hostile = "<img src=x onerror=alert(1)> is adagrad a momentum method if lr < 0.1 & beta > 0.9?"
+    assert views.why(hostile, None) == SIGNED_OUT and views.why(hostile, False) == SIGNED_OUT
+    shown = views.why(hostile, True)
+    assert shown.startswith("<pre class='tabot-why'>") and "adaptive-optimizers" in shown
+    assert "<img" not in shown and "lr &lt; 0.1 &amp; beta &gt; 0.9" in shown
+    assert "Please type a question" in views.why("   ", True)
+    assert "tabot ask --why" in staff_views(staff_settings).why("why is kl not symmetric", True)  # no service
+
+
 @pytest.mark.slow
 def test_staff_tab_absent_without_password_refuses_a_wrong_one_and_shows_gaps(
         tabot, staff_settings: Settings, browser) -> None:  # noqa: F811
@@ -64,7 +77,7 @@ def test_staff_tab_absent_without_password_refuses_a_wrong_one_and_shows_gaps(
         assert page.locator("#staff-password").count() == 0
         page.context.close()
 
-    with running_app(tabot, staff_settings, staff=staff_views(staff_settings)) as (url, _):
+    with running_app(tabot, staff_settings, staff=staff_views(staff_settings, tabot.explain)) as (url, _):
         page = open_chat(browser, url)
         page.get_by_role("tab", name="Staff").click()
         page.fill("#staff-password input", "guess")
@@ -80,6 +93,9 @@ def test_staff_tab_absent_without_password_refuses_a_wrong_one_and_shows_gaps(
         assert page.locator("#staff-password input").input_value() == ""  # the password does not linger
         table = page.locator("#staff-gaps table tr").nth(1).inner_text()
         assert "2" in table.split()[:3]  # one topic, asked by two students
+        page.fill("#staff-why-question textarea", "is adagrad a momentum method or not?")
+        page.click("#staff-why")
+        page.locator("#staff-why-result").get_by_text("Answered from adaptive-optimizers").wait_for()
         shot(page, "staff-tab")
         page.get_by_role("tab", name="Chat").click()
         page.wait_for_selector("#question textarea")

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 # Must be set before gradio is imported: it reads the variable at import time.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -39,6 +39,9 @@ from bot.faces.web_files import PublicFiles, RefuseUploads, public_dir
 from bot.faces.web_staff import StaffViews, staff_tab
 from bot.faces.web_style import CSS, SHOW_REPLY_JS
 from bot.schema import Answer
+
+if TYPE_CHECKING:
+    from bot.answering.explain import Explanation
 
 log = logging.getLogger(__name__)
 
@@ -318,15 +321,16 @@ def queue_kwargs() -> dict[str, Any]:
     return {"status_update_rate": QUEUE_STATUS_UPDATE_S}
 
 
-def staff_views(settings: Settings) -> StaffViews | None:
-    """The Staff tab's handlers over `settings`' question log and feedback; None without a staff password."""
+def staff_views(settings: Settings, explain: Callable[[str], Explanation] | None = None) -> StaffViews | None:
+    """The Staff tab's handlers over `settings`' question log and feedback, and `explain` (the service's
+    `Tabot.explain`) for its "Why?" box; None without a staff password."""
     if not settings.staff_password:
         return None
     from bot.faces.gaps import gaps_from_log
     from bot.feedback import FeedbackStore
 
     return StaffViews(settings.staff_password, lambda: gaps_from_log(settings),
-                      FeedbackStore(settings.feedback_db).rows)
+                      FeedbackStore(settings.feedback_db).rows, explain)
 
 
 def serve(settings: Settings, built: Callable[[], None] | None = None) -> None:
@@ -342,7 +346,8 @@ def serve(settings: Settings, built: Callable[[], None] | None = None) -> None:
     # (answers show "verifying…" until its verdict exists).
     service = Tabot.start(settings, progress=console_progress, verify_in_background=True)
     store = FeedbackStore(settings.feedback_db)
-    app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings), staff_views(settings))
+    app = build_app(service, store, public_dir(settings), QuestionLog.from_settings(settings),
+                    staff_views(settings, service.explain))
     print(f"tabot chat on http://{settings.host}:{settings.port}  (feedback: {settings.feedback_db})", flush=True)
     if built is not None:
         built()

@@ -1,4 +1,5 @@
-"""The chat's "Staff" tab: the gaps table and the latest 👎 with their comments, behind a password.
+"""The chat's "Staff" tab: the gaps table, the latest 👎 with their comments, and why one question was
+answered or declined (`tabot ask --why`), behind a password.
 
 The tab exists only when `TABOT_STAFF_PASSWORD` is set. Students use the same page without logging
 in, so the password guards the tab, not the app (Gradio's `launch(auth=...)` would lock students
@@ -15,12 +16,16 @@ import html
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from bot.errors import InputError
 from bot.faces.gaps import GAP_QUESTIONS, GapReport
 from bot.faces.gaps_report import topics_html
+
+if TYPE_CHECKING:  # the retriever's modules load with the service, not with the page
+    from bot.answering.explain import Explanation
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +40,14 @@ class StaffViews:
     """The tab's handlers; `gaps` and `feedback` read the stores when called (fresh on every refresh)."""
 
     def __init__(self, password: str, gaps: Callable[[], GapReport],
-                 feedback: Callable[[], list[dict[str, Any]]]) -> None:
+                 feedback: Callable[[], list[dict[str, Any]]],
+                 explain: Callable[[str], Explanation] | None = None) -> None:
         if not password:
             raise ValueError("the staff tab needs a password")
         self._password = password.encode("utf-8", "surrogatepass")
         self.gaps = gaps
         self.feedback = feedback
+        self.explain = explain  # `Tabot.explain`; None: the tab has no "Why?" box
 
     def sign_in(self, password: str, signed_in: bool | None) -> tuple[Any, ...]:
         """(signed-in state, status line, panel update, gaps html, dislikes html, cleared password box)."""
@@ -73,6 +80,23 @@ class StaffViews:
         return gaps, dislikes
 
 
+    def why(self, question: str, signed_in: bool | None) -> str:
+        """Why the bot would answer `question` or decline it (`Tabot.explain`), as HTML, for a
+        signed-in session only. The post is a student's text: escaped, never rendered."""
+        if signed_in is not True:
+            return SIGNED_OUT
+        if self.explain is None:
+            return "<p>Not available here: run <code>tabot ask --why \"...\"</code>.</p>"
+        try:
+            text = self.explain(question).text()
+        except InputError as error:
+            return f"<p>{html.escape(str(error))}</p>"
+        except Exception as error:
+            log.exception("the staff tab could not explain a question")
+            return f"<p>The question could not be explained: {html.escape(_first_line(error))}</p>"
+        return f"<pre class='tabot-why'>{html.escape(text)}</pre>"
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
@@ -100,6 +124,14 @@ def staff_tab(staff: StaffViews) -> None:
         gaps = gr.HTML(elem_id="staff-gaps")
         gr.Markdown("### Latest 👎")
         dislikes = gr.HTML(elem_id="staff-dislikes")
+        if staff.explain is not None:
+            gr.Markdown("### Why was a question answered or declined?")
+            with gr.Row():
+                why_question = gr.Textbox(label="A student's question or post", lines=2, max_lines=12,
+                                          elem_id="staff-why-question", scale=5)
+                why_button = gr.Button("Why?", elem_id="staff-why", scale=1)
+            why = gr.HTML(elem_id="staff-why-result")
+            why_button.click(staff.why, [why_question, signed_in], why, api_visibility="private")
     outputs = [signed_in, status, panel, gaps, dislikes, password]
     # Serial, so a wrong password's delay also limits guessing from many sessions at once.
     sign_in = {"concurrency_limit": 1, "concurrency_id": "staff-sign-in", "api_visibility": "private"}

@@ -26,6 +26,9 @@ CSS = """
 .gradio-container .main.app { padding-left: clamp(8px, (100vw - 600px) * 100, 32px);
                               padding-right: clamp(8px, (100vw - 600px) * 100, 32px); }
 
+/* The staff tab's "Why?" (bot.faces.web_staff): a terminal-style table, scrolled sideways on a phone. */
+#staff-why-result pre.tabot-why { white-space: pre; overflow-x: auto; font-size: 0.85em; }
+
 /* The user's message, exactly as typed (bot.faces.render.echo_html). */
 #chat pre.tabot-echo {
   white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 0; border: 0;
