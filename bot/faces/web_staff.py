@@ -79,7 +79,6 @@ class StaffViews:
             dislikes = f"<p>The feedback could not be read: {html.escape(_first_line(error))}</p>"
         return gaps, dislikes
 
-
     def why(self, question: str, signed_in: bool | None) -> str:
         """Why the bot would answer `question` or decline it (`Tabot.explain`), as HTML, for a
         signed-in session only. The post is a student's text: escaped, never rendered."""
