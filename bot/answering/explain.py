@@ -87,21 +87,26 @@ class Explanation:
                                      for t, e, f in self.agreeing_near_misses],
         }
 
+    def verdict(self) -> str:
+        """One line: answered from which entry, or declined, and the confidence against the threshold."""
+        if self.small_talk is not None:
+            return f"Read as small talk ({self.small_talk}): answered with the greeting reply, nothing searched."
+        if not self.candidates:
+            return "No entry came close: declined."
+        best = self.candidates[0]
+        return (f"Answered from {best.entry_id}" if self.answered else f"Declined (closest: {best.entry_id})") + (
+            f": its confidence {best.confidence:.3f} is {'at or above' if self.answered else 'below'} "
+            f"the threshold {self.threshold:.3f}.")
+
     def text(self) -> str:
         """The explanation as the terminal prints it."""
         if self.small_talk is not None:
-            return f"Read as small talk ({self.small_talk}): answered with the greeting reply, nothing searched."
+            return self.verdict()
         lines = ["The question it found in the post:", f"  {self.focus}"]
         if self.prose != self.focus:
             shown = self.prose if len(self.prose) <= PROSE_SHOWN else self.prose[:PROSE_SHOWN] + "…"
             lines += ["The post it read around it (no code, quotes, links or greetings):", f"  {shown}"]
-        if not self.candidates:
-            return "\n".join([*lines, "", "No entry came close: declined."])
-        best = self.candidates[0]
-        verdict = (f"Answered from {best.entry_id}" if self.answered else "Declined") + (
-            f": its confidence {best.confidence:.3f} is {'at or above' if self.answered else 'below'} "
-            f"the threshold {self.threshold:.3f}.")
-        lines += ["", verdict]
+        lines += ["", self.verdict()]
         for candidate in self.candidates:
             lines += ["", f"{candidate.entry_id}: confidence {candidate.confidence:.3f}",
                       f"  {'feature':<70} {'value':>7} {'pull':>7}"]

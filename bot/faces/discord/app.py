@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import logging
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import discord
 from discord import app_commands
@@ -37,10 +38,13 @@ from bot.conversation import (
 from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
-from bot.faces.discord.staff import gaps_message, is_staff
+from bot.faces.discord.staff import WHY_FILE, gaps_message, is_staff, why_message
 from bot.faces.discord.text import thread_name
 from bot.faces.discord.views import FeedbackButton, TopicButton, feedback_view
 from bot.faces.gaps import GapReport
+
+if TYPE_CHECKING:
+    from bot.answering.explain import Explanation
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,12 @@ class TabotCommands(commands.Cog):
     async def gaps(self, interaction: discord.Interaction) -> None:
         await self.bot.handle_gaps(interaction)
 
+    @app_commands.command(name="why", description="Staff only: why the bot would answer a question or decline it")
+    @app_commands.describe(question="A student's question or post, as they wrote it")
+    @app_commands.guild_only()
+    async def why(self, interaction: discord.Interaction, question: str) -> None:
+        await self.bot.handle_why(interaction, question)
+
     @app_commands.command(name="reindex", description="Staff only: reload the knowledge entries without a restart")
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
@@ -90,7 +100,8 @@ class TabotCommands(commands.Cog):
 class TabotDiscordBot(commands.Bot):
     def __init__(self, *, service: DiscordService, feedback: FeedbackRecorder, settings: Settings,
                  clock: Callable[[], float] = time.monotonic, sync_commands: bool = True,
-                 questions: QuestionRecorder | None = None, gaps: Callable[[], GapReport] | None = None) -> None:
+                 questions: QuestionRecorder | None = None, gaps: Callable[[], GapReport] | None = None,
+                 explain: Callable[[str], Explanation] | None = None) -> None:
         intents = discord.Intents.default()
         # Privileged, and required (`run` stops without it): a follow-up in the bot's thread that
         # does not mention it arrives with empty text otherwise. Mentions and DMs would not need it.
@@ -101,6 +112,7 @@ class TabotDiscordBot(commands.Bot):
         self.feedback = feedback
         self.questions = questions  # the question log (None: not logging)
         self.gaps = gaps  # computes `tabot gaps` for /gaps (None: the command says it is unavailable)
+        self.explain = explain  # `Tabot.explain` for /why (None: the command says it is unavailable)
         self.settings = settings
         self.sync_commands = sync_commands
         self.rates = RateGate(settings.discord_user_rate, settings.discord_channel_rate, clock)
@@ -314,6 +326,27 @@ class TabotDiscordBot(commands.Bot):
             log.exception("/gaps failed")
             await self._reply_error(interaction, error)
 
+    async def handle_why(self, interaction: discord.Interaction, question: str) -> None:
+        """`/why` (staff only, answered ephemerally): what the bot reads in `question` and why it would
+        answer or decline it (`tabot ask --why`); nothing is answered or logged."""
+        try:
+            if await self._refused_unless_staff(interaction, "ask why"):
+                return
+            if self.explain is None:
+                await interaction.response.send_message("/why is not available in this bot.", ephemeral=True,
+                                                        allowed_mentions=NO_MENTIONS)
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            explanation = await self._in_worker(self.explain, question)  # one encoder user at a time
+            attached = discord.File(io.BytesIO(explanation.text().encode("utf-8")), filename=WHY_FILE)
+            await interaction.followup.send(why_message(explanation), files=[attached], ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+        except TabotError as error:  # a question of blanks or of no words: its one line, no traceback
+            await self._reply_error(interaction, error)
+        except Exception as error:
+            log.exception("/why failed")
+            await self._reply_error(interaction, error)
+
     async def handle_reindex(self, interaction: discord.Interaction) -> None:
         """`/reindex` (staff only): reload the knowledge folder through `service.reindex()`."""
         try:
@@ -410,7 +443,8 @@ def run(settings: Settings, *, service: DiscordService | None = None,
     from bot.question_log import QuestionLog
 
     bot = TabotDiscordBot(service=service, feedback=feedback, settings=settings,
-                          questions=QuestionLog.from_settings(settings), gaps=lambda: gaps_from_log(settings))
+                          questions=QuestionLog.from_settings(settings), gaps=lambda: gaps_from_log(settings),
+                          explain=getattr(service, "explain", None))
     try:
         bot.run(settings.discord_token, log_level=logging.INFO)
     except discord.LoginFailure:

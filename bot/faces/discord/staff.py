@@ -1,15 +1,21 @@
-"""Discord staff: who counts as staff (`/reindex`, `/gaps`), and what `/gaps` shows - the top topics no TA
-answer covers, in one message."""
+"""Discord staff: who counts as staff (`/reindex`, `/gaps`, `/why`), what `/gaps` shows - the top topics
+no TA answer covers, in one message - and what `/why` says of one question."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.faces.discord.text import MESSAGE_LIMIT, clip, escape_user, one_line
 from bot.faces.gaps import GAP_QUESTIONS, GapReport
 
+if TYPE_CHECKING:
+    from bot.answering.explain import Explanation
+
 TOPICS_SHOWN = 10
 QUESTION_CHARS = 120
+# The file `/why` attaches: the explanation as the terminal prints it (`tabot ask --why`), which does
+# not fit a message (about 3,000 characters for three candidates) and is a table best read unwrapped.
+WHY_FILE = "why.txt"
 
 
 def is_staff(user: Any, role_id: int | None) -> bool:
@@ -46,3 +52,12 @@ def gaps_message(report: GapReport, limit: int = MESSAGE_LIMIT) -> str:
     if shown < len(report.topics):
         text += f"\n\n… {len(report.topics) - shown} more topics not shown"
     return text
+
+
+def why_message(explanation: Explanation) -> str:
+    """`/why`'s message: the verdict and the question found in the post (student text escaped), the
+    rest in the attached WHY_FILE."""
+    found = (f"\nThe question it found: {escape_user(clip(one_line(explanation.focus), 300))}"
+             if explanation.focus else "")
+    return (f"**{explanation.verdict()}**{found}\nEach feature's pull, the entry's questions and the near misses "
+            f"the question agrees with best are in `{WHY_FILE}` (what to do with them: knowledge/README.md, 2b).")
