@@ -310,17 +310,27 @@ class TabotDiscordBot(commands.Bot):
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)
         return True
 
+    async def _staff_deferred(self, interaction: discord.Interaction, what: str, needed: object,
+                              unavailable: str) -> bool:
+        """The start of a staff command answered ephemerally: refuse anyone else (telling only them), say
+        `unavailable` when the bot was built without what the command `needed` (None), else defer (the
+        work runs in the service's worker). True when the command should go on."""
+        if await self._refused_unless_staff(interaction, what):
+            return False
+        if needed is None:
+            await interaction.response.send_message(unavailable, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return False
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return True
+
     async def handle_gaps(self, interaction: discord.Interaction) -> None:
         """`/gaps` (staff only, answered ephemerally): the topics no TA answer covers."""
         try:
-            if await self._refused_unless_staff(interaction, "see the gaps"):
+            gaps = self.gaps
+            if not await self._staff_deferred(interaction, "see the gaps", gaps,
+                                              "The gaps are not available in this bot."):
                 return
-            if self.gaps is None:
-                await interaction.response.send_message("The gaps are not available in this bot.", ephemeral=True,
-                                                        allowed_mentions=NO_MENTIONS)
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            report = await self._in_worker(self.gaps)  # the service's worker: one encoder user at a time
+            report = await self._in_worker(gaps)  # the service's worker: one encoder user at a time
             await interaction.followup.send(gaps_message(report), ephemeral=True, allowed_mentions=NO_MENTIONS)
         except Exception as error:
             log.exception("/gaps failed")
@@ -330,14 +340,10 @@ class TabotDiscordBot(commands.Bot):
         """`/why` (staff only, answered ephemerally): what the bot reads in `question` and why it would
         answer or decline it (`tabot ask --why`); nothing is answered or logged."""
         try:
-            if await self._refused_unless_staff(interaction, "ask why"):
+            explain = self.explain
+            if not await self._staff_deferred(interaction, "ask why", explain, "/why is not available in this bot."):
                 return
-            if self.explain is None:
-                await interaction.response.send_message("/why is not available in this bot.", ephemeral=True,
-                                                        allowed_mentions=NO_MENTIONS)
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            explanation = await self._in_worker(self.explain, question)  # one encoder user at a time
+            explanation = await self._in_worker(explain, question)
             attached = discord.File(io.BytesIO(explanation.text().encode("utf-8")), filename=WHY_FILE)
             await interaction.followup.send(why_message(explanation), files=[attached], ephemeral=True,
                                             allowed_mentions=NO_MENTIONS)
