@@ -90,7 +90,7 @@ class Explanation:
     def verdict(self) -> str:
         """One line: answered from which entry, or declined, and the confidence against the threshold."""
         if self.small_talk is not None:
-            return f"Read as small talk ({self.small_talk}): answered with the greeting reply, nothing searched."
+            return f"Read as small talk ({self.small_talk}): answered with a small-talk reply, nothing searched."
         if not self.candidates:
             return "No entry came close: declined."
         best = self.candidates[0]
