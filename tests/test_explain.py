@@ -47,8 +47,7 @@ def test_the_agreements_listed_are_the_ones_the_near_miss_feature_averages(tabot
     for candidate in explanation.candidates:
         own = [f1 for _, f1 in candidate.agreeing_questions]
         feature = next(p.value for p in candidate.pulls if p.feature == "near_miss_words")
-        # The entry's questions are encoded again for the list (float16 in the index): equal to rounding.
-        assert feature == pytest.approx(np.mean(near) - np.mean(own), abs=0.01)
+        assert feature == pytest.approx(np.mean(near) - np.mean(own), abs=1e-6)
 
 
 def test_small_talk_is_said_to_be_small_talk(tabot) -> None:

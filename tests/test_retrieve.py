@@ -15,7 +15,7 @@ from bot.search.retrieve import (
     rank_order,
     rank_score,
 )
-from bot.search.token_match import Texts, best_agreement, semantic_coverage
+from bot.search.token_match import Texts, agreements, best_agreement, semantic_coverage
 from tests.conftest import load_jsonl
 
 
@@ -78,6 +78,10 @@ def test_agreement_is_the_mean_f1_of_both_ways_of_matching_pieces_over_the_best_
     assert best_agreement(question, Texts.of([a])) == pytest.approx(2 / 3)
     assert best_agreement(question, Texts.of([c])) == pytest.approx(2 / 3)
     assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=1) == pytest.approx(1.0)
+    # Each text's own F1, in the order of the texts kept (which of those given: `kept`).
+    texts = Texts.of([a, unit[:0], b, c])
+    assert texts.kept == (0, 2, 3)
+    assert agreements(question, texts) == pytest.approx([2 / 3, 1.0, 2 / 3])
     # The mean over the best texts: the two best of A, B, C are B and one of the others.
     assert best_agreement(question, Texts.of([a, unit[:0], b, c]), best=2) == pytest.approx((1 + 2 / 3) / 2)
     # Fewer texts than `best`: the mean over all of them (so an entry with one question keeps its F1).

@@ -20,8 +20,9 @@ import numpy as np
 
 from bot.answering.small_talk import small_talk
 from bot.search.focus import read_post
+from bot.search.pieces import asked_texts, piece_texts
 from bot.search.retrieve import Calibration, EntryHit, HybridRetriever
-from bot.search.token_match import AGREEING_TEXTS, Texts, agreements
+from bot.search.token_match import AGREEING_TEXTS, agreements
 
 # What each feature of the abstention model measures, as staff read it (Calibration.FEATURES order).
 FEATURE_MEANINGS = {
@@ -142,13 +143,12 @@ def _candidate(retriever: HybridRetriever, calibration: Calibration, hit: EntryH
                focus_pieces: np.ndarray) -> Candidate:
     pulls = tuple(Pull(name, value, getattr(calibration, f"w_{name}"))
                   for name, value in zip(Calibration.FEATURES, hit.features, strict=True))
+    # The entry's own questions as the feature read them, from the index's pieces (in `piece_texts`
+    # order), so the F1s listed are the ones the feature averaged.
     entry = retriever.entries[hit.entry_id]
-    # Encoded again here (the index keeps the questions' pieces stacked, not which text each row is
-    # from): the same encoder, so the F1s are the feature's to float16 rounding.
-    asked = [entry.question, *entry.aliases]
-    _, pieces = retriever.index.model.encode_with_pieces(asked)
-    kept = [i for i, rows in enumerate(pieces) if len(rows)]
-    scores = agreements(focus_pieces, Texts.of([pieces[i] for i in kept]))
+    asked = piece_texts(entry)[:asked_texts(entry)]
+    questions = retriever.index.entry_pieces(hit.entry_id).asked
+    scores = agreements(focus_pieces, questions)
     best = np.argsort(-scores, kind="stable")[:AGREEING_TEXTS]
     return Candidate(hit.entry_id, hit.confidence, pulls, calibration.bias,
-                     tuple((asked[kept[j]], float(scores[j])) for j in best))
+                     tuple((asked[questions.kept[j]], float(scores[j])) for j in best))

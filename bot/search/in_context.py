@@ -112,5 +112,5 @@ def read_span(hidden: np.ndarray, ids: np.ndarray, offsets: Sequence[tuple[int, 
     vector = mean_pool_normalise(rows[None], np.ones((1, len(rows)), dtype=np.int64))[0].astype(np.float32)
     is_content = content_mask[ids[: len(hidden)]]
     piece_of_token = np.cumsum(is_content) - 1  # a content token's row among the text's content pieces
-    within = np.asarray([piece_of_token[p] for p in positions if is_content[p]], dtype=np.int64)
+    within = piece_of_token[positions][is_content[positions]].astype(np.int64)
     return vector, content_rows(rows, ids[positions], content_mask), within

@@ -69,9 +69,11 @@ class NearMisses:
     def agreeing(self, vector: np.ndarray, pieces: np.ndarray, count: int = AGREEING_TEXTS) -> list[tuple[str, float]]:
         """The near misses `agreement` averages over, best first, each with its own agreement: what
         staff read to see which listed question a post was taken for (`bot.answering.explain`)."""
-        kept = [i for i in self.nearest(vector) if len(self.pieces[i])] if self.texts else []
-        scores = agreements(pieces, Texts.of([self.pieces[i] for i in kept]))
-        return [(self.texts[kept[j]], float(scores[j])) for j in np.argsort(-scores, kind="stable")[:count]]
+        nearest = self.nearest(vector) if self.texts else []
+        texts = Texts.of([self.pieces[i] for i in nearest])
+        scores = agreements(pieces, texts)
+        return [(self.texts[nearest[texts.kept[j]]], float(scores[j]))
+                for j in np.argsort(-scores, kind="stable")[:count]]
 
 
 class NearMissStore:

@@ -82,18 +82,22 @@ def semantic_coverage(question: np.ndarray, entry: np.ndarray, pseudo_pieces: in
 @dataclass(frozen=True)
 class Texts:
     """Several short texts' content pieces stacked in one matrix, so that comparing a question with
-    all of them is one product; `starts` says where each text's rows begin (no text is empty)."""
+    all of them is one product; `starts` says where each text's rows begin (no text is empty), and
+    `kept` which of the texts given to `of` they are (a text of stop words only has nothing to match
+    and is left out)."""
 
     rows: np.ndarray
     starts: np.ndarray
+    kept: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, pieces: Sequence[np.ndarray]) -> Texts:
-        kept = [rows for rows in pieces if len(rows)]  # a text of stop words only has nothing to match
+        kept = tuple(i for i, rows in enumerate(pieces) if len(rows))
         if not kept:
             return cls(np.empty((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64))
         # Column-major, as an entry's pieces are (`bot.search.pieces`): the product takes the transpose.
-        return cls(np.vstack(kept).astype(np.float32, order="F"), np.cumsum([0] + [len(rows) for rows in kept[:-1]]))
+        return cls(np.vstack([pieces[i] for i in kept]).astype(np.float32, order="F"),
+                   np.cumsum([0] + [len(pieces[i]) for i in kept[:-1]]), kept)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -108,7 +112,7 @@ AGREEING_TEXTS = 4
 
 
 def agreements(question: np.ndarray, texts: Texts) -> np.ndarray:
-    """Per text, how closely the question's words say what it says: BERTScore's F1 over content
+    """Per text kept (`Texts.kept`), how closely the question's words say what it says: BERTScore's F1 over content
     pieces, the harmonic mean of the question's pieces' mean best match in the text and the text's
     pieces' mean best match in the question (zeros when the question has no pieces). Coverage asks
     only the first half; two questions agree when each says what the other says, not only when one's
