@@ -19,6 +19,9 @@ words (`eval/datasets/noise.json`: page furniture, a pasted training log or trac
 block, an issue form, an image line, an edit, a signature), one shape at a time. The reader
 (`bot.search.focus`) is meant to set all of it aside, so a shape that moves the rates is one it misses.
 
+With `--where` it reads them instead with where they come from named in their last question: a
+framework ("... in PyTorch?") or a part of the course ("... in lecture 5?"), as students write them.
+A TA answers the idea either way; the reader (`bot.search.where_asked`) is meant to set them aside.
 With `--typos RATE` it reads them instead misspelled, twice: that share of their words of five letters
 or more mistyped by a seeded generator (one typing error each: a letter left out, doubled, hit beside
 its key, or two swapped), and that share of the words `eval/datasets/real_misspellings.tsv` lists typed
@@ -162,12 +165,35 @@ def with_misspellings(misspellings: dict[str, list[str]], rate: float, seed: int
     return rewrite
 
 
+# How posts attach the framework they work in or the part of the course they met an idea in to
+# their question (`--where`).
+WHERE_PHRASES = {"in PyTorch": ["in PyTorch", "in pytorch"],
+                 "another tool": ["with Keras", "in TensorFlow", "using JAX", "in numpy", "in PyTorch 2.1"],
+                 "a part of the course": ["in lecture 5", "from the week 3 slides", "in HW2", "for assignment 3",
+                                          "in the lab notebook"]}
+
+
+def with_where_named(phrases: list[str], seed: int = 0) -> Callable[[str], str]:
+    """A rewrite that puts one of `phrases`, drawn by a seeded generator, before the post's last
+    question mark (a post that asks nothing out loud is left as it is)."""
+    rng = random.Random(seed)
+
+    def rewrite(question: str) -> str:
+        end = question.rfind("?")
+        return question if end < 0 else f"{question[:end].rstrip()} {rng.choice(phrases)}{question[end:]}"
+
+    return rewrite
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.context_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--contexts", type=Path, default=CONTEXT_FILE)
     parser.add_argument("--noise", nargs="?", type=Path, const=NOISE_FILE, default=None,
                         help=f"read the questions with copied-page noise instead (default file: {NOISE_FILE.name})")
+    parser.add_argument("--where", action="store_true",
+                        help="read the questions with a framework or a part of the course named in their last "
+                             "question instead")
     parser.add_argument("--typos", type=float, default=None, metavar="RATE",
                         help="read the questions with this share of their long words misspelled instead")
     args = parser.parse_args(argv)
@@ -182,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.typos is not None:
         rewrites = {f"typos {args.typos:g}": with_typos(args.typos),
                     f"real misspellings {args.typos:g}": with_misspellings(load_misspellings(), args.typos)}
+    elif args.where:
+        rewrites = {f"named {name}": with_where_named(phrases) for name, phrases in WHERE_PHRASES.items()}
     elif args.noise:
         rewrites = {name: with_noise(blocks, place) for name, (place, blocks) in load_noise(args.noise).items()}
     else:

@@ -654,6 +654,16 @@ def test_typos_make_one_typing_error_in_a_long_word_and_real_misspellings_come_f
     assert with_misspellings(misspellings, 0.0)(question) == question
 
 
+def test_where_a_question_comes_from_is_named_in_the_last_question_only() -> None:
+    from eval.context_check import WHERE_PHRASES, with_where_named
+
+    post = "Is the KL divergence symmetric? My notes say so. Why is it not a distance?"
+    named = with_where_named(WHERE_PHRASES["in PyTorch"], seed=1)(post)
+    assert named.startswith("Is the KL divergence symmetric? My notes say so. Why is it not a distance ")
+    assert named.removesuffix("?").endswith(("in PyTorch", "in pytorch"))
+    assert with_where_named(["in numpy"])("No question here.") == "No question here."
+
+
 def test_new_entry_recall_never_fits_on_the_entry_it_scores() -> None:
     rng = np.random.default_rng(5)
     entries = ["a", "b", "c"]

@@ -50,6 +50,15 @@ def test_the_agreements_listed_are_the_ones_the_near_miss_feature_averages(tabot
         assert feature == pytest.approx(np.mean(near) - np.mean(own), abs=1e-6)
 
 
+def test_what_was_read_aside_is_shown(tabot) -> None:
+    explanation = tabot.explain("For HW2: what log base is the NLL loss using in PyTorch?")
+    assert explanation.set_aside == ("For HW2", "in PyTorch")
+    assert explanation.focus == "what log base is the NLL loss using?"
+    assert "Read aside, as where the question comes from: “For HW2”; “in PyTorch”" in explanation.text()
+    assert explanation.to_json()["set_aside"] == ["For HW2", "in PyTorch"]
+    assert tabot.explain("what log base is the NLL loss using?").set_aside == ()
+
+
 def test_small_talk_is_said_to_be_small_talk(tabot) -> None:
     explanation = tabot.explain("thanks!")
     assert explanation.small_talk == "thanks" and not explanation.answered and not explanation.candidates

@@ -67,6 +67,7 @@ class Explanation:
     small_talk: str | None  # the kind of small talk the post was taken for (then nothing was searched)
     focus: str  # the question found in the post, as searched
     prose: str  # the post without code, quotes, links, greetings
+    set_aside: tuple[str, ...]  # what says where it comes from, read aside (`bot.search.where_asked`)
     threshold: float
     candidates: tuple[Candidate, ...]  # most confident first
     agreeing_near_misses: tuple[tuple[str, str, float], ...]  # (near miss, its entry, F1), best first
@@ -78,7 +79,7 @@ class Explanation:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "small_talk": self.small_talk, "focus": self.focus, "prose": self.prose,
-            "answered": self.answered, "threshold": round(self.threshold, 4),
+            "set_aside": list(self.set_aside), "answered": self.answered, "threshold": round(self.threshold, 4),
             "candidates": [{"entry_id": c.entry_id, "confidence": round(c.confidence, 4), "bias": round(c.bias, 4),
                             "features": {p.feature: {"value": round(p.value, 4), "pull": round(p.pull, 4)}
                                          for p in c.pulls},
@@ -107,6 +108,8 @@ class Explanation:
         if self.prose != self.focus:
             shown = self.prose if len(self.prose) <= PROSE_SHOWN else self.prose[:PROSE_SHOWN] + "…"
             lines += ["The post it read around it (no code, quotes, links or greetings):", f"  {shown}"]
+        if self.set_aside:
+            lines += ["Read aside, as where the question comes from: " + "; ".join(f"“{s}”" for s in self.set_aside)]
         lines += ["", self.verdict()]
         for candidate in self.candidates:
             lines += ["", f"{candidate.entry_id}: confidence {candidate.confidence:.3f}",
@@ -128,13 +131,14 @@ def explain(retriever: HybridRetriever, question: str) -> Explanation:
     answer it or decline it, asked on its own."""
     calibration = retriever.calibration
     if (kind := small_talk(question)) is not None:
-        return Explanation(question, kind.value, "", "", calibration.threshold, (), ())
+        return Explanation(question, kind.value, "", "", (), calibration.threshold, (), ())
     post, (focus, prose) = retriever.read(read_post(question))
     [hits] = retriever.search_many([post], [(focus, prose)])
     owner = {text: entry.id for entry in retriever.entries.values() for text in entry.near_misses}
     near_misses = retriever.index.near_misses.agreeing(focus.vector, focus.pieces)
     return Explanation(
-        question=question, small_talk=None, focus=post.read_as, prose=post.prose, threshold=calibration.threshold,
+        question=question, small_talk=None, focus=post.read_as, prose=post.prose, set_aside=post.set_aside,
+        threshold=calibration.threshold,
         candidates=tuple(_candidate(retriever, calibration, hit, focus.pieces) for hit in hits),
         agreeing_near_misses=tuple((text, owner.get(text, ""), f1) for text, f1 in near_misses))
 

@@ -52,6 +52,7 @@ from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
 from bot.search.spelling import Speller, load_in_background
 from bot.search.token_match import best_agreement, best_matches, coverage_of
+from bot.search.where_asked import set_aside_where
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # A copied chat's messages read one by one, at most (the last ones): each costs an encoder pass.
@@ -230,17 +231,19 @@ class HybridRetriever:
         return self.search_many([post], [embedded], k)[0]
 
     def read(self, post: Post) -> tuple[Post, tuple[Embedded, Embedded]]:
-        """The post to answer, its misspelled words read as meant (`Speller.correct_post`), and its
-        (focus, prose) as `embed_post` gives them. A copied chat holds
-        several people's messages (`Post.messages`) and does not say whose question the student
-        wants answered; a TA answers the one about the course. So each message (the last
-        MAX_CHAT_MESSAGES) is read as a post of its own, and the one whose best entry has the highest
-        rank score is answered: the ranking, not the calibrated confidence, so that choosing needs no
-        fitted model and the model then decides about the message as about any post."""
+        """The post to answer, where it comes from read aside (`bot.search.where_asked`) and its
+        misspelled words read as meant (`Speller.correct_post`), and its (focus, prose) as
+        `embed_post` gives them. A copied chat holds several people's messages (`Post.messages`) and
+        does not say whose question the student wants answered; a TA answers the one about the
+        course. So each message (the last MAX_CHAT_MESSAGES) is read as a post of its own, and the
+        one whose best entry has the highest rank score is answered: the ranking, not the calibrated
+        confidence, so that choosing needs no fitted model and the model then decides about the
+        message as about any post."""
         if not post.messages:
-            post = self.speller.correct_post(post)
+            post = self.speller.correct_post(set_aside_where(post))
             return post, self.embed_post(post)
-        messages = [self.speller.correct_post(read_post(text)) for text in post.messages[-MAX_CHAT_MESSAGES:]]
+        messages = [self.speller.correct_post(set_aside_where(read_post(text)))
+                    for text in post.messages[-MAX_CHAT_MESSAGES:]]
         embedded = [self.embed_post(message) for message in messages]
         found = self.search_many(messages, embedded)
         best = max(range(len(messages)), key=lambda i: max((hit.score for hit in found[i]), default=0.0))

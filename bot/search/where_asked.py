@@ -1,0 +1,105 @@
+"""Where a question comes from is not what it asks: the framework and the lecture it names.
+
+"What log base is the NLL loss using in PyTorch?" asks what "What log base is the NLL loss using?"
+asks, and so does "... in lecture 5?": a TA answers all three alike, since the TA answers here
+explain ideas, whatever library a student runs them in and wherever in the course they met them.
+But read as they are, those words are words no answer covers, and many near misses name a
+framework (they follow framework-specific posts), so they cost the question its coverage and pull
+it towards the near misses. Put into the last question of each calibration row, a framework's name
+took held-out answered-and-right from 0.968 to 0.880 and a lecture or homework from 0.968 to 0.929
+(`python -m eval.context_check --where`; docs/real-phrasing.md, twenty-fourth session).
+
+So the retriever reads a post with them set aside, with the words that attach them ("in PyTorch",
+"using Keras", "PyTorch's", "in HW2", "from the week 3 slides"), as it reads a greeting or a
+signature aside:
+- the names of deep-learning frameworks, the numeric libraries under them and the languages posts
+  name; a name inside code stays (`torch.nn.NLLLoss`, `tf.keras`, `pytorch_lightning`): what a
+  call names is part of what is asked;
+- a pointer to a part of the course: a lecture, its slides or notes, a homework, assignment, lab,
+  quiz or exam, with its number or week ("in lecture 5", "for HW2", "on slide 12", "in today's
+  lecture").
+The post's text stays as the student wrote it. Nothing here knows any entry or topic: the words
+are the field's tools and a course's parts, the same for every question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.search.focus import Post
+from bot.search.lexical import FUNCTION_WORDS, tokenize
+
+# Deep-learning frameworks, the numeric libraries under them, and the languages posts name. Not
+# "R" or "Lightning": as words they mean other things far more often than a tool.
+_TOOLS = (r"py\s?torch(?:\s+lightning)?", r"torch", r"keras", r"tensor\s?flow", r"tf", r"jax", r"flax",
+          r"numpy", r"scipy", r"sklearn", r"scikit[- ]learn", r"mxnet", r"caffe2?", r"theano", r"fast\.?ai",
+          r"matlab", r"octave", r"paddle(?:paddle)?", r"chainer", r"cupy", r"python", r"julia")
+# A version after the name ("TensorFlow 2.x", "PyTorch 2.1", "v1.13").
+_VERSION = r"(?:\s*v?\d+(?:\.(?:\d+|x))*)?"
+# Never part of a dotted, hyphenated, slashed or underscored identifier: that is code, or another name.
+_ALONE_BEFORE = r"(?<![\w.\-/])"
+_ALONE_AFTER = r"(?![\w\-/]|\.\w)"
+_TOOL = rf"{_ALONE_BEFORE}(?:{'|'.join(_TOOLS)}){_VERSION}(?:'s)?{_ALONE_AFTER}"
+_PREPOSITION = r"(?:in|with|using|on|for|from|via|under|through|during|at)"
+# A tool with what attaches it to the sentence: a preposition before it ("in PyTorch", "using the
+# Keras library"), or a parenthesis around it ("(PyTorch)"); or the name alone ("PyTorch's").
+_TOOL_PHRASE = (rf"\s*\((?:in\s+|with\s+|using\s+)?{_TOOL}\)"
+                rf"|\s*\b{_PREPOSITION}\s+(?:the\s+)?{_TOOL}(?:\s+(?:library|framework|package|module|version|api)\b)?"
+                rf"|{_TOOL}")
+
+# The parts of a course a question can point at, and what numbers them ("lecture 5", "HW2", "week
+# 3", "problem 2b", "slide 12", "Q4").
+# Not "class" or "section": in this course "class 0" is a label and "section 3.2" a paper's.
+_COURSE_PART = (r"(?:lecture|lec|slides?|lecture\s+notes|course\s+notes|notes|hw|homework|assignment|"
+                r"pset|problem\s+set|lab|quiz|midterm|final(?:\s+exam)?|exam|recitation|tutorial|"
+                r"discussion\s+section|office\s+hours|video|recording)")
+_NUMBER = r"(?:\s*#?\s*\d+[a-z]?(?:\.\d+)*|\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))"
+_WEEK = rf"(?:week|module|unit|part|problem|question|q|exercise|ex){_NUMBER}\b"
+_WHOSE = (r"(?:the|my|our|this|that|last|today's|yesterday's|this\s+week's|last\s+week's|"
+          r"\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)")
+# "in lecture 5", "from the week 3 slides", "for HW2 problem 3", "in today's lecture", "on slide 12":
+# a preposition, whose, at most one numbering before the part, the part, its number, then at most one
+# numbering after it ("HW2 problem 3").
+_COURSE_PHRASE = (rf"\s*\b{_PREPOSITION}\s+(?:{_WHOSE}\s+)*(?:{_WEEK}\s+)?{_COURSE_PART}(?:{_NUMBER})?\b"
+                  rf"(?:\s*,?\s*{_WEEK})?"
+                  rf"|\s*\((?:see\s+)?{_COURSE_PART}{_NUMBER}(?:\s*,?\s*{_WEEK})?\)")
+
+_WHERE = re.compile(rf"{_COURSE_PHRASE}|{_TOOL_PHRASE}", re.IGNORECASE)
+
+
+def without_where(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` with the tools and course parts it names set aside (the spaces left tidy), and what was
+    set aside as written."""
+    named: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        named.append(" ".join(match.group().split()))
+        return " "
+
+    kept = _WHERE.sub(aside, text)
+    if not named:
+        return text, ()
+    # Where a phrase stood before punctuation ("in PyTorch?") no space is left before it ...
+    tidy = re.sub(r"\s+([?.!,;:])", r"\1", " ".join(kept.split()))
+    # ... nor punctuation first where it opened the sentence ("In PyTorch, why ...").
+    return re.sub(r"^[,;:]\s*", "", tidy), tuple(named)
+
+
+def _asks_something(text: str) -> bool:
+    """True when `text` has a content word besides function words and "vs" ("PyTorch or TensorFlow?"
+    without its tools is "or?")."""
+    return any(len(term) > 2 for term in tokenize([text], FUNCTION_WORDS)[0])
+
+
+def set_aside_where(post: Post) -> Post:
+    """The post with what says where it comes from set aside from its prose, focus, title and
+    questions alike (so the focus is still found inside the prose), and those words in
+    `Post.set_aside`. A post that asks about nothing else ("PyTorch or TensorFlow?", "what is on
+    the midterm?") keeps them: without them it would ask nothing."""
+    prose, named = without_where(post.prose)
+    focus, _ = without_where(post.focus)
+    if not named or not _asks_something(focus):
+        return post
+    return replace(post, prose=prose, focus=focus, title=without_where(post.title)[0],
+                   questions=tuple(without_where(q)[0] for q in post.questions), set_aside=named)
