@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         for reading, evaluated in readings.items():
             rates = cross_validate(plain.features, plain.labels, plain.right, plain.groups, columns, scored,
                                    candidates=plain.candidates, evaluated=evaluated)
-            print(f"{subset:22} {reading:21} answered and right {rates['answered_right']:.3f}   "
+            print(f"{subset:22} {reading:26} answered and right {rates['answered_right']:.3f}   "
                   f"out of scope declined {rates['declined_out_of_scope']:.3f}")
     return 0
 

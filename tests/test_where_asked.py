@@ -43,6 +43,8 @@ def test_a_part_of_the_course_is_set_aside_with_its_number(typed: str, read: str
     "is Adam in pytorch-lightning second order?",
     "do jaxions and torches count as tools?",  # words that only begin with a name
     "why is the sigmoid output for class 0 so low?",  # a label's class, not a class meeting
+    "should I use a sigmoid on the final layer?",  # a part's name starting a noun phrase
+    "how do I detect objects in the video frames?",
     "what does section 3.2 of the Adam paper mean by bias correction?",  # a paper's section
     "what is the derivative of the softmax function?",
 ])

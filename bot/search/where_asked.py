@@ -17,7 +17,8 @@ signature aside:
   call names is part of what is asked;
 - a pointer to a part of the course: a lecture, its slides or notes, a homework, assignment, lab,
   quiz or exam, with its number or week ("in lecture 5", "for HW2", "on slide 12", "in today's
-  lecture").
+  lecture"); without one, only where the sentence does not go on with a content word ("in the
+  lecture we saw ..." is read aside, "on the final layer" and "for the final project" are not).
 The post's text stays as the student wrote it. Nothing here knows any entry or topic: the words
 are the field's tools and a course's parts, the same for every question.
 """
@@ -56,8 +57,10 @@ _COURSE_PART = (r"(?:lecture|lec|slides?|lecture\s+notes|course\s+notes|notes|hw
                 r"discussion\s+section|office\s+hours|video|recording)")
 _NUMBER = r"(?:\s*#?\s*\d+[a-z]?(?:\.\d+)*|\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))"
 _WEEK = rf"(?:week|module|unit|part|problem|question|q|exercise|ex){_NUMBER}\b"
-_WHOSE = (r"(?:the|my|our|this|that|last|today's|yesterday's|this\s+week's|last\s+week's|"
-          r"\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)")
+# Words that say which one of the course's parts is meant, as a number does.
+_WHICH = (r"(?:today's|yesterday's|this\s+week's|last\s+week's|last|\d+(?:st|nd|rd|th)|first|second|third|"
+          r"fourth|fifth|one|two|three|four|five|six|seven|eight|nine|ten)")
+_WHOSE = rf"(?:the|my|our|this|that|{_WHICH})"
 # "in lecture 5", "from the week 3 slides", "for HW2 problem 3", "in today's lecture", "on slide 12":
 # a preposition, whose, at most one numbering before the part, the part, its number, then at most one
 # numbering after it ("HW2 problem 3").
@@ -65,7 +68,19 @@ _COURSE_PHRASE = (rf"\s*\b{_PREPOSITION}\s+(?:{_WHOSE}\s+)*(?:{_WEEK}\s+)?{_COUR
                   rf"(?:\s*,?\s*{_WEEK})?"
                   rf"|\s*\((?:see\s+)?{_COURSE_PART}{_NUMBER}(?:\s*,?\s*{_WEEK})?\)")
 
-_WHERE = re.compile(rf"{_COURSE_PHRASE}|{_TOOL_PHRASE}", re.IGNORECASE)
+_WHERE = re.compile(rf"(?P<course>{_COURSE_PHRASE})|{_TOOL_PHRASE}", re.IGNORECASE)
+_NUMBERED = re.compile(rf"\d|\b{_WHICH}(?!\w)", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
+
+
+def _names_a_course_part(text: str, match: re.Match[str]) -> bool:
+    """Whether a course phrase names a part of the course, not the start of a noun phrase: "on the
+    final layer", "in the video frames", "in the lab results" go on with a word that is not a function
+    word, and without a number or a "today's" nothing says they meant the course."""
+    if _NUMBERED.search(match.group()):
+        return True
+    following = _NEXT_WORD.match(text, match.end())
+    return following is None or following.group(1).lower() in FUNCTION_WORDS
 
 
 def without_where(text: str) -> tuple[str, tuple[str, ...]]:
@@ -74,6 +89,8 @@ def without_where(text: str) -> tuple[str, tuple[str, ...]]:
     named: list[str] = []
 
     def aside(match: re.Match[str]) -> str:
+        if match.group("course") and not _names_a_course_part(text, match):
+            return match.group()
         named.append(" ".join(match.group().split()))
         return " "
 
