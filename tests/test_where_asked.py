@@ -14,6 +14,8 @@ from bot.search.where_asked import set_aside_where, without_where
     ("In PyTorch, why does NLLLoss take log-probabilities?", "why does NLLLoss take log-probabilities?",
      ("In PyTorch",)),
     ("Does PyTorch's CrossEntropyLoss apply softmax?", "Does CrossEntropyLoss apply softmax?", ("PyTorch's",)),
+    ("Does PyTorch’s NLLLoss take log-probabilities?", "Does NLLLoss take log-probabilities?", ("PyTorch’s",)),
+    ("what does the softmax mean in the PyTorch docs?", "what does the softmax mean?", ("in the PyTorch docs",)),
     ("Is KL divergence symmetric (scipy)?", "Is KL divergence symmetric?", ("(scipy)",)),
     ("Why softmax over sigmoid using the Keras library?", "Why softmax over sigmoid?", ("using the Keras library",)),
     ("Is Adam second order in TensorFlow 2.x and PyTorch 2.1?", "Is Adam second order and?",
@@ -30,6 +32,7 @@ def test_a_tool_name_is_set_aside_with_what_attaches_it(typed: str, read: str, n
     ("Why is KL not symmetric (see lecture 7)?", "Why is KL not symmetric?", ("(see lecture 7)",)),
     ("From the week 3 slides: why softmax?", "why softmax?", ("From the week 3 slides",)),
     ("Is Adam second order, as said in today's lecture?", "Is Adam second order, as said?", ("in today's lecture",)),
+    ("In today’s lecture, why ln?", "why ln?", ("In today’s lecture",)),
     ("in the 2nd homework, is BFS order fine?", "is BFS order fine?", ("in the 2nd homework",)),
 ])
 def test_a_part_of_the_course_is_set_aside_with_its_number(typed: str, read: str, named: tuple[str, ...]) -> None:
