@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.search.focus import read_post
-from bot.search.where_asked import set_aside_where, without_where
+from bot.search.where_asked import set_aside_where, tools_named, without_where
 
 
 @pytest.mark.parametrize(("typed", "read", "named"), [
@@ -84,3 +84,16 @@ def test_naming_where_a_question_comes_from_does_not_change_the_answer(tabot, qu
     assert not plain.abstained
     assert named.entry_ids == plain.entry_ids
     assert named.sources[0].score == pytest.approx(plain.sources[0].score, abs=1e-6)
+
+
+def test_the_tools_among_what_was_read_aside_are_named_once() -> None:
+    assert tools_named(("in PyTorch 2.1", "for HW2", "PyTorch's", "using the Keras library")) == ("PyTorch", "Keras")
+    assert tools_named(("in lecture 5", "from the week 3 slides")) == ()
+
+
+def test_an_answer_to_a_question_naming_a_framework_says_it_answers_the_idea(tabot) -> None:
+    named = tabot.ask("In PyTorch, what log base is the NLL loss using? (for HW2)")
+    assert not named.abstained
+    assert "I answered the idea; the TA answers say nothing specific to PyTorch." in named.notices
+    for question in ("what log base is the NLL loss using?", "what log base is the NLL loss using in lecture 5?"):
+        assert not any("specific to" in notice for notice in tabot.ask(question).notices)

@@ -24,6 +24,7 @@ from bot.schema import SMALL_TALK, Answer, CitedSentence, Source
 from bot.search.focus import Post, read_post
 from bot.search.lexical import tokenize
 from bot.search.retrieve import EntryHit, HybridRetriever
+from bot.search.where_asked import tools_named
 
 FORUM_HINT = "Please ask on the course forum so a TA can answer it (and it may become a new entry here)."
 TOPICS_HINT = "If it is about one of the closest topics below, pick that topic to see its TA answer."
@@ -110,6 +111,7 @@ class Selection:
     follow_up: bool = False
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as searched (`Post.read_words`)
     other_language: bool = False  # the post reads as written in another language (`Speller.reads_as_other_language`)
+    tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
 
 
 def read_words_notice(read_words: tuple[tuple[str, str], ...]) -> str:
@@ -118,6 +120,14 @@ def read_words_notice(read_words: tuple[tuple[str, str], ...]) -> str:
     said = [f"“{typed}” as “{read}”" for typed, read in read_words]
     listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
     return f"I read {listed}."
+
+
+def tools_notice(tools: tuple[str, ...]) -> str:
+    """'I answered the idea; the TA answers say nothing specific to PyTorch.': the answer was chosen
+    for the idea asked about, with the framework read aside (`bot.search.where_asked`), so the
+    student knows that what only their framework does is not in it."""
+    listed = tools[0] if len(tools) == 1 else ", ".join(tools[:-1]) + " or " + tools[-1]
+    return f"I answered the idea; the TA answers say nothing specific to {listed}."
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
@@ -241,8 +251,9 @@ class Composer:
                                     coverage=0.0, score=0.0, best_chunk="")
                            for s in previous.sources if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
-                                 other_language=other_language), focus.vector
-        return Selection(chosen, hits, read_words=post.read_words, other_language=other_language), focus.vector
+                                 other_language=other_language, tools=tools_named(post.set_aside)), focus.vector
+        return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
+                         tools=tools_named(post.set_aside)), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -275,7 +286,7 @@ class Composer:
                 sentences.append(CitedSentence(text, entry.id, verdict.score, verdict.supported))
             body = " ".join(f"{text} [{number}]" for text in picked)
             blocks.append(f"**{entry.title}** [{number}]\n\n{body}" if len(selection.entries) > 1 else body)
-        notices = list(read_as)
+        notices = list(read_as) + ([tools_notice(selection.tools)] if selection.tools else [])
         if selection.follow_up:
             notices.append("Answered as a follow-up to your previous question.")
         elif selection.entries[0].confidence < UNSURE_BELOW:

@@ -69,6 +69,7 @@ _COURSE_PHRASE = (rf"\s*\b{_PREPOSITION}\s+(?:{_WHOSE}\s+)*(?:{_WEEK}\s+)?{_COUR
                   rf"|\s*\((?:see\s+)?{_COURSE_PART}{_NUMBER}(?:\s*,?\s*{_WEEK})?\)")
 
 _WHERE = re.compile(rf"(?P<course>{_COURSE_PHRASE})|{_TOOL_PHRASE}", re.IGNORECASE)
+_TOOL_NAME = re.compile(rf"{_ALONE_BEFORE}(?:{'|'.join(_TOOLS)})(?!\w)", re.IGNORECASE)
 _NUMBERED = re.compile(rf"\d|\b{_WHICH}(?!\w)", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
 
@@ -120,3 +121,13 @@ def set_aside_where(post: Post) -> Post:
         return post
     return replace(post, prose=prose, focus=focus, title=without_where(post.title)[0],
                    questions=tuple(without_where(q)[0] for q in post.questions), set_aside=named)
+
+
+def tools_named(set_aside: tuple[str, ...]) -> tuple[str, ...]:
+    """The tools among what a post had read aside (`Post.set_aside`), each once, as first written:
+    ("in PyTorch 2.1", "for HW2", "PyTorch's") -> ("PyTorch",)."""
+    names: dict[str, str] = {}
+    for phrase in set_aside:
+        for match in _TOOL_NAME.finditer(phrase):
+            names.setdefault(" ".join(match.group().lower().split()), match.group())
+    return tuple(names.values())
