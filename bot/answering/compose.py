@@ -114,20 +114,22 @@ class Selection:
     tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
 
 
+def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
+    """"a", "a and b", "a, b and c": items as a sentence lists them."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
 def read_words_notice(read_words: tuple[tuple[str, str], ...]) -> str:
     """'I read "sofmax" as "softmax".': the student sees what was searched, and can say so if a word
     was meant as typed."""
-    said = [f"“{typed}” as “{read}”" for typed, read in read_words]
-    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
-    return f"I read {listed}."
+    return f"I read {listed([f'“{typed}” as “{read}”' for typed, read in read_words])}."
 
 
 def tools_notice(tools: tuple[str, ...]) -> str:
     """'I answered the idea; the TA answers say nothing specific to PyTorch.': the answer was chosen
     for the idea asked about, with the framework read aside (`bot.search.where_asked`), so the
     student knows that what only their framework does is not in it."""
-    listed = tools[0] if len(tools) == 1 else ", ".join(tools[:-1]) + " or " + tools[-1]
-    return f"I answered the idea; the TA answers say nothing specific to {listed}."
+    return f"I answered the idea; the TA answers say nothing specific to {listed(tools, 'or')}."
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
@@ -242,6 +244,7 @@ class Composer:
             part_hits = self.retriever.search_many([Post(p, p, p) for p in parts],
                                                    [(alone[p], alone[p]) for p in parts])
         chosen = select_entries(hits, part_hits, self.threshold)
+        tools = tools_named(post.set_aside)
         if previous is not None and previous.sources and not parts:
             same = [s.entry_id for s in previous.sources if s.entry_id in self.entries]
             terms = set().union(*(self.retriever.terms(entry_id) for entry_id in same))
@@ -251,9 +254,9 @@ class Composer:
                                     coverage=0.0, score=0.0, best_chunk="")
                            for s in previous.sources if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
-                                 other_language=other_language, tools=tools_named(post.set_aside)), focus.vector
+                                 other_language=other_language, tools=tools), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
-                         tools=tools_named(post.set_aside)), focus.vector
+                         tools=tools), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
