@@ -20,8 +20,10 @@ block, an issue form, an image line, an edit, a signature), one shape at a time.
 (`bot.search.focus`) is meant to set all of it aside, so a shape that moves the rates is one it misses.
 
 With `--where` it reads them instead with where they come from named in their last question: a
-framework ("... in PyTorch?") or a part of the course ("... in lecture 5?"), as students write them.
-A TA answers the idea either way; the reader (`bot.search.where_asked`) is meant to set them aside.
+framework ("... in PyTorch?"), a part of the course ("... in lecture 5?"), their own work, data or
+source, or themselves ("... as a beginner?"), as students write them (`eval/datasets/where_phrases.json`:
+sets written while the reader was built, and sets held out from it). A TA answers the idea either
+way; the reader (`bot.search.where_asked`) is meant to set them aside.
 With `--typos RATE` it reads them instead misspelled, twice: that share of their words of five letters
 or more mistyped by a seeded generator (one typing error each: a letter left out, doubled, hit beside
 its key, or two swapped), and that share of the words `eval/datasets/real_misspellings.tsv` lists typed
@@ -165,12 +167,15 @@ def with_misspellings(misspellings: dict[str, list[str]], rate: float, seed: int
     return rewrite
 
 
-# How posts attach the framework they work in or the part of the course they met an idea in to
-# their question (`--where`).
-WHERE_PHRASES = {"in PyTorch": ["in PyTorch", "in pytorch"],
-                 "another tool": ["with Keras", "in TensorFlow", "using JAX", "in numpy", "in PyTorch 2.1"],
-                 "a part of the course": ["in lecture 5", "from the week 3 slides", "in HW2", "for assignment 3",
-                                          "in the lab notebook"]}
+WHERE_FILE = DATASETS_DIR / "where_phrases.json"
+
+
+def load_where_phrases(path: Path = WHERE_FILE) -> dict[str, list[str]]:
+    """The phrase sets of `where_phrases.json` by name, the held-out ones named "held out: ..."."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    sets = dict(data["development"])
+    sets.update({f"held out: {name}": [row["phrase"] for row in rows] for name, rows in data["held_out"].items()})
+    return sets
 
 
 def with_where_named(phrases: list[str], seed: int = 0) -> Callable[[str], str]:
@@ -192,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", nargs="?", type=Path, const=NOISE_FILE, default=None,
                         help=f"read the questions with copied-page noise instead (default file: {NOISE_FILE.name})")
     parser.add_argument("--where", action="store_true",
-                        help="read the questions with a framework or a part of the course named in their last "
-                             "question instead")
+                        help="read the questions with where they come from (a framework, a part of the course, "
+                             "the student's setting) named in their last question instead")
     parser.add_argument("--typos", type=float, default=None, metavar="RATE",
                         help="read the questions with this share of their long words misspelled instead")
     args = parser.parse_args(argv)
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         rewrites = {f"typos {args.typos:g}": with_typos(args.typos),
                     f"real misspellings {args.typos:g}": with_misspellings(load_misspellings(), args.typos)}
     elif args.where:
-        rewrites = {f"named {name}": with_where_named(phrases) for name, phrases in WHERE_PHRASES.items()}
+        rewrites = {name: with_where_named(phrases) for name, phrases in load_where_phrases().items()}
     elif args.noise:
         rewrites = {name: with_noise(blocks, place) for name, (place, blocks) in load_noise(args.noise).items()}
     else:

@@ -655,10 +655,12 @@ def test_typos_make_one_typing_error_in_a_long_word_and_real_misspellings_come_f
 
 
 def test_where_a_question_comes_from_is_named_in_the_last_question_only() -> None:
-    from eval.context_check import WHERE_PHRASES, with_where_named
+    from eval.context_check import load_where_phrases, with_where_named
 
+    phrases = load_where_phrases()
+    assert {"in PyTorch", "a part of the course", "held out: own work", "held out: data"} <= set(phrases)
     post = "Is the KL divergence symmetric? My notes say so. Why is it not a distance?"
-    named = with_where_named(WHERE_PHRASES["in PyTorch"], seed=1)(post)
+    named = with_where_named(phrases["in PyTorch"], seed=1)(post)
     assert named.startswith("Is the KL divergence symmetric? My notes say so. Why is it not a distance ")
     assert named.removesuffix("?").endswith(("in PyTorch", "in pytorch"))
     assert with_where_named(["in numpy"])("No question here.") == "No question here."

@@ -39,6 +39,25 @@ def test_a_part_of_the_course_is_set_aside_with_its_number(typed: str, read: str
     assert without_where(typed) == (read, named)
 
 
+@pytest.mark.parametrize(("typed", "read", "named"), [
+    ("what log base is the NLL loss using in my code?", "what log base is the NLL loss using?", ("in my code",)),
+    ("For my thesis I need a loss: is NLL the same as CE?", "I need a loss: is NLL the same as CE?",
+     ("For my thesis",)),
+    ("at work we use Adam; is it second order?", "we use Adam; is it second order?", ("at work",)),
+    ("why does my MNIST classifier need a softmax?", "why does my classifier need a softmax?", ("MNIST",)),
+    ("Sigmoid for multi-label on the CIFAR-10 dataset?", "Sigmoid for multi-label?", ("on the CIFAR-10 dataset",)),
+    ("is KL symmetric, according to the docs?", "is KL symmetric?", ("according to the docs",)),
+    ("I read on Stack Overflow that Adam is second order, is it?", "I read that Adam is second order, is it?",
+     ("on Stack Overflow",)),
+    ("In the paper, the authors use KL(q||p). Why?", "the authors use KL(q||p). Why?", ("In the paper",)),
+    ("Why is KL asymmetric (sorry if this is basic)?", "Why is KL asymmetric?", ("(sorry if this is basic)",)),
+    ("As someone new to deep learning, why softmax?", "why softmax?", ("As someone new to deep learning",)),
+    ("Noob question: why softmax?", "why softmax?", ("Noob question",)),
+])
+def test_the_students_own_setting_is_set_aside(typed: str, read: str, named: tuple[str, ...]) -> None:
+    assert without_where(typed) == (read, named)
+
+
 @pytest.mark.parametrize("typed", [
     "why does torch.nn.NLLLoss return negative values?",  # code: what the call names is asked about
     "is tf.keras.losses.KLDivergence symmetric?",
@@ -50,6 +69,12 @@ def test_a_part_of_the_course_is_set_aside_with_its_number(typed: str, read: str
     "how do I detect objects in the video frames?",
     "what does section 3.2 of the Adam paper mean by bias correction?",  # a paper's section
     "what is the derivative of the softmax function?",
+    "in my implementation of the softmax derivative, why is there a -1?",  # what the setting is *of* is asked
+    "should I use a sigmoid for a student project?",  # a setting that goes on with a content word
+    "why is it called online learning?",
+    "what does the paper's notation for KL mean?",
+    "how does the Adam paper define bias correction?",  # a named paper: what it is about is asked
+    "how do I use an imagenet-pretrained cnn on grayscale images?",
 ])
 def test_code_and_other_words_are_left_as_typed(typed: str) -> None:
     assert without_where(typed) == (typed, ())

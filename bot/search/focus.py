@@ -250,7 +250,7 @@ class Post:
     title: str = ""  # the post's title line, when it has one its focus does not already contain
     messages: tuple[str, ...] = ()  # a copied chat's messages, by several people (`chat_messages`), else ()
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as read (`bot.search.spelling`)
-    set_aside: tuple[str, ...] = ()  # the tools and course parts it names, read aside (`bot.search.where_asked`)
+    set_aside: tuple[str, ...] = ()  # what says where it comes from, read aside (`bot.search.where_asked`)
 
     @property
     def read_as(self) -> str:
