@@ -383,7 +383,9 @@ _ICON_NAMES = re.compile(r"^\s*(?:[a-z]+(?:_[a-z]+)+(?:\s+\d+)?\s+){1,}[a-z]+(?:
 # A row of a page's list of other threads: a title, then fields of counts and dates and the category
 # ("• Trainer not saving checkpoints — 🤗Transformers — 4 — Jun 2024", "Title\tvision\t3\t540\tJan 2023").
 # Two or more of its fields are counts or dates, and one of them is a date.
-_ROW_FIELDS = re.compile(r"\s+[—–·|]\s+|\t")
+# A run of spaces is tried once, from its start, not again from each of its spaces (which made a
+# line of thousands of spaces take a quadratic time).
+_ROW_FIELDS = re.compile(r"(?<!\s)\s+[—–·|]\s+|\t")
 MIN_COUNT_FIELDS = 2
 
 # What an image leaves behind: its file name, often with its size ("image.png 812×604 34.2 KB"),
