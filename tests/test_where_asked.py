@@ -53,6 +53,9 @@ def test_a_part_of_the_course_is_set_aside_with_its_number(typed: str, read: str
     ("Why is KL asymmetric (sorry if this is basic)?", "Why is KL asymmetric?", ("(sorry if this is basic)",)),
     ("As someone new to deep learning, why softmax?", "why softmax?", ("As someone new to deep learning",)),
     ("Noob question: why softmax?", "why softmax?", ("Noob question",)),
+    # A dataset that goes on into a noun phrase: only its name is read aside.
+    ("In the IMDB example the last layer is a sigmoid. Why?", "In the example the last layer is a sigmoid. Why?",
+     ("IMDB",)),
 ])
 def test_the_students_own_setting_is_set_aside(typed: str, read: str, named: tuple[str, ...]) -> None:
     assert without_where(typed) == (read, named)
@@ -73,6 +76,7 @@ def test_the_students_own_setting_is_set_aside(typed: str, read: str, named: tup
     "should I use a sigmoid for a student project?",  # a setting that goes on with a content word
     "why is it called online learning?",
     "what does the paper's notation for KL mean?",
+    "I derived the softmax gradient on paper. Is it right?",  # by hand, not a source
     "how does the Adam paper define bias correction?",  # a named paper: what it is about is asked
     "how do I use an imagenet-pretrained cnn on grayscale images?",
 ])
