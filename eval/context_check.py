@@ -171,10 +171,13 @@ WHERE_FILE = DATASETS_DIR / "where_phrases.json"
 
 
 def load_where_phrases(path: Path = WHERE_FILE) -> dict[str, list[str]]:
-    """The phrase sets of `where_phrases.json` by name, the held-out ones named "held out: ..."."""
+    """The phrase sets of `where_phrases.json` by name, the held-out ones named "held out: ..." and
+    "held out 2: ..." (`held_out`, `held_out_2`)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     sets = dict(data["development"])
-    sets.update({f"held out: {name}": [row["phrase"] for row in rows] for name, rows in data["held_out"].items()})
+    for key in sorted(key for key in data if key.startswith("held_out")):
+        label = key.replace("_", " ")
+        sets.update({f"{label}: {name}": [row["phrase"] for row in rows] for name, rows in data[key].items()})
     return sets
 
 

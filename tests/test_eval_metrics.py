@@ -658,7 +658,7 @@ def test_where_a_question_comes_from_is_named_in_the_last_question_only() -> Non
     from eval.context_check import load_where_phrases, with_where_named
 
     phrases = load_where_phrases()
-    assert {"in PyTorch", "a part of the course", "held out: own work", "held out: data"} <= set(phrases)
+    assert {"in PyTorch", "a part of the course", "held out: own work", "held out 2: a tool"} <= set(phrases)
     post = "Is the KL divergence symmetric? My notes say so. Why is it not a distance?"
     named = with_where_named(phrases["in PyTorch"], seed=1)(post)
     assert named.startswith("Is the KL divergence symmetric? My notes say so. Why is it not a distance ")
