@@ -34,6 +34,9 @@ def test_a_tool_name_is_set_aside_with_what_attaches_it(typed: str, read: str, n
     ("Is Adam second order, as said in today's lecture?", "Is Adam second order, as said?", ("in today's lecture",)),
     ("In today’s lecture, why ln?", "why ln?", ("In today’s lecture",)),
     ("in the 2nd homework, is BFS order fine?", "is BFS order fine?", ("in the 2nd homework",)),
+    # Unnumbered, it ends where a setting phrase does: before punctuation, a parenthesis, a function word.
+    ("My net scores lower than I expected for the assignment (around 60%). Why?",
+     "My net scores lower than I expected (around 60%). Why?", ("for the assignment",)),
 ])
 def test_a_part_of_the_course_is_set_aside_with_its_number(typed: str, read: str, named: tuple[str, ...]) -> None:
     assert without_where(typed) == (read, named)

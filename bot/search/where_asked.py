@@ -77,11 +77,12 @@ _COURSE_PHRASE = (rf"\b{_PREPOSITION}\s+(?:{_WHOSE}\s+)*(?:{_WEEK}\s+)?{_COURSE_
                   rf"|\((?:see\s+)?{_COURSE_PART}{_NUMBER}(?:\s*,?\s*{_WEEK})?\)")
 
 # A phrase about the student's setting is read aside only where the sentence does not go on with a
-# content word: it ends, or punctuation or a function word other than "of" follows ("in my code, why
-# ...", "in my code I ..."). "In my implementation of the softmax" and "in the IMDB example" say what
-# is asked about; a possessive or a hyphen goes on too ("the paper's notation").
+# content word: it ends, or punctuation, a parenthesis or a function word other than "of"
+# follows ("in my code, why ...", "in my code I ...", "for the assignment (around 60%)"). "In my
+# implementation of the softmax" and "in the IMDB example" say what is asked about; a possessive or a
+# hyphen goes on too ("the paper's notation").
 _FUNCTION_WORD = "|".join(sorted((re.escape(w) for w in FUNCTION_WORDS if w != "of"), key=len, reverse=True))
-_STANDS_APART = rf"(?=\s*(?:$|[?.!,;:)\]]|(?:{_FUNCTION_WORD})\b(?!['’\-])))"
+_STANDS_APART = rf"(?=\s*(?:$|[?.!,;:()\[\]]|(?:{_FUNCTION_WORD})\b(?!['’\-])))"
 
 # The data a question was met on: public datasets and benchmarks, named alone ("my MNIST classifier")
 # or with what attaches them ("on the CIFAR-10 dataset", "(ImageNet)"). Not "GLUE" or "SQuAD": as
@@ -132,17 +133,15 @@ _SETTING_PHRASE = rf"(?:{_OWN_PHRASE}|{_SOURCE_PHRASE}|{_SELF_PHRASE}){_STANDS_A
 _WHERE = re.compile(rf"(?P<course>{_COURSE_PHRASE})|{_SETTING_PHRASE}|{_TOOL_PHRASE}|{_DATA_PHRASE}", re.IGNORECASE)
 _TOOL_NAME = re.compile(rf"{_ALONE_BEFORE}(?:{'|'.join(_TOOLS)})(?!\w)", re.IGNORECASE)
 _NUMBERED = re.compile(rf"\d|\b{_WHICH}(?!\w)", re.IGNORECASE)
-_NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
+_ENDS_APART = re.compile(_STANDS_APART, re.IGNORECASE)
 
 
 def _names_a_course_part(text: str, match: re.Match[str]) -> bool:
     """Whether a course phrase names a part of the course, not the start of a noun phrase: "on the
-    final layer", "in the video frames", "in the lab results" go on with a word that is not a function
-    word, and without a number or a "today's" nothing says they meant the course."""
-    if _NUMBERED.search(match.group()):
-        return True
-    following = _NEXT_WORD.match(text, match.end())
-    return following is None or following.group(1).lower() in FUNCTION_WORDS
+    final layer", "in the video frames", "in the lab results" go on with a content word
+    (`_STANDS_APART`, as a phrase about the student's setting must not), and without a number or a
+    "today's" nothing says they meant the course."""
+    return bool(_NUMBERED.search(match.group()) or _ENDS_APART.match(text, match.end()))
 
 
 def without_where(text: str) -> tuple[str, tuple[str, ...]]:
