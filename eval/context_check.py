@@ -53,9 +53,15 @@ NOISE_PLACES = ("top", "bottom", "around")
 
 
 def load_contexts(path: Path = CONTEXT_FILE) -> dict[str, dict[str, list[str]]]:
-    """{"before": {set name: sentences}, "after": {...}}: where each set's sentences go."""
-    data = json.loads(path.read_text())
-    return {place: {name: list(sentences) for name, sentences in data[place].items()} for place in ("before", "after")}
+    """{"before": {set name: sentences}, "after": {...}}: where each set's sentences go. The held-out
+    side questions (`held_out_after`, each with the address its shape follows) go after, named
+    "held out: ..."."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    contexts = {place: {name: list(sentences) for name, sentences in data[place].items()}
+                for place in ("before", "after")}
+    contexts["after"].update({f"held out: {name}": [row["text"] for row in rows]
+                              for name, rows in data.get("held_out_after", {}).items() if not name.startswith("_")})
+    return contexts
 
 
 def with_context(sentences: list[str], seed: int = 0, after: bool = False) -> Callable[[str], str]:
@@ -230,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         for reading, evaluated in readings.items():
             rates = cross_validate(plain.features, plain.labels, plain.right, plain.groups, columns, scored,
                                    candidates=plain.candidates, evaluated=evaluated)
-            print(f"{subset:22} {reading:26} answered and right {rates['answered_right']:.3f}   "
+            print(f"{subset:22} {reading:38} answered and right {rates['answered_right']:.3f}   "
                   f"out of scope declined {rates['declined_out_of_scope']:.3f}")
     return 0
 
