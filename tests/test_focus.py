@@ -315,6 +315,20 @@ def test_an_aside_is_not_the_question_while_another_sentence_asks_one() -> None:
         "Also, why is KL divergence not symmetric?")
 
 
+def test_a_question_typed_without_its_mark_is_the_question_before_a_marked_add_on() -> None:
+    # Only the add-on has its question mark; the post's own question, typed without one, is still
+    # what the post asks (it used to be glued to the add-on it was followed by).
+    for own in ("are adaptive optimizers like rmsprop considered a type of momentum",
+                "why is kl divergence not symmetric"):
+        for add_on in ("Also, can I use my own laptop's GPU for the final project?", "btw, is the midterm open book?"):
+            post = read_post(f"{own}\n\n{add_on}")
+            assert post.focus == own, add_on
+            assert post.questions == (own, add_on)
+    # A statement never takes over: with no other question, the add-on is the question.
+    assert read_post("I'm using Adam for my model.\n\nAlso, is the midterm open book?").focus.endswith(
+        "is the midterm open book?")
+
+
 @pytest.mark.parametrize("after", [
     "python 3.11, numpy 1.26.4, running in Google Colab (T4)",  # the student's setup
     "Sent from my phone",  # a phone's signature

@@ -536,7 +536,14 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     if not sentences:
         return ""
     asking = [i for i, s in enumerate(sentences) if "?" in s]
-    asking = [i for i in asking if not _ASIDE.match(sentences[i])] or asking
+    own = [i for i in asking if not _ASIDE.match(sentences[i])]
+    if asking and not own:
+        # Only an add-on is marked: the post's own question may be typed without its mark before it
+        # ("is adagrad second order" then "Also, is the midterm open book?"). Only a sentence that
+        # opens as a question takes over; a statement about the student's setup never does.
+        own = [i for i, s in enumerate(sentences[:asking[-1]])
+               if _OPENS_AS_QUESTION.match(s) and not (_ASIDE.match(s) or _EDIT.match(s))]
+    asking = own or asking
     if asking:
         end = asking[-1]
     else:
