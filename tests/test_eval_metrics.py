@@ -588,7 +588,11 @@ def test_context_check_puts_seeded_context_around_the_question() -> None:
     from eval.context_check import load_contexts, with_context
 
     contexts = load_contexts()
-    assert set(contexts["before"]) == {"personal", "setup"} and set(contexts["after"]) == {"side question"}
+    assert set(contexts["before"]) == {"personal", "setup"}
+    # The development side questions, and six held-out ways of adding one (the file's `held_out_after`).
+    held_out = {name for name in contexts["after"] if name.startswith("held out: ")}
+    assert set(contexts["after"]) - held_out == {"side question"} and len(held_out) == 6
+    assert all(len(contexts["after"][name]) == 10 for name in held_out)
     assert all(len(s) >= 5 for sets in contexts.values() for s in sets.values())
     sentences = contexts["before"]["personal"]
     first, again = with_context(sentences, seed=1), with_context(sentences, seed=1)
