@@ -35,6 +35,8 @@ TOPICS_HINT = "If it is about one of the closest topics below, pick that topic t
 # Most near-topic posts the bot should have declined land below 0.9 (README, "Unsure answers"):
 # the student is told, in the answer, that it may not be what they asked.
 UNSURE_BELOW = 0.9
+# An add-on left out is quoted in its notice up to this many characters.
+PASSED_OVER_SHOWN = 160
 UNSURE_NOTICE = ("This is the closest TA answer I have, but I'm not sure it covers exactly what you asked. "
                  "If it doesn't, please ask on the course forum.")
 # Entries with at most this many sentences are quoted whole: cutting them loses the point.
@@ -112,6 +114,7 @@ class Selection:
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as searched (`Post.read_words`)
     other_language: bool = False  # the post reads as written in another language (`Speller.reads_as_other_language`)
     tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
+    passed_over: str = ""  # its last question, off the course, left for an earlier one (`bot.search.off_course`)
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -130,6 +133,15 @@ def tools_notice(tools: tuple[str, ...]) -> str:
     for the idea asked about, with the framework read aside (`bot.search.where_asked`), so the
     student knows that what only their framework does is not in it."""
     return f"I answered the idea; the TA answers say nothing specific to {listed(tools, 'or')}."
+
+
+def passed_over_notice(question: str) -> str:
+    """'I left out "Is the final exam cumulative?": ...': the post's last question was an add-on about
+    nothing the TA answers cover (`bot.search.off_course`), and the answer is to the question before
+    it, so the student knows the add-on was read and where to ask it."""
+    shown = question if len(question) <= PASSED_OVER_SHOWN else question[:PASSED_OVER_SHOWN].rstrip() + "…"
+    return (f"I left out “{shown}”: it is not about anything the TA answers cover, so please ask it on the "
+            "course forum.")
 
 
 def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], threshold: float) -> list[EntryHit]:
@@ -254,9 +266,9 @@ class Composer:
                                     coverage=0.0, score=0.0, best_chunk="")
                            for s in previous.sources if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
-                                 other_language=other_language, tools=tools), focus.vector
+                                 other_language=other_language, tools=tools, passed_over=post.passed_over), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
-                         tools=tools), focus.vector
+                         tools=tools, passed_over=post.passed_over), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -269,6 +281,7 @@ class Composer:
         timings = {"retrieve": (retrieved - started) * 1000}
         read_as = [OTHER_LANGUAGE_NOTICE] if selection.other_language else []
         read_as += [read_words_notice(selection.read_words)] if selection.read_words else []
+        read_as += [passed_over_notice(selection.passed_over)] if selection.passed_over else []
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
             return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,

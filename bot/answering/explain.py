@@ -71,6 +71,7 @@ class Explanation:
     threshold: float
     candidates: tuple[Candidate, ...]  # most confident first
     agreeing_near_misses: tuple[tuple[str, str, float], ...]  # (near miss, its entry, F1), best first
+    passed_over: str = ""  # its last question, off the course, when an earlier one was read (`bot.search.off_course`)
 
     @property
     def answered(self) -> bool:
@@ -79,7 +80,8 @@ class Explanation:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "small_talk": self.small_talk, "focus": self.focus, "prose": self.prose,
-            "set_aside": list(self.set_aside), "answered": self.answered, "threshold": round(self.threshold, 4),
+            "set_aside": list(self.set_aside), "passed_over": self.passed_over, "answered": self.answered,
+            "threshold": round(self.threshold, 4),
             "candidates": [{"entry_id": c.entry_id, "confidence": round(c.confidence, 4), "bias": round(c.bias, 4),
                             "features": {p.feature: {"value": round(p.value, 4), "pull": round(p.pull, 4)}
                                          for p in c.pulls},
@@ -110,6 +112,9 @@ class Explanation:
             lines += ["The post it read around it (no code, quotes, links or greetings):", f"  {shown}"]
         if self.set_aside:
             lines += ["Read aside, as where the question comes from: " + "; ".join(f"“{s}”" for s in self.set_aside)]
+        if self.passed_over:
+            lines += ["Passed over, as further from the course than any question the TA answers list: "
+                      f"“{self.passed_over}”"]
         lines += ["", self.verdict()]
         for candidate in self.candidates:
             lines += ["", f"{candidate.entry_id}: confidence {candidate.confidence:.3f}",
@@ -140,7 +145,8 @@ def explain(retriever: HybridRetriever, question: str) -> Explanation:
         question=question, small_talk=None, focus=post.read_as, prose=post.prose, set_aside=post.set_aside,
         threshold=calibration.threshold,
         candidates=tuple(_candidate(retriever, calibration, hit, focus.pieces) for hit in hits),
-        agreeing_near_misses=tuple((text, owner.get(text, ""), f1) for text, f1 in near_misses))
+        agreeing_near_misses=tuple((text, owner.get(text, ""), f1) for text, f1 in near_misses),
+        passed_over=post.passed_over)
 
 
 def _candidate(retriever: HybridRetriever, calibration: Calibration, hit: EntryHit,

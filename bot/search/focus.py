@@ -251,6 +251,8 @@ class Post:
     messages: tuple[str, ...] = ()  # a copied chat's messages, by several people (`chat_messages`), else ()
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as read (`bot.search.spelling`)
     set_aside: tuple[str, ...] = ()  # what says where it comes from, read aside (`bot.search.where_asked`)
+    # The last question, when it was off the course and an earlier one is the post's (`bot.search.off_course`).
+    passed_over: str = ""
 
     @property
     def read_as(self) -> str:
@@ -522,6 +524,11 @@ def _abbreviation_before(tail: str, after: str) -> bool:
 def _terms(text: str) -> int:
     """Content terms that name something: stop words and words that only ask for help left out."""
     return sum(term not in _ASKING_WORDS for term in tokenize([text], FUNCTION_WORDS)[0])
+
+
+def stands_alone(question: str) -> bool:
+    """True when `question` names enough to be asked on its own (no widening needed, `focus_of`)."""
+    return _terms(question) >= MIN_FOCUS_TERMS
 
 
 def leans_back(sentence: str) -> bool:

@@ -154,6 +154,7 @@ class KnowledgeIndex:
         self._pieces_lock = threading.Lock()
         self.lexical = LexicalIndex.build([])
         self.centroid: np.ndarray | None = None  # the indexed answers' mean direction (`corpus_centroid`)
+        self.course_floor: float | None = None  # how far from its answer a listed question lies at most (`least_near`)
         self.near_miss_store = NearMissStore(settings.data_dir / "near_misses" / f"{settings.collection}.npz")
         self.near_misses = NearMisses()  # what no answer covers (`bot.search.near_misses`), set by `sync`
 
@@ -239,6 +240,7 @@ class KnowledgeIndex:
         self._sync_lexical(changed=bool(todo or report.removed))
         if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it
             self.centroid = self.corpus_centroid()
+            self.course_floor = self.least_near()
         self.near_misses = self.near_miss_store.sync(entries, self.model.encode_with_pieces)
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
@@ -258,6 +260,42 @@ class KnowledgeIndex:
             return None
         mean = np.mean(means, axis=0)
         return (mean / np.linalg.norm(mean)).astype(np.float32)
+
+    def least_near(self) -> float | None:
+        """How far from the rest of its own answer a question staff listed can lie: over every entry's
+        question and aliases, the lowest of each one's best cosine to the entry's other chunks (its
+        question, aliases, sentences, the whole). A post's question further than that from all of the
+        course's texts is not about the course (`nearest_course_text`, `bot.search.off_course`). Per
+        entry, so it costs what the entry's own chunks cost; None for an index with no such entry."""
+        by_entry: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            by_entry.setdefault(chunk.entry_id, []).append(chunk)
+        stored = self._stored_vectors(sorted(by_entry))
+        lowest: float | None = None
+        for chunks in by_entry.values():
+            texts = list(dict.fromkeys(c.text for c in chunks if c.text in stored))
+            asked = {c.text for c in chunks if c.kind in ("question", "alias")}
+            if len(texts) < 2 or not asked:
+                continue
+            vectors = np.stack([stored[text] for text in texts])
+            cosines = vectors @ vectors.T
+            np.fill_diagonal(cosines, -1.0)
+            for row, text in enumerate(texts):
+                if text in asked:
+                    best = float(cosines[row].max())
+                    lowest = best if lowest is None else min(lowest, best)
+        return lowest
+
+    def nearest_course_text(self, vectors: list[np.ndarray]) -> list[float]:
+        """For each unit vector, its best cosine to anything the course holds: a chunk of any entry
+        (one Chroma query for all of them) or a listed near miss."""
+        found = self.dense_search_many(vectors, 1)
+        nearest = []
+        for vector, hits in zip(vectors, found, strict=True):
+            best = max((similarity for _, similarity in hits), default=-1.0)
+            near_miss = self.near_misses.closest(vector)
+            nearest.append(max(best, near_miss) if near_miss is not None else best)
+        return nearest
 
     def _stored_vectors(self, entry_ids: list[str]) -> dict[str, np.ndarray]:
         """{chunk text: stored vector} over the given entries' chunks."""

@@ -50,6 +50,7 @@ from bot.search.focus import Post, read_post
 from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
+from bot.search.off_course import on_course_question
 from bot.search.spelling import Speller, load_in_background
 from bot.search.token_match import best_agreement, best_matches, coverage_of
 from bot.search.where_asked import set_aside_where
@@ -231,23 +232,30 @@ class HybridRetriever:
         return self.search_many([post], [embedded], k)[0]
 
     def read(self, post: Post) -> tuple[Post, tuple[Embedded, Embedded]]:
-        """The post to answer, where it comes from read aside (`bot.search.where_asked`) and its
-        misspelled words read as meant (`Speller.correct_post`), and its (focus, prose) as
-        `embed_post` gives them. A copied chat holds several people's messages (`Post.messages`) and
+        """The post to answer, where it comes from read aside (`bot.search.where_asked`), its
+        misspelled words read as meant (`Speller.correct_post`) and a last question off the course
+        passed over (`bot.search.off_course`), and its (focus, prose) as `embed_post` gives them. A
+        copied chat holds several people's messages (`Post.messages`) and
         does not say whose question the student wants answered; a TA answers the one about the
         course. So each message (the last MAX_CHAT_MESSAGES) is read as a post of its own, and the
         one whose best entry has the highest rank score is answered: the ranking, not the calibrated
         confidence, so that choosing needs no fitted model and the model then decides about the
         message as about any post."""
         if not post.messages:
-            post = self.speller.correct_post(set_aside_where(post))
+            post = self._cleaned(post)
             return post, self.embed_post(post)
-        messages = [self.speller.correct_post(set_aside_where(read_post(text)))
-                    for text in post.messages[-MAX_CHAT_MESSAGES:]]
+        messages = [self._cleaned(read_post(text)) for text in post.messages[-MAX_CHAT_MESSAGES:]]
         embedded = [self.embed_post(message) for message in messages]
         found = self.search_many(messages, embedded)
         best = max(range(len(messages)), key=lambda i: max((hit.score for hit in found[i]), default=0.0))
         return messages[best], embedded[best]
+
+    def _cleaned(self, post: Post) -> Post:
+        """One post as it is answered: where it comes from read aside, misspelled words read as meant,
+        and a last question off the course passed over for an earlier one (`bot.search.off_course`)."""
+        post = self.speller.correct_post(set_aside_where(post))
+        index = self.index
+        return on_course_question(post, index.model.encode, index.nearest_course_text, index.course_floor)
 
     def embed_post(self, post: Post) -> tuple[Embedded, Embedded]:
         """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
