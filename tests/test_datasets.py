@@ -258,3 +258,19 @@ def test_every_written_label_was_reproduced_by_a_blind_re_judgement() -> None:
     assert disagreeing == AUDIT_DISPUTED
     from eval.datasets import label_certainty
     assert label_certainty() == {row_id: row["sure"] for row_id, row in audit.items()}  # what the report splits by
+
+
+def test_the_short_development_questions_were_judged_blind_and_are_no_alias(entries: dict) -> None:
+    """short_dev.jsonl: every row's scope is the blind judge's, its entries too but for the two a second
+    entry or its order separates, and no question is an alias or a near miss (a copy would measure the
+    list, not the bot)."""
+    rows = _rows("short_dev")
+    assert len(rows) == 180 and len({r["id"] for r in rows}) == 180
+    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
+    for row in rows:
+        assert set(row) - {"source"} == {"id", "question", "expected", "style", "judged", "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"] + row["judged"]), row["id"]
+        assert bool(row["expected"]) == bool(row["judged"]), row["id"]
+        assert _norm(row["question"]) not in listed, row["id"]
+    assert [r["id"] for r in rows if r["expected"] != r["judged"]] == ["sd-105", "sd-110"]
+    assert sum(bool(r["expected"]) for r in rows) == 110
