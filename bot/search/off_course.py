@@ -34,6 +34,9 @@ Nearest = Callable[[list[np.ndarray]], list[float]]
 # The sentences before an add-on that are compared with it, at most (the last ones): a long post's
 # opening is rarely what a question at its end follows on from, and each costs the encoder.
 MAX_SENTENCES_BEFORE = 16
+# The earlier questions weighed, at most (the last ones): a post asks a few (no dataset post has more
+# than four before its last), and a pasted wall of questions costs no more than this.
+MAX_EARLIER_QUESTIONS = 8
 
 
 def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: float | None) -> Post:
@@ -57,9 +60,8 @@ def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: floa
     # A question far from the course may still be the post's own: an out-of-scope post asks about
     # something the course does not hold, and asks it about what it said before ("Is the example's
     # sign a typo?" after a sentence about the sign). An add-on is about nothing the post said.
-    said = sentences_of(post.prose[:post.prose.rfind(post.focus)])[-MAX_SENTENCES_BEFORE:]
-    before = np.asarray(encode(said), dtype=np.float32)
-    if float((before @ focus).max()) >= floor:
+    said = list(dict.fromkeys(sentences_of(post.prose[:post.prose.rfind(post.focus)])[-MAX_SENTENCES_BEFORE:]))
+    if not said or float((np.asarray(encode(said), dtype=np.float32) @ focus).max()) >= floor:
         return post
     return replace(post, focus=on_course[-1], passed_over=post.focus)
 
@@ -74,4 +76,5 @@ def _earlier_questions(post: Post) -> list[str]:
     return [question for question in post.questions
             if question not in post.focus and post.focus not in question
             and -1 < post.prose.find(question) < end
-            and stands_alone(question) and not question.lstrip().startswith(("- ", "* ", "• "))]
+            and stands_alone(question) and not question.lstrip().startswith(("- ", "* ", "• "))
+            ][-MAX_EARLIER_QUESTIONS:]

@@ -2,7 +2,9 @@
 
 A student's post is read first (`bot.search.focus.read_post`): its `focus` is the question it
 asks, its `prose` what it is about (without code, traces, quotes, links, greetings), each misspelled
-word read as the knowledge base word it was meant to be (`bot.search.spelling`). Each entry is
+word read as the knowledge base word it was meant to be (`bot.search.spelling`), where it comes from
+read aside (`bot.search.where_asked`), and a last question about nothing the course holds left for
+the question asked before it (`bot.search.off_course`). Each entry is
 scored by both: its best chunk's cosine to the focus (read inside the prose's one encoder pass,
 `bot.search.in_context`), its best chunk's cosine to the prose, and a
 lexical nudge (BM25 of the prose, scaled to the best entry's) that breaks near-ties on rare words.
