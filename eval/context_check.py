@@ -54,13 +54,15 @@ NOISE_PLACES = ("top", "bottom", "around")
 
 def load_contexts(path: Path = CONTEXT_FILE) -> dict[str, dict[str, list[str]]]:
     """{"before": {set name: sentences}, "after": {...}}: where each set's sentences go. The held-out
-    side questions (`held_out_after`, each with the address its shape follows) go after, named
-    "held out: ..."."""
+    side questions (`held_out_after`, `held_out_after_2`, each with the address its shape follows) go
+    after, named "held out: ..." and "held out 2: ..."."""
     data = json.loads(path.read_text(encoding="utf-8"))
     contexts = {place: {name: list(sentences) for name, sentences in data[place].items()}
                 for place in ("before", "after")}
-    contexts["after"].update({f"held out: {name}": [row["text"] for row in rows]
-                              for name, rows in data.get("held_out_after", {}).items() if not name.startswith("_")})
+    for key in sorted(key for key in data if key.startswith("held_out_after")):
+        label = "held out" + key.removeprefix("held_out_after").replace("_", " ")
+        contexts["after"].update({f"{label}: {name}": [row["text"] for row in rows]
+                                  for name, rows in data[key].items() if not name.startswith("_")})
     return contexts
 
 

@@ -589,9 +589,10 @@ def test_context_check_puts_seeded_context_around_the_question() -> None:
 
     contexts = load_contexts()
     assert set(contexts["before"]) == {"personal", "setup"}
-    # The development side questions, and six held-out ways of adding one (the file's `held_out_after`).
-    held_out = {name for name in contexts["after"] if name.startswith("held out: ")}
-    assert set(contexts["after"]) - held_out == {"side question"} and len(held_out) == 6
+    # The development side questions, and twice six held-out ways of adding one (`held_out_after`, `_2`).
+    held_out = {name for name in contexts["after"] if name.startswith("held out")}
+    assert set(contexts["after"]) - held_out == {"side question"} and len(held_out) == 12
+    assert {"held out: no opener", "held out 2: no opener"} <= held_out
     assert all(len(contexts["after"][name]) == 10 for name in held_out)
     assert all(len(s) >= 5 for sets in contexts.values() for s in sets.values())
     sentences = contexts["before"]["personal"]
