@@ -13,8 +13,10 @@ all, or followed thanks or a sentence of its own (docs/real-phrasing.md, twenty-
 A TA reading such a post answers the question about the course and the add-on apart. So does the
 retriever: when the post's question is further from everything the course holds (every TA answer's
 question, aliases and sentences, and the near misses staff listed) than any question staff listed lies
-from the rest of its own answer (`KnowledgeIndex.least_near`), and the post asked a question before it
-that is not, that earlier question is the post's. The add-on stays one of the post's questions. The
+from the rest of its own answer (`KnowledgeIndex.least_near`), and as far from every sentence the post
+said before it, and the post asked a question before it that is not, that earlier question is the
+post's. (An out-of-scope post's own question can be far from the course too, but it is about what the
+post said.) The add-on stays one of the post's questions, and the answer says it was left out. The
 measure is the knowledge base's own, so nothing here names a topic, an opener or a course, and a
 question about deep learning near what the course covers (batch norm, warm-up) is not passed over: it
 may be what the post asks, and the model decides about it as about any question.
