@@ -548,15 +548,13 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
         # Only an add-on is marked: the post's own question may be typed without its mark before it
         # ("is adagrad second order" then "Also, is the midterm open book?"). Only a sentence that
         # opens as a question takes over; a statement about the student's setup never does.
-        own = [i for i, s in enumerate(sentences[:asking[-1]])
-               if _OPENS_AS_QUESTION.match(s) and not (_ASIDE.match(s) or _EDIT.match(s))]
+        own = _unmarked_questions(sentences[:asking[-1]])
     asking = own or asking
     if asking:
         end = asking[-1]
     else:
-        plain = [i for i, s in enumerate(sentences) if not (_LEAD_IN.search(s) or _ASIDE.match(s) or _EDIT.match(s))]
-        unmarked = [i for i in plain if _OPENS_AS_QUESTION.match(sentences[i])]
-        end = (unmarked or plain)[-1] if plain else len(sentences) - 1
+        plain = [i for i, s in enumerate(sentences) if _may_ask(s)]
+        end = (_unmarked_questions(sentences) or plain)[-1] if plain else len(sentences) - 1
     start = end
     # A follow-up leans on the question it follows, not on whatever sentence stands between them:
     # in "Why divide the loss by math.log(2)? My first guess was an fp16 trick. And does this
@@ -567,6 +565,16 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
         if followed:
             start = followed[-1]
     return _widened(sentences, start, end, follow_pointers)
+
+
+def _may_ask(sentence: str) -> bool:
+    """False for a lead-in to what was cut, an aside or an edit: none of them is what a post asks."""
+    return not (_LEAD_IN.search(sentence) or _ASIDE.match(sentence) or _EDIT.match(sentence))
+
+
+def _unmarked_questions(sentences: list[str]) -> list[int]:
+    """Which of `sentences` ask though typed without their mark: they open as a question (`_may_ask`)."""
+    return [i for i, s in enumerate(sentences) if _may_ask(s) and _OPENS_AS_QUESTION.match(s)]
 
 
 def _widened(sentences: list[str], start: int, end: int, follow_pointers: bool) -> str:

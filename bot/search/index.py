@@ -239,38 +239,42 @@ class KnowledgeIndex:
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
         if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it
-            self.centroid = self.corpus_centroid()
-            self.course_floor = self.least_near()
+            stored = self._stored_vectors(sorted({chunk.entry_id for chunk in self.chunks}))  # read once for both
+            self.centroid = self.corpus_centroid(stored)
+            self.course_floor = self.least_near(stored)
         self.near_misses = self.near_miss_store.sync(entries, self.model.encode_with_pieces)
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
         return report
 
-    def corpus_centroid(self) -> np.ndarray | None:
+    def _chunks_by_entry(self) -> dict[str, list[Chunk]]:
+        by_entry: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            by_entry.setdefault(chunk.entry_id, []).append(chunk)
+        return by_entry
+
+    def corpus_centroid(self, stored: dict[str, np.ndarray] | None = None) -> np.ndarray | None:
         """The unit mean of the indexed entries' mean chunk vectors: where "a question about this
         course" points. Each entry counts once, however many aliases and sentences it has. Read from
-        the stored vectors (None for an index that holds no chunks yet)."""
-        by_entry: dict[str, list[str]] = {}
-        for chunk in self.chunks:
-            by_entry.setdefault(chunk.entry_id, []).append(chunk.text)
-        stored = self._stored_vectors(sorted(by_entry))
-        means = [np.mean([stored[text] for text in texts if text in stored], axis=0, dtype=np.float64)
-                 for _, texts in sorted(by_entry.items()) if any(text in stored for text in texts)]
+        the stored vectors (`stored`, or fetched; None for an index that holds no chunks yet)."""
+        by_entry = self._chunks_by_entry()
+        stored = self._stored_vectors(sorted(by_entry)) if stored is None else stored
+        means = [np.mean([stored[c.text] for c in chunks if c.text in stored], axis=0, dtype=np.float64)
+                 for _, chunks in sorted(by_entry.items()) if any(c.text in stored for c in chunks)]
         if not means:
             return None
         mean = np.mean(means, axis=0)
         return (mean / np.linalg.norm(mean)).astype(np.float32)
 
-    def least_near(self) -> float | None:
+    def least_near(self, stored: dict[str, np.ndarray] | None = None) -> float | None:
         """How far from the rest of its own answer a question staff listed can lie: over every entry's
         question and aliases, the lowest of each one's best cosine to the entry's other chunks (its
         question, aliases, sentences, the whole). A post's question further than that from all of the
         course's texts is not about the course (`nearest_course_text`, `bot.search.off_course`). Per
-        entry, so it costs what the entry's own chunks cost; None for an index with no such entry."""
-        by_entry: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            by_entry.setdefault(chunk.entry_id, []).append(chunk)
-        stored = self._stored_vectors(sorted(by_entry))
+        entry, so it costs what the entry's own chunks cost; None for an index with no such entry.
+        `stored`: the chunks' stored vectors, when the caller has read them."""
+        by_entry = self._chunks_by_entry()
+        stored = self._stored_vectors(sorted(by_entry)) if stored is None else stored
         lowest: float | None = None
         for chunks in by_entry.values():
             texts = list(dict.fromkeys(c.text for c in chunks if c.text in stored))
