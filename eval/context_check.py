@@ -30,6 +30,11 @@ its key, or two swapped), and that share of the words `eval/datasets/real_misspe
 as one of the ways real posts misspelled them. The reader (`bot.search.spelling`) is meant to read
 them as meant.
 
+With `--abbreviated RATE` it reads them instead with that share of the terms `eval/datasets/
+abbreviated_forms.tsv` lists shortened as students shorten them ("CE", "val acc", "grads", "w/"; the
+forms a helper used most after reading real posts, written down without seeing the reader's glossary).
+The reader (`bot.search.abbreviations`) is meant to read them in the knowledge base's words.
+
 Calibration rows only: it is a development measure, run before anything is chosen.
 """
 
@@ -49,6 +54,7 @@ from eval.datasets import DATASETS_DIR
 CONTEXT_FILE = DATASETS_DIR / "context.json"
 NOISE_FILE = DATASETS_DIR / "noise.json"
 MISSPELLINGS_FILE = DATASETS_DIR / "real_misspellings.tsv"
+ABBREVIATED_FILE = DATASETS_DIR / "abbreviated_forms.tsv"
 NOISE_PLACES = ("top", "bottom", "around")
 
 
@@ -152,12 +158,14 @@ def with_typos(rate: float, seed: int = 0) -> Callable[[str], str]:
     return rewrite
 
 
-def load_misspellings(path: Path = MISSPELLINGS_FILE) -> dict[str, list[str]]:
-    """{word as meant: its misspellings seen in real posts} (one row each, with the post's address)."""
+def load_misspellings(path: Path = MISSPELLINGS_FILE, meant: str = "intended",
+                      typed: str = "misspelled") -> dict[str, list[str]]:
+    """{word as meant: its misspellings seen in real posts} (one row each, with the post's address); with
+    `meant="long", typed="short"`, {term: how students shorten it} (`abbreviated_forms.tsv`)."""
     found: dict[str, list[str]] = {}
     with path.open(newline="") as rows:
         for row in csv.DictReader(rows, delimiter="\t"):
-            found.setdefault(row["intended"].lower(), []).append(row["misspelled"])
+            found.setdefault(row[meant].lower(), []).append(row[typed])
     return found
 
 
@@ -212,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                              "the student's setting) named in their last question instead")
     parser.add_argument("--typos", type=float, default=None, metavar="RATE",
                         help="read the questions with this share of their long words misspelled instead")
+    parser.add_argument("--abbreviated", type=float, default=None, metavar="RATE",
+                        help=f"read the questions with this share of the terms {ABBREVIATED_FILE.name} lists "
+                             "shortened as students shorten them instead")
     args = parser.parse_args(argv)
     from bot.config import Settings  # the bot only when rows are made, as in eval.calibrate
     from bot.search.retrieve import Calibration
@@ -224,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.typos is not None:
         rewrites = {f"typos {args.typos:g}": with_typos(args.typos),
                     f"real misspellings {args.typos:g}": with_misspellings(load_misspellings(), args.typos)}
+    elif args.abbreviated is not None:
+        shortened = load_misspellings(ABBREVIATED_FILE, meant="long", typed="short")
+        rewrites = {f"abbreviated {args.abbreviated:g}": with_misspellings(shortened, args.abbreviated)}
     elif args.where:
         rewrites = {name: with_where_named(phrases) for name, phrases in load_where_phrases().items()}
     elif args.noise:

@@ -59,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sha256", default=MPNET_SHA256, help="expected sha256 of its model.safetensors")
     args = parser.parse_args(argv)
     from bot.config import Settings
-    from bot.search.index import entry_chunks
     from bot.search.onnx_minilm import file_sha256
 
     weights = args.model / "model.safetensors"
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     second = TorchEncoder(args.model)  # sentence-transformers on torch, as tabot's reference backend
     rows, retriever = calibration_rows(Settings.from_env())
-    chunk_texts = {entry_id: [c.text for c in entry_chunks(entry)] for entry_id, entry in retriever.entries.items()}
+    chunk_texts = {entry_id: [c.text for c in chunks] for entry_id, chunks in retriever.index.chunks_by_entry().items()}
     cosines = second_cosines(rows, chunk_texts, second)
     with_second = np.column_stack([cosines, rows.features[:, 2:]])
     columns = tuple(range(rows.features.shape[1]))

@@ -274,3 +274,21 @@ def test_the_short_development_questions_were_judged_blind_and_are_no_alias(entr
         assert _norm(row["question"]) not in listed, row["id"]
     assert [r["id"] for r in rows if r["expected"] != r["judged"]] == ["sd-105", "sd-110"]
     assert sum(bool(r["expected"]) for r in rows) == 110
+
+
+def test_the_abbreviated_development_questions_were_judged_blind_and_are_no_alias(entries: dict) -> None:
+    """abbreviated_dev.jsonl: questions typed with the abbreviations students use, each row's scope and
+    first entry the blind judge's, each abbreviation it lists in its question, and none an alias or a
+    near miss."""
+    rows = _rows("abbreviated_dev")
+    assert len(rows) == 120 and len({r["id"] for r in rows}) == 120
+    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "style", "scope", "abbreviations", "source", "judged",
+                            "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"] + row["judged"]), row["id"]
+        assert (row["scope"] == "in") == bool(row["expected"]) == bool(row["judged"]), row["id"]
+        assert not row["expected"] or row["judged"][0] in row["expected"], row["id"]
+        assert all(a.lower() in row["question"].lower() for a in row["abbreviations"]), row["id"]
+        assert row["source"].startswith("http") and _norm(row["question"]) not in listed, row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 80

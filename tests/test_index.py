@@ -11,6 +11,7 @@ import pytest
 from bot.config import Settings
 from bot.errors import IndexBuildError
 from bot.knowledge import load_entries
+from bot.search.abbreviations import as_searched
 from bot.search.index import KnowledgeIndex, _entry_version, entry_chunks
 from bot.search.retrieve import HybridRetriever
 
@@ -38,7 +39,7 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     path.write_text(path.read_text().replace("aliases:\n", "aliases:\n  - which log base for bits\n", 1))
     entries = load_entries(knowledge)
     changed = index.sync(entries)
-    log_base = next(e for e in entries if e.id == "log-base")
+    log_base = next(e for e in as_searched(entries) if e.id == "log-base")  # as the index holds it
     assert changed.updated == ["log-base"] and changed.unchanged == 8
     assert changed.chunks_embedded == 1
     stored = index.collection.get(where={"entry_id": "log-base"}, include=["documents", "embeddings", "metadatas"])
@@ -136,7 +137,7 @@ def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowl
     # The entries' word pieces (semantic coverage) come from the same pass: nothing encoded twice.
     assert sorted(encoded) == sorted(texts) and report.chunks_embedded == len(texts)
     assert encoded == sorted(encoded, key=len)  # one window here: a single length-sorted pass
-    for entry in entries:
+    for entry in as_searched(entries):
         assert index.pieces.has(entry.id, _entry_version(entry))
     assert len(index.collection.get(where={"entry_id": "kl-copy"})["ids"]) == len(entry_chunks(
         next(e for e in entries if e.id == "kl-copy")))
@@ -193,7 +194,7 @@ def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, k
     path.write_text(path.read_text().replace("aliases:\n", "aliases:\n  - is kl divergence a metric\n", 1))
     edited = load_entries(knowledge)
     index.sync(edited)
-    new_kl = next(e for e in edited if e.id == "kl-asymmetry")
+    new_kl = next(e for e in as_searched(edited) if e.id == "kl-asymmetry")
     assert [p.name for p in index.pieces.directory.glob("kl-asymmetry-*")] == [
         f"kl-asymmetry-{_entry_version(new_kl)}.npz"]
     assert len(index.entry_pieces("kl-asymmetry").rows) > len(stored.rows)

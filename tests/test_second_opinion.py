@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from bot.search.index import entry_chunks
 from eval.calibrate import calibration_rows
 from eval.second_opinion import second_cosines
 
@@ -10,7 +9,7 @@ from eval.second_opinion import second_cosines
 def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_settings) -> None:
     rows, retriever = calibration_rows(session_settings)
     assert len(rows.questions) == len(rows.features) > 300 and rows.labels.sum() > 150
-    chunk_texts = {entry_id: [c.text for c in entry_chunks(e)] for entry_id, e in retriever.entries.items()}
+    chunk_texts = {entry_id: [c.text for c in chunks] for entry_id, chunks in retriever.index.chunks_by_entry().items()}
     cosines = second_cosines(rows, chunk_texts, retriever.index.model)
     # The same encoder gives the same focus and prose cosines as the retriever's best chunks: what the
     # comparison swaps is the encoder, nothing else about the features.

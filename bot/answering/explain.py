@@ -72,6 +72,7 @@ class Explanation:
     candidates: tuple[Candidate, ...]  # most confident first
     agreeing_near_misses: tuple[tuple[str, str, float], ...]  # (near miss, its entry, F1), best first
     passed_over: str = ""  # its last question, off the course, when an earlier one was read (`bot.search.off_course`)
+    spelled_out: tuple[tuple[str, str], ...] = ()  # abbreviations as typed and as read (`bot.search.abbreviations`)
 
     @property
     def answered(self) -> bool:
@@ -80,7 +81,9 @@ class Explanation:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "small_talk": self.small_talk, "focus": self.focus, "prose": self.prose,
-            "set_aside": list(self.set_aside), "passed_over": self.passed_over, "answered": self.answered,
+            "set_aside": list(self.set_aside), "passed_over": self.passed_over,
+            "spelled_out": [{"typed": typed, "read": read} for typed, read in self.spelled_out],
+            "answered": self.answered,
             "threshold": round(self.threshold, 4),
             "candidates": [{"entry_id": c.entry_id, "confidence": round(c.confidence, 4), "bias": round(c.bias, 4),
                             "features": {p.feature: {"value": round(p.value, 4), "pull": round(p.pull, 4)}
@@ -112,6 +115,9 @@ class Explanation:
             lines += ["The post it read around it (no code, quotes, links or greetings):", f"  {shown}"]
         if self.set_aside:
             lines += ["Read aside, as where the question comes from: " + "; ".join(f"“{s}”" for s in self.set_aside)]
+        if self.spelled_out:
+            lines += ["Read in the words the TA answers use: " + "; ".join(f"“{typed}” as “{read}”"
+                                                                          for typed, read in self.spelled_out)]
         if self.passed_over:
             lines += ["Passed over, as further from the course than any question the TA answers list: "
                       f"“{self.passed_over}”"]
@@ -139,14 +145,16 @@ def explain(retriever: HybridRetriever, question: str) -> Explanation:
         return Explanation(question, kind.value, "", "", (), calibration.threshold, (), ())
     post, (focus, prose) = retriever.read(read_post(question))
     [hits] = retriever.search_many([post], [(focus, prose)])
-    owner = {text: entry.id for entry in retriever.entries.values() for text in entry.near_misses}
+    # The near misses as the index holds them (`Abbreviations.searched`), and whose they are.
+    owner = {retriever.abbreviations.read(text): entry.id for entry in retriever.entries.values()
+             for text in entry.near_misses}
     near_misses = retriever.index.near_misses.agreeing(focus.vector, focus.pieces)
     return Explanation(
         question=question, small_talk=None, focus=post.read_as, prose=post.prose, set_aside=post.set_aside,
         threshold=calibration.threshold,
         candidates=tuple(_candidate(retriever, calibration, hit, focus.pieces) for hit in hits),
         agreeing_near_misses=tuple((text, owner.get(text, ""), f1) for text, f1 in near_misses),
-        passed_over=post.passed_over)
+        passed_over=post.passed_over, spelled_out=post.spelled_out)
 
 
 def _candidate(retriever: HybridRetriever, calibration: Calibration, hit: EntryHit,

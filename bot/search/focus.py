@@ -250,6 +250,7 @@ class Post:
     title: str = ""  # the post's title line, when it has one its focus does not already contain
     messages: tuple[str, ...] = ()  # a copied chat's messages, by several people (`chat_messages`), else ()
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as read (`bot.search.spelling`)
+    spelled_out: tuple[tuple[str, str], ...] = ()  # abbreviations as typed and as read (`bot.search.abbreviations`)
     set_aside: tuple[str, ...] = ()  # what says where it comes from, read aside (`bot.search.where_asked`)
     # The last question, when it was off the course and an earlier one is the post's (`bot.search.off_course`).
     passed_over: str = ""

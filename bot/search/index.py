@@ -31,6 +31,7 @@ from tqdm import tqdm
 from bot.config import Settings
 from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
+from bot.search.abbreviations import as_searched
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
 from bot.search.near_misses import NearMisses, NearMissStore
@@ -205,8 +206,10 @@ class KnowledgeIndex:
         return versions
 
     def sync(self, entries: list[Entry]) -> IndexReport:
-        """Make the index hold exactly `entries`, embedding only what changed."""
+        """Make the index hold exactly `entries`, embedding only what changed. It holds them as they are
+        searched: each in the forms of a term its knowledge base writes (`Abbreviations.searched`)."""
         started = time.perf_counter()
+        entries = as_searched(entries)
         report = IndexReport()
         stored = self._stored_versions()
         wanted = {entry.id: entry for entry in entries}
@@ -247,7 +250,8 @@ class KnowledgeIndex:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _chunks_by_entry(self) -> dict[str, list[Chunk]]:
+    def chunks_by_entry(self) -> dict[str, list[Chunk]]:
+        """The chunks the index holds, by entry: its text as searched (`as_searched`)."""
         by_entry: dict[str, list[Chunk]] = {}
         for chunk in self.chunks:
             by_entry.setdefault(chunk.entry_id, []).append(chunk)
@@ -257,7 +261,7 @@ class KnowledgeIndex:
         """The unit mean of the indexed entries' mean chunk vectors: where "a question about this
         course" points. Each entry counts once, however many aliases and sentences it has. Read from
         the stored vectors (`stored`, or fetched; None for an index that holds no chunks yet)."""
-        by_entry = self._chunks_by_entry()
+        by_entry = self.chunks_by_entry()
         stored = self._stored_vectors(sorted(by_entry)) if stored is None else stored
         means = [np.mean([stored[c.text] for c in chunks if c.text in stored], axis=0, dtype=np.float64)
                  for _, chunks in sorted(by_entry.items()) if any(c.text in stored for c in chunks)]
@@ -273,7 +277,7 @@ class KnowledgeIndex:
         course's texts is not about the course (`nearest_course_text`, `bot.search.off_course`). Per
         entry, so it costs what the entry's own chunks cost; None for an index with no such entry.
         `stored`: the chunks' stored vectors, when the caller has read them."""
-        by_entry = self._chunks_by_entry()
+        by_entry = self.chunks_by_entry()
         stored = self._stored_vectors(sorted(by_entry)) if stored is None else stored
         lowest: float | None = None
         for chunks in by_entry.values():

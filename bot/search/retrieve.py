@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry
+from bot.search.abbreviations import Abbreviations
 from bot.search.focus import Post, read_post
 from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
@@ -206,18 +207,21 @@ class HybridRetriever:
         self.k_entries = k_entries
         self._terms: dict[str, set[str]] = {}
         self.speller: Speller  # the knowledge base's words, for misspelled ones (`refresh`)
+        self.abbreviations: Abbreviations  # which of a term's forms the knowledge base writes (`refresh`)
         self.refresh()
         load_in_background()
 
     def refresh(self) -> None:
-        """Recompute per-entry term sets and the speller's words after the entries change (e.g. a re-index)."""
-        self._terms = {}
-        for entry in self.entries.values():
-            text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
-            self._terms[entry.id] = set(tokenize([text])[0])
+        """Recompute per-entry term sets, the speller's words and the abbreviations' directions after the
+        entries change (e.g. a re-index)."""
         self.speller = Speller.of(text for entry in self.entries.values()
                                   for text in (entry.question, entry.answer, *entry.aliases, *entry.tags,
                                                *entry.near_misses))
+        self.abbreviations = Abbreviations.of_entries(self.entries.values())
+        self._terms = {}
+        for entry in map(self.abbreviations.searched, self.entries.values()):  # as the index holds them
+            text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
+            self._terms[entry.id] = set(tokenize([text])[0])
 
     def terms(self, entry_id: str) -> set[str]:
         """The entry's stemmed content terms (question, answer, aliases, tags)."""
@@ -255,7 +259,7 @@ class HybridRetriever:
     def _cleaned(self, post: Post) -> Post:
         """One post as it is answered: where it comes from read aside, misspelled words read as meant,
         and a last question off the course passed over for an earlier one (`bot.search.off_course`)."""
-        post = self.speller.correct_post(set_aside_where(post))
+        post = self.abbreviations.read_post(self.speller.correct_post(set_aside_where(post)))
         index = self.index
         return on_course_question(post, index.model.encode, index.nearest_course_text, index.course_floor)
 
