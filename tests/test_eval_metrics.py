@@ -659,6 +659,17 @@ def test_typos_make_one_typing_error_in_a_long_word_and_real_misspellings_come_f
     assert with_misspellings(misspellings, 0.0)(question) == question
 
 
+def test_abbreviated_rows_shorten_the_listed_terms_longest_first() -> None:
+    from eval.context_check import ABBREVIATED_FILE, load_misspellings, with_misspellings
+
+    shortened = load_misspellings(ABBREVIATED_FILE, meant="long", typed="short")
+    assert len(shortened) == 28 and shortened["cross-entropy"] == ["CE"]
+    rewrite = with_misspellings(shortened, 1.0)
+    assert rewrite("Is binary cross-entropy with a sigmoid the validation accuracy fix?") == (
+        "Is BCE w/ a sigmoid the val acc fix?")  # "binary cross-entropy" before "cross-entropy"
+    assert with_misspellings(shortened, 0.0)("the cross-entropy") == "the cross-entropy"
+
+
 def test_where_a_question_comes_from_is_named_in_the_last_question_only() -> None:
     from eval.context_check import load_where_phrases, with_where_named
 
