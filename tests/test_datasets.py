@@ -276,12 +276,14 @@ def test_the_short_development_questions_were_judged_blind_and_are_no_alias(entr
     assert sum(bool(r["expected"]) for r in rows) == 110
 
 
-def test_the_abbreviated_development_questions_were_judged_blind_and_are_no_alias(entries: dict) -> None:
-    """abbreviated_dev.jsonl: questions typed with the abbreviations students use, each row's scope and
+@pytest.mark.parametrize(("name", "count", "in_scope"), [("abbreviated_dev", 120, 80), ("abbreviated_dev_2", 72, 48)])
+def test_the_abbreviated_development_questions_were_judged_blind_and_are_no_alias(
+        entries: dict, name: str, count: int, in_scope: int) -> None:
+    """abbreviated_dev*.jsonl: questions typed with the abbreviations students use, each row's scope and
     first entry the blind judge's, each abbreviation it lists in its question, and none an alias or a
     near miss."""
-    rows = _rows("abbreviated_dev")
-    assert len(rows) == 120 and len({r["id"] for r in rows}) == 120
+    rows = _rows(name)
+    assert len(rows) == count and len({r["id"] for r in rows}) == count
     listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
     for row in rows:
         assert set(row) == {"id", "question", "expected", "style", "scope", "abbreviations", "source", "judged",
@@ -291,4 +293,4 @@ def test_the_abbreviated_development_questions_were_judged_blind_and_are_no_alia
         assert not row["expected"] or row["judged"][0] in row["expected"], row["id"]
         assert all(a.lower() in row["question"].lower() for a in row["abbreviations"]), row["id"]
         assert row["source"].startswith("http") and _norm(row["question"]) not in listed, row["id"]
-    assert sum(bool(r["expected"]) for r in rows) == 80
+    assert sum(bool(r["expected"]) for r in rows) == in_scope
