@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bot.answering.small_talk import small_talk
+from bot.search.abbreviations import as_searched
 from bot.search.focus import read_post
 from bot.search.pieces import asked_texts, piece_texts
 from bot.search.retrieve import Calibration, EntryHit, HybridRetriever
@@ -145,9 +146,8 @@ def explain(retriever: HybridRetriever, question: str) -> Explanation:
         return Explanation(question, kind.value, "", "", (), calibration.threshold, (), ())
     post, (focus, prose) = retriever.read(read_post(question))
     [hits] = retriever.search_many([post], [(focus, prose)])
-    # The near misses as the index holds them (`Abbreviations.searched`), and whose they are.
-    owner = {retriever.abbreviations.read(text): entry.id for entry in retriever.entries.values()
-             for text in entry.near_misses}
+    # The near misses as the index holds them (`as_searched`), and whose they are.
+    owner = {text: entry.id for entry in as_searched(retriever.entries.values()) for text in entry.near_misses}
     near_misses = retriever.index.near_misses.agreeing(focus.vector, focus.pieces)
     return Explanation(
         question=question, small_talk=None, focus=post.read_as, prose=post.prose, set_aside=post.set_aside,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from bot.knowledge import Entry
 from bot.search.focus import Post
@@ -100,8 +101,6 @@ def _pattern(form: str) -> str:
 _BEFORE, _AFTER = r"(?<![\w.`])", r"(?![\w`]|\.\w)"
 
 
-def _count(pattern: re.Pattern[str], texts: list[str]) -> int:
-    return sum(len(pattern.findall(text)) for text in texts)
 
 
 @dataclass(frozen=True)
@@ -128,11 +127,11 @@ class Abbreviations:
     @classmethod
     def of(cls, texts: Iterable[str]) -> Abbreviations:
         """The directions for a knowledge base whose entries write `texts`."""
-        written = list(texts)
+        written = "\n".join(texts)  # one search per form, not one per text: a newline is no part of a form
         readings = []
         for short, long in GLOSSARY:
             forms = {form: re.compile(_BEFORE + _pattern(form) + _AFTER, re.IGNORECASE) for form in (short, long)}
-            counts = {form: _count(pattern, written) for form, pattern in forms.items()}
+            counts = {form: len(pattern.findall(written)) for form, pattern in forms.items()}
             for typed, used in ((short, long), (long, short)):
                 if counts[used] >= max(1, PREFERRED_RATIO * counts[typed]):
                     readings.append(Reading(forms[typed], typed, used))
@@ -181,8 +180,20 @@ class Abbreviations:
                        spelled_out=tuple(read.values()))
 
 
-def as_searched(entries: list[Entry]) -> list[Entry]:
+def as_searched(entries: Iterable[Entry]) -> list[Entry]:
     """`entries` as the index holds them: each read in the forms its knowledge base writes
     (`Abbreviations.searched`)."""
+    return list(_read_entries(tuple(entries))[1])
+
+
+def abbreviations_of(entries: Iterable[Entry]) -> Abbreviations:
+    """The directions for these entries (`Abbreviations.of_entries`)."""
+    return _read_entries(tuple(entries))[0]
+
+
+# The index build and the retriever both need them for the same entries at start-up and at every
+# re-index: worked out once (about 0.1 s for the nine answers), not once each.
+@lru_cache(maxsize=2)
+def _read_entries(entries: tuple[Entry, ...]) -> tuple[Abbreviations, tuple[Entry, ...]]:
     abbreviations = Abbreviations.of_entries(entries)
-    return [abbreviations.searched(entry) for entry in entries]
+    return abbreviations, tuple(map(abbreviations.searched, entries))

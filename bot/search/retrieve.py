@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry
-from bot.search.abbreviations import Abbreviations
+from bot.search.abbreviations import Abbreviations, abbreviations_of, as_searched
 from bot.search.focus import Post, read_post
 from bot.search.in_context import focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
@@ -217,9 +217,9 @@ class HybridRetriever:
         self.speller = Speller.of(text for entry in self.entries.values()
                                   for text in (entry.question, entry.answer, *entry.aliases, *entry.tags,
                                                *entry.near_misses))
-        self.abbreviations = Abbreviations.of_entries(self.entries.values())
+        self.abbreviations = abbreviations_of(self.entries.values())
         self._terms = {}
-        for entry in map(self.abbreviations.searched, self.entries.values()):  # as the index holds them
+        for entry in as_searched(self.entries.values()):  # as the index holds them
             text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
             self._terms[entry.id] = set(tokenize([text])[0])
 
