@@ -37,6 +37,27 @@ def test_a_question_too_short_to_stand_alone_takes_the_sentence_before() -> None
     assert post.focus.startswith("I used BFS order") and post.focus.endswith("Any ideas?")
 
 
+def test_a_closing_line_that_names_nothing_gives_the_focus_to_the_question_before_it() -> None:
+    # "Thoughts?" asks nothing of its own; the sentence before it is about the student, not the
+    # question. A TA reads the question two sentences back; so does the focus.
+    post = read_post("Do I differentiate the softmax or the loss? My gradient check fails by a factor of two "
+                     "on the last layer. Thoughts?")
+    assert post.focus == "Do I differentiate the softmax or the loss?"
+    assert post.questions[-1].endswith("Thoughts?")  # still one of the post's questions, read as before
+    # A closing line that points back ("this") is read with the question it points to, as before.
+    pointing = read_post("Do I differentiate the softmax or the loss? My check fails. Has anyone run into this?")
+    assert pointing.focus.startswith("Do I differentiate") and pointing.focus.endswith("run into this?")
+    # A last question that names something, however little, is still the question.
+    naming = read_post("What goes wrong with my backward pass? I visit nodes level by level. Is BFS any better?")
+    assert naming.focus.endswith("Is BFS any better?")
+    # A question further back than the focus reaches is not pulled in (the sentences before are, as
+    # for any short question), nor is a question mark alone on its line a closing line.
+    far = read_post("Is NLL the same as cross-entropy? First aside. Second aside about my project. What am I missing?")
+    assert far.focus == "Second aside about my project. What am I missing?"
+    mark = read_post("Is NLL the same as cross-entropy?\nIs it equivalent to call loss.backward() twice, versus\n?")
+    assert "Is it equivalent to call" in mark.focus
+
+
 def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
     # Long enough to stand alone by its word count, but "those two options" means nothing alone.
     post = read_post("I built the model with F.cross_entropy on raw outputs. Shouldn't it be either softmax "

@@ -60,7 +60,8 @@ MIN_FOCUS_TERMS = 3
 _ASKING_WORDS = frozenset(tokenize([
     "help helping understand understanding problem problems issue issues idea ideas something anything anyone "
     "someone somebody missing miss wrong going happening happen know explain explanation question questions "
-    "please thanks thank appreciate clarify clarification confused confusing sure correct right"])[0])
+    "please thanks thank appreciate clarify clarification confused confusing sure correct right "
+    "thoughts advice suggestion suggestions guidance tips insight insights"])[0])
 # ... but never more than this many sentences or words: a focus is a question, not the post.
 MAX_FOCUS_SENTENCES = 3
 MAX_FOCUS_WORDS = 80
@@ -560,12 +561,23 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     # A follow-up leans on the question it follows, not on whatever sentence stands between them:
     # in "Why divide the loss by math.log(2)? My first guess was an fp16 trick. And does this
     # division affect training?" the division is the one the first question names, and the student's
-    # guess in between names nothing a TA answer would.
-    if follow_pointers and leans_back(sentences[end]):
+    # guess in between names nothing a TA answer would. A closing line that names nothing at all
+    # ("Any ideas?", "What am I missing?", "Thoughts?") adds nothing to the question before it: that
+    # question is the focus, read as a last question is.
+    closing = _closing_line(sentences[end])
+    if follow_pointers and (leans_back(sentences[end]) or closing):
         followed = [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
+        if followed and closing:
+            return focus_of(sentences[:followed[-1] + 1], follow_pointers)
         if followed:
             start = followed[-1]
     return _widened(sentences, start, end, follow_pointers)
+
+
+def _closing_line(sentence: str) -> bool:
+    """A line that asks only for help, naming nothing ("Any ideas?", "Am I wrong here?") and pointing
+    back to nothing; a question mark alone on its line is not one: it ends the sentence above it."""
+    return any(c.isalpha() for c in sentence) and _terms(sentence) == 0 and not leans_back(sentence)
 
 
 def _may_ask(sentence: str) -> bool:
