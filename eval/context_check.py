@@ -35,6 +35,12 @@ abbreviated_forms.tsv` lists shortened as students shorten them ("CE", "val acc"
 forms a helper used most after reading real posts, written down without seeing the reader's glossary).
 The reader (`bot.search.abbreviations`) is meant to read them in the knowledge base's words.
 
+With `--closers` it reads them instead ended by a closing line that asks nothing of its own ("Any
+ideas?", "What am I missing?"), directly or after a sentence about the student's situation ("I've been
+stuck on this for two days."), as real posts end (`eval/datasets/closers.json`, written by a helper
+who saw neither the reader nor any eval row). The question is no longer the post's last; the reader
+(`bot.search.focus`) is meant to find it.
+
 Calibration rows only: it is a development measure, run before anything is chosen.
 """
 
@@ -183,6 +189,29 @@ def with_misspellings(misspellings: dict[str, list[str]], rate: float, seed: int
     return rewrite
 
 
+CLOSERS_FILE = DATASETS_DIR / "closers.json"
+
+
+def load_closers(path: Path = CLOSERS_FILE) -> tuple[list[str], list[str]]:
+    """(details, closers) of `closers.json`: sentences about the student's situation that follow a
+    question, and closing lines that ask nothing of their own (each with the address its shape follows)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [row["text"] for row in data["details"]], [row["text"] for row in data["closers"]]
+
+
+def with_closer(closers: list[str], details: list[str] | None = None, seed: int = 0) -> Callable[[str], str]:
+    """A rewrite that ends the post with one of `closers` ("Any ideas?"), after one of `details` ("I've
+    been stuck on this for two days.") when given, drawn by a seeded generator: the question is then
+    no longer the post's last sentence, and the last one names nothing."""
+    rng = random.Random(seed)
+
+    def rewrite(question: str) -> str:
+        detail = f" {rng.choice(details)}" if details else ""
+        return f"{question.rstrip()}{detail} {rng.choice(closers)}"
+
+    return rewrite
+
+
 WHERE_FILE = DATASETS_DIR / "where_phrases.json"
 
 
@@ -223,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--abbreviated", type=float, default=None, metavar="RATE",
                         help=f"read the questions with this share of the terms {ABBREVIATED_FILE.name} lists "
                              "shortened as students shorten them instead")
+    parser.add_argument("--closers", nargs="?", type=Path, const=CLOSERS_FILE, default=None,
+                        help="read the questions ended by a vague closing line instead, with and without a sentence "
+                             f"about the student's situation before it (default file: {CLOSERS_FILE.name})")
     args = parser.parse_args(argv)
     from bot.config import Settings  # the bot only when rows are made, as in eval.calibrate
     from bot.search.retrieve import Calibration
@@ -238,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.abbreviated is not None:
         shortened = load_misspellings(ABBREVIATED_FILE, meant="long", typed="short")
         rewrites = {f"abbreviated {args.abbreviated:g}": with_misspellings(shortened, args.abbreviated)}
+    elif args.closers:
+        details, closers = load_closers(args.closers)
+        rewrites = {"a closing line": with_closer(closers),
+                    "a detail, then a closing line": with_closer(closers, details)}
     elif args.where:
         rewrites = {name: with_where_named(phrases) for name, phrases in load_where_phrases().items()}
     elif args.noise:

@@ -670,6 +670,22 @@ def test_abbreviated_rows_shorten_the_listed_terms_longest_first() -> None:
     assert with_misspellings(shortened, 0.0)("the cross-entropy") == "the cross-entropy"
 
 
+def test_closing_lines_end_the_post_and_name_no_topic() -> None:
+    from bot.search.lexical import tokenize
+    from eval.context_check import load_closers, with_closer
+
+    details, closers = load_closers()
+    assert len(details) == 60 and len(closers) == 60
+    # Attached after any question, they must not name what a TA answer is about.
+    topics = {"softmax", "sigmoid", "entropi", "kl", "adam", "gradient", "loss", "backprop", "layer", "accuraci",
+              "optim", "nll", "log", "imag", "cnn", "pytorch", "tensor", "neural", "network", "model"}
+    assert not [line for line in details + closers if set(tokenize([line])[0]) & topics]
+    question = "Is NLL the same as cross-entropy?"
+    ended = with_closer(["Any ideas?"], ["I've been stuck on this for a while."])(question)
+    assert ended == "Is NLL the same as cross-entropy? I've been stuck on this for a while. Any ideas?"
+    assert with_closer(["Thoughts?"])(question + "  ") == "Is NLL the same as cross-entropy? Thoughts?"
+
+
 def test_where_a_question_comes_from_is_named_in_the_last_question_only() -> None:
     from eval.context_check import load_where_phrases, with_where_named
 
