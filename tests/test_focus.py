@@ -92,6 +92,19 @@ def test_without_a_question_mark_the_last_sentences_are_the_focus() -> None:
     assert post.focus == "I wonder whether the log base changes the optimal weights"
 
 
+def test_not_knowing_said_as_a_statement_is_the_question() -> None:
+    # With no question mark, "Not sure why ..." asks as "I wonder why ..." does; the sentence about
+    # the student after it and a closing line that asks for help name nothing a TA answer would.
+    for opening in ("Not sure why", "I'm confused about why", "Can't wrap my head around why",
+                    "im still unsure whether", "No idea why", "I just can't see why", "I’m confused about why"):
+        post = read_post(f"{opening} people use two softmax outputs for two classes. The course notes use "
+                         "both. Would appreciate any help")
+        assert post.focus.startswith(opening), opening
+    # "I don't get any instructions" says what the student did not receive; it asks nothing.
+    notice = read_post("I dont get any instructions about the midterm. Kindly tell me where the week 6 material is.")
+    assert notice.focus == "Kindly tell me where the week 6 material is."
+
+
 def test_a_one_line_question_is_its_own_focus_and_prose() -> None:
     post = read_post("why is KL divergence not symmetric")
     assert post.focus == post.prose == "why is KL divergence not symmetric" and not post.is_long

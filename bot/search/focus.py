@@ -214,7 +214,16 @@ _OPENS_AS_QUESTION = re.compile(
     r"|(?:[^\s,;:?]+\s+){0,3}[^\s,;:?]+,\s*(?:is|are|do|does|did|can|could|should|would|will)\s+(?!not\b)\w"
     r"|(?:please\s+)?(?:explain|tell me|help me understand|clarify)\b"
     r"|i\s+(?:wonder|want to (?:know|understand)|would like to (?:know|understand)|'d like to (?:know|understand)"
-    r"|don't (?:understand|get|see)|am (?:confused|not sure|wondering)))",
+    r"|don't (?:understand|get|see)|am (?:confused|not sure|wondering))"
+    # Not knowing, said as a statement, as students type it: the subject dropped or contracted, the
+    # verb negated any way ("Not sure why ...", "I'm confused about ...", "can't figure out whether ...").
+    r"|(?:i['’]m|im|i am|i)?\s*(?:still\s+|really\s+|just\s+)?(?:"
+    r"(?:confused|curious|puzzled)\s+(?:about|why|whether|how|what|which)\b"
+    r"|(?:unsure|wondering|unclear|not sure|not clear)\s+(?:why|whether|how|what|which|as to)\b"
+    r"|(?:don['’]t|do not|dont|can['’]t|cannot|cant|can not|couldn['’]t|fail to|struggling to)\s+"
+    r"(?:understand|figure out|work out|grasp|wrap my head around"
+    r"|(?:get|see|tell)\s+(?:why|how|what|whether|if|it\b|the (?:point|difference|idea|intuition|reason))))"
+    r"|no idea\s+(?:why|whether|how|what|which)\b)",
     re.IGNORECASE)
 _EDIT = re.compile(r"^\W*(?:edit(?:ed)?|update[d]?|upd|eta)\b\s*(?:\d+|\([^)\n]{0,30}\))?\s*[:\-–—]", re.IGNORECASE)
 # A forum thread or an issue opens with its title: a short first line that stands apart (a blank
@@ -556,7 +565,8 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
         end = asking[-1]
     else:
         plain = [i for i, s in enumerate(sentences) if _may_ask(s)]
-        end = (_unmarked_questions(sentences) or plain)[-1] if plain else len(sentences) - 1
+        asking = _unmarked_questions(sentences)  # what a closing line after them hands the focus to
+        end = (asking or plain)[-1] if plain else len(sentences) - 1
     start = end
     # A follow-up leans on the question it follows, not on whatever sentence stands between them:
     # in "Why divide the loss by math.log(2)? My first guess was an fp16 trick. And does this
@@ -574,10 +584,17 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     return _widened(sentences, start, end, follow_pointers)
 
 
+# A closing line asks with modal verbs ("Could someone explain?", "Would appreciate any help"); the
+# English stop-word list has only their negations.
+_NOT_NAMING = FUNCTION_WORDS | {"could", "would", "might", "may", "must", "shall"}
+
+
 def _closing_line(sentence: str) -> bool:
-    """A line that asks only for help, naming nothing ("Any ideas?", "Am I wrong here?") and pointing
-    back to nothing; a question mark alone on its line is not one: it ends the sentence above it."""
-    return any(c.isalpha() for c in sentence) and _terms(sentence) == 0 and not leans_back(sentence)
+    """A line that asks only for help, naming nothing ("Any ideas?", "Could someone explain?") and
+    pointing back to nothing; a question mark alone on its line is not one: it ends the sentence above
+    it."""
+    return (any(c.isalpha() for c in sentence) and not leans_back(sentence)
+            and all(term in _ASKING_WORDS for term in tokenize([sentence], _NOT_NAMING)[0]))
 
 
 def _may_ask(sentence: str) -> bool:
