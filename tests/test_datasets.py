@@ -294,3 +294,18 @@ def test_the_abbreviated_development_questions_were_judged_blind_and_are_no_alia
         assert all(a.lower() in row["question"].lower() for a in row["abbreviations"]), row["id"]
         assert row["source"].startswith("http") and _norm(row["question"]) not in listed, row["id"]
     assert sum(bool(r["expected"]) for r in rows) == in_scope
+
+
+def test_the_statement_development_questions_ask_without_a_mark_and_were_judged_blind(entries: dict) -> None:
+    """statements_dev.jsonl: questions said as statements ("Not sure why ..."), no question mark anywhere,
+    each row's scope and first entry the blind judge's, none an alias or a near miss."""
+    rows = _rows("statements_dev")
+    assert len(rows) == 90 and len({r["id"] for r in rows}) == 90
+    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "shape", "source", "judged", "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"] + row["judged"]), row["id"]
+        assert row["expected"][:1] == row["judged"][:1] and row["shape"] in {"one", "situation", "closing"}, row["id"]
+        assert "?" not in row["question"] and row["source"].startswith("http"), row["id"]
+        assert _norm(row["question"]) not in listed, row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 60
