@@ -532,9 +532,9 @@ def _abbreviation_before(tail: str, after: str) -> bool:
                 or (_ET_CETERA.search(tail) and after[:1].islower()))
 
 
-def _terms(text: str) -> int:
-    """Content terms that name something: stop words and words that only ask for help left out."""
-    return sum(term not in _ASKING_WORDS for term in tokenize([text], FUNCTION_WORDS)[0])
+def _terms(text: str, function_words: frozenset[str] = FUNCTION_WORDS) -> int:
+    """Content terms that name something: `function_words` and words that only ask for help left out."""
+    return sum(term not in _ASKING_WORDS for term in tokenize([text], function_words)[0])
 
 
 def stands_alone(question: str) -> bool:
@@ -593,8 +593,7 @@ def _closing_line(sentence: str) -> bool:
     """A line that asks only for help, naming nothing ("Any ideas?", "Could someone explain?") and
     pointing back to nothing; a question mark alone on its line is not one: it ends the sentence above
     it."""
-    return (any(c.isalpha() for c in sentence) and not leans_back(sentence)
-            and all(term in _ASKING_WORDS for term in tokenize([sentence], _NOT_NAMING)[0]))
+    return any(c.isalpha() for c in sentence) and _terms(sentence, _NOT_NAMING) == 0 and not leans_back(sentence)
 
 
 def _may_ask(sentence: str) -> bool:
