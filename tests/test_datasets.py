@@ -309,3 +309,21 @@ def test_the_statement_development_questions_ask_without_a_mark_and_were_judged_
         assert "?" not in row["question"] and row["source"].startswith("http"), row["id"]
         assert _norm(row["question"]) not in listed, row["id"]
     assert sum(bool(r["expected"]) for r in rows) == 60
+
+
+def test_the_formula_development_posts_ask_in_notation_and_were_judged_blind(entries: dict) -> None:
+    """math_dev.jsonl: posts whose question sits in or beside formulas (LaTeX, unicode math, plain-text
+    math, worked numbers), each row's scope the blind judge's and its entries the judge's too (one
+    two-entry post was judged in the other order), none an alias or a near miss."""
+    rows = _rows("math_dev")
+    assert len(rows) == 90 and len({r["id"] for r in rows}) == 90
+    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
+    notation = re.compile(r"[\\$∂∇Σ∑≈≠·²→]|\b\w_\{?\w|\d\.\d|=|\w\(\w|\bd\w*/d\w")
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "shape", "source", "judged", "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"] + row["judged"]), row["id"]
+        assert set(row["expected"]) == set(row["judged"]), row["id"]
+        assert row["expected"][:1] == row["judged"][:1] or len(row["expected"]) == 2, row["id"]
+        assert notation.search(row["question"]) and row["source"].startswith("http"), row["id"]
+        assert _norm(row["question"]) not in listed, row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 60
