@@ -311,6 +311,21 @@ def test_the_statement_development_questions_ask_without_a_mark_and_were_judged_
     assert sum(bool(r["expected"]) for r in rows) == 60
 
 
+def test_the_copied_page_development_posts_keep_their_noise_and_were_judged_blind(entries: dict) -> None:
+    """noisy_dev.jsonl: posts copied whole from a page or an app, each naming the kinds of noise it
+    keeps; every row's scope and entries the blind judge's."""
+    rows = _rows("noisy_dev")
+    assert len(rows) == 90 and len({r["id"] for r in rows}) == 90
+    kinds = {"qa-page", "github-issue", "reddit", "forum", "terminal", "training-log", "markdown", "hard-wrap",
+             "comments", "edit", "image", "html-entities", "nav", "emoji", "env-dump"}
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "noise", "source", "judged", "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"]) and row["expected"] == row["judged"], row["id"]
+        assert row["noise"] and set(row["noise"]) <= kinds and row["source"].startswith("http"), row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 60
+    assert sum(len(r["question"]) > 600 for r in rows) >= 40
+
+
 def test_the_formula_development_posts_ask_in_notation_and_were_judged_blind(entries: dict) -> None:
     """math_dev.jsonl: posts whose question sits in or beside formulas (LaTeX, unicode math, plain-text
     math, worked numbers), each row's scope the blind judge's and its entries the judge's too (one
