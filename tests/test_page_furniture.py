@@ -180,6 +180,12 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("I trained it for 2 days", None),
     ("Training took 3 hours", None),
     ("Deadline Mar 5", None),
+    # A name and a full timestamp in a page's two columns, or under a reply's arrow; not in a sentence.
+    ("gabriel.m                              Mar 12, 2024, 9:14 AM", ("gabriel.m", "either")),
+    ("    ↳ hannah_t  Mar 12, 2024, 10:02 AM", ("hannah_t", "either")),
+    ("kvoss  2024-03-12 10:02", ("kvoss", "either")),
+    ("Deadline Mar 5, 2024, 9:00 AM", None),
+    ("the lecture on Mar 12, 2024 at 10:00", None),
     # Course boards: a role under the name, the poster's initials over it, Moodle's and Blackboard's one-line forms.
     ("Nadia Abernathy-Kim\nStudent\nMar 3, 2025 2:02pm", ("nadia abernathy-kim", "either")),
     ("NA\nNadia Abernathy-Kim\nStudent\nMar 3, 2025 2:02pm", ("nadia abernathy-kim", "either")),
@@ -323,6 +329,18 @@ def test_a_forum_thread_reads_as_the_askers_post_under_their_name() -> None:
               "92% Upvoted\nSort by: best\nlevel 1\nflaxen_owl\n· 2 yr. ago\nWhat's the shape of your input?")
     post = read_post(reddit)  # ("Sort by: best" stays: "best" is no chrome word, a student's "best accuracy" is theirs)
     assert post.focus.startswith("why does backprop need reverse topological order") and "shape" not in post.prose
+
+
+def test_a_reply_under_a_forum_post_in_columns_ends_the_post() -> None:
+    # Name and time in two columns, replies indented under an arrow: the asker's follow-up to
+    # someone's reply ("did you also feed the mask as a channel?") is a side conversation, and the
+    # post's question is the one above the replies (it was the focus before such bylines were read).
+    thread = (f"Forum › Projects\n\nBackward order in my engine\n\ngabriel.m                    Mar 12, 2024, 9:14 AM\n"
+              f"I wrote a tiny autograd engine for the homework. {QUESTION}\n\nQuote   Reply   👍 1\n\n"
+              "    ↳ hannah_t  Mar 12, 2024, 10:02 AM\n      I used a DFS and it was fine fwiw\n\n"
+              "    ↳ gabriel.m  Mar 12, 2024, 10:15 AM\n      thanks! did you also memoise the visited nodes?")
+    post = read_post(thread)
+    assert post.focus == QUESTION and "memoise" not in post.prose and "fwiw" not in post.prose
 
 
 def test_an_issue_form_keeps_the_students_words_and_drops_its_labels() -> None:

@@ -141,7 +141,13 @@ _WHEN_LINE = re.compile(rf"^\s*[·•]?\s*(?:\d+\s+points?\s*[·•]\s*)?(?:(?:p
                         r"(?:\s+at\s+\d{1,2}:\d{2})?(?:\s+in\s+[^\W\d][\w &/-]{0,30})?\s*$", re.IGNORECASE)
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
+# A full timestamp after a gap of columns needs neither ("gabriel.m    Mar 12, 2024, 9:14 AM"), nor
+# after a reply's arrow ("↳ hannah_t  Mar 12, 2024, 10:02 AM"): a student writes "Deadline Mar 5, 2024, 9:00 AM".
+_TIMESTAMP = (rf"(?:{MONTH}\s+\d{{1,2}},?\s*\d{{4}}|\d{{1,2}}\s+{MONTH},?\s*\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+              r",?\s*(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
 _NAME_AND_WHEN = re.compile(rf"^\s*(?P<name>{_NAME})\s*(?:[·•]\s*{_WHEN}|{_WHEN}\s+ago)\s*$", re.IGNORECASE)
+_NAME_AND_TIMESTAMP = re.compile(
+    rf"^\s*(?:(?P<name>{_NAME})[ \t]{{2,}}|[↳↪⤷└]\s*(?P<replier>{_NAME})\s+){_TIMESTAMP}\s*$", re.IGNORECASE)
 _STAFF_ROLE = r"(?:staff|instructor|ta|moderator)"
 # A name on a line of its own, with a course board's role after it ("Tomás Vidal STAFF").
 _NAME_LINE = re.compile(rf"^\s*(?P<name>{_NAME}?)(?:\s+(?P<role>{_STAFF_ROLE}))?\s*$", re.IGNORECASE)
@@ -213,7 +219,8 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         role = by.group("role") or ""
         staff = re.fullmatch(_STAFF_ROLE, role.strip(), re.IGNORECASE) is not None
         return Byline((by.group("name") or by.group("author")).strip().lower(), "reply" if staff else "either")
-    named, span, staff = _NAME_AND_WHEN.match(line), 1, False
+    named, span, staff = _NAME_AND_WHEN.match(line) or _NAME_AND_TIMESTAMP.match(line), 1, False
+    name = (named.group("name") or named.groupdict().get("replier")) if named is not None else None
     alone = _NAME_LINE.match(line) if named is None else None
     if alone is not None:
         # The date under the name, or under a role badge under it ("Daniel Osei" / "STAFF" / "3d").
@@ -222,14 +229,14 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
                      and (k == 0 or _ROLE_BADGE.match(lines[under[0]]) or _LEARNER_BADGE.match(lines[under[0]]))),
                     None)
         if when is not None:
-            named, span = alone, when - i + 1
+            name, span = alone.group("name"), when - i + 1
             # Course staff answer the asker.
             staff = bool(alone.group("role")) or _ROLE_BADGE.match(lines[under[0]]) is not None
     # A name is no chrome word ("Closed 3 months ago", "asked 2 days ago" are the page's own lines), nor a badge.
-    if (named is None or _CHROME_WORDS.search(named.group("name")) or _LEARNER_BADGE.match(named.group("name"))
-            or not re.search(r"[^\W\d_]", named.group("name"))):
+    if (name is None or _CHROME_WORDS.search(name) or _LEARNER_BADGE.match(name)
+            or not re.search(r"[^\W\d_]", name)):
         return None
-    return Byline(named.group("name").strip().lower(), "reply" if staff else "either", span)
+    return Byline(name.strip().lower(), "reply" if staff else "either", span)
 
 
 # A chat app's message header, as a copy of a channel prints it: Discord's "kestrel_07 — Today at 3:38 PM"
