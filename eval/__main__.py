@@ -24,6 +24,7 @@ from bot.knowledge import load_entries
 from eval.datasets import (
     CALIBRATION_SETS,
     DATASETS_DIR,
+    DEVELOPMENT_SETS,
     SUPPORT_DEV,
     SUPPORT_META,
     TEST_SETS,
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--questions", action="append", metavar="FILE",
                         help="a JSONL question file (repeatable); default: the committed test sets "
                              f"{', '.join(TEST_SETS)}")
+    parser.add_argument("--development", action="store_true",
+                        help="run the blind development sets instead of the test sets (with --questions: as well "
+                             f"as those): {', '.join(DEVELOPMENT_SETS)}")
     parser.add_argument("--fast", action="store_true",
                         help="one timed pass instead of three (all metrics still computed on every question)")
     parser.add_argument("--gate", action="store_true", help="exit 1 if a metric named in the thresholds file "
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace, command: str) -> int:
         args.questions = [*(args.questions or []), str(dataset)]
     # Bad input files fail here, before the slow start-up (entry ids are checked once entries load).
     floors = load_thresholds(args.thresholds) if args.gate else None
-    files = list(args.questions or TEST_SETS)
+    files = [*(args.questions or []), *DEVELOPMENT_SETS] if args.development else list(args.questions or TEST_SETS)
     load_question_sets(files)
     tabot = Tabot.start(settings, progress=say)
     entries = tabot.entries

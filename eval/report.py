@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eval.datasets import DEVELOPMENT_SETS
 from eval.metrics import abstention, demos, faithfulness, retrieval
 from eval.metrics.intervals import wilson
 
@@ -26,6 +27,11 @@ REAL_NOTE = ("Questions written here in the shape of real forum posts (long, quo
              "the answers that said so, those that were wrong. In brackets: 95 % Wilson "
              "intervals; to tell whether a "
              "change helped, compare two reports on the same questions with `python -m eval.compare`.")
+DEVELOPMENT_NOTE = ("The blind development sets (`python -m eval --development`; eval/datasets/README.md): "
+                    "questions in the shapes students write, each set written by a helper who saw neither the bot "
+                    "nor any eval row and judged again blind. They measure a change before the test sets veto it; "
+                    "nothing is fitted on them, and they are no test: a reader fix drafted from one of their "
+                    "misses is measured on the others. Columns as above.")
 CERTAINTY_NOTE = ("The questions of this run that the label audit judged again (of the test sets, "
                   "`real_posts:test`), split by it (eval/datasets/README.md): each was judged by a helper who saw "
                   "only the labelling rule and the nine answers, never the label or the bot, and marked `unsure` "
@@ -96,13 +102,14 @@ def with_interval(rate: float | None, n: int) -> str:
     return f"{rate:.3f} [{low:.2f}, {high:.2f}]"
 
 
-def real_rows(results: dict) -> list[list[str]]:
-    """Per system, the real-phrasing question sets: answered-and-right, ranking alone, declined, each
-    with its 95 % interval (a few hundred posts: a difference of a few posts is within it)."""
+def real_rows(results: dict, development: bool = False) -> list[list[str]]:
+    """Per system, the real-phrasing question sets (with `development`, the blind development sets
+    instead): answered-and-right, ranking alone, declined, each with its 95 % interval (a few hundred
+    posts: a difference of a few posts is within it)."""
     rows = []
     for system in results["systems"].values():
         for split, row in system["metrics"]["by_split"].items():
-            if split.startswith(REAL_PREFIX):
+            if (split in DEVELOPMENT_SETS) if development else split.startswith(REAL_PREFIX):
                 n_in, n_out = row.get("n_in_scope", 0), row.get("n_out_of_scope", 0)
                 rows.append([system["label"], split, str(n_in), str(n_out),
                              *(with_interval(row.get(m.name), n_out if m is abstention.DECLINED_OUT else n_in)
@@ -188,6 +195,8 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
     ]
     if real := real_rows(results):
         out += ["## Real phrasing", "", REAL_NOTE, "", _md_table(real_header(), real), ""]
+    if development := real_rows(results, development=True):
+        out += ["## Development sets", "", DEVELOPMENT_NOTE, "", _md_table(real_header(), development), ""]
     if certain := certainty_rows(results):
         out += ["### By how sure the label audit was", "", CERTAINTY_NOTE, "", _md_table(CERTAINTY_HEADER, certain), ""]
     if meta.get("embed_query_median_ms"):
@@ -303,6 +312,9 @@ def render_html(results: dict, out_dir: Path, plots: list[str]) -> str:
     ]
     if real := real_rows(results):
         parts += ["<h2>Real phrasing</h2>", f"<p>{html.escape(REAL_NOTE)}</p>", _html_table(real_header(), real)]
+    if development := real_rows(results, development=True):
+        parts += ["<h2>Development sets</h2>", f"<p>{html.escape(DEVELOPMENT_NOTE)}</p>",
+                  _html_table(real_header(), development)]
     if certain := certainty_rows(results):
         parts += ["<h3>By how sure the label audit was</h3>", f"<p>{html.escape(CERTAINTY_NOTE)}</p>",
                   _html_table(CERTAINTY_HEADER, certain)]

@@ -450,6 +450,32 @@ def test_markdown_report_has_headline_row_per_system() -> None:
     assert "| tabot (ours) | 0.750 |" in text and "| BM25 alone | 0.500 |" in text
 
 
+def test_the_development_sets_have_their_own_section_apart_from_the_test_sets() -> None:
+    from eval.__main__ import build_parser
+    from eval.datasets import CALIBRATION_SETS, DEVELOPMENT_SETS, TEST_SETS, dataset_path
+
+    assert all(dataset_path(name).is_file() for name in DEVELOPMENT_SETS)
+    assert not set(DEVELOPMENT_SETS) & {*TEST_SETS, *CALIBRATION_SETS, "dev"}  # dev.jsonl had aliases written on it
+    assert build_parser().parse_args(["--development"]).development
+    row = {"n": 90, "n_in_scope": 60, "n_out_of_scope": 30, "answered_right": 0.95, "ranking_hit@1": 1.0,
+           "declined_out_of_scope": 0.9, "declined_rate": 0.35, "hit@1": 0.95}
+    metrics = {"hit@1": 0.9, "hit@3": 1.0, "mrr": 0.9, "abstention_precision": 1.0, "abstention_recall": 0.5,
+               "abstention_f1": 2 / 3, "faithfulness": None, "demo_pass_fraction": None, "retrieval_hit@1": 1.0,
+               "all_expected_answered": None, "answered_rate_in_scope": 1.0, "n_sentences": 0, "n_demos": 0,
+               "by_split": {"math_dev": row, "real_posts:test": row},
+               "latency": {"total": {"median": 5.0, "p95": 9.0, "n": 2}}}
+    results = {"meta": {"n_questions": 180, "splits": {"math_dev": 90, "real_posts:test": 90}, "created": "now",
+                        "command": "tabot eval", "thresholds": {"tabot": 0.5}},
+               "systems": {"tabot": {"label": "tabot (ours)", "metrics": metrics, "confidences": [],
+                                     "latency_total_ms": [5.0]}},
+               "questions": [], "failures": {"tabot": []}, "support": {}}
+    text = render_markdown(results)
+    real, development = text.split("## Real phrasing")[1].split("\n## ")[:2]
+    assert development.startswith("Development sets")
+    assert "| real_posts:test |" in real and "math_dev" not in real
+    assert "| math_dev | 60 | 30 | 0.950 [0.86, 0.98] |" in development and "real_posts" not in development
+
+
 def test_rates_split_by_the_label_audits_certainty_by_hand() -> None:
     from eval.metrics.certainty import by_certainty
     from eval.report import certainty_rows
