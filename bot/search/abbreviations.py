@@ -101,8 +101,6 @@ def _pattern(form: str) -> str:
 _BEFORE, _AFTER = r"(?<![\w.`])", r"(?![\w`]|\.\w)"
 
 
-
-
 @dataclass(frozen=True)
 class Reading:
     """One direction of a glossary pair: a form the knowledge base does not use, read as one it does."""

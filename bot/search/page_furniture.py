@@ -147,7 +147,7 @@ _TIMESTAMP = (rf"(?:{MONTH}\s+\d{{1,2}},?\s*\d{{4}}|\d{{1,2}}\s+{MONTH},?\s*\d{{
               r",?\s*(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?")
 _NAME_AND_WHEN = re.compile(rf"^\s*(?P<name>{_NAME})\s*(?:[·•]\s*{_WHEN}|{_WHEN}\s+ago)\s*$", re.IGNORECASE)
 _NAME_AND_TIMESTAMP = re.compile(
-    rf"^\s*(?:(?P<name>{_NAME})[ \t]{{2,}}|[↳↪⤷└]\s*(?P<replier>{_NAME})\s+){_TIMESTAMP}\s*$", re.IGNORECASE)
+    rf"^\s*(?P<arrow>[↳↪⤷└]\s*)?(?P<name>{_NAME})(?(arrow)\s+|[ \t]{{2,}}){_TIMESTAMP}\s*$", re.IGNORECASE)
 _STAFF_ROLE = r"(?:staff|instructor|ta|moderator)"
 # A name on a line of its own, with a course board's role after it ("Tomás Vidal STAFF").
 _NAME_LINE = re.compile(rf"^\s*(?P<name>{_NAME}?)(?:\s+(?P<role>{_STAFF_ROLE}))?\s*$", re.IGNORECASE)
@@ -220,7 +220,7 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         staff = re.fullmatch(_STAFF_ROLE, role.strip(), re.IGNORECASE) is not None
         return Byline((by.group("name") or by.group("author")).strip().lower(), "reply" if staff else "either")
     named, span, staff = _NAME_AND_WHEN.match(line) or _NAME_AND_TIMESTAMP.match(line), 1, False
-    name = (named.group("name") or named.groupdict().get("replier")) if named is not None else None
+    name = named.group("name") if named is not None else None
     alone = _NAME_LINE.match(line) if named is None else None
     if alone is not None:
         # The date under the name, or under a role badge under it ("Daniel Osei" / "STAFF" / "3d").
