@@ -128,6 +128,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     # When abstaining: the topics the bot does cover that came closest.
     nearest: list[Source] = field(default_factory=list)
+    # The question found in a long post and searched for ("" when the message is its question).
+    asked: str = ""
 
     @property
     def is_small_talk(self) -> bool:
@@ -151,4 +153,5 @@ class Answer:
             "sentences": [s.to_json() for s in self.sentences],
             "notices": list(self.notices),
             "nearest": [s.to_json() for s in self.nearest],
+            "asked": self.asked,
         }

@@ -252,6 +252,39 @@ def test_a_long_context_first_post_is_answered_from_its_question(tabot) -> None:
     assert any("topological" in s.text for s in answer.sentences)
 
 
+def test_a_long_post_is_told_which_of_its_questions_was_answered(tabot) -> None:
+    answer = tabot.ask(LONG_POST)
+    assert answer.asked == "Why isn't a breadth-first visit enough here?"
+    assert answer.notices[0] == "The question I found in your message: “Why isn't a breadth-first visit enough here?”"
+    assert answer.to_json()["asked"] == answer.asked
+    # A decline says what it looked for too, so the student can ask that part again in other words.
+    declined = tabot.ask("Hi all, our study group meets on Thursdays in the library and we split the readings "
+                         "between us, which has worked well so far. Does anyone know when the campus cafe "
+                         "closes on Fridays?")
+    assert declined.abstained and declined.asked == "Does anyone know when the campus cafe closes on Fridays?"
+    assert any(n.startswith("The question I found in your message: “Does anyone know") for n in declined.notices)
+
+
+@pytest.mark.parametrize("question", [
+    "is kl divergence symmetric?",
+    # Context, but the question is most of the message: saying it again tells the student nothing.
+    "Quick one about the lecture. Is the KL divergence between two Gaussians symmetric in its arguments?",
+])
+def test_a_message_that_is_mostly_its_question_is_not_quoted_back(tabot, question: str) -> None:
+    answer = tabot.ask(question)
+    assert answer.asked == "" and not any(n.startswith("The question I found") for n in answer.notices)
+
+
+def test_a_long_found_question_is_quoted_up_to_a_word() -> None:
+    from bot.answering.compose import ASKED_SHOWN, asked_notice
+
+    question = "Why " + "does this very long question go on " * 20 + "?"
+    notice = asked_notice(question)
+    quoted = notice.split("“", 1)[1].rstrip("”")
+    assert quoted.endswith(" …") and len(quoted) <= ASKED_SHOWN + 2
+    assert question.startswith(quoted[:-2]) and question[len(quoted) - 2] == " "  # cut between words
+
+
 def test_a_post_asking_two_things_cites_both_in_the_order_asked(tabot) -> None:
     answer = tabot.ask("Two questions from the lecture on losses. Does it matter whether the log in the "
                        "loss is base e or base 2? And is the negative log likelihood actually the same loss "

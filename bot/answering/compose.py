@@ -37,6 +37,8 @@ TOPICS_HINT = "If it is about one of the closest topics below, pick that topic t
 UNSURE_BELOW = 0.9
 # An add-on left out is quoted in its notice up to this many characters.
 PASSED_OVER_SHOWN = 160
+# The question found in a long post is quoted in its notice up to this many characters.
+ASKED_SHOWN = 240
 UNSURE_NOTICE = ("This is the closest TA answer I have, but I'm not sure it covers exactly what you asked. "
                  "If it doesn't, please ask on the course forum.")
 # Entries with at most this many sentences are quoted whole: cutting them loses the point.
@@ -115,6 +117,7 @@ class Selection:
     other_language: bool = False  # the post reads as written in another language (`Speller.reads_as_other_language`)
     tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
     passed_over: str = ""  # its last question, off the course, left for an earlier one (`bot.search.off_course`)
+    asked: str = ""  # the question found in a long post, when it is a small part of it (`question_found`)
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -133,6 +136,21 @@ def tools_notice(tools: tuple[str, ...]) -> str:
     for the idea asked about, with the framework read aside (`bot.search.where_asked`), so the
     student knows that what only their framework does is not in it."""
     return f"I answered the idea; the TA answers say nothing specific to {listed(tools, 'or')}."
+
+
+def question_found(post: Post) -> str:
+    """The question the reader found in `post` when the post says much more than it asks (its focus
+    at most half of the prose's words), else "". A TA answering a long post says which question they
+    answer; where the question is most of the message, saying it again tells the student nothing."""
+    return post.focus if post.is_long and 2 * len(post.focus.split()) <= len(post.prose.split()) else ""
+
+
+def asked_notice(question: str) -> str:
+    """'The question I found in your message: “…”': in a long post (a copied page, context first, several
+    asides) the reply is to one question, and the student can see which one and ask again if the
+    reader picked the wrong one."""
+    shown = question if len(question) <= ASKED_SHOWN else question[:ASKED_SHOWN].rsplit(" ", 1)[0] + " …"
+    return f"The question I found in your message: “{shown}”"
 
 
 def passed_over_notice(question: str) -> str:
@@ -268,7 +286,7 @@ class Composer:
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
                                  other_language=other_language, tools=tools, passed_over=post.passed_over), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
-                         tools=tools, passed_over=post.passed_over), focus.vector
+                         tools=tools, passed_over=post.passed_over, asked=question_found(post)), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -280,12 +298,13 @@ class Composer:
         retrieved = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000}
         read_as = [OTHER_LANGUAGE_NOTICE] if selection.other_language else []
+        read_as += [asked_notice(selection.asked)] if selection.asked else []
         read_as += [read_words_notice(selection.read_words)] if selection.read_words else []
         read_as += [passed_over_notice(selection.passed_over)] if selection.passed_over else []
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
             return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,
-                          notices=read_as, timings_ms=timings)
+                          notices=read_as, asked=selection.asked, timings_ms=timings)
         query = vector
         if selection.follow_up and previous is not None:
             # "why?" carries little meaning alone; rank sentences by the conversation so far.
@@ -309,7 +328,7 @@ class Composer:
             notices.append(UNSURE_NOTICE)
         timings["compose"] = (time.perf_counter() - retrieved) * 1000
         return Answer(question=question, answer="\n\n".join(blocks), abstained=False, sources=sources,
-                      sentences=sentences, notices=notices, timings_ms=timings)
+                      sentences=sentences, notices=notices, asked=selection.asked, timings_ms=timings)
 
     def _source(self, hit: EntryHit) -> Source:
         entry = self.entries[hit.entry_id]
