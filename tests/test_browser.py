@@ -221,6 +221,23 @@ def test_an_unsure_answer_says_so_before_the_answer_on_a_phone(server, browser, 
     shot(page, "unsure-phone")
 
 
+# A post pasted with its context, as a student copies it from the forum: the question is its last line.
+LONG_POST = ("Hi all, for the autograd homework my backward() walks the graph with a queue, starting at the loss "
+             "and appending each node's parents as it goes. On a graph where one node feeds two others, the first "
+             "node's gradient comes out too small, while on a chain everything matches finite differences. "
+             "Someone on the forum said the visiting order matters. Why isn't a breadth-first visit enough here?")
+
+
+@pytest.mark.slow
+def test_a_long_post_says_which_question_it_answers_with_the_answer_in_view_on_a_phone(server, browser):
+    page = open_chat(browser, server[0], "phone")
+    reply = ask(page, LONG_POST)
+    assert assert_first_sentence_in_view(reply).startswith("ℹ️ The question I found in your message: “Why isn't")
+    answer = reply.locator(".message-content p:not(blockquote p)").first.bounding_box()
+    assert 0 <= answer["y"] and answer["y"] + 40 <= SIZES["phone"][1], answer
+    shot(page, "long-post-phone")
+
+
 @pytest.mark.slow
 def test_a_closest_topic_under_a_decline_is_one_click_from_its_answer(server, browser):
     page = open_chat(browser, server[0], "phone")
