@@ -45,9 +45,11 @@ CREATE TABLE IF NOT EXISTS questions (
     entries TEXT NOT NULL,               -- JSON list of the entry ids shown, best first
     latency_ms REAL,
     feedback_id INTEGER,                 -- the row in feedback.sqlite3 this answer's rating went to
-    rating INTEGER                       -- that rating (+1 / -1), copied so gaps need not open two files
+    rating INTEGER,                      -- that rating (+1 / -1), copied so gaps need not open two files
+    asked TEXT                           -- the question found in a long post (`Answer.asked`), else NULL
 )
 """
+
 _INDEXES = ("CREATE INDEX IF NOT EXISTS questions_time ON questions (created_at)",)
 _VECTORS = """
 CREATE TABLE IF NOT EXISTS vectors (
@@ -88,9 +90,19 @@ class QuestionLog(SQLiteStore):
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute(_SCHEMA)
+        if not self._has_asked(conn):  # a log from before the found question was kept: NULL for its rows
+            try:
+                conn.execute("ALTER TABLE questions ADD COLUMN asked TEXT")
+            except sqlite3.OperationalError:
+                if not self._has_asked(conn):  # else the chat and the Discord bot opened it at one moment
+                    raise
         for statement in _INDEXES:
             conn.execute(statement)
         conn.execute(_VECTORS)
+
+    @staticmethod
+    def _has_asked(conn: sqlite3.Connection) -> bool:
+        return "asked" in {row["name"] for row in conn.execute("PRAGMA table_info(questions)")}
 
     def pseudonym(self, user: str | None) -> str | None:
         return pseudonym(self._salt, user)
@@ -106,14 +118,15 @@ class QuestionLog(SQLiteStore):
         row = ((when or datetime.now(UTC)).isoformat(timespec="seconds"), surface, self.pseudonym(user),
                answer.question[:MAX_STORED_QUESTION_CHARS], int(not answer.abstained),
                round(best[0].score, 4) if best else None, json.dumps(answer.entry_ids),
-               answer.timings_ms.get("total"))
+               answer.timings_ms.get("total"), answer.asked[:MAX_STORED_QUESTION_CHARS] or None)
 
         def insert(conn: sqlite3.Connection) -> int:
             if self.retention_days is not None:
                 cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
                 conn.execute("DELETE FROM questions WHERE created_at < ?", (cutoff.isoformat(timespec="seconds"),))
             cur = conn.execute("INSERT INTO questions (created_at, surface, user_hash, question, answered,"
-                               " confidence, entries, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", row)
+                               " confidence, entries, latency_ms, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               " RETURNING id", row)
             return int(cur.fetchone()[0])
 
         return self._run(insert, repair=True)

@@ -61,6 +61,25 @@ def test_six_declined_questions_on_two_topics_make_two_topics_with_the_right_mem
     assert gaps_json(capsys)["embedded"] == 0
 
 
+def test_long_posts_are_grouped_and_shown_by_the_question_found_in_them(data_dir: Path, tabot, capsys) -> None:
+    questions = QuestionLog.from_settings(Settings(data_dir=data_dir))
+    posts = {"ann": "Hi all, I have been reading the attention paper for my final project and wrote the encoder "
+                    "in numpy myself; after a day of debugging the shapes finally line up and the loss goes down. "
+                    "Why does a transformer need positional encoding at all?",
+             "bob": "Context: our group trains a small translation model on 20k sentence pairs for the project, "
+                    "about an hour per run on Colab, and the BLEU score is fine so far. What are the positional "
+                    "encodings in attention models for?",
+             "cy": DROPOUT[0]}
+    for user, text in posts.items():
+        answer = tabot.ask(text)
+        assert answer.abstained and bool(answer.asked) == (user != "cy")
+        questions.record("web", answer, user=user)
+    topics = gaps_json(capsys)["topics"]
+    assert sorted(sorted(t["questions"]) for t in topics) == [
+        ["What are the positional encodings in attention models for?",
+         "Why does a transformer need positional encoding at all?"], [DROPOUT[0]]]
+
+
 def test_zero_and_one_question(data_dir: Path, tabot, capsys) -> None:
     assert main(["gaps"]) == 0
     assert capsys.readouterr().out.startswith("No gaps: 0 logged questions")

@@ -114,6 +114,27 @@ def test_retention_prunes_old_rows_on_the_next_write(tmp_path: Path) -> None:
     assert [r["question"] for r in questions.rows(gaps_only=True, unsure_below=0.9)] == ["a recent question"]
 
 
+def test_the_question_found_in_a_long_post_is_kept_and_an_older_log_gains_its_column(tmp_path: Path) -> None:
+    import sqlite3
+    from dataclasses import replace
+
+    # A log as written before the question found in a long post was kept.
+    with sqlite3.connect(Settings(data_dir=tmp_path).question_log_db) as conn:
+        conn.execute("CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, "
+                     "surface TEXT NOT NULL, user_hash TEXT, question TEXT NOT NULL, answered INTEGER NOT NULL, "
+                     "confidence REAL, entries TEXT NOT NULL, latency_ms REAL, feedback_id INTEGER, rating INTEGER)")
+        conn.execute("INSERT INTO questions (created_at, surface, question, answered, entries) "
+                     "VALUES (?, 'web', 'an old question', 0, '[]')", (datetime.now(UTC).isoformat(),))
+    conn.close()
+    questions = log_in(tmp_path)
+    long_post = abstain_answer("Some context about my project first. Then: is dropout on at test time?")
+    questions.record("web", replace(long_post, asked="is dropout on at test time?"), user="a")
+    questions.record("web", abstain_answer("is dropout on at test time?"), user="b")
+    assert [(r["question"][:14], r["asked"]) for r in questions.rows()] == [
+        ("an old questio", None), ("Some context a", "is dropout on at test time?"),
+        ("is dropout on ", None)]
+
+
 def test_salt_is_made_once_and_kept(tmp_path: Path) -> None:
     first = load_salt(tmp_path)
     assert load_salt(tmp_path) == first and len(first) == 32

@@ -2,7 +2,8 @@
 
 The questions are the question log's declined ones, the answers rated 👎, and the answers given below
 `bot.answering.compose.UNSURE_BELOW` (they told the student they may not cover the question: where
-near-topic posts the bot should have declined land). Each distinct text is
+near-topic posts the bot should have declined land), each read as the question found in it when it
+was a long post (`shown_question`). Each distinct text is
 embedded once with the service's MiniLM (vectors are cached in the log, so a re-run embeds only new
 questions) and the texts are grouped by scikit-learn's AgglomerativeClustering, average linkage on
 cosine distance, cut at `DISTANCE`: a topic is a set of questions whose mean similarity to each other
@@ -123,6 +124,13 @@ def entry_texts(entries: list[Entry]) -> tuple[list[str], list[str]]:
     return ids, texts
 
 
+def shown_question(row: dict[str, Any]) -> str:
+    """What a logged row asked, as staff read it and as it is grouped: the question found in a long
+    post (`Answer.asked`) rather than the whole post. Two students who paste different pages around
+    one question then meet in one topic, and a draft's aliases are questions, not copied pages."""
+    return row.get("asked") or row["question"]
+
+
 def find_gaps(rows: list[dict[str, Any]], embed: Callable[[list[str]], dict[str, np.ndarray]],
               entries: list[Entry], distance: float = DISTANCE) -> GapReport:
     """Group the logged `rows` (`QuestionLog.rows(gaps_only=True, unsure_below=...)`) into ranked topics.
@@ -131,6 +139,7 @@ def find_gaps(rows: list[dict[str, Any]], embed: Callable[[list[str]], dict[str,
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    rows = [{**row, "question": shown_question(row)} for row in rows]
     texts = list(dict.fromkeys(r["question"] for r in rows))
     entry_ids, entry_strings = entry_texts(entries)
     vectors_by_text = embed(texts + entry_strings) if texts else {}
