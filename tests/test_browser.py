@@ -142,6 +142,14 @@ def assert_first_sentence_in_view(reply: Locator) -> str:
     return seen["text"]
 
 
+def assert_notice_then_answer_in_view(reply: Locator, notice: str) -> None:
+    """On a phone: the reply opens with `notice`, read before the answer it qualifies, and the TA's
+    answer starts in view right under it."""
+    assert assert_first_sentence_in_view(reply).startswith(notice)
+    answer = reply.locator(".message-content p:not(blockquote p)").first.bounding_box()
+    assert 0 <= answer["y"] and answer["y"] + 40 <= SIZES["phone"][1], answer
+
+
 def toggle(details: Locator, body_text: str) -> None:
     """A fold-out opens on a click of its summary (its text shown) and closes on a second click."""
     summary = details.locator("> summary")
@@ -212,12 +220,7 @@ def test_an_unsure_answer_says_so_before_the_answer_on_a_phone(server, browser, 
 
     monkeypatch.setattr(compose, "UNSURE_BELOW", 1.01)  # the app runs in this process: every answer is unsure
     page = open_chat(browser, server[0], "phone")
-    reply = ask(page, KL)
-    # The notice comes first, so it is read before the answer it qualifies ...
-    assert assert_first_sentence_in_view(reply).startswith("ℹ️ This is the closest TA answer I have")
-    # ... and the TA's answer starts in view right under it.
-    answer = reply.locator(".message-content p:not(blockquote p)").first.bounding_box()
-    assert 0 <= answer["y"] and answer["y"] + 40 <= SIZES["phone"][1], answer
+    assert_notice_then_answer_in_view(ask(page, KL), "ℹ️ This is the closest TA answer I have")
     shot(page, "unsure-phone")
 
 
@@ -231,10 +234,7 @@ LONG_POST = ("Hi all, for the autograd homework my backward() walks the graph wi
 @pytest.mark.slow
 def test_a_long_post_says_which_question_it_answers_with_the_answer_in_view_on_a_phone(server, browser):
     page = open_chat(browser, server[0], "phone")
-    reply = ask(page, LONG_POST)
-    assert assert_first_sentence_in_view(reply).startswith("ℹ️ The question I found in your message: “Why isn't")
-    answer = reply.locator(".message-content p:not(blockquote p)").first.bounding_box()
-    assert 0 <= answer["y"] and answer["y"] + 40 <= SIZES["phone"][1], answer
+    assert_notice_then_answer_in_view(ask(page, LONG_POST), "ℹ️ The question I found in your message: “Why isn't")
     shot(page, "long-post-phone")
 
 
