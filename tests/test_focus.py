@@ -69,6 +69,24 @@ def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
     assert post.questions[-1] == "Or are those two options the same loss anyway?"
 
 
+@pytest.mark.parametrize("follow_on", ["Same logic for NN losses?", "The same for the loss of a network?",
+                                       "Similarly, does the network's loss care?", "Likewise for NN losses?"])
+def test_a_question_that_asks_the_same_of_something_else_is_read_with_the_one_before(follow_on: str) -> None:
+    # "Same logic for ..." asks the question before it again, about something else: alone it says
+    # neither what the logic is nor what it was about.
+    post = read_post(f"My project uses decision trees. Does computing information gain with ln instead of log2 "
+                     f"change the best split? {follow_on}")
+    assert post.focus.startswith("Does computing information gain") and post.focus.endswith(follow_on)
+    assert post.questions[-1].endswith(follow_on)
+
+
+def test_a_question_that_compares_inside_itself_stands_alone() -> None:
+    post = read_post("I read two tutorials this week. Same as the sigmoid, is softmax squashing scores into (0, 1)?")
+    assert post.focus == "Same as the sigmoid, is softmax squashing scores into (0, 1)?"
+    named = read_post("Our notes use both names. Is the negative log likelihood the same as cross-entropy?")
+    assert named.focus == "Is the negative log likelihood the same as cross-entropy?"
+
+
 def test_a_follow_up_question_is_read_with_the_question_it_follows() -> None:
     # "this division" is the one the first question names, two sentences back; the guess between
     # them is not what it points to.

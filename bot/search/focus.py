@@ -171,11 +171,14 @@ _SIGN_OFF = re.compile(
     r"|sent from (?:my|mail for|outlook for))\b"
     r"[^?\n]{0,80}(?:\n[^?\n]{0,40}){0,4}$",
     re.IGNORECASE)
-# A sentence that leans on the one before it: it opens with a connective, or names what it asks
-# about only by pointing back ("this division", "those two options", "is it", "end with one").
+# A sentence that leans on the one before it: it opens with a connective or asks the same again of
+# something else ("Same logic for NN losses?", "Likewise for KL?"; "Same as X, ..." compares inside
+# itself), or names what it asks about only by pointing back ("this division", "those two options",
+# "is it", "end with one").
 # A TA reads the sentence it points to as part of the question; so does the focus.
 _CONNECTIVE = re.compile(
-    r"^\W*(?:and|or|so|but|also|then|otherwise|plus|if so|in other words|i\.e\.|what about|how about)\b",
+    r"^\W*(?:and|or|so|but|also|then|otherwise|plus|if so|in other words|i\.e\.|what about|how about"
+    r"|(?:the )?same\b(?! as\b)|similarly|likewise|conversely|vice versa)\b",
     re.IGNORECASE)
 _POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|their|above|aforementioned)\b",
                           re.IGNORECASE)
