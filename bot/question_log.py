@@ -49,7 +49,6 @@ CREATE TABLE IF NOT EXISTS questions (
     asked TEXT                           -- the question found in a long post (`Answer.asked`), else NULL
 )
 """
-
 _INDEXES = ("CREATE INDEX IF NOT EXISTS questions_time ON questions (created_at)",)
 _VECTORS = """
 CREATE TABLE IF NOT EXISTS vectors (

@@ -265,6 +265,17 @@ def test_a_long_post_is_told_which_of_its_questions_was_answered(tabot) -> None:
     assert any(n.startswith("The question I found in your message: “Does anyone know") for n in declined.notices)
 
 
+def test_the_found_question_is_quoted_as_the_student_typed_it(tabot) -> None:
+    context = ("My prof keeps saying the divergence term is what makes the VAE blurry, and I have spent two "
+               "days on the ELBO, the blog posts and the original paper. I get the reconstruction part. ")
+    answer = tabot.ask(context + "Why is the KLD not symmetric, and does the order matter for the NN's loss?")
+    # Searched as "KL divergence" and "neural network", quoted in the student's own words.
+    assert answer.asked == "Why is the KLD not symmetric, and does the order matter for the NN's loss?"
+    # An add-on off the course is passed over: the question answered is the one before it.
+    add_on = tabot.ask(context + "Is kl divergence symmetric or not? Can we get a one-day extension on the lab?")
+    assert add_on.asked == "Is kl divergence symmetric or not?"
+
+
 @pytest.mark.parametrize("question", [
     "is kl divergence symmetric?",
     # Context, but the question is most of the message: saying it again tells the student nothing.

@@ -138,11 +138,25 @@ def tools_notice(tools: tuple[str, ...]) -> str:
     return f"I answered the idea; the TA answers say nothing specific to {listed(tools, 'or')}."
 
 
-def question_found(post: Post) -> str:
+def question_found(post: Post, typed: Post) -> str:
     """The question the reader found in `post` when the post says much more than it asks (its focus
-    at most half of the prose's words), else "". A TA answering a long post says which question they
-    answer; where the question is most of the message, saying it again tells the student nothing."""
-    return post.focus if post.is_long and 2 * len(post.focus.split()) <= len(post.prose.split()) else ""
+    at most half of the prose's words), else "", in the words the student typed. A TA answering a
+    long post says which question they answer; where the question is most of the message, saying it
+    again tells the student nothing.
+
+    `typed` is the post before the retriever read it (`HybridRetriever.read`): its words read as meant
+    ("NN" as "neural network", "sofmax" as "softmax") and what says where it comes from read aside,
+    each field for field, so `typed.focus` is the same question as the student wrote it; and when a
+    last question off the course was passed over, the earlier one is the same item of `questions`. A
+    student is quoted as they wrote, never in words they did not use. A copied chat's message was read
+    apart (`Post.messages`), and is quoted as read."""
+    if not (post.is_long and 2 * len(post.focus.split()) <= len(post.prose.split())):
+        return ""
+    if typed.messages or len(typed.questions) != len(post.questions):
+        return post.focus
+    if post.passed_over:
+        return typed.questions[post.questions.index(post.focus)] if post.focus in post.questions else post.focus
+    return typed.focus
 
 
 def asked_notice(question: str) -> str:
@@ -286,7 +300,7 @@ class Composer:
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
                                  other_language=other_language, tools=tools, passed_over=post.passed_over), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
-                         tools=tools, passed_over=post.passed_over, asked=question_found(post)), focus.vector
+                         tools=tools, passed_over=post.passed_over, asked=question_found(post, typed)), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
