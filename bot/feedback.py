@@ -97,6 +97,21 @@ class SQLiteStore(ABC):
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Create the store's tables if missing (run on every connection, so a dropped table heals)."""
 
+    @staticmethod
+    def _add_column(conn: sqlite3.Connection, table: str, column: str, kind: str) -> None:
+        """Add `column` to a file written before it existed (NULL for its rows). The chat and the Discord
+        bot may open one file at the same moment: the one that finds it already added lets it be."""
+        def present() -> bool:
+            return column in {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+        if present():
+            return
+        try:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError:
+            if not present():
+                raise
+
     def _open(self) -> sqlite3.Connection:
         # Every time: the data folder may have been deleted since the last call.
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,8 +206,7 @@ class FeedbackStore(SQLiteStore):
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute(_SCHEMA)
-        if "answer_id" not in {row["name"] for row in conn.execute("PRAGMA table_info(feedback)")}:
-            conn.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")  # a file from before one-vote
+        self._add_column(conn, "feedback", "answer_id", "TEXT")  # a file from before one-vote
         conn.execute(_ONE_VOTE)
         if conn.execute("PRAGMA user_version").fetchone()[0] < _PSEUDONYMS_VERSION:
             # A file from before pseudonyms holds raw ids: replace them, once. Under the write lock,

@@ -89,19 +89,10 @@ class QuestionLog(SQLiteStore):
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute(_SCHEMA)
-        if not self._has_asked(conn):  # a log from before the found question was kept: NULL for its rows
-            try:
-                conn.execute("ALTER TABLE questions ADD COLUMN asked TEXT")
-            except sqlite3.OperationalError:
-                if not self._has_asked(conn):  # else the chat and the Discord bot opened it at one moment
-                    raise
+        self._add_column(conn, "questions", "asked", "TEXT")  # a log from before the found question was kept
         for statement in _INDEXES:
             conn.execute(statement)
         conn.execute(_VECTORS)
-
-    @staticmethod
-    def _has_asked(conn: sqlite3.Connection) -> bool:
-        return "asked" in {row["name"] for row in conn.execute("PRAGMA table_info(questions)")}
 
     def pseudonym(self, user: str | None) -> str | None:
         return pseudonym(self._salt, user)

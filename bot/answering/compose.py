@@ -150,9 +150,9 @@ def question_found(post: Post, typed: Post) -> str:
     last question off the course was passed over, the earlier one is the same item of `questions`. A
     student is quoted as they wrote, never in words they did not use. A copied chat's message was read
     apart (`Post.messages`), and is quoted as read."""
-    if not (post.is_long and 2 * len(post.focus.split()) <= len(post.prose.split())):
+    if 2 * len(post.focus.split()) > len(post.prose.split()):  # also a post that is its question
         return ""
-    if typed.messages or len(typed.questions) != len(post.questions):
+    if typed.messages:
         return post.focus
     if post.passed_over:
         return typed.questions[post.questions.index(post.focus)] if post.focus in post.questions else post.focus
