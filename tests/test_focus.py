@@ -1,10 +1,12 @@
-"""Reading a post like a TA: the question inside a long post (bot/search/focus.py)."""
+"""Reading a post like a TA: the question inside a long post (bot/search/focus.py) and the student's
+own words around it (bot/search/prose.py)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.search.focus import MAX_FOCUS_WORDS, prose_of, read_post
+from bot.search.focus import MAX_FOCUS_WORDS, read_post
+from bot.search.prose import prose_of
 
 
 def test_the_question_asked_last_is_the_focus_and_context_is_prose() -> None:

@@ -1,16 +1,17 @@
-"""A post copied with its page: the site's furniture is not the student's words (bot/search/page_furniture.py)."""
+"""A post copied with its page: the site's furniture is not the student's words (bot/search/page_furniture.py),
+nor are other people's replies and messages (bot/search/bylines.py)."""
 
 import pytest
 
-from bot.search.focus import prose_of, read_post
+from bot.search.bylines import chat_messages, thread_byline
+from bot.search.focus import read_post
 from bot.search.page_furniture import (
     asked_in_form,
-    chat_messages,
     furniture_lines,
     is_furniture,
     starts_the_page,
-    thread_byline,
 )
+from bot.search.prose import prose_of
 
 QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
 

@@ -32,7 +32,7 @@ OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language
 
 def _indented(line: str) -> bool:
     """A line indented by four spaces or by any run holding a tab: code pasted without a fence
-    (bot/search/focus.py reads it so). String methods, not a regex: a 100 kB line of blanks must
+    (bot/search/prose.py reads it so). String methods, not a regex: a 100 kB line of blanks must
     cost a scan, not a backtracking search."""
     body = line.lstrip(" \t")
     indent = line[: len(line) - len(body)]
@@ -50,7 +50,7 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
     if cleaned != unicodedata.normalize("NFC", text):
         notices.append("I removed control characters from your message.")
     # Line breaks and indentation are kept (code, quotes and the question's own line are told apart
-    # by them, see bot/search/focus.py); runs of spaces and of blank lines are not.
+    # by them, see bot/search/prose.py); runs of spaces and of blank lines are not.
     lines = [("    " if _indented(line) else "") + " ".join(line.split()) for line in cleaned.splitlines()]
     cleaned = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n").rstrip()
     if not cleaned.strip():

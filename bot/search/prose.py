@@ -1,0 +1,399 @@
+"""The student's own words in a post: what `bot.search.focus` looks for the question in.
+
+A post pasted from a page, an issue, a mail or a terminal holds much that the student did not write
+or does not ask about: code (fenced, indented, or a bare call line), stack traces and compiler
+messages, number-heavy output (metric logs, tensors, timestamps), reference lists, quoted lines,
+URLs, HTML tags and comments, image alt texts, an issue template's checklists and "Label (e.g., ...):"
+fields, a greeting on one of its first lines and a sign-off at its very end, and, in a copied page,
+the site's furniture (`bot.search.page_furniture`) and other people's replies under the post
+(`bot.search.bylines`). `prose_of` keeps the rest: the student's sentences, hard-wrapped lines joined
+back, full-width punctuation read as ASCII, link texts and inline code kept (they often name the
+topic: `F.nll_loss`).
+
+Nothing here knows any entry or topic: the rules are about the shape of posts only
+(tests/test_focus.py and tests/test_page_furniture.py name each shape).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.search.bylines import Byline, thread_byline
+from bot.search.page_furniture import (
+    MONTH,
+    ends_the_post,
+    furniture_lines,
+    is_page_chrome,
+    is_pasted,
+    quotes_a_reply,
+    starts_the_page,
+)
+
+# A fence is three or more backticks or tildes, closed by the same run (a fence of four can hold ```).
+_FENCE = re.compile(r"(`{3,}|~{3,}).*?(?:\1|\Z)", re.DOTALL)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# An image's alt text is a file name, "image" or a number far more often than words of the post.
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+# Full-width punctuation (posts typed with a CJK keyboard) ends sentences and asks as ASCII does.
+_FULL_WIDTH = str.maketrans({"？": "?", "！": "!", "。": ". ", "：": ": ", "，": ", ", "；": "; "})
+_MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
+_INLINE_CODE = re.compile(r"`([^`\n]*)`")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
+# An exception's or warning's name, as it opens its message ("RuntimeError: ", "torch.cuda.OutOfMemoryError: ").
+_ERROR_NAME = r"[\w.]+(?:Error|Exception|Warning): "
+# A line that is code or machine output rather than prose: indented code, a traceback frame, an
+# error line, a prompt, or a line made mostly of symbols.
+_CODE_LINE = re.compile(
+    r"^(?:\s{4,}|\t)\S|^\s*(?:Traceback \(most recent call last\)|File \".*\", line \d+|>>>|\$ |"
+    + _ERROR_NAME + r"|at [\w.$]+\(|(?:import|from) [\w.]+|def \w+\(|class \w+[(:]|"
+    r"return\b|for \w+ in\b|#include|\w+\s*=\s*[^=\s][^\n]*[\])}0-9'\"]$|"
+    # a method call on its own line (`model.add(Dense(64))`, `np.log(x)`), a statement keyword,
+    # a compiler's or checker's "file.ext:LINE:" message
+    r"[A-Za-z_][\w\[\]'\"]*\.[\w.\[\]'\"]*\(.*\)\s*;?\s*$|(?:print|assert|raise)\b\s*\(|[\w/.-]+\.\w+:\d+:)")
+# An error line, bare or after the file and line that raised it ("RuntimeError: CUDA error: ...",
+# "/usr/lib/.../dataloader.py:554: UserWarning: ..."): the lines under it in its paragraph are the
+# message going on, until the student speaks (`_continues_the_output`).
+_ERROR_LINE = re.compile(r"^\s*(?:[\w/.-]+\.\w+:\d+:\s*)?" + _ERROR_NAME)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
+# Machine output pasted without a fence (metric lines, tensors, timestamps) is number-heavy: a line
+# without letters, or with at least MIN_OUTPUT_DIGITS digits that are this share of its characters,
+# and with no question mark, is not prose. Formulas stay: LaTeX and math are symbols and letters, few
+# digits (`m_t = β1·m_{t-1} + (1−β1)·g_t` is 4 digits in 25). A short line counts too: a log's
+# "Epoch 83/400" is as much output as a long one, while "Step 1:" or "Figure 2" is not.
+MAX_DIGIT_SHARE = 0.3
+MIN_OUTPUT_DIGITS = 3
+# A metric line is "label: number" fields and nothing else ("Validation accuracy: 0.338244",
+# "loss = 1.09, acc = 0.71"): a training log, however few digits its numbers have. The fields are
+# removed one by one and the rest must be separators: one pattern repeating over the line would
+# backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field).
+_METRIC_FIELD = re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*"
+                           r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
+                           re.IGNORECASE)
+_FIELD_SEPARATORS = re.compile(r"[\s,;|*{}\[\]-]*")
+# A reference list is citations, not the post's words: "References: [1] [2]", "[3] Kingma & Ba, 2015".
+_REFERENCE_LINE = re.compile(r"^\s*(?:(?:references?|sources?|citations?|footnotes?)\s*:|\[\d{1,3}\]\s)",
+                             re.IGNORECASE)
+# Progress bars, rules and drawn tables repeat one symbol (`[=====>....]`, `━━━━━━`, `________`,
+# `|---|---|`): a run this long of one symbol that is not a letter, digit or blank.
+_SYMBOL_RUN = re.compile(r"([^\w\s])\1{7,}|^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+# An indented line that is a sentence in words is the student's, not code (some forums and mail
+# clients indent a whole post): it ends a sentence (. ! ?) and has this many words, most of them
+# plain words.
+MIN_SENTENCE_WORDS = 5
+# A template's "Label (e.g., example): value" line (`- PyTorch Version (e.g., 1.0): 1.4`).
+_TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[^)]*\)\s*:", re.IGNORECASE)
+_QUOTE_LINE = re.compile(r"^\s*>")
+# The line an e-mail client puts above a quoted reply ("On Tue, 6 Oct 2020, Jane Doe wrote:").
+_QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
+# A thread copied from the web keeps the lines around the post that say where it is and who wrote it
+# when: "jdoe commented on Jun 26, 2021", "asked Mar 3, 2019 at 10:22", an issue's "labels: question,
+# bug", or a page reader's rows of short fields ("owner/repo · issue #12 · closed · Python", "jdoe ·
+# description · 2021-06-26"). Left in, such a line runs into the post's first sentence ("jdoe · ... ·
+# 2021-06-26 thanks for your reply, I have a question") and hides the title above it.
+_DATE = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{MONTH},?\s+\d{{4}})"
+PAGE_METADATA = re.compile(
+    r"^\s*(?:[^·?!\n]{1,100}(?:\s·\s[^·?!\n]{1,100}){2,}(?<![.,;:])"
+    rf"|(?:\S{{1,40}}\s+)?(?:commented|opened this issue|opened|asked|answered|edited|posted)\s+(?:on\s+)?{_DATE}"
+    r"(?:\s+at\s+\d{1,2}:\d{2})?\W*"
+    r"|labels?:[^.?!\n]{1,120})\s*$",
+    re.IGNORECASE)
+# An image the copy lost leaves its placeholder on a line of its own: Stack Exchange's default alt text
+# "enter image description here", or a forum's "image" / "screenshot". With no question mark in the
+# post, the last line is taken as its question, and that would be the placeholder.
+_IMAGE_PLACEHOLDER = re.compile(r"^\W*(?:enter image description here|image|screenshot)\W*$", re.IGNORECASE)
+# Issue and forum templates: HTML comments ("<!-- What did you expect to happen? -->") and checklist
+# lines ("- [x] I searched the docs") are the template's words, never the student's.
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# The markers a Stack Exchange site with MathJax wraps around every post and comment, which a copy of
+# its page keeps ("$\begingroup$ Is this on held-out data? $\endgroup$").
+_MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
+_CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
+# A Markdown heading ("### ...", or a line that is all bold: "**Expected behavior?**") is a section
+# title. Its words say what the post is about, but a heading that asks ("#### What have you tried?")
+# is usually the template asking the student, so it is read as a question only when nothing in the
+# body asks one (`read_post`).
+HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+|(?=(?:\*\*|__)[^*_\n]+(?:\*\*|__)\s*:?\s*$))", re.MULTILINE)
+# A line that goes on in lower case after a line that did not end a sentence continues it (a
+# hard-wrapped sentence: "... Does it\nchange the gradients?").
+_CONTINUES = re.compile(r"^[a-z0-9(]")
+_ENDS = re.compile(r"[.!?:;]\W*$")
+# A greeting opens one of the first lines (a title line may come before it): "Hi all," or a line
+# that is only a greeting ("Hello everyone").
+GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b"
+    r"(?:[^.!?\n,:]{0,40}(?:[,.!:]+|\s-+\s)|(?:\s+[\w'-]+){0,2}\s*$)\s*",
+    re.IGNORECASE)
+GREETING_LINES = 3
+# A sign-off ends the post: its line is short and at most four short lines (blank ones, a name, a title) follow.
+# A phone's "Sent from my iPhone" is one too.
+# A "Thanks for the great library" that opens a post is not one: the post goes on after it.
+_SIGN_OFF = re.compile(
+    r"(?:\n|^|(?<=[.!?])\s)\s*(?:thanks?(?: you)?(?: (?:so|very) much)?(?: in advance)?|thx|cheers|best(?: regards)?|"
+    r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help"
+    r"|sent from (?:my|mail for|outlook for))\b"
+    r"[^?\n]{0,80}(?:\n[^?\n]{0,40}){0,4}$",
+    re.IGNORECASE)
+# A line that opens the way a question or a request does, though typed without its mark
+# ("what is early stopping", "in my engine, what order should backward follow",
+# "does rmsprop use the hessian", "please explain ..."): a line after it about the student's setup,
+# a signature or what they tried is not what they ask. "When I train, ..." and "What I did was ..."
+# are statements, and so is a request that asks nothing ("please add a test"). After a comma the
+# question opens with a question word, or inverts its verb: after a few words ("For training, is the
+# derivative ...") or with a pronoun after it ("I'm using np.log, should it be log2"); "Our TA can
+# grade it, can make up the rubric" does not ask.
+OPENS_AS_QUESTION = re.compile(
+    r"^(?:(?:so|and|but|ok|okay)\s+)?(?:"
+    r"(?:what|whats|why|how|hows|which|whether)\b(?!\s+(?:i|we)\b)"
+    r"|(?:when|where)\s+(?:is|are|do|does|did|should|would|can|could|will)\b"
+    r"|(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|must)\s+(?!not\b)\w"
+    r"|[^,;:?]{0,60}[,;]\s*(?:(?:what|why|how)\b(?!\s+(?:i|we)\b)"
+    r"|(?:is|are|do|does|did|can|could|should|would|will)\s+(?:it|i|we|you|they|this|that|there)\b)"
+    r"|(?:[^\s,;:?]+\s+){0,3}[^\s,;:?]+,\s*(?:is|are|do|does|did|can|could|should|would|will)\s+(?!not\b)\w"
+    r"|(?:please\s+)?(?:explain|tell me|help me understand|clarify)\b"
+    r"|i\s+(?:wonder|want to (?:know|understand)|would like to (?:know|understand)|'d like to (?:know|understand)"
+    r"|don't (?:understand|get|see)|am (?:confused|not sure|wondering))"
+    # Not knowing, said as a statement, as students type it: the subject dropped or contracted, the
+    # verb negated any way ("Not sure why ...", "I'm confused about ...", "can't figure out whether ...").
+    r"|(?:i['’]m|im|i am|i)?\s*(?:still\s+|really\s+|just\s+)?(?:"
+    r"(?:confused|curious|puzzled)\s+(?:about|why|whether|how|what|which)\b"
+    r"|(?:unsure|wondering|unclear|not sure|not clear)\s+(?:why|whether|how|what|which|as to)\b"
+    r"|(?:don['’]t|do not|dont|can['’]t|cannot|cant|can not|couldn['’]t|fail to|struggling to)\s+"
+    r"(?:understand|figure out|work out|grasp|wrap my head around"
+    r"|(?:get|see|tell)\s+(?:why|how|what|whether|if|it\b|the (?:point|difference|idea|intuition|reason))))"
+    r"|no idea\s+(?:why|whether|how|what|which)\b)",
+    re.IGNORECASE)
+
+
+def _is_output(line: str) -> bool:
+    """True for a line of machine output: no letters at all, many digits, "label: number" fields
+    only, or a long run of one symbol; never one that asks."""
+    chars = "".join(line.split())
+    if not chars or "?" in chars:
+        return False
+    if _SYMBOL_RUN.search(line) or _is_metric_line(line):
+        return True
+    digits = sum(ch.isdigit() for ch in chars)
+    return (not any(ch.isalpha() for ch in chars)
+            or (digits >= MIN_OUTPUT_DIGITS and digits >= MAX_DIGIT_SHARE * len(chars)))
+
+
+def _is_metric_line(line: str) -> bool:
+    rest, fields = _METRIC_FIELD.subn(" ", line)
+    return fields > 0 and _FIELD_SEPARATORS.fullmatch(rest) is not None
+
+
+def _is_code(line: str) -> bool:
+    if not _CODE_LINE.match(line):
+        return False
+    words = line.split()
+    # An indented sentence in words ("     Is there a way to tune it without more data?") is prose.
+    return not (line[:1].isspace() and line.rstrip().rstrip("\"')").endswith((".", "!", "?"))
+                and len(words) >= MIN_SENTENCE_WORDS and sum(w.isalpha() for w in words) >= 0.6 * len(words))
+
+
+def not_the_students_words(line: str) -> bool:
+    """A quoted line, the page's metadata, an image's placeholder, code, machine output, or a
+    template's or citation list's line. (A page's furniture is read in `_strip_lines`, with its
+    neighbours.)"""
+    return bool(_QUOTE_LINE.match(line) or _QUOTE_INTRO.match(line) or PAGE_METADATA.match(line)
+                or _IMAGE_PLACEHOLDER.match(line) or _is_code(line) or _CHECKLIST_LINE.match(line)
+                or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
+
+
+# A line of the student's is a sentence when it is this long or ends like one; a page's labels above a
+# thread's first byline (its title, category, "Display replies in nested form") are neither, and do
+# not make that byline someone else's reply.
+MIN_SENTENCE_LINE_WORDS = 8
+_ENDS_SENTENCE = re.compile(r"[.!?]['\")]?\s*$")
+
+
+def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylines: list[Byline | None]) -> int:
+    """How many lines of a copied page are the post:
+    - up to a line after which the page lists other threads, opens the answer box, signs or adds a
+      list's footer (`ends_the_post`), once the post has asked something above it (a post that asks
+      nothing may still ask below) or right under the page's chrome;
+    - up to the header of the mail a reply quotes (`quotes_a_reply`), once the body has asked (a
+      bottom-posted reply has the quote above the student's words, under the subject line);
+    - up to where the page's chrome starts once the post's body has asked (`starts_the_page`; the
+      line itself kept, to be stripped as furniture with the tag list right above it): under the
+      question come its byline, tags, other users' comments and the page's lists of threads, which
+      ask too. A title that asks does not count (a page prints the asker's byline and counts between
+      title and body), nor a chrome line with more of the student's words below it than above, up to
+      the page's lists: a notice the reader does not know ("Want to improve this question?") in a
+      page's header has the whole post under it;
+    - up to another person's reply in a copied thread (`thread_byline`: "kerasfan · comment ·
+      2021-06-27", "kerasfan commented on Jun 27, 2021", a forum's name over a date), once the
+      student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside):
+      a maintainer's "Did you try a lower learning rate?" is not the student's question. The first
+      byline above the student's words names the asker, whose own follow-ups are still the post; so
+      does a first byline under a page's labels only (nothing above it asks or is a sentence).
+    `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed
+    asked = body_asked = under_chrome = False
+    asker: str | None = None  # the post's author, once a byline names them
+    guessed: int | None = None  # the byline taken for the asker's under a title, which a later one may refute
+    spoken: list[int] = []  # the lines above with the student's words
+    said = 0  # how many words they hold: a stray "best" of a page's header is not a post yet
+    sentence = False  # whether one of them is a sentence, not a label (a title, a category, "Settings")
+    # A first line with the page's header under it is the thread's title, not yet the post.
+    under_first = next((j for j in range((first or 0) + 1, len(lines)) if lines[j].strip()), None)
+    titled = under_first is not None and furniture[under_first] and bylines[under_first] is None
+    for i, line in enumerate(lines):
+        byline = bylines[i]
+        if byline is not None:
+            if asker is None and (byline.kind == "post" or said < MIN_SENTENCE_WORDS or not (asked or sentence)):
+                asker = byline.author
+            elif (asker is None and byline.kind == "either"
+                  and _title_over_its_post(lines, i, spoken, furniture, bylines)):
+                asker, guessed = byline.author, i
+            elif byline.kind == "post" and byline.author != asker and guessed is not None:
+                return guessed  # the asker is someone else: what followed the first line was a reply
+            elif (said >= MIN_SENTENCE_WORDS and byline.kind != "post"
+                  and (byline.author is None or byline.author != asker)):
+                return i  # someone else's reply, once the student has written something
+        elif (not furniture[i] and not HEADING.match(line) and any(ch.isalpha() for ch in line)
+              and not (titled and i == first)):
+            spoken.append(i)
+            said += len(line.split())
+            sentence = sentence or len(line.split()) >= MIN_SENTENCE_LINE_WORDS or bool(_ENDS_SENTENCE.search(line))
+        if ((asked or under_chrome) and ends_the_post(line)) or (body_asked and quotes_a_reply(lines, i)):
+            return i
+        if body_asked and starts_the_page(lines, i, chrome):
+            if words is None:
+                words = [0 if flag or not any(ch.isalpha() for ch in text) else len(text.split())
+                         for text, flag in zip(lines, furniture, strict=True)]
+            lists = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
+            if sum(words[:i]) >= sum(words[i + 1:lists]):
+                return i + 1
+        if ("?" in line or OPENS_AS_QUESTION.match(line.strip())) and not chrome[i]:
+            asked = True
+            body_asked = body_asked or i != first
+        if line.strip():
+            under_chrome = chrome[i] or not any(ch.isalpha() for ch in line)
+    return len(lines)
+
+
+def _title_over_its_post(lines: list[str], byline: int, spoken: list[int], furniture: list[bool],
+                         bylines: list[Byline | None]) -> bool:
+    """Whether the one line of words above a thread's first byline that sites print over any post
+    ("jdoe commented on Jun 3", a forum's name over a date) is the thread's title, the post under the
+    byline being longer ("Softmax gradient check fails" over the asker's paragraph), rather than a
+    question with someone's reply under it. A one-line question with a longer reply under such a
+    byline reads as a title: the two look alike."""
+    if len(spoken) != 1:
+        return False
+    below = 0
+    for j in range(byline + 1, len(lines)):
+        if bylines[j] is not None:
+            break
+        below += 0 if furniture[j] else len(lines[j].split())
+    return below > len(lines[spoken[0]].split())
+
+
+def _continues_the_output(line: str) -> bool:
+    """A line among machine output, in the same paragraph, that goes on with it ("LinearRegression
+    does not accept missing values encoded as NaN natively.", "The above exception was the direct
+    cause of the following exception:", "Aborted (core dumped)") rather than with the student's
+    words, which ask or speak in the first person, or quote and link what they read."""
+    return (bool(line.strip()) and "?" not in line and not _FIRST_PERSON.search(line)
+            and not _QUOTE_LINE.match(line) and not _URL.search(line))
+
+
+# A paragraph of at least this many lines, this share of them output, code or furniture, is output:
+# its other lines too, unless they ask, speak in the first person (`_continues_the_output`) or are a
+# heading (a thread's title under its header). A student's results table among log lines stays.
+MIN_OUTPUT_PARAGRAPH = 3
+OUTPUT_SHARE = 2 / 3
+
+
+def _strip_lines(text: str, headings: bool) -> str:
+    lines = text.splitlines()
+    chrome = [is_page_chrome(line) for line in lines]  # each line read once, here
+    furniture = [flag or is_pasted(line) for line, flag in zip(lines, chrome, strict=True)]
+    bylines = [thread_byline(lines, i) for i in range(len(lines))]
+    end = _post_end(lines, chrome, furniture, bylines)
+    lines = lines[:end]
+    dropped = [flag or not_the_students_words(line)
+               for line, flag in zip(lines, furniture_lines(lines, furniture[:end]), strict=True)]
+    # The asker's byline (a name and a date) is not their words, nor output their paragraph is made of.
+    signed = [False] * len(lines)
+    for i, byline in enumerate(bylines[:end]):
+        if byline is not None:
+            signed[i:i + byline.lines] = [True] * len(signed[i:i + byline.lines])
+    # The message under an error line goes on until the student speaks.
+    after_error = False
+    for i, line in enumerate(lines):
+        if after_error and _continues_the_output(line):
+            dropped[i] = True
+            continue
+        after_error = bool(_ERROR_LINE.match(line))
+    before = list(dropped)
+    start = 0
+    for end in [*(i for i, line in enumerate(lines) if not line.strip()), len(lines)]:
+        paragraph = [i for i in range(start, end) if not signed[i]]
+        if (len(paragraph) >= MIN_OUTPUT_PARAGRAPH
+                and sum(dropped[i] for i in paragraph) >= OUTPUT_SHARE * len(paragraph)):
+            for i in paragraph:
+                dropped[i] = dropped[i] or (_continues_the_output(lines[i]) and not HEADING.match(lines[i]))
+        start = end + 1
+    # ... unless they are all the post has: a question pasted between a page's lines with no blank line.
+    if not any(not drop and not sign and any(ch.isalpha() for ch in line)
+               for line, drop, sign in zip(lines, dropped, signed, strict=True)):
+        dropped = before
+    kept = []
+    for line, drop, sign in zip(lines, dropped, signed, strict=True):
+        if drop or sign or (not headings and HEADING.match(line)):
+            kept.append("")  # a paragraph break, so sentences on either side stay apart
+            continue
+        kept.append(HEADING.sub("", line))
+    return "\n".join(kept)
+
+
+def prose_of(text: str, headings: bool = True) -> str:
+    """The post's own words: code blocks, stack traces, quoted lines, template comments and
+    checklists, URLs, mentions and HTML removed (and Markdown headings too, unless `headings`); link
+    texts and inline code kept (they often name the topic: `F.nll_loss`). HTML entities are read as
+    their characters first: a post copied from a web page's source says `&gt;` for a quote mark and
+    `&#39;` for an apostrophe."""
+    text = html.unescape(text).translate(_FULL_WIDTH)
+    text = _HTML_COMMENT.sub("\n\n", text)
+    text = _MATHJAX_GROUP.sub("", text)
+    text = _FENCE.sub("\n\n", text)
+    text = _strip_lines(text, headings)
+    text = _MD_IMAGE.sub("\n", text)
+    text = _MD_LINK.sub(r"\1", text)
+    # Tags before URLs: a URL inside a tag (`<img src="https://...">`) would take the tag's end with it.
+    text = _HTML_TAG.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _INLINE_CODE.sub(r"\1", text)
+    text = _drop_greeting(text)
+    text = _SIGN_OFF.sub("", text.rstrip())
+    lines: list[str] = []
+    previous = ""
+    for line in (" ".join(raw.split()) for raw in text.splitlines()):
+        if line and previous and lines and _CONTINUES.match(line) and not _ENDS.search(previous):
+            lines[-1] += " " + line
+        elif line:
+            lines.append(line)
+        previous = line
+    return "\n".join(lines).strip()
+
+
+def _drop_greeting(text: str) -> str:
+    """The post without the greeting that opens one of its first GREETING_LINES non-empty lines."""
+    lines = text.split("\n")
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if GREETING.match(line):
+            lines[i] = GREETING.sub("", line, count=1)
+            break
+        seen += 1
+        if seen >= GREETING_LINES:
+            break
+    return "\n".join(lines)
