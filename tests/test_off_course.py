@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from bot.search.focus import read_post
 from bot.search.off_course import on_course_question
@@ -80,6 +81,11 @@ def test_the_course_decides_with_the_real_index(tabot) -> None:
     nearness = index.nearest_course_text(vectors)
     assert all(n < index.course_floor for n in nearness[:len(off)]), nearness
     assert all(n >= index.course_floor for n in nearness[len(off):]), nearness
+    # Read from the vectors kept at sync: the same nearness Chroma's own search finds (or a listed
+    # near miss, when that is nearer).
+    by_chroma = [max(hits[0][1], index.near_misses.closest(v) or -1.0)
+                 for v, hits in zip(vectors, index.dense_search_many(vectors, 1), strict=True)]
+    assert nearness == pytest.approx(by_chroma, abs=1e-5)
     for add_on in off:
         post, _ = tabot.retriever.read(read_post(f"is kl divergence symmetric or not? {add_on}"))
         # (as read: "on the lab" says where the question comes from, `bot.search.where_asked`)

@@ -156,6 +156,7 @@ class KnowledgeIndex:
         self.lexical = LexicalIndex.build([])
         self.centroid: np.ndarray | None = None  # the indexed answers' mean direction (`corpus_centroid`)
         self.course_floor: float | None = None  # how far from its answer a listed question lies at most (`least_near`)
+        self.course_vectors = np.zeros((0, 0), dtype=np.float32)  # every stored chunk vector (`nearest_course_text`)
         self.near_miss_store = NearMissStore(settings.data_dir / "near_misses" / f"{settings.collection}.npz")
         self.near_misses = NearMisses()  # what no answer covers (`bot.search.near_misses`), set by `sync`
 
@@ -245,6 +246,7 @@ class KnowledgeIndex:
             stored = self._stored_vectors(sorted({chunk.entry_id for chunk in self.chunks}))  # read once for both
             self.centroid = self.corpus_centroid(stored)
             self.course_floor = self.least_near(stored)
+            self.course_vectors = np.stack(list(stored.values())) if stored else np.zeros((0, 0), dtype=np.float32)
         self.near_misses = self.near_miss_store.sync(entries, self.model.encode_with_pieces)
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
@@ -295,12 +297,13 @@ class KnowledgeIndex:
         return lowest
 
     def nearest_course_text(self, vectors: list[np.ndarray]) -> list[float]:
-        """For each unit vector, its best cosine to anything the course holds: a chunk of any entry
-        (one Chroma query for all of them) or a listed near miss."""
-        found = self.dense_search_many(vectors, 1)
+        """For each unit vector, its best cosine to anything the course holds: a chunk of any entry or a
+        listed near miss. Like the centroid, from the stored vectors read at `sync`, exactly: it asks
+        only how near the course a text is, never which chunk, and a second Chroma query per post
+        cost 1.6 ms of fixed overhead (more than a short question's whole search)."""
         nearest = []
-        for vector, hits in zip(vectors, found, strict=True):
-            best = max((similarity for _, similarity in hits), default=-1.0)
+        for vector in vectors:
+            best = float((self.course_vectors @ vector).max()) if self.course_vectors.size else -1.0
             near_miss = self.near_misses.closest(vector)
             nearest.append(max(best, near_miss) if near_miss is not None else best)
         return nearest
