@@ -58,7 +58,8 @@ _COUNTS_AND_DATES = re.compile(
     r"|\b\d+(?:[.,]\d+)*\s*(?:k|m|yrs?|yr|years?|mo|months?|w|wks?|weeks?|d|days?|h|hrs?|hours?|mins?(?!\s+read)|minutes?|s)?\b\.?"
     r"|\b(?:at\s+)?\d{1,2}:\d{2}\b|\bu/[\w-]+|\br/[\w-]+|@[\w.-]+|#\d+",
     re.IGNORECASE)
-# A date named on a line (a month, an ISO date, an "ago"): what makes "by Ana Ruiz - Monday" a byline.
+# A date named in a field (a month, an ISO date, an "ago"): a listing row has one ("12 replies · Mar 3"),
+# and so does the "when" of a byline ("by Ana Ruiz - Monday, 3 March 2025", not "by hand - it works").
 DATE_MENTION = re.compile(rf"\b{MONTH}(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\bago\b", re.IGNORECASE)
 _SUBREDDIT_OR_USER = re.compile(r"(?:^|\s)[ur]/[\w-]+")
 # When a thread says a post was written: "Mar 5", "12 Feb", "March 5, 2023, 10:02am", "Jan '24", "2024-05-02",
