@@ -224,6 +224,41 @@ def test_length_batches_group_similar_lengths() -> None:
     assert onnx_minilm.length_batches([]) == []
 
 
+def test_two_passes_of_one_question_run_side_by_side_and_give_what_one_after_the_other_gives(
+        exported: Path) -> None:
+    import threading
+
+    model = MiniLM(backend="onnx", data_dir=exported)
+    prose = "Hi all! I read the lecture notes twice. Why is KL divergence not symmetric? Thanks."
+    threads: list[str] = []
+
+    def alone(m: MiniLM) -> np.ndarray:
+        threads.append(threading.current_thread().name)
+        return m.encode_array(["Why is KL divergence not symmetric?"])
+
+    def in_context(m: MiniLM) -> tuple:
+        threads.append(threading.current_thread().name)
+        return m.encode_in_context(prose, "Why is KL divergence not symmetric?")
+
+    first, second = model.two_passes(alone, in_context)
+    assert len(set(threads)) == 2  # two threads, so the passes could overlap
+    assert np.array_equal(first, model.encode_array(["Why is KL divergence not symmetric?"]))
+    vector, pieces, inside = model.encode_in_context(prose, "Why is KL divergence not symmetric?")
+    assert np.array_equal(second[0], vector) and np.array_equal(second[1], pieces)
+    assert inside is not None and np.array_equal(second[2][0], inside[0])
+    assert model.texts_embedded == 4
+
+    # A pass that fails fails the call, and the lock is free once both have ended.
+    def broken(m: MiniLM) -> None:
+        raise ValueError("no")
+
+    for passes in ((broken, alone), (alone, broken)):
+        with pytest.raises(ValueError, match="no"):
+            model.two_passes(*passes)
+        assert not model._lock.locked()
+    assert model.encode_array(["still answers"]).shape == (1, 384)
+
+
 def test_once_onnx_encodes_numpy_blas_runs_on_one_thread(exported: Path) -> None:
     from threadpoolctl import threadpool_info
 

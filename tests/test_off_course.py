@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bot.search.focus import read_post
-from bot.search.off_course import on_course_question
+from bot.search.off_course import on_course_question, weighs_its_focus
 
 # Fakes: each text is a unit vector in a plane whose first axis is "the course"; how near the course
 # a text lies is its first coordinate, and how near two texts are, their dot product.
@@ -90,6 +90,26 @@ def test_the_course_decides_with_the_real_index(tabot) -> None:
         post, _ = tabot.retriever.read(read_post(f"is kl divergence symmetric or not? {add_on}"))
         # (as read: "on the lab" says where the question comes from, `bot.search.where_asked`)
         assert post.focus == "is kl divergence symmetric or not?" and post.passed_over == post.questions[-1]
+
+
+def test_a_weighed_post_is_read_as_one_read_pass_by_pass(tabot) -> None:
+    """The course check's pass and the post's own run side by side (`MiniLM.two_passes`): the post,
+    its focus and its vectors are those of the check run first and the post embedded after it."""
+    retriever = tabot.retriever
+    passed_over = []
+    for text in ("is kl divergence symmetric or not? Why is reverse KL mode seeking while forward KL is mean seeking?",
+                 f"is kl divergence symmetric or not? {EXAM}"):
+        post = retriever._read_aside(read_post(text))
+        index = retriever.index
+        assert weighs_its_focus(post, index.course_floor)
+        checked = on_course_question(post, index.model.encode, index.nearest_course_text, index.course_floor)
+        focus, prose = retriever.embed_post(checked)
+        read, (read_focus, read_prose) = retriever.read(read_post(text))
+        assert read == checked
+        assert np.array_equal(read_focus.vector, focus.vector) and np.array_equal(read_prose.vector, prose.vector)
+        assert np.array_equal(read_focus.pieces, focus.pieces)
+        passed_over.append(read.passed_over)
+    assert passed_over == ["", EXAM]  # the post's own pass kept, then redone for an earlier question
 
 
 def test_an_answer_says_which_add_on_it_left_out(tabot) -> None:

@@ -41,17 +41,17 @@ MAX_SENTENCES_BEFORE = 16
 MAX_EARLIER_QUESTIONS = 8
 
 
-def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: float | None) -> Post:
+def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: float | None,
+                       focus_alone: np.ndarray | None = None) -> Post:
     """`post` with its last on-course question as its focus when its focus is an add-on: off the course
     (its `nearest` course text below `floor`) and off the post (no sentence before it that near); the
-    focus passed over in `Post.passed_over`. Else `post` as it is."""
-    if floor is None or post.messages:
+    focus passed over in `Post.passed_over`. Else `post` as it is. `focus_alone`: the focus's vector
+    encoded alone, when the caller has it (`weighs_its_focus`)."""
+    if not weighs_its_focus(post, floor):
         return post
     earlier = _earlier_questions(post)
-    if not earlier:
-        return post
     # The focus alone first: it is nearly always on the course, and then nothing else is encoded.
-    focus = np.asarray(encode([post.focus]), dtype=np.float32)[0]
+    focus = focus_alone if focus_alone is not None else np.asarray(encode([post.focus]), dtype=np.float32)[0]
     if nearest([focus])[0] >= floor:
         return post
     vectors = np.asarray(encode(earlier), dtype=np.float32)
@@ -66,6 +66,12 @@ def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: floa
     if not said or float((np.asarray(encode(said), dtype=np.float32) @ focus).max()) >= floor:
         return post
     return replace(post, focus=on_course[-1], passed_over=post.focus)
+
+
+def weighs_its_focus(post: Post, floor: float | None) -> bool:
+    """Whether `on_course_question` encodes the post's focus alone to weigh it: a knowledge base to weigh
+    it against, and an earlier question the post could be asking instead."""
+    return floor is not None and not post.messages and bool(_earlier_questions(post))
 
 
 def _earlier_questions(post: Post) -> list[str]:

@@ -50,10 +50,10 @@ import numpy as np
 from bot.knowledge import Entry
 from bot.search.abbreviations import Abbreviations, abbreviations_of, as_searched
 from bot.search.focus import Post, read_post
-from bot.search.in_context import focus_and_prose
+from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
-from bot.search.off_course import on_course_question
+from bot.search.off_course import on_course_question, weighs_its_focus
 from bot.search.spelling import Speller, load_in_background
 from bot.search.token_match import best_agreement, best_matches, coverage_of
 from bot.search.where_asked import set_aside_where
@@ -248,24 +248,43 @@ class HybridRetriever:
         confidence, so that choosing needs no fitted model and the model then decides about the
         message as about any post."""
         if not post.messages:
-            post = self._cleaned(post)
-            return post, self.embed_post(post)
+            return self._read_one(post)
         messages = [self._cleaned(read_post(text)) for text in post.messages[-MAX_CHAT_MESSAGES:]]
         embedded = [self.embed_post(message) for message in messages]
         found = self.search_many(messages, embedded)
         best = max(range(len(messages)), key=lambda i: max((hit.score for hit in found[i]), default=0.0))
         return messages[best], embedded[best]
 
-    def _cleaned(self, post: Post) -> Post:
-        """One post as it is answered: where it comes from read aside, misspelled words read as meant,
-        and a last question off the course passed over for an earlier one (`bot.search.off_course`)."""
-        post = self.abbreviations.read_post(self.speller.correct_post(set_aside_where(post)))
+    def _read_one(self, post: Post) -> tuple[Post, tuple[Embedded, Embedded]]:
+        """One post, read and embedded. When the course check weighs its focus alone, that pass and the
+        post's own (its prose, the focus inside it) need nothing of each other: they run side by side
+        (`MiniLM.two_passes`), and the post's is redone only when the check hands the focus to an
+        earlier question."""
+        post = self._read_aside(post)
         index = self.index
-        return on_course_question(post, index.model.encode, index.nearest_course_text, index.course_floor)
+        if not weighs_its_focus(post, index.course_floor):
+            return post, self.embed_post(post)
+        alone, embedded = index.model.two_passes(lambda model: model.encode_array([post.focus])[0],
+                                                 lambda model: self.embed_post(post, model))
+        checked = on_course_question(post, index.model.encode, index.nearest_course_text, index.course_floor,
+                                     focus_alone=alone)
+        return checked, embedded if checked is post else self.embed_post(checked)
 
-    def embed_post(self, post: Post) -> tuple[Embedded, Embedded]:
+    def _read_aside(self, post: Post) -> Post:
+        """Where the post comes from read aside, misspelled words read as meant, abbreviations in the
+        knowledge base's form."""
+        return self.abbreviations.read_post(self.speller.correct_post(set_aside_where(post)))
+
+    def _cleaned(self, post: Post) -> Post:
+        """One post as it is answered: `_read_aside`, and a last question off the course passed over for
+        an earlier one (`bot.search.off_course`)."""
+        index = self.index
+        return on_course_question(self._read_aside(post), index.model.encode, index.nearest_course_text,
+                                  index.course_floor)
+
+    def embed_post(self, post: Post, model: ReadsInContext | None = None) -> tuple[Embedded, Embedded]:
         """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
-        focus, prose = focus_and_prose(self.index.model, post.read_as, post.prose)
+        focus, prose = focus_and_prose(model or self.index.model, post.read_as, post.prose)
         # A one-line question is its own prose: one object, so it is queried and matched once.
         embedded_focus = Embedded(*focus)
         return embedded_focus, embedded_focus if prose is focus else Embedded(*prose)
