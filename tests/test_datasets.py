@@ -342,3 +342,24 @@ def test_the_formula_development_posts_ask_in_notation_and_were_judged_blind(ent
         assert notation.search(row["question"]) and row["source"].startswith("http"), row["id"]
         assert _norm(row["question"]) not in listed, row["id"]
     assert sum(bool(r["expected"]) for r in rows) == 60
+
+
+def test_the_two_topic_development_questions_name_two_topics_and_were_judged_blind(entries: dict) -> None:
+    """two_topic_dev.jsonl: one question naming two of the course's topics, asking one's point about the
+    other's object ("What is the log base of the NLL loss?"), each row's scope the blind judge's and its
+    first entry too (one two-entry row was judged with its second entry only), each following a real
+    post no other file follows, and none an alias or a near miss."""
+    rows = _rows("two_topic_dev")
+    assert len(rows) == 90 and len({r["id"] for r in rows}) == 90
+    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
+    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != "two_topic_dev"
+                 for r in _rows(path.stem) if isinstance(r, dict) and r.get("source")}
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "scope", "topics", "context", "source", "why", "judged",
+                            "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"] + row["judged"] + row["topics"]), row["id"]
+        assert len(set(row["topics"])) == 2 and (row["scope"] == "in") == bool(row["expected"]) == bool(row["judged"])
+        assert row["expected"][:1] == row["judged"][:1] or len(row["expected"]) == 2, row["id"]
+        assert row["source"].startswith("http") and row["source"] not in elsewhere, row["id"]
+        assert _norm(row["question"]) not in listed, row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 60
