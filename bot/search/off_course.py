@@ -47,9 +47,9 @@ def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: floa
     (its `nearest` course text below `floor`) and off the post (no sentence before it that near); the
     focus passed over in `Post.passed_over`. Else `post` as it is. `focus_alone`: the focus's vector
     encoded alone, when the caller has it (`weighs_its_focus`)."""
-    if not weighs_its_focus(post, floor):
+    earlier = [] if floor is None or post.messages else _earlier_questions(post)
+    if not earlier:  # as `weighs_its_focus` says
         return post
-    earlier = _earlier_questions(post)
     # The focus alone first: it is nearly always on the course, and then nothing else is encoded.
     focus = focus_alone if focus_alone is not None else np.asarray(encode([post.focus]), dtype=np.float32)[0]
     if nearest([focus])[0] >= floor:

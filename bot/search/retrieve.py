@@ -249,8 +249,8 @@ class HybridRetriever:
         message as about any post."""
         if not post.messages:
             return self._read_one(post)
-        messages = [self._cleaned(read_post(text)) for text in post.messages[-MAX_CHAT_MESSAGES:]]
-        embedded = [self.embed_post(message) for message in messages]
+        read = [self._read_one(read_post(text)) for text in post.messages[-MAX_CHAT_MESSAGES:]]
+        messages, embedded = [message for message, _ in read], [pair for _, pair in read]
         found = self.search_many(messages, embedded)
         best = max(range(len(messages)), key=lambda i: max((hit.score for hit in found[i]), default=0.0))
         return messages[best], embedded[best]
@@ -274,13 +274,6 @@ class HybridRetriever:
         """Where the post comes from read aside, misspelled words read as meant, abbreviations in the
         knowledge base's form."""
         return self.abbreviations.read_post(self.speller.correct_post(set_aside_where(post)))
-
-    def _cleaned(self, post: Post) -> Post:
-        """One post as it is answered: `_read_aside`, and a last question off the course passed over for
-        an earlier one (`bot.search.off_course`)."""
-        index = self.index
-        return on_course_question(self._read_aside(post), index.model.encode, index.nearest_course_text,
-                                  index.course_floor)
 
     def embed_post(self, post: Post, model: ReadsInContext | None = None) -> tuple[Embedded, Embedded]:
         """The post's (focus, prose) as they are searched (`bot.search.in_context.focus_and_prose`)."""
