@@ -89,3 +89,20 @@ def test_the_index_holds_the_staff_lines_as_posts_are_read(tabot) -> None:
     # is still the TA's answer as written.
     shown = tabot.ask("is binary cross-entropy a special case of categorical cross-entropy?")
     assert shown.sentences and all(s.text in tabot.retriever.entries[s.entry_id].answer for s in shown.sentences)
+
+
+def test_a_text_is_read_as_if_every_pattern_ran_over_it() -> None:
+    """A reading whose form's first word a text does not hold is skipped (`Reading.needle`); what is
+    read is what running every pattern reads, in ASCII text and in text whose case-blind matches a
+    lower-case test would miss (the Kelvin sign read as a "K")."""
+    abbreviations = Abbreviations.of([*WRITTEN, "Each gradient is a sum.", "Tune the parameters."])
+
+    def every_pattern(text: str) -> str:
+        for reading in abbreviations.readings:
+            text = reading.pattern.sub(reading.spell, text)
+        return text
+
+    for text in ("is CE loss just NLL?", "grads w.r.t. params, and the Kullback-Leibler CE", "no forms here",
+                 "Kullback Leibler vs ce", "is \u212aullback-Leibler symmetric, café?", "naïve CE grads"):
+        assert abbreviations.read(text) == every_pattern(text)
+    assert abbreviations.read("is \u212aullback-Leibler symmetric?") == "is KL symmetric?"

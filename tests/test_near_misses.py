@@ -97,6 +97,32 @@ def test_agreement_is_the_mean_best_f1_among_the_near_misses_nearest_the_questio
     assert NearMisses().agreement(vectors[0], question) == 0.0
 
 
+
+def test_the_nearest_near_misses_are_matched_as_if_stacked_for_the_post() -> None:
+    """The nearest near misses' pieces are gathered from all of them stacked once: the same texts and
+    rows as stacking them anew for each post (`Texts.of`), whatever their lengths, with a near miss of
+    stop words only (no pieces) left out as `Texts.of` leaves it out; and the same agreement (up to the
+    last bits a product may round differently in another memory order)."""
+    from bot.search.near_misses import NEAREST_NEAR_MISSES
+    from bot.search.token_match import Texts, best_agreement
+
+    rng = np.random.default_rng(1)
+    count = NEAREST_NEAR_MISSES + 8
+    vectors = rng.standard_normal((count, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    pieces = [rng.standard_normal((int(rng.integers(1, 12)), 384)).astype(np.float32) for _ in range(count)]
+    pieces[3] = np.empty((0, 384), dtype=np.float32)
+    near = NearMisses(tuple(f"n{i}" for i in range(count)), vectors, tuple(pieces))
+    question = rng.standard_normal((5, 384)).astype(np.float32)
+    for vector in (vectors[3], vectors[10], -vectors[3]):
+        nearest = near.nearest(vector)
+        stacked = Texts.of([pieces[i] for i in nearest])
+        gathered = near._texts(nearest)
+        assert gathered.kept == stacked.kept and np.array_equal(gathered.starts, stacked.starts)
+        assert np.array_equal(gathered.rows, stacked.rows)
+        assert near.agreement(vector, question) == pytest.approx(best_agreement(question, stacked), rel=1e-6)
+    assert 3 in near.nearest(vectors[3]) and len(near._texts(near.nearest(vectors[3]))) == NEAREST_NEAR_MISSES - 1
+
 def test_listed_near_misses_are_declined_and_the_entries_own_questions_still_answered(tabot) -> None:
     """The lever staff get: a question listed as a near miss, asked as written, is declined (202 of the
     204 seed near misses since the twenty-first session averaged the best few agreements, 203 since the

