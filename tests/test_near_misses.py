@@ -97,7 +97,6 @@ def test_agreement_is_the_mean_best_f1_among_the_near_misses_nearest_the_questio
     assert NearMisses().agreement(vectors[0], question) == 0.0
 
 
-
 def test_the_nearest_near_misses_are_matched_as_if_stacked_for_the_post() -> None:
     """The nearest near misses' pieces are gathered from all of them stacked once: the same texts and
     rows as stacking them anew for each post (`Texts.of`), whatever their lengths, with a near miss of
@@ -122,6 +121,7 @@ def test_the_nearest_near_misses_are_matched_as_if_stacked_for_the_post() -> Non
         assert np.array_equal(gathered.rows, stacked.rows)
         assert near.agreement(vector, question) == pytest.approx(best_agreement(question, stacked), rel=1e-6)
     assert 3 in near.nearest(vectors[3]) and len(near._texts(near.nearest(vectors[3]))) == NEAREST_NEAR_MISSES - 1
+
 
 def test_listed_near_misses_are_declined_and_the_entries_own_questions_still_answered(tabot) -> None:
     """The lever staff get: a question listed as a near miss, asked as written, is declined (202 of the

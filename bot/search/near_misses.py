@@ -76,7 +76,6 @@ class NearMisses:
         return [(self.texts[nearest[texts.kept[j]]], float(scores[j]))
                 for j in np.argsort(-scores, kind="stable")[:count]]
 
-
     def _texts(self, which: list[int]) -> Texts:
         """`Texts.of` the pieces of the near misses `which`, gathered from all of them stacked once
         (`_stacked`). Stacking the nearest few anew for every post, in the column-major order
