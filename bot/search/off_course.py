@@ -47,8 +47,8 @@ def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: floa
     (its `nearest` course text below `floor`) and off the post (no sentence before it that near); the
     focus passed over in `Post.passed_over`. Else `post` as it is. `focus_alone`: the focus's vector
     encoded alone, when the caller has it (`weighs_its_focus`)."""
-    earlier = [] if floor is None or post.messages else _earlier_questions(post)
-    if not earlier:  # as `weighs_its_focus` says
+    earlier = _weighed_against(post, floor)
+    if not earlier:
         return post
     # The focus alone first: it is nearly always on the course, and then nothing else is encoded.
     focus = focus_alone if focus_alone is not None else np.asarray(encode([post.focus]), dtype=np.float32)[0]
@@ -71,7 +71,13 @@ def on_course_question(post: Post, encode: Encode, nearest: Nearest, floor: floa
 def weighs_its_focus(post: Post, floor: float | None) -> bool:
     """Whether `on_course_question` encodes the post's focus alone to weigh it: a knowledge base to weigh
     it against, and an earlier question the post could be asking instead."""
-    return floor is not None and not post.messages and bool(_earlier_questions(post))
+    return bool(_weighed_against(post, floor))
+
+
+def _weighed_against(post: Post, floor: float | None) -> list[str]:
+    """The earlier questions the focus is weighed against: none without a knowledge base to weigh it
+    against (no `floor`) or in a copied chat, whose messages are read one by one."""
+    return [] if floor is None or post.messages else _earlier_questions(post)
 
 
 def _earlier_questions(post: Post) -> list[str]:
