@@ -92,7 +92,7 @@ def test_the_index_holds_the_staff_lines_as_posts_are_read(tabot) -> None:
 
 
 def test_a_text_is_read_as_if_every_pattern_ran_over_it() -> None:
-    """A reading whose form's first word a text does not hold is skipped (`Reading.needle`); what is
+    """A reading whose form's words a text does not hold is skipped (`Reading.held_words`); what is
     read is what running every pattern reads, in ASCII text and in text whose case-blind matches a
     lower-case test would miss (the Kelvin sign read as a "K")."""
     abbreviations = Abbreviations.of([*WRITTEN, "Each gradient is a sum.", "Tune the parameters."])

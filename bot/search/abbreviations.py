@@ -37,6 +37,7 @@ from functools import cached_property, lru_cache
 
 from bot.knowledge import Entry
 from bot.search.focus import Post
+from bot.search.held_words import HeldWords
 
 # (short form, long form): how students shorten a term, and the term. Each is matched as whole words,
 # any case, a hyphen or space between a long form's words, and an "s" after either for a plural.
@@ -110,10 +111,9 @@ class Reading:
     used: str  # the form the knowledge base uses
 
     @cached_property
-    def needle(self) -> str:
-        """The form's first word in lower case: in an ASCII text, where a case-blind match is a
-        lower-case one, the pattern cannot match a text that does not hold it."""
-        return re.split(r"[- ]", self.typed)[0].lower()
+    def held_words(self) -> HeldWords:
+        """The pattern with the words every match of it holds (`bot.search.held_words`)."""
+        return HeldWords(self.pattern)
 
     def spell(self, match: re.Match[str]) -> str:
         """The form the knowledge base uses for `match`, a plural for a plural ("CNNs", "grads"; not
@@ -163,11 +163,11 @@ class Abbreviations:
         to `read` (lower case -> (as first typed, as read)) when given."""
         # Most texts hold none of the forms: a substring test skips a reading that cannot match. Reading
         # a post's prose, title, focus and questions took 0.36 ms running every pattern and takes 0.07
-        # ms so (the 988 test questions, median of 5 passes), read alike. Only for ASCII text: there a
-        # case-blind match is a lower-case one (elsewhere it also takes the Kelvin sign for a "k").
+        # ms so (the 988 test questions, median of 5 passes), read alike. Only for ASCII text
+        # (`bot.search.held_words`), lowered once for all the readings.
         lowered = text.lower() if text.isascii() else None
         for reading in self.readings:
-            if lowered is not None and reading.needle not in lowered:
+            if lowered is not None and not reading.held_words.holds(lowered):
                 continue
 
             def spell(match: re.Match[str], reading: Reading = reading) -> str:

@@ -20,6 +20,7 @@ import html
 import re
 
 from bot.search.bylines import Byline, thread_byline
+from bot.search.held_words import HeldWords
 from bot.search.page_furniture import (
     MONTH,
     ends_the_post,
@@ -67,10 +68,11 @@ MIN_OUTPUT_DIGITS = 3
 # A metric line is "label: number" fields and nothing else ("Validation accuracy: 0.338244",
 # "loss = 1.09, acc = 0.71"): a training log, however few digits its numbers have. The fields are
 # removed one by one and the rest must be separators: one pattern repeating over the line would
-# backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field).
-_METRIC_FIELD = re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*"
-                           r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
-                           re.IGNORECASE)
+# backtrack exponentially on a hostile line ("x:1e1 x:1e1 ... !" parses two ways per field). A line
+# with no ":" or "=" has no field, and most lines tried have neither (`HeldWords`).
+_METRIC_FIELD = HeldWords(re.compile(r"['\"]?[A-Za-z][\w .()/@-]{0,40}?['\"]?\s*[:=]\s*"
+                                     r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?\s*%?",
+                                     re.IGNORECASE))
 _FIELD_SEPARATORS = re.compile(r"[\s,;|*{}\[\]-]*")
 # A reference list is citations, not the post's words: "References: [1] [2]", "[3] Kingma & Ba, 2015".
 _REFERENCE_LINE = re.compile(r"^\s*(?:(?:references?|sources?|citations?|footnotes?)\s*:|\[\d{1,3}\]\s)",
