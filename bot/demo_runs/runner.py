@@ -174,7 +174,7 @@ class DemoRunner:
         of every answer, so the digest is reused while both files' (mtime, size) are unchanged;
         an edit changes them and forces a re-hash (and so a re-run)."""
         path = self.path(name)
-        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path, COMMON))
+        stamp = tuple((stat.st_mtime_ns, stat.st_size) for stat in (path.stat(), COMMON.stat()))
         known = self._hashes.get(path)
         if known is not None and known[0] == stamp:
             return known[1]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -102,6 +103,11 @@ class Texts:
     def __len__(self) -> int:
         return len(self.starts)
 
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """How many rows each text has: an entry's texts are matched against every post."""
+        return np.diff(np.append(self.starts, len(self.rows)))
+
 
 # How many of the texts an agreement averages (`best_agreement`): the best-agreeing one alone is an
 # extreme over however many texts there are, so it rises by chance with a longer list (aliases,
@@ -120,9 +126,9 @@ def agreements(question: np.ndarray, texts: Texts) -> np.ndarray:
     if len(question) == 0 or len(texts) == 0:
         return np.zeros(len(texts))
     similarity = question @ texts.rows.T
-    lengths = np.diff(np.append(texts.starts, len(texts.rows)))
-    recall = np.maximum.reduceat(similarity, texts.starts, axis=1).mean(axis=0)
-    precision = np.add.reduceat(similarity.max(axis=0), texts.starts) / lengths
+    # Sums over counts, not `mean`: the same numbers without numpy's bookkeeping around a small array.
+    recall = np.maximum.reduceat(similarity, texts.starts, axis=1).sum(axis=0) / len(question)
+    precision = np.add.reduceat(similarity.max(axis=0), texts.starts) / texts.lengths
     total = recall + precision
     # Cosines of unrelated pieces can be negative: a pair that agrees in nothing scores 0, not a
     # ratio of two small numbers.
@@ -134,4 +140,5 @@ def best_agreement(question: np.ndarray, texts: Texts, best: int = AGREEING_TEXT
     `agreements` (all of them when there are fewer; 0 when either side has no pieces)."""
     if len(texts) == 0:
         return 0.0
-    return float(largest(agreements(question, texts), best).mean())
+    agreeing = largest(agreements(question, texts), best)
+    return float(agreeing.sum() / len(agreeing))
