@@ -6,14 +6,15 @@ Asks tabot every question of the test sets (`eval.datasets.TEST_SETS`) `repeats`
 each answer, embeds the raw question once (the "bare query embedding" of `tabot eval`'s latency
 ratio). Inside each answer it times, with timers wrapped around these calls for this run only: the
 MiniLM encoder, the Chroma query, BM25, reading the post, reading its misspelled words
-(`bot.search.spelling`), and semantic coverage (with the near misses' word-by-word agreement); the rest is
-everything else (cleaning, ranking, composing, demos). Printed: each stage's median and mean, the
-median answer over the median bare embedding (the issue-11 latency ratio), and the ratio the same
-answers would have if the encoder ran exactly once per question, i.e. each answer's encoder time
-replaced by its question's bare embedding. A post is one encoder pass (its focus is read inside its
-prose, `bot.search.in_context`), so the two differ where the answer encodes more (a focus past the
-encoder's reach, the question sentences of an answered post) or less (prose is the post without its
-code, logs and quotes).
+(`bot.search.spelling`), and semantic coverage (with the near misses' word-by-word agreement); the
+rest is everything else (cleaning, ranking, composing, demos). Printed: each stage's median and
+mean, the median answer over the median bare embedding (the issue-11 latency ratio), and the ratio
+the same answers would have if the encoder ran exactly once per question, i.e. each answer's encoder
+time replaced by its question's bare embedding. A post is one encoder pass (its focus is read inside
+its prose, `bot.search.in_context`), so the two differ where the answer encodes more (a focus past
+the encoder's reach, the question sentences of an answered post) or less (prose is the post without
+its code, logs and quotes). Last, the answers grouped by the passes each made besides the post's
+own (`PASSES`): how many take each path, and how fast.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from collections.abc import Callable
 from typing import Any
 
 STAGES = ("encoder", "chroma", "bm25", "read_post", "spelling", "semantic_coverage")
+# The encoder passes an answer may make besides the post's own, timed as wholes (their encoder time is
+# also in the encoder stage): the course check's, beside the post's own (`MiniLM.two_passes`), and an
+# answered post's parts'. Which of them an answer made is its path: the median answer is set by how
+# many answers take each path, since an answer with another pass is slower than nearly every answer
+# without one.
+PASSES = ("course_check_pass", "parts_pass")
 
 
 def _timed(owner: Any, name: str, stage: str, spent: dict[str, float]) -> None:
@@ -57,7 +64,8 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
                (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
                (Speller, "correct_post", "spelling"), (retrieve, "best_matches", "semantic_coverage"),
-               (retrieve, "best_agreement", "semantic_coverage")]
+               (retrieve, "best_agreement", "semantic_coverage"),
+               (encoder, "two_passes", "course_check_pass"), (tabot.retriever, "embed_texts", "parts_pass")]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in wrapped]
     for owner, name, stage in wrapped:
         _timed(owner, name, stage, spent)
@@ -107,7 +115,20 @@ def main(argv: list[str] | None = None) -> int:
           f"ratio {median(totals) / median(bare):.2f}")
     once = [a["total"] - a.get("encoder", 0.0) + b for a, b in zip(answers, bare, strict=True)]
     print(f"with the encoder run once per question: ratio {median(once) / median(bare):.2f}")
+    print("by the passes an answer made besides its own (share of answers, median ms, share at or below "
+          "the median answer):")
+    for path, times in sorted(answer_paths(answers).items(), key=lambda item: -len(item[1])):
+        at_or_below = sum(t <= median(totals) for t in times) / len(times)
+        print(f"  {path:32} {len(times) / len(answers):5.2f}  {median(times):6.2f}  {at_or_below:5.2f}")
     return 0
+
+
+def answer_paths(answers: list[dict[str, float]]) -> dict[str, list[float]]:
+    """The answers' total times grouped by the `PASSES` each made ("own pass only" for none)."""
+    paths: dict[str, list[float]] = defaultdict(list)
+    for answer in answers:
+        paths[" + ".join(p for p in PASSES if answer.get(p)) or "own pass only"].append(answer["total"])
+    return dict(paths)
 
 
 if __name__ == "__main__":

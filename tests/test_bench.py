@@ -63,17 +63,25 @@ def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(
     import bot.answering.compose as compose
     import bot.search.retrieve as retrieve
     from bot.search.spelling import Speller
-    from eval.latency_stages import STAGES, stage_times
+    from eval.latency_stages import STAGES, answer_paths, stage_times
 
     read_post, matches, correct_post = compose.read_post, retrieve.best_matches, Speller.correct_post
     long_post = ("Hi all, quick question about hw2. I read the Adam paper and tried momentum, RMSprop and "
                  "Adagrad on my network. " * 6 + "Are adaptive optimizers second order methods?")
-    answers, bare = stage_times(tabot, ["why is KL divergence not symmetric", long_post, "how do I bake bread"])
-    assert len(answers) == len(bare) == 3 and min(bare) > 0
+    two_questions = "Why is KL divergence not symmetric? Which log base should I use when I compute entropy?"
+    answers, bare = stage_times(tabot, ["why is KL divergence not symmetric", long_post, "how do I bake bread",
+                                        two_questions])
+    assert len(answers) == len(bare) == 4 and min(bare) > 0
+    # A question read in its post's own pass alone, and a post that asked an earlier question (the course
+    # check's pass beside its own) and is answered with its two questions read alone (the parts' pass).
+    paths = answer_paths(answers)
+    assert [answers[i]["total"] for i in (0, 1, 2)] == paths["own pass only"]
+    assert paths["course_check_pass + parts_pass"] == [answers[3]["total"]]
     for answer in answers:
         # Every answer embeds and searches Chroma; the named stages never add up to more than the whole.
         assert answer["encoder"] > 0 and answer["chroma"] > 0 and answer["read_post"] > 0 and answer["spelling"] > 0
         assert sum(answer.get(stage, 0.0) for stage in STAGES) <= answer["total"]
     # The timers are gone afterwards: the bot's own methods and functions are back.
     assert "encode" not in vars(tabot.index.model) and "dense_search_many" not in vars(tabot.index)
+    assert "two_passes" not in vars(tabot.index.model) and "embed_texts" not in vars(tabot.retriever)
     assert compose.read_post is read_post and retrieve.best_matches is matches and Speller.correct_post is correct_post
