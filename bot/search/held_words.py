@@ -67,8 +67,8 @@ class HeldWords:
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         held = held_strings(pattern)
-        # Longest first: in a line that holds one, the rarer strings are no slower to rule out.
-        self.held = tuple(sorted(held, key=len, reverse=True)) if held else None
+        # In a fixed order (a set's would change with the hash seed), the longer, rarer strings first.
+        self.held = tuple(sorted(held, key=lambda string: (-len(string), string))) if held else None
 
     def could_match(self, text: str) -> bool:
         """False only where the pattern cannot match `text`."""
