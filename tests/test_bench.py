@@ -85,3 +85,13 @@ def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(
     assert "encode" not in vars(tabot.index.model) and "dense_search_many" not in vars(tabot.index)
     assert "two_passes" not in vars(tabot.index.model) and "embed_texts" not in vars(tabot.retriever)
     assert compose.read_post is read_post and retrieve.best_matches is matches and Speller.correct_post is correct_post
+
+
+def test_bench_beside_caller_alternates_blocks_and_leaves_the_index_as_it_was(tabot) -> None:
+    from eval.bench_beside_caller import measure
+
+    was = tabot.index.beside_caller.active
+    rows = measure(tabot, ["why is KL divergence not symmetric?", "which log base does the NLL loss use?"], rounds=2)
+    assert [row["beside"] for row in rows] == ([False, True, True, False] if was else [False] * 4)
+    assert all(row["query_ms"] > 0 and row["answer_ms"] > row["chroma_stage_ms"] > 0 for row in rows)
+    assert tabot.index.beside_caller.active == was

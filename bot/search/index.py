@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
 from bot.search.abbreviations import as_searched
+from bot.search.beside_caller import CHROMA_THREADS, BesideCaller
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
 from bot.search.near_misses import NearMisses, NearMissStore
@@ -147,6 +148,9 @@ class KnowledgeIndex:
         self._say = progress or (lambda message: None)
         self.client = open_client(settings, self._say)
         self.collection = self._open_collection()
+        # An embedded Chroma's threads run beside the thread that queries it (`bot.search.beside_caller`);
+        # a Chroma server's threads are another process's.
+        self.beside_caller = BesideCaller(() if settings.chroma_url else CHROMA_THREADS)
         self.chunks: list[Chunk] = []
         self._by_id: dict[str, Chunk] = {}
         self.pieces = PiecesStore(settings.data_dir / "pieces" / settings.collection)
@@ -437,8 +441,9 @@ class KnowledgeIndex:
         if not vectors:
             return []
         try:
-            found = self.collection.query(query_embeddings=list(vectors),
-                                          n_results=min(k, len(self._by_id) or 1), include=["distances"])
+            with self.beside_caller():
+                found = self.collection.query(query_embeddings=list(vectors),
+                                              n_results=min(k, len(self._by_id) or 1), include=["distances"])
         except Exception as error:
             if not self.settings.chroma_url:
                 raise  # the embedded store has no server to be down: anything here is a bug, keep its traceback
