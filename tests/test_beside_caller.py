@@ -72,6 +72,31 @@ def test_the_caller_and_the_named_threads_share_the_callers_cpu_and_then_go_back
 
 
 @needs_two_cpus
+def test_a_query_while_another_is_held_goes_as_it_comes(worker: NamedThread) -> None:
+    allowed = os.sched_getaffinity(0)
+    beside = BesideCaller(("test-rt",))
+    seen: list[set[int]] = []
+    first_is_held, second_is_done = threading.Event(), threading.Event()
+
+    def second_query() -> None:
+        first_is_held.wait(5)
+        with beside():
+            seen.extend([os.sched_getaffinity(0), os.sched_getaffinity(worker.id)])
+        second_is_done.set()
+
+    second = threading.Thread(target=second_query)  # started unpinned: a thread takes its creator's CPUs
+    second.start()
+    with beside():
+        cpu = getcpu()
+        first_is_held.set()
+        second_is_done.wait(5)
+        assert seen == [allowed, {cpu}]  # the second caller not pinned; the worker left with the first
+    assert os.sched_getaffinity(worker.id) == allowed
+    with beside():  # and the next query is held again
+        assert os.sched_getaffinity(worker.id) == {getcpu()}
+
+
+@needs_two_cpus
 def test_everything_goes_back_when_the_query_fails(worker: NamedThread) -> None:
     allowed = os.sched_getaffinity(0)
     with pytest.raises(RuntimeError), BesideCaller(("test-rt",))():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -52,6 +53,7 @@ class BesideCaller:
         self.active = self._getcpu is not None and bool(names)
         self._tasks: list[str] = []  # the process's thread ids at the last look
         self._threads: list[int] = []  # those among them named `names`
+        self._holding = threading.Lock()
 
     def threads(self) -> list[int]:
         """The thread ids of the process's threads named `names`, read again whenever its threads
@@ -74,15 +76,21 @@ class BesideCaller:
             cpu = self._getcpu()
         except OSError:
             allowed, cpu = set(), -1
-        threads = self.threads() if len(allowed) > 1 and cpu in allowed else []
-        if not threads:
+        # One query at a time is held. Another query at the same time goes as it comes: pinned to two
+        # CPUs in turn, Chroma's threads would be taken from under the first; and with two queries
+        # running, no CPU is idle, which is the slowness this is for.
+        if len(allowed) < 2 or cpu not in allowed or not self._holding.acquire(blocking=False):
             yield
             return
-        _pin([0, *threads], {cpu})  # 0: the calling thread
         try:
-            yield
+            held = [0, *threads] if (threads := self.threads()) else []  # 0: the calling thread
+            _pin(held, {cpu})
+            try:
+                yield
+            finally:
+                _pin(held[::-1], allowed)
         finally:
-            _pin([*threads, 0], allowed)
+            self._holding.release()
 
 
 def _pin(threads: list[int], cpus: set[int]) -> None:
