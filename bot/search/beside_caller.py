@@ -46,6 +46,9 @@ def _sched_getcpu() -> Callable[[], int] | None:
 class BesideCaller:
     """`with beside(): ...` holds the caller and the native threads named `names` on the caller's CPU."""
 
+    # The process's CPUs are one resource: one query at a time is held, whichever index asks it.
+    _holding = threading.Lock()
+
     def __init__(self, names: tuple[str, ...], getcpu: Callable[[], int] | None = None) -> None:
         self.names = names
         self._getcpu = getcpu if getcpu is not None else _sched_getcpu()
@@ -53,7 +56,6 @@ class BesideCaller:
         self.active = self._getcpu is not None and bool(names)
         self._tasks: list[str] = []  # the process's thread ids at the last look
         self._threads: list[int] = []  # those among them named `names`
-        self._holding = threading.Lock()
 
     def threads(self) -> list[int]:
         """The thread ids of the process's threads named `names`, read again whenever its threads
@@ -88,7 +90,7 @@ class BesideCaller:
             try:
                 yield
             finally:
-                _pin(held[::-1], allowed)
+                _pin(held, allowed)
         finally:
             self._holding.release()
 
