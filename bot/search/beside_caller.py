@@ -4,7 +4,7 @@ A query to the embedded Chroma hands work to its Rust threads (tokio's workers, 
 and waits for them, several times per query. Between questions those threads sleep, and on a
 virtual machine waking a thread on an idle virtual CPU is slow: the same two-vector query took
 1.25 ms with the process free to run on both of this machine's CPUs, 0.52 ms with it pinned to one
-(`taskset -c 0`), and 0.5 ms while another process kept the second CPU busy (medians of 400;
+(`taskset -c 0`), and 0.5 ms while another process kept the second CPU busy (medians of 400-600;
 docs/performance.md, thirty-fourth session). In the answer path, right after the post's encoder
 pass, a query took 1.62 ms as it comes and 1.00 ms with its threads beside the caller.
 
