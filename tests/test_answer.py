@@ -1,10 +1,12 @@
 import pytest
 
 from bot.answering.compose import (
+    PARTS_NEED_CONFIDENCE,
     choose_sentences,
     claim_sentences,
     is_follow_up,
     leans_on_previous,
+    parts_may_add,
     question_parts,
     select_entries,
 )
@@ -48,6 +50,18 @@ def test_select_entries_adds_a_second_entry_only_from_a_confident_part() -> None
     # A side question asked before the main one is cited after it, however confident.
     ordered = select_entries([hit("a", 0.9), hit("b", 0.5)], [[hit("b", 0.99)], [hit("a", 0.8)]], 0.5)
     assert [h.entry_id for h in ordered] == ["a", "b"]
+
+
+def test_parts_are_read_alone_only_where_they_could_add_an_entry() -> None:
+    best_words = {"is adam a momentum method": "a", "how do i raise my accuracy": "b", "ok thanks so much": None}
+    lexical_best = best_words.get
+    one_topic = ["is adam a momentum method", "ok thanks so much"]
+    # Neither a second candidate of the whole post nor a part's own words point anywhere else.
+    assert not parts_may_add([hit("a", 0.9), hit("b", PARTS_NEED_CONFIDENCE / 2)], one_topic, lexical_best)
+    # The whole post already shows a second entry, however weakly.
+    assert parts_may_add([hit("a", 0.9), hit("c", 0.3), hit("b", PARTS_NEED_CONFIDENCE)], one_topic, lexical_best)
+    # A part's words are another entry's, though the whole post is all about the first.
+    assert parts_may_add([hit("a", 0.9), hit("b", 0.0)], [*one_topic, "how do i raise my accuracy"], lexical_best)
 
 
 def test_question_parts_are_bounded() -> None:
@@ -335,6 +349,13 @@ def test_only_an_answered_post_pays_for_its_parts(tabot, monkeypatch) -> None:
                          "log likelihood actually the same loss as cross entropy?")
     assert answered.entry_ids[:2] == ["log-base", "nll-vs-cross-entropy"]
     assert len(encoded) == 2  # the post, then its parts
+    encoded.clear()
+    # Two questions on one topic: no other entry is even a weak candidate for the whole post, and each
+    # question's words are that entry's, so no part alone could add one: the parts are not embedded.
+    one_topic = tabot.ask("Why is KL divergence not symmetric? Which direction should I minimise if I want q "
+                          "to cover every mode of p?")
+    assert one_topic.entry_ids == ["kl-asymmetry"]
+    assert len(encoded) == 1
 
 
 def test_the_guard_keeps_any_indentation_holding_a_tab() -> None:

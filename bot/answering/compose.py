@@ -58,6 +58,13 @@ _OPENS_BACK = re.compile(
     r"\(?(?:[2-9]|[b-h]|ii|iii|iv)\)\s)", re.IGNORECASE)
 # A second entry found only by the whole question (not by a part of it) must be this sure.
 SECOND_ENTRY_CONFIDENCE = 0.9
+# A post's parts are embedded alone only where that could add an entry (`parts_may_add`):
+# the whole post already shows a second entry at least this confident, or a part's own words are
+# another entry's. A part adds an entry only if that entry is its own best and confident. On the
+# calibration and development rows, each of the 35 posts whose parts added an entry passed that test,
+# and 88 of the 250 whose parts added nothing did not (docs/performance.md, thirty-fifth session).
+# The parts' pass is about as long as the post's own, so a multi-question post took twice as long.
+PARTS_NEED_CONFIDENCE = 0.01
 # A question is split into at most this many parts, each retrieved once: a post with 285 question
 # marks costs what a post with three does (and one student cannot stall the queue for everyone).
 MAX_PARTS = 3
@@ -195,6 +202,15 @@ def select_entries(hits: list[EntryHit], part_hits: list[list[EntryHit]], thresh
     return list(chosen.values())
 
 
+def parts_may_add(hits: list[EntryHit], parts: list[str], lexical_best: Callable[[str], str | None]) -> bool:
+    """Whether reading a post's parts alone could add an entry to its answer: the whole post already
+    shows a second entry (`PARTS_NEED_CONFIDENCE`), or a part's own words are another entry's
+    (`lexical_best`, BM25's best entry for a text: no encoder pass)."""
+    main = hits[0].entry_id
+    return (any(hit.confidence >= PARTS_NEED_CONFIDENCE for hit in hits[1:])
+            or any(lexical_best(part) not in (None, main) for part in parts))
+
+
 def choose_sentences(sentences: list[str], similarities: list[float], key: set[int] = frozenset()) -> list[int]:
     """Indices (in TA order) of the sentences that address the question.
 
@@ -283,7 +299,8 @@ class Composer:
         # Parts only add to a post that is answered at all (`select_entries`), so a declined post never
         # pays for embedding and searching them. Each part is read alone, as a question of its own.
         part_hits: list[list[EntryHit]] = []
-        if parts and hits and hits[0].confidence >= self.threshold:
+        if parts and hits and hits[0].confidence >= self.threshold and parts_may_add(
+                hits, parts, self.retriever.lexical_best):
             alone = self.retriever.embed_texts(parts)
             part_hits = self.retriever.search_many([Post(p, p, p) for p in parts],
                                                    [(alone[p], alone[p]) for p in parts])

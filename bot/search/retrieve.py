@@ -227,6 +227,13 @@ class HybridRetriever:
         """The entry's stemmed content terms (question, answer, aliases, tags)."""
         return self._terms.get(entry_id, set())
 
+    def lexical_best(self, text: str) -> str | None:
+        """The entry whose chunks BM25 scores highest for `text` (None when no word of it is indexed)."""
+        best: dict[str, float] = {}
+        for chunk, score in self.index.lexical_search(text, self.k_chunks):
+            best[chunk.entry_id] = max(score, best.get(chunk.entry_id, 0.0))
+        return max(best, key=best.__getitem__) if best else None
+
     def search(self, question: str | Post, k: int | None = None,
                embedded: tuple[Embedded, Embedded] | None = None) -> list[EntryHit]:
         """Entries best first (at most k), each with its calibrated confidence.
