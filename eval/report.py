@@ -46,6 +46,12 @@ FAITHFULNESS_NOTE = ("On the default grounded path every sentence is a verbatim 
                      "accuracy on support_meta.jsonl (below).")
 
 
+LATENCY_BY_SPLIT_NOTE = (
+    "The same ratio on each set alone: the line above mixes short synthetic questions and long posts in the "
+    "proportions the sets happen to have, and a set of long posts, many with several questions, is answered "
+    "differently from a set of one-line questions.")
+
+
 def fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "n/a"
@@ -203,6 +209,11 @@ def render_markdown(results: dict, plots: list[str] | None = None) -> str:
         ours = results["systems"].get("tabot", {}).get("metrics", {})
         out += [f"One bare query embedding: {_ms(meta['embed_query_median_ms'])} median; tabot's median answer "
                 f"latency is {fmt(ours.get('latency_vs_embedding'), 2)}x that.", ""]
+        if by_split := ours.get("latency_vs_embedding_by_split"):
+            out += [LATENCY_BY_SPLIT_NOTE, "",
+                    _md_table(["set", "questions", "bare embedding median", "tabot answer median", "ratio"],
+                              [[split, str(row["n"]), _ms(row["bare_median"]), _ms(row["answer_median"]),
+                                f"{fmt(row['ratio'], 2)}x"] for split, row in by_split.items()]), ""]
     if results.get("support"):
         out += ["## Support scorer meta-evaluation", "",
                 "Does bot.answering.support tell supported sentences from perturbed ones? support_dev.jsonl is the set "

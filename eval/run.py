@@ -253,6 +253,10 @@ def run_eval(
         median_total = stages.get("total", {}).get("median")
         if median_total is not None and embed_ms:
             metrics["latency_vs_embedding"] = median_total / statistics.median(embed_ms)
+            totals = [t.get("total") for t in timings[system.name]]
+            if None not in totals and len(totals) == len(embed_ms):  # each question of each round, in order
+                metrics["latency_vs_embedding_by_split"] = latency.ratio_by_split(
+                    totals, embed_ms, [q.split for q in questions] * repeats)
         result["systems"][system.name] = {
             "label": system.label, "metrics": metrics,
             "confidences": [round(r.confidence, 4) for r in replies[system.name]],

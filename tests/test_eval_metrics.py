@@ -122,6 +122,19 @@ def test_percentile_by_hand_and_stage_summary() -> None:
     assert summary["retrieve"] == {"median": 2.0, "p95": 2.0, "n": 1}
 
 
+def test_the_latency_ratio_is_also_given_per_set() -> None:
+    # Two rounds over three questions, in the order the run times them: a, b, c, a, b, c.
+    answers = [10.0, 40.0, 44.0, 12.0, 36.0, 48.0]
+    bare = [8.0, 20.0, 20.0, 8.0, 20.0, 24.0]
+    splits = ["short", "posts", "posts"] * 2
+    by_split = latency.ratio_by_split(answers, bare, splits)
+    assert by_split["short"] == {"answer_median": 11.0, "bare_median": 8.0, "ratio": 11.0 / 8.0, "n": 2}
+    # Each set's medians are its own: the posts' ratio is not what the pooled medians say (28 / 20).
+    assert by_split["posts"]["ratio"] == pytest.approx(42.0 / 20.0)
+    with pytest.raises(ValueError):
+        latency.ratio_by_split(answers, bare[:-1], splits)
+
+
 # ------------------------------------------------------------------------------ meta-evaluation
 
 def test_balanced_accuracy_by_hand() -> None:

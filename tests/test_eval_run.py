@@ -68,6 +68,11 @@ def test_report_json_has_ours_beside_both_baselines(full_run: tuple[int, Path]) 
     assert results["support"]["support_meta"]["n"] >= 50
     assert results["support"]["support_meta"]["scorer"]["balanced_accuracy"] >= 0.75
     assert "total" in ours["latency"] and ours["latency"]["total"]["n"] == len(QUESTIONS)
+    # The latency ratio per set, beside the pooled one: here one set, so the two agree.
+    [(split, by_split)] = ours["latency_vs_embedding_by_split"].items()
+    assert split == results["questions"][0]["split"] and by_split["n"] == len(QUESTIONS)
+    assert by_split["ratio"] == pytest.approx(ours["latency_vs_embedding"])
+    assert f"| {split} | {len(QUESTIONS)} |" in (out / "report.md").read_text(encoding="utf-8")
     for name in ("bm25", "dense"):  # each baseline got its own calibrated threshold
         assert isinstance(results["meta"]["thresholds"][name], float)
     # The support scorer's meta-evaluation ran on the committed labelled sets.
