@@ -1,11 +1,11 @@
 """Where a warm answer's time goes, stage by stage, beside one bare query embedding.
 
-    python -m eval.latency_stages [--repeats 2]
+    python -m eval.latency_stages [--repeats 2] [--sets real_posts:test ...]
 
-Asks tabot every question of the test sets (`eval.datasets.TEST_SETS`) `repeats` times and, beside
-each answer, embeds the raw question once (the "bare query embedding" of `tabot eval`'s latency
-ratio). Inside each answer it times, with timers wrapped around these calls for this run only: the
-MiniLM encoder, the Chroma query, BM25, reading the post, reading its misspelled words
+Asks tabot every question of the test sets (`eval.datasets.TEST_SETS`, or the sets named) `repeats`
+times and, beside each answer, embeds the raw question once (the "bare query embedding" of `tabot
+eval`'s latency ratio). Inside each answer it times, with timers wrapped around these calls for this
+run only: the MiniLM encoder, the Chroma query, BM25, reading the post, reading its misspelled words
 (`bot.search.spelling`), and semantic coverage (with the near misses' word-by-word agreement); the
 rest is everything else (cleaning, ranking, composing, demos). Printed: each stage's median and
 mean, the median answer over the median bare embedding (the issue-11 latency ratio), and the ratio
@@ -13,8 +13,8 @@ the same answers would have if the encoder ran exactly once per question, i.e. e
 time replaced by its question's bare embedding. A post is one encoder pass (its focus is read inside
 its prose, `bot.search.in_context`), so the two differ where the answer encodes more (a focus past
 the encoder's reach, the question sentences of an answered post) or less (prose is the post without
-its code, logs and quotes). Last, the answers grouped by the passes each made besides the post's
-own (`PASSES`): how many take each path, and how fast.
+its code, logs and quotes). Last, the answers grouped by the passes each made besides the post's own
+(`PASSES`): how many take each path, and how fast.
 """
 
 from __future__ import annotations
@@ -95,13 +95,15 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.latency_stages", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--sets", nargs="+", metavar="SET",
+                        help="question sets to time (default: the test sets), e.g. real_posts:test or short_dev")
     args = parser.parse_args(argv)
     from bot.config import Settings
     from bot.service import Tabot
     from eval.datasets import TEST_SETS, load_question_sets
 
     tabot = Tabot.start(Settings.from_env())
-    questions = [q.question for q in load_question_sets(list(TEST_SETS), known_entries=tabot.entries)]
+    questions = [q.question for q in load_question_sets(args.sets or list(TEST_SETS), known_entries=tabot.entries)]
     answers, bare = stage_times(tabot, questions, args.repeats)
     median = statistics.median
     totals = [a["total"] for a in answers]
