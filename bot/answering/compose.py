@@ -62,7 +62,7 @@ SECOND_ENTRY_CONFIDENCE = 0.9
 # the whole post already shows a second entry at least this confident, or a part's own words are
 # another entry's. A part adds an entry only if that entry is its own best and confident. On the
 # calibration and development rows, each of the 35 posts whose parts added an entry passed that test,
-# and 88 of the 250 whose parts added nothing did not (docs/performance.md, thirty-fifth session).
+# and 88 of the 247 whose parts added nothing did not (docs/performance.md, thirty-fifth session).
 # The parts' pass is about as long as the post's own, so a multi-question post took twice as long.
 PARTS_NEED_CONFIDENCE = 0.01
 # A question is split into at most this many parts, each retrieved once: a post with 285 question

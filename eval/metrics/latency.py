@@ -37,8 +37,8 @@ def ratio_by_split(answer_ms: Sequence[float], bare_ms: Sequence[float],
     (issue 11's latency target), from three lists in the same question order.
 
     The ratio over all test sets mixes short synthetic questions and long posts, in the proportions
-    the sets happen to have; each set's own ratio says how a set's shape of question fares, and the
-    real-phrasing split's is the one the target names."""
+    the sets happen to have; each set's own ratio says how questions of that shape fare (the long
+    real-phrasing posts issue 11 is about, or one-line questions)."""
     if not len(answer_ms) == len(bare_ms) == len(splits):
         raise ValueError("answer_ms, bare_ms and splits must be in the same question order")
     grouped: dict[str, tuple[list[float], list[float]]] = {}
