@@ -95,3 +95,33 @@ def test_bench_beside_caller_alternates_blocks_and_leaves_the_index_as_it_was(ta
     assert [row["beside"] for row in rows] == ([False, True, True, False] if was else [False] * 4)
     assert all(row["query_ms"] > 0 and row["answer_ms"] > row["chroma_stage_ms"] > 0 for row in rows)
     assert tabot.index.beside_caller.active == was
+
+
+def test_parts_gate_answers_each_post_both_ways_and_leaves_the_bot_as_it_was(tabot) -> None:
+    import bot.answering.compose as compose
+    from eval.parts_gate import compare
+
+    built = compose.parts_may_add
+    posts = [("Why is KL divergence not symmetric? Which direction should I minimise if I want q to cover every "
+              "mode of p?", set()),
+             ("is adam a momentum method or not? and how do i get my accuracy up on a2, stuck at 60%",
+              {"adaptive-optimizers", "understand-not-accuracy"})]
+    found = compare(tabot, posts)
+    # The one-topic post reads its parts alone only with the gate open; the two-topic post both ways.
+    assert (found["parts_read_gated"], found["parts_read_open"]) == (1, 2)
+    assert found["changed"] == [] and found["both_cited_gated"] == found["both_cited_open"] == 1
+    assert compose.parts_may_add is built and "embed_texts" not in vars(tabot.retriever)
+
+
+def test_joined_pairs_are_two_entries_questions_and_repeatable() -> None:
+    from eval.parts_gate import joined_pairs
+
+    questions = [("Why is KL asymmetric?", "kl"), ("Which log base?", "log"), ("Is Adam momentum?", "adam"),
+                 ("Does the base of the log matter?", "log")]
+    posts = joined_pairs(questions, 30, seed=1)
+    assert posts == joined_pairs(questions, 30, seed=1) and len(posts) == 30
+    for text, entries in posts:
+        assert len(entries) == 2  # always two different entries
+        asked = [q for q, entry in questions if entry in entries and q[1:].rstrip("?").lower() in text.lower()]
+        assert {entry for q, entry in questions if q in asked} == entries
+    assert joined_pairs(questions[:1], 5, seed=1) == []  # one entry: no pair to make
