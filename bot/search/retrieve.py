@@ -227,11 +227,16 @@ class HybridRetriever:
         """The entry's stemmed content terms (question, answer, aliases, tags)."""
         return self._terms.get(entry_id, set())
 
-    def lexical_best(self, text: str) -> str | None:
-        """The entry whose chunks BM25 scores highest for `text` (None when no word of it is indexed)."""
+    def lexical_by_entry(self, text: str) -> dict[str, float]:
+        """Per entry, BM25's best score of any of its chunks among the top `k_chunks` for `text`."""
         best: dict[str, float] = {}
         for chunk, score in self.index.lexical_search(text, self.k_chunks):
             best[chunk.entry_id] = max(score, best.get(chunk.entry_id, 0.0))
+        return best
+
+    def lexical_best(self, text: str) -> str | None:
+        """The entry whose chunks BM25 scores highest for `text` (None when no word of it is indexed)."""
+        best = self.lexical_by_entry(text)
         return max(best, key=best.__getitem__) if best else None
 
     def search(self, question: str | Post, k: int | None = None,
@@ -313,9 +318,7 @@ class HybridRetriever:
 
     def _hits(self, post: Post, focus: Embedded, prose: Embedded, focus_dense: dict[str, tuple[float, str]],
               post_dense: dict[str, tuple[float, str]], k: int) -> list[EntryHit]:
-        lexical: dict[str, float] = {}
-        for chunk, score in self.index.lexical_search(post.prose, self.k_chunks):
-            lexical[chunk.entry_id] = max(score, lexical.get(chunk.entry_id, 0.0))
+        lexical = self.lexical_by_entry(post.prose)
         top_lexical = max(lexical.values(), default=0.0)
         ranked = []
         for entry_id in set(focus_dense) | set(post_dense) | set(lexical):
