@@ -63,8 +63,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
                (encoder, "encode_in_context", "encoder"),
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
                (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
-               (Speller, "correct_post", "spelling"), (retrieve, "best_matches", "semantic_coverage"),
-               (retrieve, "best_agreement", "semantic_coverage"),
+               (Speller, "correct_post", "spelling"), (retrieve, "matched_words", "semantic_coverage"),
                (encoder, "two_passes", "course_check_pass"), (tabot.retriever, "embed_texts", "parts_pass")]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in wrapped]
     for owner, name, stage in wrapped:

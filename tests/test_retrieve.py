@@ -11,11 +11,13 @@ from bot.search.retrieve import (
     LEXICAL_WEIGHT,
     PROSE_COVERAGE_PIECES,
     Calibration,
+    Embedded,
     coverage,
+    matched_words,
     rank_order,
     rank_score,
 )
-from bot.search.token_match import Texts, agreements, best_agreement, semantic_coverage
+from bot.search.token_match import Texts, agreements, best_agreement, best_matches, semantic_coverage
 from tests.conftest import load_jsonl
 
 
@@ -95,6 +97,30 @@ def test_agreement_is_the_mean_f1_of_both_ways_of_matching_pieces_over_the_best_
     assert best_agreement(question, Texts.of([far])) == 0.0
     assert best_agreement(question, Texts.of([-question])) == 0.0
     assert best_agreement(question[:0], Texts.of([a])) == 0.0 == best_agreement(question, Texts.of([]))
+
+
+def test_matched_words_reads_each_text_once_and_gives_what_separate_products_give(tabot) -> None:
+    retriever = tabot.retriever
+    pieces = retriever.index.entry_pieces("kl-asymmetry")
+    one_line = retriever.embed_post(read_post("why is KL divergence not symmetric"))
+    long_post = retriever.embed_post(read_post(
+        "Hi all, I trained a VAE for the homework and read the notes on divergences twice. "
+        "Why is KL divergence not symmetric?"))
+    inside, long_prose = long_post
+    assert one_line[0] is one_line[1] and inside.within is not None and len(inside.within)  # the two shapes read
+    alone = Embedded(inside.vector, inside.pieces)  # the same focus, as if encoded on its own
+    for focus, prose in (one_line, long_post, (alone, long_prose)):
+        focus_matches, post_matches, agreement = matched_words(focus, prose, pieces)
+        assert focus_matches == pytest.approx(best_matches(focus.pieces, pieces.rows), abs=1e-6)
+        assert post_matches == pytest.approx(best_matches(prose.pieces, pieces.rows), abs=1e-6)
+        assert agreement == pytest.approx(best_agreement(focus.pieces, pieces.asked), abs=1e-6)
+        assert 0.3 < agreement < 1.0  # the entry's own questions are what it is matched against, not its answer
+    # No pieces on one side: no matches and no agreement, as `best_matches` and `best_agreement` say.
+    empty = Embedded(focus.vector, focus.pieces[:0])
+    assert [len(m) for m in matched_words(empty, empty, pieces)[:2]] == [0, 0]
+    assert matched_words(empty, empty, pieces)[2] == 0.0
+    no_pieces = type(pieces)(pieces.rows[:0], Texts.of([]))
+    assert matched_words(*one_line, no_pieces) == (pytest.approx([]), pytest.approx([]), 0.0)
 
 
 def test_near_miss_words_weigh_the_closest_near_miss_against_the_entrys_own_questions(tabot) -> None:
@@ -223,27 +249,31 @@ def test_a_one_line_question_is_queried_and_matched_once(tabot, monkeypatch) -> 
     retriever = tabot.retriever
     focus, prose = retriever.embed_post(read_post("Why is KL divergence not symmetric?"))
     assert prose is focus
-    queries, matched = [], []
-    dense_search_many, best_matches = retriever.index.dense_search_many, retrieve.best_matches
+    queries, products = [], []
+    dense_search_many, cosines = retriever.index.dense_search_many, retrieve._cosines
     monkeypatch.setattr(retriever.index, "dense_search_many",
                         lambda vectors, k: queries.append(len(vectors)) or dense_search_many(vectors, k))
-    monkeypatch.setattr(retrieve, "best_matches",
-                        lambda question, entry: matched.append(1) or best_matches(question, entry))
+    monkeypatch.setattr(retrieve, "_cosines", lambda question, entry: products.append(len(question)) or cosines(
+        question, entry))
     hits = retriever.search("Why is KL divergence not symmetric?", k=3)
-    # One dense query and one piece match per candidate; a long post needs two queries, and its
-    # focus, read inside it, takes its matches from the prose's: still one piece match per candidate.
-    assert queries == [1] and len(matched) == len(hits) == 3
+    # One dense query and one product of word pieces per candidate (its matches, and the agreement
+    # with its own questions from the same product); a long post needs two queries, and its focus,
+    # read inside it, takes its rows of the prose's product: still one product per candidate.
+    assert queries == [1] and products == [len(focus.pieces)] * len(hits) and len(hits) == 3
     queries.clear()
-    matched.clear()
+    products.clear()
     post = read_post("I read the notes on variational inference. Why is KL divergence not symmetric?")
     post, (focus, prose) = retriever.read(post)
     assert focus.within is not None and np.array_equal(prose.pieces[focus.within], focus.pieces)
     hits = retriever.search(post, k=3, embedded=(focus, prose))
-    assert queries == [2] and len(matched) == 3
-    for hit in hits:  # ... and they are the focus's own matches
-        rows = retriever.index.entry_pieces(hit.entry_id).rows
+    assert queries == [2] and products == [len(prose.pieces)] * 3
+    for hit in hits:  # ... and they are the focus's own matches and agreement
+        pieces = retriever.index.entry_pieces(hit.entry_id)
         assert hit.meaning_focus == pytest.approx(
-            retrieve.coverage_of(best_matches(focus.pieces, rows), retrieve.COVERAGE_PSEUDO_TERMS), abs=1e-6)
+            retrieve.coverage_of(best_matches(focus.pieces, pieces.rows), retrieve.COVERAGE_PSEUDO_TERMS), abs=1e-6)
+        assert hit.near_miss_words == pytest.approx(
+            retriever.index.near_misses.agreement(focus.vector, focus.pieces)
+            - best_agreement(focus.pieces, pieces.asked), abs=1e-6)
 
 
 def test_a_focus_past_the_encoders_reach_is_encoded_on_its_own(tabot) -> None:

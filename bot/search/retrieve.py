@@ -54,8 +54,9 @@ from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
 from bot.search.off_course import on_course_question, weighs_its_focus
+from bot.search.pieces import EntryPieces
 from bot.search.spelling import Speller, load_in_background
-from bot.search.token_match import best_agreement, best_matches, coverage_of
+from bot.search.token_match import agreements_of, coverage_of, mean_of_best
 from bot.search.where_asked import set_aside_where
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -178,6 +179,41 @@ class EntryHit:
         """What the abstention model reads, in `Calibration.FEATURES` order (what `eval.calibrate` fits on)."""
         return (self.dense, self.dense_post, self.coverage, self.meaning_focus, self.meaning_post, self.background,
                 self.near_miss, self.near_miss_words)
+
+
+def matched_words(focus: Embedded, prose: Embedded, pieces: EntryPieces) -> tuple[np.ndarray, np.ndarray, float]:
+    """The focus's and the prose's content pieces' best matches in an entry's pieces
+    (`bot.search.token_match.best_matches`), and how well the focus agrees with the entry's own
+    questions (`best_agreement` with `pieces.asked`).
+
+    One product per text read: an entry's own questions are the first rows of its pieces, so their
+    cosines to the focus are the first columns of the focus's product with all of them; a focus
+    read inside its post is some of the prose's pieces (`Embedded.within`), so its rows of the
+    prose's product; and a one-line question is its own prose. Three products per candidate had
+    cost a short question about 0.2 ms more than one (docs/performance.md, thirty-sixth session)."""
+    prose_cosines = _cosines(prose.pieces, pieces.rows)
+    if prose is focus:
+        focus_cosines = prose_cosines
+    elif focus.within is not None and len(prose_cosines):
+        focus_cosines = prose_cosines[focus.within]
+    else:
+        focus_cosines = _cosines(focus.pieces, pieces.rows)
+    asked = pieces.asked
+    agreement = (mean_of_best(agreements_of(focus_cosines[:, :len(asked.rows)], asked))
+                 if len(focus_cosines) and len(asked) else 0.0)
+    return _best(focus_cosines), _best(prose_cosines), agreement
+
+
+def _cosines(question: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """Each of the question's content pieces' cosine to each of the entry's (no rows when either has none)."""
+    if len(question) == 0 or len(entry) == 0:
+        return np.zeros((0, len(entry)), dtype=np.float32)
+    return question @ entry.T
+
+
+def _best(cosines: np.ndarray) -> np.ndarray:
+    """Each row's best cosine (`best_matches`)."""
+    return cosines.max(axis=1) if len(cosines) else np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -340,15 +376,8 @@ class HybridRetriever:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
             near_miss = near_miss_margin(closest_near_miss, focus_cosine)
             pieces = self.index.entry_pieces(entry_id)
-            # A one-line question is its own prose, and a focus read inside its post is some of the
-            # prose's pieces: either way the pieces are matched once.
-            if prose is focus:
-                post_matches = focus_matches = best_matches(focus.pieces, pieces.rows)
-            else:
-                post_matches = best_matches(prose.pieces, pieces.rows)
-                focus_matches = (post_matches[focus.within] if focus.within is not None and len(post_matches)
-                                 else best_matches(focus.pieces, pieces.rows))
-            near_miss_words = near_miss_agreement - best_agreement(focus.pieces, pieces.asked)
+            focus_matches, post_matches, asked_agreement = matched_words(focus, prose, pieces)
+            near_miss_words = near_miss_agreement - asked_agreement
             meaning_focus = coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS)
             meaning_post = coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
             hits.append(EntryHit(

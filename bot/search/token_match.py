@@ -125,9 +125,15 @@ def agreements(question: np.ndarray, texts: Texts) -> np.ndarray:
     words occur in the other."""
     if len(question) == 0 or len(texts) == 0:
         return np.zeros(len(texts))
-    similarity = question @ texts.rows.T
+    return agreements_of(question @ texts.rows.T, texts)
+
+
+def agreements_of(similarity: np.ndarray, texts: Texts) -> np.ndarray:
+    """`agreements` from the question's pieces' cosines to the texts' pieces (a row per question
+    piece, a column per row of `texts.rows`, at least one of each): what a caller that has already
+    multiplied the question by a matrix beginning with those rows passes, its first columns."""
     # Sums over counts, not `mean`: the same numbers without numpy's bookkeeping around a small array.
-    recall = np.maximum.reduceat(similarity, texts.starts, axis=1).sum(axis=0) / len(question)
+    recall = np.maximum.reduceat(similarity, texts.starts, axis=1).sum(axis=0) / len(similarity)
     precision = np.add.reduceat(similarity.max(axis=0), texts.starts) / texts.lengths
     total = recall + precision
     # Cosines of unrelated pieces can be negative: a pair that agrees in nothing scores 0, not a
@@ -140,5 +146,10 @@ def best_agreement(question: np.ndarray, texts: Texts, best: int = AGREEING_TEXT
     `agreements` (all of them when there are fewer; 0 when either side has no pieces)."""
     if len(texts) == 0:
         return 0.0
-    agreeing = largest(agreements(question, texts), best)
+    return mean_of_best(agreements(question, texts), best)
+
+
+def mean_of_best(agreeing: np.ndarray, best: int = AGREEING_TEXTS) -> float:
+    """The mean of the `best` highest of `agreeing` (all of them when there are fewer)."""
+    agreeing = largest(agreeing, best)
     return float(agreeing.sum() / len(agreeing))
