@@ -116,7 +116,7 @@ def test_matched_words_reads_each_text_once_and_gives_what_separate_products_giv
         assert agreement == pytest.approx(best_agreement(focus.pieces, pieces.asked), abs=1e-6)
         assert 0.3 < agreement < 1.0  # the entry's own questions are what it is matched against, not its answer
     # No pieces on one side: no matches and no agreement, as `best_matches` and `best_agreement` say.
-    empty = Embedded(focus.vector, focus.pieces[:0])
+    empty = Embedded(inside.vector, inside.pieces[:0])
     assert [len(m) for m in matched_words(empty, empty, pieces)[:2]] == [0, 0]
     assert matched_words(empty, empty, pieces)[2] == 0.0
     no_pieces = type(pieces)(pieces.rows[:0], Texts.of([]))

@@ -189,8 +189,9 @@ def matched_words(focus: Embedded, prose: Embedded, pieces: EntryPieces) -> tupl
     One product per text read: an entry's own questions are the first rows of its pieces, so their
     cosines to the focus are the first columns of the focus's product with all of them; a focus
     read inside its post is some of the prose's pieces (`Embedded.within`), so its rows of the
-    prose's product; and a one-line question is its own prose. Three products per candidate had
-    cost a short question about 0.2 ms more than one (docs/performance.md, thirty-sixth session)."""
+    prose's product; and a one-line question is its own prose. Two products per candidate (three
+    for a focus encoded alone) had cost a short question about 0.2 ms more than one
+    (docs/performance.md, thirty-sixth session)."""
     prose_cosines = _cosines(prose.pieces, pieces.rows)
     if prose is focus:
         focus_cosines = prose_cosines
