@@ -250,10 +250,10 @@ def test_a_one_line_question_is_queried_and_matched_once(tabot, monkeypatch) -> 
     focus, prose = retriever.embed_post(read_post("Why is KL divergence not symmetric?"))
     assert prose is focus
     queries, products = [], []
-    dense_search_many, cosines = retriever.index.dense_search_many, retrieve._cosines
+    dense_search_many, cosines = retriever.index.dense_search_many, retrieve.cosines
     monkeypatch.setattr(retriever.index, "dense_search_many",
                         lambda vectors, k: queries.append(len(vectors)) or dense_search_many(vectors, k))
-    monkeypatch.setattr(retrieve, "_cosines", lambda question, entry: products.append(len(question)) or cosines(
+    monkeypatch.setattr(retrieve, "cosines", lambda question, entry: products.append(len(question)) or cosines(
         question, entry))
     hits = retriever.search("Why is KL divergence not symmetric?", k=3)
     # One dense query and one product of word pieces per candidate (its matches, and the agreement

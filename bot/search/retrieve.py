@@ -56,7 +56,7 @@ from bot.search.lexical import tokenize
 from bot.search.off_course import on_course_question, weighs_its_focus
 from bot.search.pieces import EntryPieces
 from bot.search.spelling import Speller, load_in_background
-from bot.search.token_match import agreements_of, coverage_of, mean_of_best
+from bot.search.token_match import agreements_of, best_of_rows, cosines, coverage_of, mean_of_best
 from bot.search.where_asked import set_aside_where
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -192,29 +192,17 @@ def matched_words(focus: Embedded, prose: Embedded, pieces: EntryPieces) -> tupl
     prose's product; and a one-line question is its own prose. Two products per candidate (three
     for a focus encoded alone) had cost a short question about 0.2 ms more than one
     (docs/performance.md, thirty-sixth session)."""
-    prose_cosines = _cosines(prose.pieces, pieces.rows)
+    prose_cosines = cosines(prose.pieces, pieces.rows)
     if prose is focus:
         focus_cosines = prose_cosines
     elif focus.within is not None and len(prose_cosines):
         focus_cosines = prose_cosines[focus.within]
     else:
-        focus_cosines = _cosines(focus.pieces, pieces.rows)
+        focus_cosines = cosines(focus.pieces, pieces.rows)
     asked = pieces.asked
     agreement = (mean_of_best(agreements_of(focus_cosines[:, :len(asked.rows)], asked))
                  if len(focus_cosines) and len(asked) else 0.0)
-    return _best(focus_cosines), _best(prose_cosines), agreement
-
-
-def _cosines(question: np.ndarray, entry: np.ndarray) -> np.ndarray:
-    """Each of the question's content pieces' cosine to each of the entry's (no rows when either has none)."""
-    if len(question) == 0 or len(entry) == 0:
-        return np.zeros((0, len(entry)), dtype=np.float32)
-    return question @ entry.T
-
-
-def _best(cosines: np.ndarray) -> np.ndarray:
-    """Each row's best cosine (`best_matches`)."""
-    return cosines.max(axis=1) if len(cosines) else np.zeros(0, dtype=np.float32)
+    return best_of_rows(focus_cosines), best_of_rows(prose_cosines), agreement
 
 
 @dataclass(frozen=True)

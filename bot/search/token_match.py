@@ -44,12 +44,23 @@ def content_rows(hidden: np.ndarray, ids: np.ndarray, mask: np.ndarray) -> np.nd
     return (rows / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+def cosines(question: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """Each of the question's content pieces' cosine to each of the entry's, a row per question piece
+    (no rows when either side has no pieces)."""
+    if len(question) == 0 or len(entry) == 0:
+        return np.zeros((0, len(entry)), dtype=np.float32)
+    return question @ entry.T
+
+
+def best_of_rows(similarity: np.ndarray) -> np.ndarray:
+    """Each row's best cosine (none for no rows): `best_matches` from a product already made."""
+    return similarity.max(axis=1) if len(similarity) else np.zeros(0, dtype=np.float32)
+
+
 def best_matches(question: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """Each of the question's content pieces' best cosine to any of the entry's pieces (none when
     either has no pieces): computed once, read as the focus's and as the prose's coverage."""
-    if len(question) == 0 or len(entry) == 0:
-        return np.zeros(0, dtype=np.float32)
-    return (question @ entry.T).max(axis=1)
+    return best_of_rows(cosines(question, entry))
 
 
 def largest(values: np.ndarray, count: int) -> np.ndarray:
