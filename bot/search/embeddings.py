@@ -67,18 +67,19 @@ class MiniLM:
 
     Nothing loads until `load()` or the first `encode()`. Made without a backend (as `shared_model()`
     makes it), it takes the backend and data dir of the first index that `adopt`s it, else those of
-    `Settings.from_env()`.
+    `Settings.from_env()`. Made with an `encoder` already open, it uses that one: a measurement's own
+    model (`eval.tuned_space`); the bot never makes one so.
     """
 
     dimension = 384
 
     def __init__(self, backend: str | None = None, data_dir: Path | None = None,
-                 progress: Progress | None = None) -> None:
-        self._configured = backend is not None
+                 progress: Progress | None = None, encoder: Encoder | None = None) -> None:
+        self._configured = backend is not None or encoder is not None
         self._wanted = backend
         self.data_dir = data_dir
         self._say = progress or _stderr
-        self._encoder: Encoder | None = None
+        self._encoder: Encoder | None = encoder
         self._loading = threading.Lock()  # the backend loads (or exports) once
         self._loader: threading.Thread | None = None
         self._starting = threading.Lock()  # guards _loader
