@@ -57,8 +57,9 @@ def test_the_loss_is_low_when_each_anchor_is_nearest_its_own_positive() -> None:
     right = contrastive_loss(anchors, positives, negatives, torch.tensor([0, 1]))
     swapped = contrastive_loss(anchors, positives, negatives, torch.tensor([1, 0]))
     assert right < 1e-6 < 10 < swapped
-    # A hard negative the anchor sits on costs as much as a wrong positive.
-    assert contrastive_loss(anchors, positives, eye[:2], torch.tensor([0, 1])) > 0.6
+    # A hard negative on top of the anchor takes half of its positive's share: the loss is ln 2.
+    on_top = contrastive_loss(anchors, positives, eye[:2], torch.tensor([0, 1]))
+    assert float(on_top) == pytest.approx(np.log(2), abs=1e-6)
 
 
 def test_the_discriminant_puts_each_side_at_its_sign() -> None:
