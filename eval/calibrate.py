@@ -46,8 +46,9 @@ from eval.metrics.abstention import abstention_counts, best_threshold, f1
 
 if TYPE_CHECKING:  # the bot is imported only when rows are made: the fitting above runs without it
     from bot.config import Settings
+    from bot.search.embeddings import MiniLM
     from bot.search.focus import Post
-    from bot.search.retrieve import HybridRetriever
+    from bot.search.retrieve import Embedded, EntryHit, HybridRetriever
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
@@ -228,9 +229,15 @@ class CalibrationRows:
 
     questions: list[Question]
     posts: list[Post]  # each question as read after cleaning
-    top: list[str | None]  # the top entry's id by rank score (None when nothing was found)
+    embedded: list[tuple[Embedded, Embedded]]  # each post's (focus, prose) as the retriever read them
+    entry_ids: list[list[str]]  # the candidates' entries, as `candidates` holds them (empty: none found)
     labels: np.ndarray  # 1.0 in scope, 0.0 out of scope
     candidates: Candidates  # the entries the bot picks among, the top entry first
+
+    @property
+    def top(self) -> list[str | None]:
+        """The top entry's id by rank score (None when nothing was found)."""
+        return [ids[0] if ids else None for ids in self.entry_ids]
 
     @property
     def features(self) -> np.ndarray:
@@ -254,41 +261,57 @@ class CalibrationRows:
                                      ("synthetic rows", "calibration"))]
 
 
+def course_retriever(settings: Settings, model: MiniLM | None = None) -> HybridRetriever:
+    """A retriever over the knowledge base, indexed in `settings.data_dir` (with `model`, else the
+    process-wide encoder), uncalibrated: only the features count."""
+    from bot.knowledge import load_entries
+    from bot.search.index import KnowledgeIndex
+    from bot.search.retrieve import HybridRetriever
+
+    entries = load_entries(settings.knowledge_dir)
+    index = KnowledgeIndex(settings, model)
+    index.sync(entries)
+    return HybridRetriever(index=index, entries={e.id: e for e in entries})
+
+
+def read_as_the_bot(retriever: HybridRetriever, settings: Settings,
+                    text: str) -> tuple[Post, tuple[Embedded, Embedded], list[EntryHit]]:
+    """A question cleaned and read as the bot reads it (misspelled words read as meant, a chat's one
+    message), its (focus, prose), and its candidates in rank order, whatever an uncalibrated
+    retriever's confidences say."""
+    from bot.answering.guard import clean_question
+    from bot.search.focus import read_post
+    from bot.search.retrieve import rank_order
+
+    question, _ = clean_question(text, settings.max_question_chars)
+    post, embedded = retriever.read(read_post(question))
+    return post, embedded, rank_order(retriever.search(post, embedded=embedded))
+
+
 def calibration_rows(settings: Settings, rewrite: Callable[[str], str] | None = None,
                      retriever: HybridRetriever | None = None) -> tuple[CalibrationRows, HybridRetriever]:
-    """The calibration splits run through today's retriever (uncalibrated: only the features count),
-    and that retriever. `rewrite` changes each question's text before it is read (called once per
-    row, in the splits' order); `retriever`, one an earlier call returned, reads them again without
-    building the index again."""
-    from bot.answering.guard import clean_question
-    from bot.knowledge import load_entries
-    from bot.search.focus import read_post
-    from bot.search.index import KnowledgeIndex
-    from bot.search.retrieve import Calibration, HybridRetriever, rank_order
+    """The calibration splits run through today's retriever (`course_retriever`), and that retriever.
+    `rewrite` changes each question's text before it is read (called once per row, in the splits'
+    order); `retriever`, one an earlier call returned (or one over another encoder), reads them
+    instead of a new one."""
+    from bot.search.retrieve import Calibration
 
-    if retriever is None:
-        entries = load_entries(settings.knowledge_dir)
-        index = KnowledgeIndex(settings)
-        index.sync(entries)
-        retriever = HybridRetriever(index=index, entries={e.id: e for e in entries})
+    retriever = retriever or course_retriever(settings)
     questions = load_question_sets(list(CALIBRATION_SETS), known_entries=set(retriever.entries))
-    posts, top, labels, candidates, candidate_right = [], [], [], [], []
+    posts, embedded, entry_ids, labels, candidates, candidate_right = [], [], [], [], [], []
     for row in questions:
-        question, _ = clean_question(rewrite(row.question) if rewrite else row.question, settings.max_question_chars)
-        # The post as the retriever reads it (misspelled words read as meant, a chat's one message),
-        # so what is kept of each row is what was scored.
-        post, embedded = retriever.read(read_post(question))
-        # In rank order, whatever this uncalibrated retriever's confidences say: the model is fitted
-        # on the entry the ranking puts first, and the bot picks among these by the fitted model.
-        found = rank_order(retriever.search(post, embedded=embedded))
+        # What is kept of each row is what was scored: the post as read, and the model is fitted on
+        # the entry the ranking puts first; the bot picks among these by the fitted model.
+        post, read, found = read_as_the_bot(retriever, settings, rewrite(row.question) if rewrite else row.question)
         found += found[:1] * (retriever.k_entries - len(found))
         posts.append(post)
-        top.append(found[0].entry_id if found else None)
+        embedded.append(read)
+        entry_ids.append([hit.entry_id for hit in found])
         labels.append(1.0 if row.in_scope else 0.0)
         nothing = [[0.0] * len(Calibration.FEATURES)] * retriever.k_entries
         candidates.append([list(hit.features) for hit in found] or nothing)
         candidate_right.append([hit.entry_id in row.expected for hit in found] or [False] * retriever.k_entries)
-    return CalibrationRows(questions, posts, top, np.asarray(labels),
+    return CalibrationRows(questions, posts, embedded, entry_ids, np.asarray(labels),
                            Candidates(np.asarray(candidates), np.asarray(candidate_right))), retriever
 
 

@@ -40,7 +40,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eval.calibrate import CalibrationRows, Candidates, calibration_rows, cross_validate, new_entry_recall
+from eval.calibrate import (
+    CalibrationRows,
+    Candidates,
+    calibration_rows,
+    course_retriever,
+    cross_validate,
+    new_entry_recall,
+    read_as_the_bot,
+)
 from eval.datasets import DEVELOPMENT_SETS, load_question_sets
 
 if TYPE_CHECKING:
@@ -48,6 +56,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.knowledge import Entry
+    from bot.search.embeddings import MiniLM
     from bot.search.retrieve import HybridRetriever
 
 # An entry as the tuning reads it: its question and the start of its answer (MiniLM reads 256 pieces).
@@ -142,37 +151,23 @@ def development_posts(retriever: HybridRetriever, settings: Settings,
                       files: Iterable[str]) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
     """The development sets' posts as the retriever reads them: (focus or prose, first expected
     entry) for in-scope posts, and per entry the out-of-scope posts' texts that rank it first."""
-    from bot.answering.guard import clean_question
-    from bot.search.focus import read_post
-    from bot.search.retrieve import rank_order
-
     in_scope: list[tuple[str, str]] = []
     out_of_scope: dict[str, list[str]] = {}
     for row in load_question_sets(list(files), known_entries=set(retriever.entries)):
-        question, _ = clean_question(row.question, settings.max_question_chars)
-        post, embedded = retriever.read(read_post(question))
+        post, _, found = read_as_the_bot(retriever, settings, row.question)
         texts = list(dict.fromkeys([post.focus, post.prose]))
         if row.in_scope:
             in_scope += [(text, row.expected[0]) for text in texts]
-            continue
-        found = rank_order(retriever.search(post, embedded=embedded))
-        if found:
+        elif found:
             out_of_scope.setdefault(found[0].entry_id, []).extend(texts)
     return in_scope, out_of_scope
 
 
-def tuned_retriever(model_dir: Path, settings: Settings) -> HybridRetriever:
-    """A retriever over the knowledge base indexed afresh (in `settings.data_dir`) with the model in
-    `model_dir`, on torch."""
-    from bot.knowledge import load_entries
+def tuned_model(model_dir: Path) -> MiniLM:
+    """The encoder in `model_dir` (a tuned copy of the packaged MiniLM), on torch."""
     from bot.search.embeddings import MiniLM, TorchEncoder
-    from bot.search.index import KnowledgeIndex
-    from bot.search.retrieve import HybridRetriever
 
-    entries = load_entries(settings.knowledge_dir)
-    index = KnowledgeIndex(settings, MiniLM(encoder=TorchEncoder(model_dir)))
-    index.sync(entries)
-    return HybridRetriever(index=index, entries={e.id: e for e in entries})
+    return MiniLM(encoder=TorchEncoder(model_dir))
 
 
 @dataclass(frozen=True)
@@ -201,23 +196,13 @@ def entry_discriminant(inside: np.ndarray, outside: np.ndarray, shrinkage: float
     return Discriminant(direction, (high + low) / 2, (high - low) / 2)
 
 
-def discriminant_columns(rows: CalibrationRows, retriever: HybridRetriever, settings: Settings,
-                         discriminants: Mapping[str, Discriminant]) -> np.ndarray:
+def discriminant_columns(rows: CalibrationRows, discriminants: Mapping[str, Discriminant]) -> np.ndarray:
     """Rows x candidates x 2: each candidate entry's discriminant score for the row's focus and
-    prose, the candidates in the order `calibration_rows` gave them."""
-    from bot.answering.guard import clean_question
-    from bot.search.focus import read_post
-    from bot.search.retrieve import rank_order
-
+    prose, as the rows were read (`CalibrationRows.embedded`, `.entry_ids`)."""
     columns = np.zeros((*rows.candidates.features.shape[:2], 2))
-    for i, row in enumerate(rows.questions):
-        question, _ = clean_question(row.question, settings.max_question_chars)
-        post, (focus, prose) = retriever.read(read_post(question))
-        found = rank_order(retriever.search(post, embedded=(focus, prose)))
-        found += found[:1] * (retriever.k_entries - len(found))
-        assert not found or found[0].entry_id == rows.top[i], "the rows were read differently"
-        for j, hit in enumerate(found):
-            columns[i, j] = discriminants[hit.entry_id].score(np.stack([focus.vector, prose.vector]))
+    for i, ((focus, prose), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
+        for j, entry_id in enumerate(entry_ids):
+            columns[i, j] = discriminants[entry_id].score(np.stack([focus.vector, prose.vector]))
     return columns
 
 
@@ -253,13 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     today = tuple(range(rows.candidates.features.shape[2]))
     report("today's encoder", rows, rows.candidates, today)
     if args.discriminant:
-        entries = list(retriever.entries.values())
         model = retriever.index.model
+        sides = {e.id: (model.encode_array([e.question, *e.aliases]), model.encode_array(list(e.near_misses)))
+                 for e in retriever.entries.values() if e.near_misses}
         for shrinkage in args.shrinkage:
-            discriminants = {e.id: entry_discriminant(model.encode_array([e.question, *e.aliases]),
-                                                      model.encode_array(list(e.near_misses)), shrinkage)
-                             for e in entries if e.near_misses}
-            extra = discriminant_columns(rows, retriever, settings, discriminants)
+            discriminants = {entry_id: entry_discriminant(inside, outside, shrinkage)
+                             for entry_id, (inside, outside) in sides.items()}
+            extra = discriminant_columns(rows, discriminants)
             both = Candidates(np.concatenate([rows.candidates.features, extra], axis=2), rows.candidates.right)
             for name, columns in (("focus", (len(today),)), ("prose", (len(today) + 1,)),
                                   ("both", (len(today), len(today) + 1))):
@@ -276,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tuned on {len(triplets)} triplets ({args.tune}), {args.epochs} epoch(s) at lr {args.lr:g}: "
               f"loss per epoch {', '.join(f'{loss:.2f}' for loss in losses)}")
         tuned_settings = settings.with_(data_dir=Path(scratch) / "data")
-        tuned, _ = calibration_rows(tuned_settings, retriever=tuned_retriever(model_dir, tuned_settings))
+        tuned, _ = calibration_rows(tuned_settings,
+                                    retriever=course_retriever(tuned_settings, tuned_model(model_dir)))
         report(f"tuned ({args.tune})", tuned, tuned.candidates, today)
     return 0
 

@@ -2,13 +2,20 @@
 
 import numpy as np
 
-from eval.calibrate import calibration_rows
+from eval.calibrate import calibration_rows, read_as_the_bot
 from eval.second_opinion import second_cosines
 
 
 def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_settings) -> None:
     rows, retriever = calibration_rows(session_settings)
     assert len(rows.questions) == len(rows.features) > 300 and rows.labels.sum() > 150
+    # What was read is kept beside what was scored: a (focus, prose) and the candidates' entries per row.
+    assert len(rows.embedded) == len(rows.entry_ids) == len(rows.questions)
+    assert all(len(ids) == retriever.k_entries for ids in rows.entry_ids if ids)
+    _, (focus, prose), found = read_as_the_bot(retriever, session_settings, rows.questions[0].question)
+    kept_focus, kept_prose = rows.embedded[0]
+    assert np.allclose(focus.vector, kept_focus.vector) and np.allclose(prose.vector, kept_prose.vector)
+    assert [hit.entry_id for hit in found] == rows.entry_ids[0][:len(found)]
     chunk_texts = {entry_id: [c.text for c in chunks] for entry_id, chunks in retriever.index.chunks_by_entry().items()}
     cosines = second_cosines(rows, chunk_texts, retriever.index.model)
     # The same encoder gives the same focus and prose cosines as the retriever's best chunks: what the

@@ -10,13 +10,17 @@ import torch
 from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, TorchEncoder, model_path
 from bot.search.focus import read_post
+from bot.search.retrieve import Embedded
+from eval.calibrate import CalibrationRows, Candidates, course_retriever
 from eval.tuned_space import (
+    Discriminant,
     contrastive_loss,
+    discriminant_columns,
     entry_discriminant,
     entry_document,
     knowledge_triplets,
     post_triplets,
-    tuned_retriever,
+    tuned_model,
 )
 
 ENTRIES = {
@@ -77,6 +81,22 @@ def test_the_discriminant_puts_each_side_at_its_sign() -> None:
     assert cosine > 0.999
 
 
+def test_each_candidate_is_scored_by_its_own_entrys_discriminant_on_the_vectors_read() -> None:
+    def read(focus: list[float], prose: list[float]) -> tuple[Embedded, Embedded]:
+        empty = np.zeros((0, 2), dtype=np.float32)
+        return Embedded(np.array(focus), empty), Embedded(np.array(prose), empty)
+
+    rows = CalibrationRows(questions=[], posts=[], embedded=[read([1, 0], [0, 1]), read([0, 2], [3, 0])],
+                           entry_ids=[["x", "y"], ["y", "y"]], labels=np.zeros(2),
+                           candidates=Candidates(np.zeros((2, 2, 8)), np.zeros((2, 2), dtype=bool)))
+    by_entry = {"x": Discriminant(np.array([1.0, 0.0]), 0.0, 1.0), "y": Discriminant(np.array([0.0, 1.0]), 1.0, 2.0)}
+    columns = discriminant_columns(rows, by_entry)
+    # Row 0: x reads the first axis (focus 1, prose 0), y the second, less 1, over 2 (focus -0.5, prose 0).
+    assert columns[0].tolist() == [[1.0, 0.0], [-0.5, 0.0]]
+    assert columns[1].tolist() == [[0.5, -0.5], [0.5, -0.5]]  # the top entry repeated, as the rows pad
+    assert rows.top == ["x", "y"]
+
+
 def test_an_encoder_given_to_minilm_is_the_one_it_uses() -> None:
     class Fixed:
         name = "fixed"
@@ -91,9 +111,9 @@ def test_an_encoder_given_to_minilm_is_the_one_it_uses() -> None:
 
 def test_the_packaged_model_read_through_the_measurements_index_gives_the_bots_features(
         tabot, session_settings, tmp_path: Path) -> None:
-    # The comparison swaps the encoder and nothing else: the untuned model, indexed afresh through
-    # `tuned_retriever` (torch), scores posts as the bot's own retriever (ONNX) does.
-    retriever = tuned_retriever(model_path(), session_settings.with_(data_dir=tmp_path))
+    # The comparison swaps the encoder and nothing else: the untuned model, opened as a tuned one is
+    # (`tuned_model`, torch) and indexed afresh, scores posts as the bot's own retriever (ONNX) does.
+    retriever = course_retriever(session_settings.with_(data_dir=tmp_path), tuned_model(model_path()))
     assert isinstance(retriever.index.model._encoder, TorchEncoder)
     for question in ("why is kl divergence not symmetric", "Is Adagrad a second order method?",
                      "Hi all, in hw2 the NLL is written with ln. Does the log base change the optimum?"):
