@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,16 +86,39 @@ class Candidates:
     right: np.ndarray
 
 
+# A fitted model: the confidence for each row of features (any leading shape: rows, or rows x candidates).
+Scorer = Callable[[np.ndarray], np.ndarray]
+# How a model is fitted on (features, labels): the refit rule's logistic regression (`logistic_model`), or
+# another form to compare with it (`python -m eval.variants classifiers`).
+Model = Callable[[np.ndarray, np.ndarray], Scorer]
+
+
+def logistic_scorer(weights: np.ndarray) -> Scorer:
+    """The confidence of a logistic regression's weights (…, bias), as the bot computes it."""
+    return lambda x: 1.0 / (1.0 + np.exp(-(x @ weights[:-1] + weights[-1])))
+
+
+def logistic_model(features: np.ndarray, labels: np.ndarray) -> Scorer:
+    """The refit rule's model: `fit_logistic`'s weights as a scorer."""
+    return logistic_scorer(fit_logistic(features, labels))
+
+
 def decide(weights: np.ndarray, columns: tuple[int, ...], features: np.ndarray, right: np.ndarray,
            candidates: Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the confidence the bot thresholds and whether the entry it would answer from is right:
     the top entry's (`features`, `right`), or with `candidates` the most confident candidate's."""
+    return pick(logistic_scorer(weights), columns, features, right, candidates)
+
+
+def pick(scorer: Scorer, columns: tuple[int, ...], features: np.ndarray, right: np.ndarray,
+         candidates: Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`decide` for any fitted model."""
     if candidates is None:
-        return 1.0 / (1.0 + np.exp(-(features[:, columns] @ weights[:-1] + weights[-1]))), right
-    score = 1.0 / (1.0 + np.exp(-(candidates.features[:, :, columns] @ weights[:-1] + weights[-1])))
-    pick = score.argmax(axis=1)
+        return scorer(features[:, columns]), right
+    score = scorer(candidates.features[:, :, columns])
+    best = score.argmax(axis=1)
     rows = np.arange(len(score))
-    return score[rows, pick], candidates.right[rows, pick]
+    return score[rows, best], candidates.right[rows, best]
 
 
 def thread_folds(groups: list[str], folds: int, seed: int) -> np.ndarray:
@@ -108,27 +131,29 @@ def thread_folds(groups: list[str], folds: int, seed: int) -> np.ndarray:
 
 def held_out(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
              columns: tuple[int, ...], folds: int = 5, seeds: int = 10, candidates: Candidates | None = None,
-             evaluated: Candidates | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+             evaluated: Candidates | None = None,
+             model: Model = logistic_model) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
     """Per fold of each seed: (held-out rows, every row's confidence and whether its picked entry is
-    right, the threshold), by the model and threshold the refit rule fits on the other folds. With
-    `evaluated`, the confidences are those of the rows read that way (`cross_validate`)."""
+    right, the threshold), by the model and threshold the refit rule fits on the other folds (`model`:
+    another form of model fitted in the logistic regression's place). With `evaluated`, the confidences
+    are those of the rows read that way (`cross_validate`)."""
     for seed in range(seeds):
         fold = thread_folds(groups, folds, seed)
         for k in range(folds):
             train = fold != k
-            weights = fit_logistic(features[train][:, columns], labels[train])
-            score, picked_right = decide(weights, columns, features, right, candidates)
+            scorer = model(features[train][:, columns], labels[train])
+            score, picked_right = pick(scorer, columns, features, right, candidates)
             threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]])
             if evaluated is not None:
-                score, picked_right = decide(weights, columns, evaluated.features[:, 0], evaluated.right[:, 0],
-                                             evaluated if candidates is not None else None)
+                score, picked_right = pick(scorer, columns, evaluated.features[:, 0], evaluated.right[:, 0],
+                                           evaluated if candidates is not None else None)
             yield fold == k, score, picked_right, threshold
 
 
 def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
                    columns: tuple[int, ...], scored: np.ndarray | None = None, folds: int = 5,
                    seeds: int = 10, candidates: Candidates | None = None, offset: float = 0.0,
-                   evaluated: Candidates | None = None) -> dict[str, float]:
+                   evaluated: Candidates | None = None, model: Model = logistic_model) -> dict[str, float]:
     """Held-out rates of a feature set, by the same fit and threshold rule as the real refit.
 
     Rows are dealt into `folds` folds by group (a real post's thread, so no thread is on both
@@ -139,11 +164,12 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
     the confidence the bot thresholds (`decide`), then moved by `offset` (0 for the refit rule
     itself). Every row is fitted on; only the `scored` rows (all by default) are counted. With
     `evaluated` (the same rows read another way, e.g. with context added: `eval.context_check`), the
-    held-out rows are judged on those candidates by the model and threshold fitted as above."""
+    held-out rows are judged on those candidates by the model and threshold fitted as above. `model`:
+    another form of model in the logistic regression's place (`held_out`)."""
     scored = np.ones(len(labels), dtype=bool) if scored is None else scored
     answered_right = declined = 0
     for test, score, picked_right, threshold in held_out(features, labels, right, groups, columns, folds, seeds,
-                                                         candidates, evaluated):
+                                                         candidates, evaluated, model):
         test = test & scored
         answer = score >= threshold + offset
         answered_right += int(np.sum(test & (labels == 1) & answer & picked_right))
@@ -204,7 +230,8 @@ def meeting(curve: list[tuple[float, dict[str, float]]], answered_right: float,
 
 
 def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray, expected: list[tuple[str, ...]],
-                     columns: tuple[int, ...], candidates: Candidates | None = None) -> dict[str, tuple[int, int]]:
+                     columns: tuple[int, ...], candidates: Candidates | None = None,
+                     model: Model = logistic_model) -> dict[str, tuple[int, int]]:
     """Per entry, how its in-scope rows fare under a model fitted without them: (answered and right, rows).
 
     Staff add answers after the refit. The features are relative to the entries (cosines to them,
@@ -212,12 +239,12 @@ def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray
     one as readily; a feature that learned where the *current* entries' questions lie would not.
     For each entry, every row expecting it leaves the fit (out-of-scope rows stay: they are still out
     of scope), the model and threshold are fitted by the refit rule on the rest, and the entry's rows
-    are scored (`decide`, as `cross_validate` does)."""
+    are scored (`decide`, as `cross_validate` does; `model` as there)."""
     result: dict[str, tuple[int, int]] = {}
     for entry in sorted({e for row in expected for e in row}):
         held = np.array([entry in row for row in expected])
-        weights = fit_logistic(features[~held][:, columns], labels[~held])
-        score, picked_right = decide(weights, columns, features, right, candidates)
+        score, picked_right = pick(model(features[~held][:, columns], labels[~held]), columns, features, right,
+                                   candidates)
         threshold = best_threshold(score[~held].tolist(), [bool(v) for v in labels[~held]])
         result[entry] = (int(np.sum(held & (score >= threshold) & picked_right)), int(held.sum()))
     return result
@@ -261,6 +288,23 @@ class CalibrationRows:
                                      ("synthetic rows", "calibration"))]
 
 
+def report_rates(name: str, rows: CalibrationRows, candidates: Candidates, columns: tuple[int, ...],
+                 model: Model = logistic_model) -> None:
+    """Print a variant's cross-validated rates on each subset of `rows`, and with each entry left out of
+    the fit: `candidates` (the rows' candidates, read today's way or another), `columns` of their
+    features, fitted by `model`."""
+    x, right = candidates.features[:, 0], candidates.right[:, 0]
+    for subset, scored in rows.subsets():
+        rates = cross_validate(x, rows.labels, right, rows.groups, columns, scored, candidates=candidates,
+                               model=model)
+        print(f"{name:44} {subset:22} answered and right {rates['answered_right']:.3f}   "
+              f"out of scope declined {rates['declined_out_of_scope']:.3f}")
+    per_entry = new_entry_recall(x, rows.labels, right, [row.expected for row in rows.questions], columns,
+                                 candidates, model)
+    answered, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
+    print(f"{name:44} {'entry left out of fit':22} answered and right {answered / total:.3f}")
+
+
 def course_retriever(settings: Settings, model: MiniLM | None = None) -> HybridRetriever:
     """A retriever over the knowledge base, indexed in `settings.data_dir` (with `model`, else the
     process-wide encoder), uncalibrated: only the features count."""
@@ -289,15 +333,16 @@ def read_as_the_bot(retriever: HybridRetriever, settings: Settings,
 
 
 def calibration_rows(settings: Settings, rewrite: Callable[[str], str] | None = None,
-                     retriever: HybridRetriever | None = None) -> tuple[CalibrationRows, HybridRetriever]:
+                     retriever: HybridRetriever | None = None,
+                     sets: Iterable[str] = CALIBRATION_SETS) -> tuple[CalibrationRows, HybridRetriever]:
     """The calibration splits run through today's retriever (`course_retriever`), and that retriever.
     `rewrite` changes each question's text before it is read (called once per row, in the splits'
     order); `retriever`, one an earlier call returned (or one over another encoder), reads them
-    instead of a new one."""
+    instead of a new one; `sets`, other question sets read the same way (e.g. the development sets)."""
     from bot.search.retrieve import Calibration
 
     retriever = retriever or course_retriever(settings)
-    questions = load_question_sets(list(CALIBRATION_SETS), known_entries=set(retriever.entries))
+    questions = load_question_sets(list(sets), known_entries=set(retriever.entries))
     posts, embedded, entry_ids, labels, candidates, candidate_right = [], [], [], [], [], []
     for row in questions:
         # What is kept of each row is what was scored: the post as read, and the model is fitted on

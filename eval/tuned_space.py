@@ -45,9 +45,8 @@ from eval.calibrate import (
     Candidates,
     calibration_rows,
     course_retriever,
-    cross_validate,
-    new_entry_recall,
     read_as_the_bot,
+    report_rates,
 )
 from eval.datasets import DEVELOPMENT_SETS, load_question_sets
 
@@ -206,20 +205,6 @@ def discriminant_columns(rows: CalibrationRows, discriminants: Mapping[str, Disc
     return columns
 
 
-def report(name: str, rows: CalibrationRows, candidates: Candidates, columns: tuple[int, ...]) -> None:
-    """Cross-validated rates on each subset, and with each entry left out of the fit."""
-    x = candidates.features[:, 0]
-    for subset, scored in rows.subsets():
-        rates = cross_validate(x, rows.labels, candidates.right[:, 0], rows.groups, columns, scored,
-                               candidates=candidates)
-        print(f"{name:44} {subset:22} answered and right {rates['answered_right']:.3f}   "
-              f"out of scope declined {rates['declined_out_of_scope']:.3f}")
-    per_entry = new_entry_recall(x, rows.labels, candidates.right[:, 0], [row.expected for row in rows.questions],
-                                 columns, candidates)
-    answered, total = (sum(counts) for counts in zip(*per_entry.values(), strict=True))
-    print(f"{name:44} {'entry left out of fit':22} answered and right {answered / total:.3f}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.tuned_space", description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
@@ -236,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     rows, retriever = calibration_rows(settings)
     today = tuple(range(rows.candidates.features.shape[2]))
-    report("today's encoder", rows, rows.candidates, today)
+    report_rates("today's encoder", rows, rows.candidates, today)
     if args.discriminant:
         model = retriever.index.model
         sides = {e.id: (model.encode_array([e.question, *e.aliases]), model.encode_array(list(e.near_misses)))
@@ -248,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             both = Candidates(np.concatenate([rows.candidates.features, extra], axis=2), rows.candidates.right)
             for name, columns in (("focus", (len(today),)), ("prose", (len(today) + 1,)),
                                   ("both", (len(today), len(today) + 1))):
-                report(f"+ discriminant ({name}, shrinkage {shrinkage:g})", rows, both, today + columns)
+                report_rates(f"+ discriminant ({name}, shrinkage {shrinkage:g})", rows, both, today + columns)
         return 0
     rng = random.Random(args.seed)
     triplets = knowledge_triplets(retriever.entries.values(), rng)
@@ -263,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         tuned_settings = settings.with_(data_dir=Path(scratch) / "data")
         tuned, _ = calibration_rows(tuned_settings,
                                     retriever=course_retriever(tuned_settings, tuned_model(model_dir)))
-        report(f"tuned ({args.tune})", tuned, tuned.candidates, today)
+        report_rates(f"tuned ({args.tune})", tuned, tuned.candidates, today)
     return 0
 
 
