@@ -103,16 +103,11 @@ def logistic_model(features: np.ndarray, labels: np.ndarray) -> Scorer:
     return logistic_scorer(fit_logistic(features, labels))
 
 
-def decide(weights: np.ndarray, columns: tuple[int, ...], features: np.ndarray, right: np.ndarray,
+def decide(scorer: Scorer, columns: tuple[int, ...], features: np.ndarray, right: np.ndarray,
            candidates: Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the confidence the bot thresholds and whether the entry it would answer from is right:
-    the top entry's (`features`, `right`), or with `candidates` the most confident candidate's."""
-    return pick(logistic_scorer(weights), columns, features, right, candidates)
-
-
-def pick(scorer: Scorer, columns: tuple[int, ...], features: np.ndarray, right: np.ndarray,
-         candidates: Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """`decide` for any fitted model."""
+    """Per row, the confidence the bot thresholds and whether the entry it would answer from is right,
+    by a fitted model (`logistic_scorer(weights)` for the refit rule's): the top entry's (`features`,
+    `right`), or with `candidates` the most confident candidate's."""
     if candidates is None:
         return scorer(features[:, columns]), right
     score = scorer(candidates.features[:, :, columns])
@@ -142,11 +137,11 @@ def held_out(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups
         for k in range(folds):
             train = fold != k
             scorer = model(features[train][:, columns], labels[train])
-            score, picked_right = pick(scorer, columns, features, right, candidates)
+            score, picked_right = decide(scorer, columns, features, right, candidates)
             threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]])
             if evaluated is not None:
-                score, picked_right = pick(scorer, columns, evaluated.features[:, 0], evaluated.right[:, 0],
-                                           evaluated if candidates is not None else None)
+                score, picked_right = decide(scorer, columns, evaluated.features[:, 0], evaluated.right[:, 0],
+                                             evaluated if candidates is not None else None)
             yield fold == k, score, picked_right, threshold
 
 
@@ -243,8 +238,8 @@ def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray
     result: dict[str, tuple[int, int]] = {}
     for entry in sorted({e for row in expected for e in row}):
         held = np.array([entry in row for row in expected])
-        score, picked_right = pick(model(features[~held][:, columns], labels[~held]), columns, features, right,
-                                   candidates)
+        score, picked_right = decide(model(features[~held][:, columns], labels[~held]), columns, features, right,
+                                     candidates)
         threshold = best_threshold(score[~held].tolist(), [bool(v) for v in labels[~held]])
         result[entry] = (int(np.sum(held & (score >= threshold) & picked_right)), int(held.sum()))
     return result
@@ -252,7 +247,8 @@ def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray
 
 @dataclass
 class CalibrationRows:
-    """Every calibration question as the abstention model sees it: its top entry's features."""
+    """Every calibration question (or every question of the sets `calibration_rows` was asked to read) as
+    the abstention model sees it: its candidates' features."""
 
     questions: list[Question]
     posts: list[Post]  # each question as read after cleaning

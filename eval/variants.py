@@ -45,8 +45,8 @@ from eval.calibrate import (
     Model,
     Scorer,
     calibration_rows,
+    decide,
     logistic_model,
-    pick,
     report_rates,
 )
 from eval.datasets import DATASETS_DIR, DEVELOPMENT_SETS
@@ -96,9 +96,10 @@ def other_classifiers() -> dict[str, Model]:
 
 def refit(rows: CalibrationRows, columns: tuple[int, ...], model: Model = logistic_model) -> tuple[Scorer, float]:
     """The model fitted on all of `rows` and the threshold the refit rule sets on its confidences (those of
-    each row's most confident candidate), as `python -m eval.calibrate` fits the bot's."""
+    each row's most confident candidate), as `python -m eval.calibrate` fits the bot's (which also rounds
+    the weights to four places first)."""
     scorer = model(rows.features[:, columns], rows.labels)
-    confidence, _ = pick(scorer, columns, rows.features, rows.right, rows.candidates)
+    confidence, _ = decide(scorer, columns, rows.features, rows.right, rows.candidates)
     return scorer, best_threshold(confidence.tolist(), [bool(v) for v in rows.labels])
 
 
@@ -108,7 +109,7 @@ def development_rates(fitted_on: CalibrationRows, development: CalibrationRows, 
     declined, out-of-scope rows), by the model and threshold `refit` on all of `fitted_on`, the bot
     answering from its most confident candidate."""
     scorer, threshold = refit(fitted_on, columns, model)
-    score, picked_right = pick(scorer, columns, development.features, development.right, development.candidates)
+    score, picked_right = decide(scorer, columns, development.features, development.right, development.candidates)
     answered, in_scope = score >= threshold, development.labels == 1
     rates = {}
     for name in dict.fromkeys(row.split for row in development.questions):
@@ -129,10 +130,11 @@ def report_development(name: str, rates: dict[str, tuple[int, int, int, int]]) -
 
 def read_both(settings: Settings) -> tuple[CalibrationRows, CalibrationRows]:
     """The calibration rows and the development rows, read by one retriever indexed in a temporary folder
-    (so a variant's index never mixes with today's)."""
-    scratch = settings.with_(data_dir=Path(tempfile.mkdtemp(prefix="tabot-variant-")))
-    rows, retriever = calibration_rows(scratch)
-    development, _ = calibration_rows(scratch, retriever=retriever, sets=DEVELOPMENT_SETS)
+    (so a variant's index never mixes with today's; the rows keep only what was read)."""
+    with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
+        in_scratch = settings.with_(data_dir=Path(scratch))
+        rows, retriever = calibration_rows(in_scratch)
+        development, _ = calibration_rows(in_scratch, retriever=retriever, sets=DEVELOPMENT_SETS)
     return rows, development
 
 

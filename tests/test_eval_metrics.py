@@ -17,6 +17,7 @@ from eval.calibrate import (
     cross_validate,
     decide,
     fit_logistic,
+    logistic_scorer,
     meeting,
     new_entry_recall,
     operating_curve,
@@ -546,10 +547,10 @@ def test_the_bot_answers_from_its_most_confident_candidate_and_is_scored_so() ->
     candidates = Candidates(np.stack([top, second], axis=1), np.column_stack([~wrong_top, wrong_top]))
     right = candidates.right[:, 0]
     weights = np.array([4.0, -2.0])
-    score, picked_right = decide(weights, (0,), top, right, candidates)
+    score, picked_right = decide(logistic_scorer(weights), (0,), top, right, candidates)
     assert picked_right[:60].all()  # the right candidate is the confident one on every in-scope row
     assert score[:20] == pytest.approx(1 / (1 + np.exp(-(4.0 * second[:20, 0] - 2.0))))
-    _, plain_right = decide(weights, (0,), top, right)
+    _, plain_right = decide(logistic_scorer(weights), (0,), top, right)
     assert not plain_right[:20].any() and plain_right[20:60].all()
     groups = [f"thread-{i // 4}" for i in range(120)]
     by_rank = cross_validate(top, labels, right, groups, (0,))
