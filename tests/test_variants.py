@@ -49,6 +49,7 @@ def test_a_scikit_learn_scorer_keeps_the_candidates_shape():
     scores = scorer(stacked)
     assert scores.shape == (10, 3)
     assert np.allclose(scores[:, 1], scorer(features[10:20]))
+    assert np.allclose(scores[:, 2], logistic_model(features, labels)(features[20:30]))  # each row its own
 
 
 class _Logistic:
