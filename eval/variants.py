@@ -15,8 +15,9 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
 (`bot.search.index.entry_chunks`, `bot.search.retrieve.LEXICAL_WEIGHT`,
 `bot.search.abbreviations.GLOSSARY`) for the length of its own reading, in its own temporary index.
 
-- `classifiers`: support-vector machines and small neural nets (scikit-learn) in the logistic
-  regression's place, on the same standardised-or-not features, folds and threshold rule.
+- `classifiers`: support-vector machines and small neural nets (scikit-learn), and two ensembles
+  (the mean of three models' confidences), in the logistic regression's place, on the same features
+  (standardised for scikit-learn), folds and threshold rule.
 - `chunks`: windows of two or three consecutive answer sentences as more chunks, the whole answer as
   one more chunk, or no question-and-answer chunk.
 - `lexical-weight`: how often the ranking's first entry, and the entry the bot answers from (the most
@@ -83,7 +84,7 @@ def other_classifiers() -> dict[str, Model]:
     def svm(**options: Any) -> Model:
         # An SVM's margin made a probability by Platt scaling on internal folds, as SVC(probability=True) did.
         return scaled(lambda: CalibratedClassifierCV(SVC(**options), ensemble=False))
-    return {
+    models = {
         "SVM, RBF kernel, C 1": svm(C=1.0),
         "SVM, RBF kernel, C 0.3": svm(C=0.3),
         "SVM, linear": svm(kernel="linear"),
@@ -92,6 +93,18 @@ def other_classifiers() -> dict[str, Model]:
         "neural net, 8 hidden, L2 1": scaled(lambda: MLPClassifier((8,), alpha=1.0, max_iter=2000,
                                                                     random_state=0)),
     }
+    net = models["neural net, 16 hidden, L2 0.01"]
+    models["mean of logistic, linear SVM, net 16"] = averaged(logistic_model, models["SVM, linear"], net)
+    models["mean of logistic, RBF SVM C 1, net 16"] = averaged(logistic_model, models["SVM, RBF kernel, C 1"], net)
+    return models
+
+
+def averaged(*models: Model) -> Model:
+    """An ensemble: each model fitted on the same rows, the mean of their confidences."""
+    def fit(features: np.ndarray, labels: np.ndarray) -> Scorer:
+        scorers = [model(features, labels) for model in models]
+        return lambda x: np.mean([scorer(x) for scorer in scorers], axis=0)
+    return fit
 
 
 def refit(rows: CalibrationRows, columns: tuple[int, ...], model: Model = logistic_model) -> tuple[Scorer, float]:

@@ -13,6 +13,7 @@ from eval.calibrate import CalibrationRows, Candidates, cross_validate, logistic
 from eval.datasets import Question
 from eval.variants import (
     SYNONYMS_FILE,
+    averaged,
     chunkings,
     development_rates,
     glossary,
@@ -50,6 +51,21 @@ def test_a_scikit_learn_scorer_keeps_the_candidates_shape():
     assert scores.shape == (10, 3)
     assert np.allclose(scores[:, 1], scorer(features[10:20]))
     assert np.allclose(scores[:, 2], logistic_model(features, labels)(features[20:30]))  # each row its own
+
+
+def test_an_ensemble_fits_each_model_and_averages_their_confidences():
+    fitted = []
+
+    def first_feature(features, labels):
+        fitted.append(len(labels))
+        return lambda x: x[..., 0]
+
+    def labels_share(features, labels):
+        fitted.append(len(labels))
+        return lambda x: np.full(x.shape[:-1], labels.mean())
+    scorer = averaged(first_feature, labels_share)(np.array([[0.2], [0.6]]), np.array([0.0, 1.0]))
+    assert fitted == [2, 2]
+    assert np.allclose(scorer(np.array([[[0.0], [1.0]]])), [[0.25, 0.75]])
 
 
 class _Logistic:
