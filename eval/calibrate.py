@@ -116,6 +116,18 @@ def decide(scorer: Scorer, columns: tuple[int, ...], features: np.ndarray, right
     return score[rows, best], candidates.right[rows, best]
 
 
+def refit_rule(features: np.ndarray, labels: np.ndarray, right: np.ndarray, columns: tuple[int, ...],
+               fitted: np.ndarray, candidates: Candidates | None = None,
+               model: Model = logistic_model) -> tuple[Scorer, np.ndarray, np.ndarray, float]:
+    """The refit rule on the `fitted` rows: the model fitted on them, every row's confidence and whether
+    its picked entry is right (`decide`), and the threshold `best_threshold` sets on the fitted rows'
+    confidences. Cross-validation (`held_out`), an entry left out (`new_entry_recall`) and a variant
+    fitted on all rows (`eval.variants`) differ only in which rows are `fitted`."""
+    scorer = model(features[fitted][:, columns], labels[fitted])
+    score, picked_right = decide(scorer, columns, features, right, candidates)
+    return scorer, score, picked_right, best_threshold(score[fitted].tolist(), [bool(v) for v in labels[fitted]])
+
+
 def thread_folds(groups: list[str], folds: int, seed: int) -> np.ndarray:
     """Each row's fold: the distinct groups (threads) dealt round-robin in a seeded random order."""
     distinct = sorted(set(groups))
@@ -135,10 +147,8 @@ def held_out(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups
     for seed in range(seeds):
         fold = thread_folds(groups, folds, seed)
         for k in range(folds):
-            train = fold != k
-            scorer = model(features[train][:, columns], labels[train])
-            score, picked_right = decide(scorer, columns, features, right, candidates)
-            threshold = best_threshold(score[train].tolist(), [bool(v) for v in labels[train]])
+            scorer, score, picked_right, threshold = refit_rule(features, labels, right, columns, fold != k,
+                                                                candidates, model)
             if evaluated is not None:
                 score, picked_right = decide(scorer, columns, evaluated.features[:, 0], evaluated.right[:, 0],
                                              evaluated if candidates is not None else None)
@@ -238,9 +248,7 @@ def new_entry_recall(features: np.ndarray, labels: np.ndarray, right: np.ndarray
     result: dict[str, tuple[int, int]] = {}
     for entry in sorted({e for row in expected for e in row}):
         held = np.array([entry in row for row in expected])
-        score, picked_right = decide(model(features[~held][:, columns], labels[~held]), columns, features, right,
-                                     candidates)
-        threshold = best_threshold(score[~held].tolist(), [bool(v) for v in labels[~held]])
+        _, score, picked_right, threshold = refit_rule(features, labels, right, columns, ~held, candidates, model)
         result[entry] = (int(np.sum(held & (score >= threshold) & picked_right)), int(held.sum()))
     return result
 

@@ -46,17 +46,19 @@ from eval.calibrate import (
     Model,
     Scorer,
     calibration_rows,
+    course_retriever,
     decide,
     logistic_model,
+    refit_rule,
     report_rates,
 )
 from eval.datasets import DATASETS_DIR, DEVELOPMENT_SETS
-from eval.metrics.abstention import best_threshold
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.knowledge import Entry
     from bot.search.index import Chunk
+    from bot.search.retrieve import HybridRetriever
 
 SYNONYMS_FILE = DATASETS_DIR / "synonyms.tsv"
 
@@ -108,20 +110,18 @@ def averaged(*models: Model) -> Model:
 
 
 def refit(rows: CalibrationRows, columns: tuple[int, ...], model: Model = logistic_model) -> tuple[Scorer, float]:
-    """The model fitted on all of `rows` and the threshold the refit rule sets on its confidences (those of
-    each row's most confident candidate), as `python -m eval.calibrate` fits the bot's (which also rounds
-    the weights to four places first)."""
-    scorer = model(rows.features[:, columns], rows.labels)
-    confidence, _ = decide(scorer, columns, rows.features, rows.right, rows.candidates)
-    return scorer, best_threshold(confidence.tolist(), [bool(v) for v in rows.labels])
+    """The model fitted on all of `rows` and the threshold the refit rule sets (`refit_rule`), as `python -m
+    eval.calibrate` fits the bot's (which also rounds the weights to four places first)."""
+    scorer, _, _, threshold = refit_rule(rows.features, rows.labels, rows.right, columns,
+                                         np.ones(len(rows.labels), dtype=bool), rows.candidates, model)
+    return scorer, threshold
 
 
-def development_rates(fitted_on: CalibrationRows, development: CalibrationRows, columns: tuple[int, ...],
-                      model: Model = logistic_model) -> dict[str, tuple[int, int, int, int]]:
+def development_rates(scorer: Scorer, threshold: float, development: CalibrationRows,
+                      columns: tuple[int, ...]) -> dict[str, tuple[int, int, int, int]]:
     """Per development set: (in-scope rows answered from an expected entry, in-scope rows, out-of-scope rows
-    declined, out-of-scope rows), by the model and threshold `refit` on all of `fitted_on`, the bot
-    answering from its most confident candidate."""
-    scorer, threshold = refit(fitted_on, columns, model)
+    declined, out-of-scope rows), by a fitted model and its threshold (`refit`), the bot answering from
+    its most confident candidate."""
     score, picked_right = decide(scorer, columns, development.features, development.right, development.candidates)
     answered, in_scope = score >= threshold, development.labels == 1
     rates = {}
@@ -141,13 +141,15 @@ def report_development(name: str, rates: dict[str, tuple[int, int, int, int]]) -
               f"out of scope declined {declined}/{out_of_scope} ({declined / out_of_scope:.3f})")
 
 
-def read_both(settings: Settings) -> tuple[CalibrationRows, CalibrationRows]:
-    """The calibration rows and the development rows, read by one retriever indexed in a temporary folder
-    (so a variant's index never mixes with today's; the rows keep only what was read)."""
-    with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
-        in_scratch = settings.with_(data_dir=Path(scratch))
-        rows, retriever = calibration_rows(in_scratch)
-        development, _ = calibration_rows(in_scratch, retriever=retriever, sets=DEVELOPMENT_SETS)
+def read_both(settings: Settings, retriever: HybridRetriever | None = None) -> tuple[CalibrationRows, CalibrationRows]:
+    """The calibration rows and the development rows, read by `retriever`, else by one indexed afresh in a
+    temporary folder (so a variant's index never mixes with today's; the rows keep only what was read)."""
+    if retriever is None:
+        with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
+            in_scratch = settings.with_(data_dir=Path(scratch))
+            return read_both(in_scratch, course_retriever(in_scratch))
+    rows, _ = calibration_rows(settings, retriever=retriever)
+    development, _ = calibration_rows(settings, retriever=retriever, sets=DEVELOPMENT_SETS)
     return rows, development
 
 
@@ -155,8 +157,9 @@ def report_variant(name: str, rows: CalibrationRows, development: CalibrationRow
                    model: Model = logistic_model) -> None:
     columns = tuple(range(rows.features.shape[1]))
     report_rates(name, rows, rows.candidates, columns, model)
-    print(f"{name:44} {'threshold, all rows':22} {refit(rows, columns, model)[1]:.4f}")
-    report_development(name, development_rates(rows, development, columns, model))
+    scorer, threshold = refit(rows, columns, model)
+    print(f"{name:44} {'threshold, all rows':22} {threshold:.4f}")
+    report_development(name, development_rates(scorer, threshold, development, columns))
 
 
 def chunkings() -> dict[str, Callable[[Entry], list[Chunk]]]:
@@ -222,9 +225,14 @@ def ranking_firsts(settings: Settings, weights: tuple[float, ...]) -> None:
     from bot.search import retrieve
 
     calibration = retrieve.Calibration.load()
-    for weight in weights:
-        with mock.patch.object(retrieve, "LEXICAL_WEIGHT", weight):
-            rows, development = read_both(settings)
+    with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
+        in_scratch = settings.with_(data_dir=Path(scratch))
+        retriever = course_retriever(in_scratch)  # the weight orders the candidates; the index does not change
+        by_weight = {}
+        for weight in weights:
+            with mock.patch.object(retrieve, "LEXICAL_WEIGHT", weight):
+                by_weight[weight] = read_both(in_scratch, retriever)
+    for weight, (rows, development) in by_weight.items():
         for name, read in (("calibration", rows), ("development", development)):
             in_scope = read.labels == 1
             first = read.candidates.right[:, 0]

@@ -21,6 +21,7 @@ from eval.calibrate import (
     meeting,
     new_entry_recall,
     operating_curve,
+    refit_rule,
     reliability,
 )
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
@@ -806,3 +807,19 @@ def test_real_phrasing_rates_carry_their_interval() -> None:
 
     assert with_interval(104 / 121, 121) == "0.860 [0.79, 0.91]"
     assert with_interval(None, 121) == "n/a" and with_interval(0.5, 0) == "0.500"
+
+
+def test_the_refit_rule_sets_its_threshold_on_the_rows_it_fits_only():
+    # Fitted: in scope at 0.9 and 0.8, out of scope at 0.7 and 0.2, so the threshold lies between 0.7 and
+    # 0.8. The rows left out (an out-of-scope post at 0.85, an in-scope one at 0.1) would move it if read.
+    confidence = np.array([[0.9], [0.8], [0.7], [0.2], [0.85], [0.1]])
+    labels = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+    fitted = np.array([True, True, True, True, False, False])
+
+    def identity(features, fitted_labels):
+        assert len(fitted_labels) == 4  # fitted on the fitted rows alone
+        return lambda x: x[..., 0]
+    _, score, picked_right, threshold = refit_rule(confidence, labels, np.ones(6, dtype=bool), (0,), fitted,
+                                                   model=identity)
+    assert 0.7 < threshold < 0.8
+    assert np.allclose(score, confidence[:, 0]) and picked_right.all()  # every row is scored

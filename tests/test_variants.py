@@ -18,6 +18,7 @@ from eval.variants import (
     development_rates,
     glossary,
     other_classifiers,
+    refit,
     sklearn_model,
     synonym_pairs,
     towards_the_answers,
@@ -101,7 +102,9 @@ def test_development_sets_are_decided_by_the_rule_fitted_on_all_calibration_rows
 
     def identity(features, labels):
         return lambda x: x[..., 0]
-    rates = development_rates(fitted_on, development, (0,), model=identity)
+    scorer, threshold = refit(fitted_on, (0,), model=identity)
+    assert 0.7 < threshold < 0.8
+    rates = development_rates(scorer, threshold, development, (0,))
     # a: the first answered right; the second answered from its more confident second candidate, right;
     # the out-of-scope one (0.72) declined, as no threshold of 0.5 would. b: answered from a wrong first
     # candidate; declined out of scope.
