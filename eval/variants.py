@@ -4,6 +4,9 @@
     python -m eval.variants chunks           # the TA answers cut into other chunks
     python -m eval.variants lexical-weight   # BM25's weight in the ranking score
     python -m eval.variants synonyms [FILE] [--without-second-meanings] [--answers-only]
+    python -m eval.variants code             # the code a post pastes read as words
+    python -m eval.variants thresholds       # a threshold per entry, or a conformal bound
+    python -m eval.variants feedback         # staff's additions from one term's misses, on the next
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
@@ -26,12 +29,33 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
   of the project) added to the abbreviations' glossary, so a post's "relative entropy" is read as the
   "KL divergence" the answers write; optionally without the pairs whose term has a second meaning, or
   only towards a form the TA answers themselves (question and answer) write.
+- `code`: the words of the code a post pastes (fenced blocks and the code lines the prose leaves out,
+  `bot.search.prose`), its identifiers split into words, read before the prose: all of them, or only
+  those the TA answers use (question, answer, aliases). A TA reads the `np.log2` above "will we end up
+  with the same weights?".
+- `feedback`: staff's loop through `tabot gaps`, one term to the next. The development posts are
+  dealt into two terms by thread; after a term, staff add the question found in each in-scope post
+  the bot missed as an alias of its entry, and in each out-of-scope post it answered as a near miss
+  of the entry that answered (`staff_additions`: every miss, as if staff read them all). The next
+  term's posts are then read with the grown knowledge base and decided by the rule refit on it, beside
+  today's decisions on the same posts; each term in turn.
+- `thresholds`: today's features and model, other rules for the threshold. Per entry: each entry's
+  own F1-best threshold on the rows answered from it, shrunk towards the overall one by SHRINK pseudo-rows
+  (`per_entry_rule`). A split-conformal bound: the threshold under which at least 1 - alpha of the
+  fitted out-of-scope rows fall (`conformal_rule`), so that on posts like them it declines that share.
+  Cross-validated by thread like the refit rule (`threshold_rule_rates`; not with an entry left out:
+  a new entry has no rows of its own, so it gets the overall threshold, today's rule).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import hashlib
+import keyword
+import math
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +67,7 @@ import numpy as np
 
 from eval.calibrate import (
     CalibrationRows,
+    Candidates,
     Model,
     Scorer,
     calibration_rows,
@@ -51,14 +76,18 @@ from eval.calibrate import (
     logistic_model,
     refit_rule,
     report_rates,
+    thread_folds,
 )
 from eval.datasets import DATASETS_DIR, DEVELOPMENT_SETS
+from eval.metrics.abstention import best_threshold
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.knowledge import Entry
+    from bot.search.focus import Post
     from bot.search.index import Chunk
     from bot.search.retrieve import HybridRetriever
+    from eval.datasets import Question
 
 SYNONYMS_FILE = DATASETS_DIR / "synonyms.tsv"
 
@@ -123,7 +152,13 @@ def development_rates(scorer: Scorer, threshold: float, development: Calibration
     declined, out-of-scope rows), by a fitted model and its threshold (`refit`), the bot answering from
     its most confident candidate."""
     score, picked_right = decide(scorer, columns, development.features, development.right, development.candidates)
-    answered, in_scope = score >= threshold, development.labels == 1
+    return rates_by_set(development, score >= threshold, picked_right)
+
+
+def rates_by_set(development: CalibrationRows, answered: np.ndarray,
+                 picked_right: np.ndarray) -> dict[str, tuple[int, int, int, int]]:
+    """`development_rates`' counts per set, from each row's decision and whether its picked entry is right."""
+    in_scope = development.labels == 1
     rates = {}
     for name in dict.fromkeys(row.split for row in development.questions):
         mine = np.array([row.split == name for row in development.questions])
@@ -243,9 +278,227 @@ def ranking_firsts(settings: Settings, weights: tuple[float, ...]) -> None:
                   f"the entry answered from right {int(np.sum(in_scope & answers_from))}")
 
 
+# Words of code that name no idea: Python's keywords and builtins, array plumbing, a traceback's paths.
+CODE_PLUMBING = frozenset(keyword.kwlist) | {
+    "self", "np", "torch", "nn", "print", "range", "len", "shape", "numpy", "true", "false", "none", "int",
+    "float", "str", "list", "dict", "tensor", "item", "append", "zeros", "ones", "size", "dim", "axis", "array",
+    "data", "model", "args", "kwargs", "init", "super", "forward", "file", "line", "site", "packages", "lib",
+    "python", "usr", "local", "home", "py", "cuda", "device", "cpu", "dtype", "float32", "traceback", "recent",
+    "call", "last", "module", "main", "most", "the", "and", "for", "out", "var", "val", "tmp"}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# An identifier's words: snake_case and camelCase apart ("nll_loss", "CrossEntropyLoss").
+_IDENTIFIER_PARTS = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
+# At most this many code words are read, the first ones: a pasted file is not a question.
+CODE_WORDS = 16
+
+
+def code_words(text: str) -> list[str]:
+    """The words of the code `text` pastes, in order and once each: fenced blocks and the lines the prose
+    leaves out as code (`bot.search.prose`), identifiers split into words, lower-cased, without
+    CODE_PLUMBING and words of fewer than three letters unless they hold a digit ("log2")."""
+    from bot.search.prose import _FENCE, _is_code  # the prose's own reading of what is code
+
+    code = [match.group(0).strip("`~") for match in _FENCE.finditer(text)]
+    code += [line for line in _FENCE.sub("\n", text).splitlines() if _is_code(line)]
+    words = [part.lower() for identifier in _IDENTIFIER.findall("\n".join(code))
+             for part in _IDENTIFIER_PARTS.split(identifier)]
+    return list(dict.fromkeys(word for word in words if (len(word) >= 3 or any(c.isdigit() for c in word))
+                              and not word.isdigit() and word not in CODE_PLUMBING))
+
+
+def with_code_words(post: Post, terms: frozenset[str] | None = None) -> Post:
+    """The post with its code's words (`code_words`, at most CODE_WORDS) read as a sentence before its
+    prose; with `terms`, only the words whose stem is one of them (the TA answers' terms). The focus is
+    unchanged, and still a span of the prose."""
+    from bot.search.lexical import tokenize
+
+    words = [word for word in code_words(post.text) if terms is None or set(tokenize([word])[0]) & terms]
+    return dataclasses.replace(post, prose=f"{' '.join(words[:CODE_WORDS])}. {post.prose}") if words else post
+
+
+@contextmanager
+def code_read_as_words(terms: frozenset[str] | None = None) -> Iterator[None]:
+    """Every post the retriever reads, read `with_code_words`, for the length of the block."""
+    from bot.search.retrieve import HybridRetriever
+
+    read_aside = HybridRetriever._read_aside
+    with mock.patch.object(HybridRetriever, "_read_aside",
+                           lambda retriever, post: with_code_words(read_aside(retriever, post), terms)):
+        yield
+
+
+def answers_terms(entries: list[Entry]) -> frozenset[str]:
+    """The stemmed terms of the TA answers' questions, answers and aliases."""
+    from bot.search.lexical import tokenize
+
+    return frozenset(term for terms in tokenize([text for entry in entries
+                                                  for text in (entry.question, entry.answer, *entry.aliases)])
+                     for term in terms)
+
+
+def term_of(question: Question) -> int:
+    """The term (0 or 1) a development post is asked in: by its thread, so a thread's posts share one."""
+    return int(hashlib.sha256((question.source or question.id).encode()).hexdigest(), 16) % 2
+
+
+def rows_where(rows: CalibrationRows, keep: np.ndarray) -> CalibrationRows:
+    """The rows `keep` marks, as rows of their own."""
+    at = np.flatnonzero(keep)
+    return CalibrationRows([rows.questions[i] for i in at], [rows.posts[i] for i in at],
+                           [rows.embedded[i] for i in at], [rows.entry_ids[i] for i in at], rows.labels[at],
+                           Candidates(rows.candidates.features[at], rows.candidates.right[at]))
+
+
+def staff_additions(rows: CalibrationRows, answered: np.ndarray, entries: np.ndarray,
+                    picked_right: np.ndarray) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per entry, the (aliases, near misses) staff add after reading `rows`' misses: the question found in
+    each in-scope post not answered from its entry, as an alias of its first expected entry; in each
+    out-of-scope post answered, as a near miss of the entry that answered it."""
+    aliases: dict[str, list[str]] = {}
+    near_misses: dict[str, list[str]] = {}
+    for i, question in enumerate(rows.questions):
+        if rows.labels[i] == 1 and not (answered[i] and picked_right[i]):
+            aliases.setdefault(question.expected[0], []).append(rows.posts[i].focus)
+        elif rows.labels[i] == 0 and answered[i]:
+            near_misses.setdefault(str(entries[i]), []).append(rows.posts[i].focus)
+    return {entry: (tuple(aliases.get(entry, ())), tuple(near_misses.get(entry, ())))
+            for entry in sorted(aliases.keys() | near_misses.keys())}
+
+
+@contextmanager
+def knowledge_grown(additions: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> Iterator[None]:
+    """The knowledge base as `bot.knowledge.load_entries` reads it, with `additions` (`staff_additions`)
+    in its entries' aliases and near misses, for the length of the block."""
+    from bot import knowledge
+
+    load = knowledge.load_entries
+
+    def grown(*args: Any, **kwargs: Any) -> list[Entry]:
+        return [dataclasses.replace(entry, aliases=entry.aliases + additions.get(entry.id, ((), ()))[0],
+                                    near_misses=entry.near_misses + additions.get(entry.id, ((), ()))[1])
+                for entry in load(*args, **kwargs)]
+    with mock.patch.object(knowledge, "load_entries", grown):
+        yield
+
+
+def feedback_loop(settings: Settings, rows: CalibrationRows, development: CalibrationRows) -> None:
+    """Print, for each term in turn, what staff add from its misses, then the other term's posts decided
+    today and with the grown knowledge base (the rule refit on it), and the grown rows' cross-validation."""
+    columns = tuple(range(rows.features.shape[1]))
+    scorer, threshold = refit(rows, columns)
+    confidence, picked_right, entries = picked(scorer, development, columns)
+    answered = confidence >= threshold
+    terms = np.array([term_of(question) for question in development.questions])
+    for term in (0, 1):
+        asked, next_term = terms == term, terms != term
+        additions = staff_additions(rows_where(development, asked), answered[asked], entries[asked],
+                                    picked_right[asked])
+        print(f"term {term + 1} ({int(asked.sum())} posts): staff add "
+              f"{sum(len(a) for a, _ in additions.values())} aliases and "
+              f"{sum(len(n) for _, n in additions.values())} near misses")
+        label = f"term {2 - term}, today"
+        report_development(label, rates_by_set(rows_where(development, next_term), answered[next_term],
+                                               picked_right[next_term]))
+        with knowledge_grown(additions):
+            grown_rows, grown_development = read_both(settings)
+        label = f"term {2 - term}, after term {term + 1}'s additions"
+        report_rates(label, grown_rows, grown_rows.candidates, columns)
+        grown_scorer, grown_threshold = refit(grown_rows, columns)
+        print(f"{label:44} {'threshold, all rows':22} {grown_threshold:.4f}")
+        report_development(label, development_rates(grown_scorer, grown_threshold,
+                                                    rows_where(grown_development, next_term), columns))
+
+
+# A threshold rule: from the fitted rows' (confidences, labels, entries answered from), the threshold each
+# row gets by the entry it is answered from.
+ThresholdRule = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+
+
+def overall_rule(confidence: np.ndarray, labels: np.ndarray, entries: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Today's rule: one threshold, the F1-best on the fitted rows (`best_threshold`)."""
+    threshold = best_threshold(confidence.tolist(), [bool(v) for v in labels])
+    return lambda picked: np.full(len(picked), threshold)
+
+
+def per_entry_rule(shrink: float) -> ThresholdRule:
+    """Each entry's own F1-best threshold on the fitted rows answered from it, weighted by their number
+    against `shrink` pseudo-rows at the overall threshold; an entry with no rows, or rows of one label
+    only, gets the overall one."""
+    def rule(confidence: np.ndarray, labels: np.ndarray, entries: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        overall = best_threshold(confidence.tolist(), [bool(v) for v in labels])
+        own = {}
+        for entry in set(entries.tolist()):
+            mine = entries == entry
+            if len(set(labels[mine].tolist())) < 2:
+                continue
+            local = best_threshold(confidence[mine].tolist(), [bool(v) for v in labels[mine]])
+            own[entry] = (mine.sum() * local + shrink * overall) / (mine.sum() + shrink)
+        return lambda picked: np.array([own.get(entry, overall) for entry in picked.tolist()], dtype=float)
+    return rule
+
+
+def conformal_rule(alpha: float) -> ThresholdRule:
+    """Split conformal: just above the ceil((n + 1)(1 - alpha))-th lowest confidence of the n fitted
+    out-of-scope rows, so a new out-of-scope post exchangeable with them is declined with probability at
+    least 1 - alpha (above all of them when n is too small for that)."""
+    def rule(confidence: np.ndarray, labels: np.ndarray, entries: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        out_of_scope = np.sort(confidence[labels == 0])
+        rank = min(math.ceil((len(out_of_scope) + 1) * (1 - alpha)), len(out_of_scope))
+        threshold = float(np.nextafter(out_of_scope[rank - 1], np.inf))
+        return lambda picked: np.full(len(picked), threshold)
+    return rule
+
+
+def picked(scorer: Scorer, rows: CalibrationRows, columns: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray]:
+    """Per row, the confidence of the candidate the bot answers from (the most confident), whether it is an
+    expected entry, and its entry."""
+    score = scorer(rows.candidates.features[:, :, columns])
+    best = score.argmax(axis=1)
+    at = np.arange(len(score))
+    entries = np.array([ids[i] if ids else "" for ids, i in zip(rows.entry_ids, best, strict=True)])
+    return score[at, best], rows.candidates.right[at, best], entries
+
+
+def threshold_rule_rates(rows: CalibrationRows, rule: ThresholdRule, columns: tuple[int, ...],
+                         folds: int = 5, seeds: int = 10) -> dict[str, tuple[float, float]]:
+    """Per subset of `rows` (`CalibrationRows.subsets`): held-out (answered and right, out of scope declined)
+    with the logistic regression fitted on the other folds (by thread, as `cross_validate` deals them) and
+    the thresholds `rule` sets on them."""
+    counts = {subset: [0, 0] for subset, _ in rows.subsets()}
+    for seed in range(seeds):
+        fold = thread_folds(rows.groups, folds, seed)
+        for k in range(folds):
+            fitted = fold != k
+            scorer = logistic_model(rows.features[fitted][:, columns], rows.labels[fitted])
+            confidence, right, entries = picked(scorer, rows, columns)
+            answer = confidence >= rule(confidence[fitted], rows.labels[fitted], entries[fitted])(entries)
+            for subset, scored in rows.subsets():
+                test = ~fitted & scored
+                counts[subset][0] += int(np.sum(test & (rows.labels == 1) & answer & right))
+                counts[subset][1] += int(np.sum(test & (rows.labels == 0) & ~answer))
+    return {subset: (answered / (seeds * np.sum(scored & (rows.labels == 1))),
+                     declined / (seeds * np.sum(scored & (rows.labels == 0))))
+            for (subset, scored), (answered, declined) in zip(rows.subsets(), counts.values(), strict=True)}
+
+
+def report_threshold_rule(name: str, rule: ThresholdRule, rows: CalibrationRows, development: CalibrationRows) -> None:
+    """Print a threshold rule's held-out rates, and the development sets decided by the model and thresholds
+    fitted on all calibration rows."""
+    columns = tuple(range(rows.features.shape[1]))
+    for subset, (answered, declined) in threshold_rule_rates(rows, rule, columns).items():
+        print(f"{name:44} {subset:22} answered and right {answered:.3f}   out of scope declined {declined:.3f}")
+    scorer = logistic_model(rows.features[:, columns], rows.labels)
+    confidence, _, entries = picked(scorer, rows, columns)
+    thresholds = rule(confidence, rows.labels, entries)
+    mine, right, their_entries = picked(scorer, development, columns)
+    report_development(name, rates_by_set(development, mine >= thresholds(their_entries), right))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=__doc__.split("\n\n")[0])
-    parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms"))
+    parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
+                                            "thresholds", "feedback"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE, help="for synonyms: the pairs")
     parser.add_argument("--without-second-meanings", action="store_true",
                         help="for synonyms: leave out pairs whose term has a second meaning")
@@ -262,8 +515,23 @@ def main(argv: list[str] | None = None) -> int:
         ranking_firsts(settings, (LEXICAL_WEIGHT, 0.0, 0.4, 0.8))
         return 0
     rows, development = read_both(settings)
+    if args.variant == "feedback":
+        feedback_loop(settings, rows, development)
+        return 0
     report_variant("today", rows, development)
-    if args.variant == "classifiers":
+    if args.variant == "thresholds":
+        report_threshold_rule("one threshold (today's rule, this loop)", overall_rule, rows, development)
+        for shrink in (300, 100, 30, 10):
+            report_threshold_rule(f"a threshold per entry, shrink {shrink}", per_entry_rule(shrink), rows,
+                                  development)
+        for alpha in (0.10, 0.07, 0.05):
+            report_threshold_rule(f"conformal bound, alpha {alpha}", conformal_rule(alpha), rows, development)
+    elif args.variant == "code":
+        with code_read_as_words():
+            report_variant("code words, all", *read_both(settings))
+        with code_read_as_words(answers_terms(load_entries(settings.knowledge_dir))):
+            report_variant("code words, the answers' terms", *read_both(settings))
+    elif args.variant == "classifiers":
         for name, model in other_classifiers().items():
             report_variant(name, rows, development, model)
     elif args.variant == "chunks":

@@ -9,19 +9,30 @@ import pytest
 from bot.knowledge import Entry
 from bot.search import abbreviations
 from bot.search.abbreviations import Abbreviations, as_searched
+from bot.search.focus import Post
 from eval.calibrate import CalibrationRows, Candidates, cross_validate, logistic_model
 from eval.datasets import Question
 from eval.variants import (
     SYNONYMS_FILE,
     averaged,
     chunkings,
+    code_words,
+    conformal_rule,
     development_rates,
     glossary,
+    knowledge_grown,
     other_classifiers,
+    overall_rule,
+    per_entry_rule,
     refit,
+    rows_where,
     sklearn_model,
+    staff_additions,
     synonym_pairs,
+    term_of,
+    threshold_rule_rates,
     towards_the_answers,
+    with_code_words,
 )
 
 
@@ -174,3 +185,104 @@ def test_chunkings_add_or_remove_what_they_say(name: str, added: int, removed: i
                                                         "The other way is mode-seeking."]
     if removed:
         assert all(chunk.kind != "qa" for chunk in other)
+
+
+def test_code_words_are_the_pasted_codes_identifiers_split_into_words():
+    post = ("My loss never goes down, here is the code:\n\n```python\nimport torch\n"
+            "loss = F.nll_loss(torch.log2(probs), y)\ncriterion = nn.CrossEntropyLoss()\n```\n\n"
+            "    for x in range(3): total += x\n\nWhat am I doing wrong with the softmax?")
+    assert code_words(post) == ["loss", "nll", "log2", "probs", "criterion", "cross", "entropy", "total"]
+    # Keywords, plumbing and the student's own sentences are not code words.
+    assert not {"import", "torch", "for", "range", "softmax", "doing", "wrong"} & set(code_words(post))
+    assert code_words("Why is the KL divergence asymmetric? I used `kl_div` for it.") == []  # inline code is prose
+
+
+def test_code_words_are_read_before_the_prose_and_the_focus_stays_in_it():
+    from bot.search.focus import read_post
+
+    post = read_post("Same data, two runs:\n\n```\nloss = -np.log2(p[y]).mean()\n```\n\n"
+                     "Will we end up with the same weights?")
+    read = with_code_words(post)
+    assert read.prose == "loss log2 mean. " + post.prose
+    assert read.focus == post.focus and read.focus in read.prose
+    # Only the answers' terms, when asked: here "log2" is one, "loss" and "mean" are not.
+    assert with_code_words(post, frozenset({"log2"})).prose == "log2. " + post.prose
+    assert with_code_words(post, frozenset({"softmax"})) == post  # nothing to add: the post as it was
+
+
+def test_today_s_rule_in_the_threshold_loop_gives_cross_validation_s_rates():
+    rng = np.random.default_rng(3)
+    labels = (rng.uniform(size=60) < 0.5).astype(float)
+    scores = np.clip(labels[:, None] * 0.3 + rng.uniform(size=(60, 2)) * 0.7, 0.0, 1.0)  # overlapping, two candidates
+    right = rng.uniform(size=(60, 2)) < 0.8
+    rows = rows_of(["real_posts:calibration"] * 40 + ["calibration"] * 20, labels.tolist(), scores.tolist(),
+                   right.tolist())
+    rates = threshold_rule_rates(rows, overall_rule, (0,), seeds=3)
+    for subset, scored in rows.subsets():
+        expected = cross_validate(rows.features, rows.labels, rows.right, rows.groups, (0,), scored, seeds=3,
+                                  candidates=rows.candidates)
+        assert rates[subset] == pytest.approx((expected["answered_right"], expected["declined_out_of_scope"]))
+
+
+def test_a_threshold_per_entry_moves_towards_each_entry_s_own_as_shrinking_fades():
+    # Entry a's rows part at 0.3, entry b's at 0.7; together the F1-best threshold lies between.
+    confidence = np.array([0.1, 0.2, 0.4, 0.5, 0.6, 0.65, 0.8, 0.9])
+    labels = np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=float)
+    entries = np.array(["a"] * 4 + ["b"] * 4)
+    overall = overall_rule(confidence, labels, entries)(np.array(["a"]))[0]
+    loose = per_entry_rule(0.0)(confidence, labels, entries)(np.array(["a", "b", "new"]))
+    assert 0.2 < loose[0] < 0.4 and 0.65 < loose[1] < 0.8 and loose[2] == overall
+    tight = per_entry_rule(1e6)(confidence, labels, entries)(np.array(["a", "b"]))
+    assert tight == pytest.approx([overall, overall], abs=1e-4)
+
+
+def test_a_conformal_bound_declines_the_promised_share_of_the_fitted_out_of_scope_rows():
+    confidence = np.concatenate([np.arange(1, 21) / 21, [0.99]])  # 20 out of scope 0.048 .. 0.952, one in scope
+    labels = np.array([0.0] * 20 + [1.0])
+    entries = np.array(["e"] * 21)
+    # (20 + 1) * 0.9 = 18.9: just above the 19th lowest (19/21), so 19 of 20 are declined (not the 18 that
+    # 20 * 0.9 would give: the bound counts the new post too).
+    threshold = conformal_rule(0.10)(confidence, labels, entries)(np.array(["e"]))[0]
+    assert 19 / 21 < threshold < 20 / 21
+    assert np.sum(confidence[labels == 0] < threshold) == 19
+    # Too few rows for the promise: above all of them.
+    assert conformal_rule(0.01)(confidence, labels, entries)(np.array(["e"]))[0] > 20 / 21
+
+
+def test_staff_add_each_miss_once_and_nothing_for_what_the_bot_got_right():
+    rows = rows_of(["a"] * 5, [1, 1, 1, 0, 0], [[0.9, 0.1]] * 5, [[True, False]] * 5)
+    said = ("right", "declined", "wrong entry", "answered", "declined")
+    rows.posts[:] = [Post(text=text, prose=text, focus=text) for text in said]
+    answered = np.array([True, False, True, True, False])
+    picked_right = np.array([True, False, False, False, False])
+    additions = staff_additions(rows, answered, np.array(["e", "e", "f", "f", "e"]), picked_right)
+    # In scope and missed (declined, or answered from another entry): an alias of its entry ("e");
+    # out of scope and answered: a near miss of the entry that answered ("f"); the rest nothing.
+    assert additions == {"e": (("declined", "wrong entry"), ()), "f": ((), ("answered",))}
+
+
+def test_the_grown_knowledge_base_holds_the_additions_only_inside_the_block():
+    from bot import knowledge
+    from bot.config import Settings
+
+    folder = Settings().knowledge_dir
+    before = {entry.id: entry for entry in knowledge.load_entries(folder)}
+    with knowledge_grown({"log-base": (("ln or log2 in my loss",), ("which base does sklearn use",))}):
+        grown = {entry.id: entry for entry in knowledge.load_entries(folder)}
+    assert grown["log-base"].aliases == (*before["log-base"].aliases, "ln or log2 in my loss")
+    assert grown["log-base"].near_misses == (*before["log-base"].near_misses, "which base does sklearn use")
+    assert {entry_id: grown[entry_id] for entry_id in grown if entry_id != "log-base"} == {
+        entry_id: before[entry_id] for entry_id in before if entry_id != "log-base"}
+    assert {entry.id: entry for entry in knowledge.load_entries(folder)} == before
+
+
+def test_a_thread_s_posts_fall_in_one_term_and_both_terms_are_used():
+    questions = [Question(f"q{i}", "?", (), "dev", source=f"https://example.org/t{i % 7}") for i in range(70)]
+    terms = {}
+    for question in questions:
+        terms.setdefault(question.source, set()).add(term_of(question))
+    assert all(len(seen) == 1 for seen in terms.values())
+    assert {term for seen in terms.values() for term in seen} == {0, 1}
+    kept = rows_where(rows_of(["a", "b", "c"], [1, 0, 1], [[0.9, 0.1], [0.2, 0.3], [0.5, 0.6]],
+                              [[True, False]] * 3), np.array([True, False, True]))
+    assert [q.split for q in kept.questions] == ["a", "c"] and kept.candidates.features.shape == (2, 2, 1)
