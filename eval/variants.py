@@ -491,6 +491,9 @@ def report_threshold_rule(name: str, rule: ThresholdRule, rows: CalibrationRows,
     scorer = logistic_model(rows.features[:, columns], rows.labels)
     confidence, _, entries = picked(scorer, rows, columns)
     thresholds = rule(confidence, rows.labels, entries)
+    set_on_all = thresholds(np.array(sorted(set(entries.tolist()))))
+    print(f"{name:44} {'threshold, all rows':22} " + (f"{set_on_all.min():.4f}" if np.ptp(set_on_all) == 0
+                                                     else f"{set_on_all.min():.4f}-{set_on_all.max():.4f}"))
     mine, right, their_entries = picked(scorer, development, columns)
     report_development(name, rates_by_set(development, mine >= thresholds(their_entries), right))
 
