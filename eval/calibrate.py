@@ -110,10 +110,18 @@ def decide(scorer: Scorer, columns: tuple[int, ...], features: np.ndarray, right
     `right`), or with `candidates` the most confident candidate's."""
     if candidates is None:
         return scorer(features[:, columns]), right
+    score, picked_right, _ = most_confident(scorer, columns, candidates)
+    return score, picked_right
+
+
+def most_confident(scorer: Scorer, columns: tuple[int, ...],
+                   candidates: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the candidate the bot answers from, the most confident by a fitted model: its confidence,
+    whether it is an expected entry, and its place among the row's candidates."""
     score = scorer(candidates.features[:, :, columns])
     best = score.argmax(axis=1)
     rows = np.arange(len(score))
-    return score[rows, best], candidates.right[rows, best]
+    return score[rows, best], candidates.right[rows, best], best
 
 
 def refit_rule(features: np.ndarray, labels: np.ndarray, right: np.ndarray, columns: tuple[int, ...],

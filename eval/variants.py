@@ -74,6 +74,7 @@ from eval.calibrate import (
     course_retriever,
     decide,
     logistic_model,
+    most_confident,
     refit_rule,
     report_rates,
     thread_folds,
@@ -451,26 +452,22 @@ def conformal_rule(alpha: float) -> ThresholdRule:
 
 def picked(scorer: Scorer, rows: CalibrationRows, columns: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray,
                                                                                        np.ndarray]:
-    """Per row, the confidence of the candidate the bot answers from (the most confident), whether it is an
-    expected entry, and its entry."""
-    score = scorer(rows.candidates.features[:, :, columns])
-    best = score.argmax(axis=1)
-    at = np.arange(len(score))
-    entries = np.array([ids[i] if ids else "" for ids, i in zip(rows.entry_ids, best, strict=True)])
-    return score[at, best], rows.candidates.right[at, best], entries
+    """`most_confident`, with the entry the bot answers from in place of its place among the candidates."""
+    confidence, right, best = most_confident(scorer, columns, rows.candidates)
+    return confidence, right, np.array([ids[i] if ids else "" for ids, i in zip(rows.entry_ids, best, strict=True)])
 
 
 def threshold_rule_rates(rows: CalibrationRows, rule: ThresholdRule, columns: tuple[int, ...],
                          folds: int = 5, seeds: int = 10) -> dict[str, tuple[float, float]]:
     """Per subset of `rows` (`CalibrationRows.subsets`): held-out (answered and right, out of scope declined)
-    with the logistic regression fitted on the other folds (by thread, as `cross_validate` deals them) and
-    the thresholds `rule` sets on them."""
+    with the refit rule's model fitted on the other folds (by thread, as `cross_validate` deals them) and
+    the thresholds `rule` sets on them in place of the rule's own."""
     counts = {subset: [0, 0] for subset, _ in rows.subsets()}
     for seed in range(seeds):
         fold = thread_folds(rows.groups, folds, seed)
         for k in range(folds):
             fitted = fold != k
-            scorer = logistic_model(rows.features[fitted][:, columns], rows.labels[fitted])
+            scorer, _, _, _ = refit_rule(rows.features, rows.labels, rows.right, columns, fitted, rows.candidates)
             confidence, right, entries = picked(scorer, rows, columns)
             answer = confidence >= rule(confidence[fitted], rows.labels[fitted], entries[fitted])(entries)
             for subset, scored in rows.subsets():
@@ -488,7 +485,7 @@ def report_threshold_rule(name: str, rule: ThresholdRule, rows: CalibrationRows,
     columns = tuple(range(rows.features.shape[1]))
     for subset, (answered, declined) in threshold_rule_rates(rows, rule, columns).items():
         print(f"{name:44} {subset:22} answered and right {answered:.3f}   out of scope declined {declined:.3f}")
-    scorer = logistic_model(rows.features[:, columns], rows.labels)
+    scorer, _ = refit(rows, columns)
     confidence, _, entries = picked(scorer, rows, columns)
     thresholds = rule(confidence, rows.labels, entries)
     set_on_all = thresholds(np.array(sorted(set(entries.tolist()))))

@@ -24,6 +24,7 @@ from eval.variants import (
     other_classifiers,
     overall_rule,
     per_entry_rule,
+    picked,
     refit,
     rows_where,
     sklearn_model,
@@ -286,3 +287,13 @@ def test_a_thread_s_posts_fall_in_one_term_and_both_terms_are_used():
     kept = rows_where(rows_of(["a", "b", "c"], [1, 0, 1], [[0.9, 0.1], [0.2, 0.3], [0.5, 0.6]],
                               [[True, False]] * 3), np.array([True, False, True]))
     assert [q.split for q in kept.questions] == ["a", "c"] and kept.candidates.features.shape == (2, 2, 1)
+
+
+def test_the_entry_picked_is_the_most_confident_candidate_s():
+    rows = rows_of(["a", "a"], [1, 0], [[0.2, 0.7], [0.6, 0.1]], [[False, True], [False, False]])
+
+    def identity(features, labels):
+        return lambda x: x[..., 0]
+    confidence, right, entries = picked(identity(None, None), rows, (0,))
+    assert confidence.tolist() == [0.7, 0.6] and right.tolist() == [True, False]
+    assert entries.tolist() == ["f", "e"]  # each row's candidates are ["e", "f"]
