@@ -45,18 +45,15 @@ from eval.calibrate import (
     Candidates,
     calibration_rows,
     course_retriever,
-    read_as_the_bot,
     report_rates,
 )
-from eval.datasets import DEVELOPMENT_SETS, load_question_sets
+from eval.datasets import DEVELOPMENT_SETS
 
 if TYPE_CHECKING:
     import torch
 
-    from bot.config import Settings
     from bot.knowledge import Entry
     from bot.search.embeddings import MiniLM
-    from bot.search.retrieve import HybridRetriever
 
 # An entry as the tuning reads it: its question and the start of its answer (MiniLM reads 256 pieces).
 DOCUMENT_CHARS = 600
@@ -146,19 +143,18 @@ def tune(triplets: list[Triplet], out: Path, epochs: int, lr: float, batch: int 
     return losses
 
 
-def development_posts(retriever: HybridRetriever, settings: Settings,
-                      files: Iterable[str]) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
-    """The development sets' posts as the retriever reads them: (focus or prose, first expected
-    entry) for in-scope posts, and per entry the out-of-scope posts' texts that rank it first."""
+def development_posts(rows: CalibrationRows) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """The development sets' posts as the retriever read them (`calibration_rows` with their `sets`):
+    (focus or prose, first expected entry) for in-scope posts, and per entry the out-of-scope posts'
+    texts that rank it first."""
     in_scope: list[tuple[str, str]] = []
     out_of_scope: dict[str, list[str]] = {}
-    for row in load_question_sets(list(files), known_entries=set(retriever.entries)):
-        post, _, found = read_as_the_bot(retriever, settings, row.question)
+    for row, post, entry_ids in zip(rows.questions, rows.posts, rows.entry_ids, strict=True):
         texts = list(dict.fromkeys([post.focus, post.prose]))
         if row.in_scope:
             in_scope += [(text, row.expected[0]) for text in texts]
-        elif found:
-            out_of_scope.setdefault(found[0].entry_id, []).extend(texts)
+        elif entry_ids:
+            out_of_scope.setdefault(entry_ids[0], []).extend(texts)
     return in_scope, out_of_scope
 
 
@@ -238,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     triplets = knowledge_triplets(retriever.entries.values(), rng)
     if args.tune == "kb+dev":
-        in_scope, out_of_scope = development_posts(retriever, settings, DEVELOPMENT_SETS)
+        development, _ = calibration_rows(settings, retriever=retriever, sets=DEVELOPMENT_SETS)
+        in_scope, out_of_scope = development_posts(development)
         triplets += post_triplets(in_scope, out_of_scope, retriever.entries, rng)
     with tempfile.TemporaryDirectory(prefix="tabot-tuned-") as scratch:
         model_dir = args.keep or Path(scratch) / "model"

@@ -313,7 +313,9 @@ def with_code_words(post: Post, terms: frozenset[str] | None = None) -> Post:
     unchanged, and still a span of the prose."""
     from bot.search.lexical import tokenize
 
-    words = [word for word in code_words(post.text) if terms is None or set(tokenize([word])[0]) & terms]
+    words = code_words(post.text)
+    if terms is not None:
+        words = [word for word, stems in zip(words, tokenize(words), strict=True) if set(stems) & terms]
     return dataclasses.replace(post, prose=f"{' '.join(words[:CODE_WORDS])}. {post.prose}") if words else post
 
 

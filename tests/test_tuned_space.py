@@ -15,6 +15,7 @@ from eval.calibrate import CalibrationRows, Candidates, course_retriever
 from eval.tuned_space import (
     Discriminant,
     contrastive_loss,
+    development_posts,
     discriminant_columns,
     entry_discriminant,
     entry_document,
@@ -125,3 +126,25 @@ def test_the_packaged_model_read_through_the_measurements_index_gives_the_bots_f
 def features_of(retriever, question: str) -> list[tuple[str, tuple[float, ...]]]:
     post, embedded = retriever.read(read_post(question))
     return [(hit.entry_id, hit.features) for hit in retriever.search(post, embedded=embedded)]
+
+
+def test_development_posts_are_the_rows_as_read_in_scope_to_their_entry_out_of_scope_to_their_first() -> None:
+    from bot.search.focus import Post
+    from eval.datasets import Question
+
+    def post(focus: str, prose: str) -> Post:
+        return Post(text=prose, prose=prose, focus=focus)
+
+    rows = CalibrationRows(
+        questions=[Question("a", "?", ("kl", "adam"), "dev"), Question("b", "?", (), "dev"),
+                   Question("c", "?", (), "dev"), Question("d", "?", ("adam",), "dev")],
+        posts=[post("is kl symmetric?", "hi. is kl symmetric?"), post("kl from samples?", "kl from samples?"),
+               post("exam date?", "exam date?"), post("adam?", "adam?")],
+        embedded=[None] * 4, entry_ids=[["kl", "adam"], ["kl", "adam"], [], ["kl", "adam"]],
+        labels=np.array([1.0, 0.0, 0.0, 1.0]),
+        candidates=Candidates(np.zeros((4, 2, 8)), np.zeros((4, 2), dtype=bool)))
+    in_scope, out_of_scope = development_posts(rows)
+    # Focus and prose each once (the same text once), to the first expected entry, whatever ranked first.
+    assert in_scope == [("is kl symmetric?", "kl"), ("hi. is kl symmetric?", "kl"), ("adam?", "adam")]
+    # Out of scope: to the entry ranked first; a post that found nothing gives nothing.
+    assert out_of_scope == {"kl": ["kl from samples?"]}
