@@ -6,7 +6,8 @@
     python -m eval.variants synonyms [FILE] [--without-second-meanings] [--answers-only]
     python -m eval.variants code             # the code a post pastes read as words
     python -m eval.variants thresholds       # a threshold per entry, or a conformal bound
-    python -m eval.variants feedback         # staff's additions from one term's misses, on the next
+    python -m eval.variants feedback [--written TERM1 TERM2] [--misses-to DIR]
+                                             # staff's additions from one term's misses, on the next
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
@@ -38,7 +39,9 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
   the bot missed as an alias of its entry, and in each out-of-scope post it answered as a near miss
   of the entry that answered (`staff_additions`: every miss, as if staff read them all). The next
   term's posts are then read with the grown knowledge base and decided by the rule refit on it, beside
-  today's decisions on the same posts; each term in turn.
+  today's decisions on the same posts; each term in turn. With `--written TERM1 TERM2`, staff add what
+  they wrote after reading each term's misses instead (`eval/datasets/staff_written_term*.json`, written
+  from the misses `--misses-to DIR` prints).
 - `thresholds`: today's features and model, other rules for the threshold. Per entry: each entry's
   own F1-best threshold on the rows answered from it, shrunk towards the overall one by SHRINK pseudo-rows
   (`per_entry_rule`). A split-conformal bound: the threshold under which at least 1 - alpha of the
@@ -53,6 +56,7 @@ import argparse
 import csv
 import dataclasses
 import hashlib
+import json
 import keyword
 import math
 import re
@@ -352,24 +356,47 @@ def rows_where(rows: CalibrationRows, keep: np.ndarray) -> CalibrationRows:
                            Candidates(rows.candidates.features[at], rows.candidates.right[at]))
 
 
+Additions = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # per entry: (aliases, near misses)
+
+
+def misses(rows: CalibrationRows, answered: np.ndarray, picked_right: np.ndarray) -> Iterator[tuple[int, str]]:
+    """Each row the bot got wrong, with how: an in-scope post declined or answered from another entry, an
+    out-of-scope post answered."""
+    for i in range(len(rows.questions)):
+        if rows.labels[i] == 1 and not (answered[i] and picked_right[i]):
+            yield i, "in scope, declined" if not answered[i] else "in scope, answered from another entry"
+        elif rows.labels[i] == 0 and answered[i]:
+            yield i, "out of scope, answered"
+
+
 def staff_additions(rows: CalibrationRows, answered: np.ndarray, entries: np.ndarray,
-                    picked_right: np.ndarray) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Per entry, the (aliases, near misses) staff add after reading `rows`' misses: the question found in
-    each in-scope post not answered from its entry, as an alias of its first expected entry; in each
-    out-of-scope post answered, as a near miss of the entry that answered it."""
+                    picked_right: np.ndarray) -> Additions:
+    """Per entry, the (aliases, near misses) staff add after reading `rows`' misses (`misses`) by copying
+    them: the question found in each in-scope post missed, as an alias of its first expected entry; in
+    each out-of-scope post answered, as a near miss of the entry that answered it."""
     aliases: dict[str, list[str]] = {}
     near_misses: dict[str, list[str]] = {}
-    for i, question in enumerate(rows.questions):
-        if rows.labels[i] == 1 and not (answered[i] and picked_right[i]):
-            aliases.setdefault(question.expected[0], []).append(rows.posts[i].focus)
-        elif rows.labels[i] == 0 and answered[i]:
+    for i, _ in misses(rows, answered, picked_right):
+        if rows.labels[i] == 1:
+            aliases.setdefault(rows.questions[i].expected[0], []).append(rows.posts[i].focus)
+        else:
             near_misses.setdefault(str(entries[i]), []).append(rows.posts[i].focus)
     return {entry: (tuple(aliases.get(entry, ())), tuple(near_misses.get(entry, ())))
             for entry in sorted(aliases.keys() | near_misses.keys())}
 
 
+def misses_for_staff(rows: CalibrationRows, answered: np.ndarray, entries: np.ndarray,
+                     picked_right: np.ndarray) -> list[dict[str, Any]]:
+    """`rows`' misses as staff read them before writing (what `--misses-to` gives the writers): each whole
+    post, what the bot did, the TA's entry and the entry it answered from."""
+    return [{"post": rows.questions[i].question, "what the bot did": how,
+             "TA's entry": list(rows.questions[i].expected) or None,
+             "answered from": str(entries[i]) if answered[i] else None}
+            for i, how in misses(rows, answered, picked_right)]
+
+
 @contextmanager
-def knowledge_grown(additions: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> Iterator[None]:
+def knowledge_grown(additions: Additions) -> Iterator[None]:
     """The knowledge base as `bot.knowledge.load_entries` reads it, with `additions` (`staff_additions`)
     in its entries' aliases and near misses, for the length of the block."""
     from bot import knowledge
@@ -384,9 +411,22 @@ def knowledge_grown(additions: dict[str, tuple[tuple[str, ...], tuple[str, ...]]
         yield
 
 
-def feedback_loop(settings: Settings, rows: CalibrationRows, development: CalibrationRows) -> None:
+def written_additions(path: Path, entry_ids: set[str]) -> Additions:
+    """What staff wrote after reading a term's misses (`{"entry": {"aliases": [...], "near_misses": [...]}}`),
+    as `staff_additions` gives it; an id that is not one of `entry_ids` is refused, not dropped unseen."""
+    written = json.loads(path.read_text())
+    if unknown := sorted(set(written) - entry_ids):
+        raise ValueError(f"{path}: no such entries: {', '.join(unknown)}")
+    return {entry: (tuple(lines.get("aliases", ())), tuple(lines.get("near_misses", ())))
+            for entry, lines in written.items()}
+
+
+def feedback_loop(settings: Settings, rows: CalibrationRows, development: CalibrationRows,
+                  written: tuple[Additions, Additions] | None = None, misses_to: Path | None = None) -> None:
     """Print, for each term in turn, what staff add from its misses, then the other term's posts decided
-    today and with the grown knowledge base (the rule refit on it), and the grown rows' cross-validation."""
+    today and with the grown knowledge base (the rule refit on it), and the grown rows' cross-validation.
+    Staff add each miss as found (`staff_additions`), or, given `written`, what they wrote for each term;
+    given `misses_to`, each term's misses are written there for the writers (`misses_for_staff`) first."""
     columns = tuple(range(rows.features.shape[1]))
     scorer, threshold = refit(rows, columns)
     confidence, picked_right, entries = picked(scorer, development, columns)
@@ -394,8 +434,14 @@ def feedback_loop(settings: Settings, rows: CalibrationRows, development: Calibr
     terms = np.array([term_of(question) for question in development.questions])
     for term in (0, 1):
         asked, next_term = terms == term, terms != term
-        additions = staff_additions(rows_where(development, asked), answered[asked], entries[asked],
-                                    picked_right[asked])
+        if misses_to is not None:
+            misses_to.mkdir(parents=True, exist_ok=True)
+            term_misses = misses_for_staff(rows_where(development, asked), answered[asked], entries[asked],
+                                           picked_right[asked])
+            (misses_to / f"misses_term{term + 1}.json").write_text(json.dumps(term_misses, indent=1,
+                                                                              ensure_ascii=False))
+        additions = written[term] if written else staff_additions(rows_where(development, asked), answered[asked],
+                                                                  entries[asked], picked_right[asked])
         print(f"term {term + 1} ({int(asked.sum())} posts): staff add "
               f"{sum(len(a) for a, _ in additions.values())} aliases and "
               f"{sum(len(n) for _, n in additions.values())} near misses")
@@ -506,6 +552,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="for synonyms: leave out pairs whose term has a second meaning")
     parser.add_argument("--answers-only", action="store_true",
                         help="for synonyms: only pairs read towards a form the TA answers write")
+    parser.add_argument("--written", nargs=2, type=Path, metavar=("TERM1", "TERM2"),
+                        help="for feedback: what staff wrote after each term's misses (JSON), in place of "
+                             "the misses copied as found")
+    parser.add_argument("--misses-to", type=Path, metavar="DIR",
+                        help="for feedback: write each term's misses there, as the writers of --written read them")
     args = parser.parse_args(argv)
     from bot.config import Settings
     from bot.knowledge import load_entries
@@ -518,7 +569,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows, development = read_both(settings)
     if args.variant == "feedback":
-        feedback_loop(settings, rows, development)
+        entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
+        written = tuple(written_additions(path, entry_ids) for path in args.written) if args.written else None
+        feedback_loop(settings, rows, development, written, args.misses_to)
         return 0
     report_variant("today", rows, development)
     if args.variant == "thresholds":

@@ -21,6 +21,7 @@ from eval.variants import (
     development_rates,
     glossary,
     knowledge_grown,
+    misses_for_staff,
     other_classifiers,
     overall_rule,
     per_entry_rule,
@@ -34,6 +35,7 @@ from eval.variants import (
     threshold_rule_rates,
     towards_the_answers,
     with_code_words,
+    written_additions,
 )
 
 
@@ -260,6 +262,13 @@ def test_staff_add_each_miss_once_and_nothing_for_what_the_bot_got_right():
     # In scope and missed (declined, or answered from another entry): an alias of its entry ("e");
     # out of scope and answered: a near miss of the entry that answered ("f"); the rest nothing.
     assert additions == {"e": (("declined", "wrong entry"), ()), "f": ((), ("answered",))}
+    # What the writers read: the same misses, each whole post with what the bot did.
+    rows.questions[:] = [Question(f"q{i}", f"post {i}", ("e",) if i < 3 else (), "a") for i in range(5)]
+    assert misses_for_staff(rows, answered, np.array(["e", "e", "f", "f", "e"]), picked_right) == [
+        {"post": "post 1", "what the bot did": "in scope, declined", "TA's entry": ["e"], "answered from": None},
+        {"post": "post 2", "what the bot did": "in scope, answered from another entry", "TA's entry": ["e"],
+         "answered from": "f"},
+        {"post": "post 3", "what the bot did": "out of scope, answered", "TA's entry": None, "answered from": "f"}]
 
 
 def test_the_grown_knowledge_base_holds_the_additions_only_inside_the_block():
@@ -275,6 +284,30 @@ def test_the_grown_knowledge_base_holds_the_additions_only_inside_the_block():
     assert {entry_id: grown[entry_id] for entry_id in grown if entry_id != "log-base"} == {
         entry_id: before[entry_id] for entry_id in before if entry_id != "log-base"}
     assert {entry.id: entry for entry in knowledge.load_entries(folder)} == before
+
+
+def test_staff_s_written_lines_are_read_per_entry_and_an_unknown_entry_is_refused(tmp_path: Path):
+    path = tmp_path / "term1.json"
+    path.write_text('{"log-base": {"aliases": ["ln or log2 in my loss"]}, '
+                    '"kl-asymmetry": {"near_misses": ["kl between two gaussians"]}}')
+    assert written_additions(path, {"log-base", "kl-asymmetry", "backprop-order"}) == {
+        "log-base": (("ln or log2 in my loss",), ()), "kl-asymmetry": ((), ("kl between two gaussians",))}
+    with pytest.raises(ValueError, match="kl-asymmetry"):
+        written_additions(path, {"log-base"})
+
+
+@pytest.mark.parametrize("term", [1, 2])
+def test_the_committed_staff_lines_name_real_entries_and_add_what_the_knowledge_base_lacks(term: int):
+    from bot.config import Settings
+    from bot.knowledge import load_entries
+    from eval.datasets import DATASETS_DIR
+
+    entries = {entry.id: entry for entry in load_entries(Settings().knowledge_dir)}
+    additions = written_additions(DATASETS_DIR / f"staff_written_term{term}.json", set(entries))
+    assert sum(len(aliases) + len(near) for aliases, near in additions.values()) >= 20
+    for entry_id, (aliases, near_misses) in additions.items():
+        assert not set(aliases) & set(entries[entry_id].aliases)
+        assert not set(near_misses) & set(entries[entry_id].near_misses)
 
 
 def test_a_thread_s_posts_fall_in_one_term_and_both_terms_are_used():
