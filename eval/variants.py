@@ -6,6 +6,7 @@
     python -m eval.variants synonyms [FILE] [--without-second-meanings] [--answers-only]
     python -m eval.variants code             # the code a post pastes read as words
     python -m eval.variants thresholds       # a threshold per entry, or a conformal bound
+    python -m eval.variants density          # how typical a post is of the answers' questions, against the near misses
     python -m eval.variants feedback [--written TERM1 TERM2] [--misses-to DIR]
                                              # staff's additions from one term's misses, on the next
 
@@ -42,6 +43,11 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
   today's decisions on the same posts; each term in turn. With `--written TERM1 TERM2`, staff add what
   they wrote after reading each term's misses instead (`eval/datasets/staff_written_term*.json`, written
   from the misses `--misses-to DIR` prints).
+- `density`: a post's density among the course's own texts as more features, the same for every
+  candidate: the soft maximum (`soft_maximum`) of its prose's and its focus's cosines to all entries'
+  questions and aliases, against the same over all near misses (their difference, or both), at three
+  temperatures. The near-miss features compare a post with one entry's lines at a time; these ask
+  whether the post sits among what students ask the answers, or among what they ask next to them.
 - `thresholds`: today's features and model, other rules for the threshold. Per entry: each entry's
   own F1-best threshold on the rows answered from it, shrunk towards the overall one by SHRINK pseudo-rows
   (`per_entry_rule`). A split-conformal bound: the threshold under which at least 1 - alpha of the
@@ -458,6 +464,45 @@ def feedback_loop(settings: Settings, rows: CalibrationRows, development: Calibr
                                                     rows_where(grown_development, next_term), columns))
 
 
+DENSITY_TEMPERATURES = (0.02, 0.05, 0.1)
+
+
+def soft_maximum(cosines: np.ndarray, temperature: float) -> np.ndarray:
+    """Per row, temperature × log of the mean of exp(cosine / temperature): the largest cosine as the
+    temperature falls to zero, their mean as it grows, and between the two a density of the texts around
+    the post."""
+    top = cosines.max(axis=1)
+    return top + temperature * np.log(np.mean(np.exp((cosines - top[:, None]) / temperature), axis=1))
+
+
+def with_density(rows: CalibrationRows, asked: np.ndarray, near_misses: np.ndarray, temperature: float,
+                 difference: bool) -> CalibrationRows:
+    """`rows` with their posts' density features after today's, for each of prose and focus: the soft
+    maximum of their cosines to `asked` (unit vectors of the entries' questions and aliases) minus that
+    to `near_misses` (`difference`), or both soft maxima."""
+    columns = []
+    for read in (1, 0):  # the prose, then the focus (`CalibrationRows.embedded`)
+        vectors = np.stack([embedded[read].vector for embedded in rows.embedded])
+        towards, away = soft_maximum(vectors @ asked.T, temperature), soft_maximum(vectors @ near_misses.T, temperature)
+        columns += [towards - away] if difference else [towards, away]
+    features = rows.candidates.features
+    added = np.repeat(np.stack(columns, axis=1)[:, None, :], features.shape[1], axis=1)
+    return dataclasses.replace(rows, candidates=Candidates(np.concatenate([features, added], axis=2),
+                                                           rows.candidates.right))
+
+
+def course_texts(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors of all entries' questions and aliases, and of all their near misses (MiniLM, as the
+    bot reads them)."""
+    from bot.knowledge import load_entries
+    from bot.search.embeddings import shared_model
+
+    entries = load_entries(settings.knowledge_dir)
+    model = shared_model()
+    return (model.encode_array([text for entry in entries for text in (entry.question, *entry.aliases)]),
+            model.encode_array([text for entry in entries for text in entry.near_misses]))
+
+
 # A threshold rule: from the fitted rows' (confidences, labels, entries answered from), the threshold each
 # row gets by the entry it is answered from.
 ThresholdRule = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
@@ -546,7 +591,7 @@ def report_threshold_rule(name: str, rule: ThresholdRule, rows: CalibrationRows,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=__doc__.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
-                                            "thresholds", "feedback"))
+                                            "thresholds", "feedback", "density"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE, help="for synonyms: the pairs")
     parser.add_argument("--without-second-meanings", action="store_true",
                         help="for synonyms: leave out pairs whose term has a second meaning")
@@ -581,6 +626,13 @@ def main(argv: list[str] | None = None) -> int:
                                   development)
         for alpha in (0.10, 0.07, 0.05):
             report_threshold_rule(f"conformal bound, alpha {alpha}", conformal_rule(alpha), rows, development)
+    elif args.variant == "density":
+        asked, near_misses = course_texts(settings)
+        for temperature in DENSITY_TEMPERATURES:
+            for difference in (True, False):
+                name = f"density {'difference' if difference else 'both'}, temperature {temperature}"
+                report_variant(name, with_density(rows, asked, near_misses, temperature, difference),
+                               with_density(development, asked, near_misses, temperature, difference))
     elif args.variant == "code":
         with code_read_as_words():
             report_variant("code words, all", *read_both(settings))

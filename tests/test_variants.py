@@ -29,12 +29,14 @@ from eval.variants import (
     refit,
     rows_where,
     sklearn_model,
+    soft_maximum,
     staff_additions,
     synonym_pairs,
     term_of,
     threshold_rule_rates,
     towards_the_answers,
     with_code_words,
+    with_density,
     written_additions,
 )
 
@@ -330,3 +332,31 @@ def test_the_entry_picked_is_the_most_confident_candidate_s():
     confidence, right, entries = picked(identity(None, None), rows, (0,))
     assert confidence.tolist() == [0.7, 0.6] and right.tolist() == [True, False]
     assert entries.tolist() == ["f", "e"]  # each row's candidates are ["e", "f"]
+
+
+def test_the_soft_maximum_runs_from_the_largest_cosine_to_their_mean():
+    cosines = np.array([[0.9, 0.1, 0.2], [0.3, 0.3, 0.3]])
+    assert soft_maximum(cosines, 1e-4) == pytest.approx([0.9, 0.3], abs=1e-3)
+    assert soft_maximum(cosines, 1e4) == pytest.approx([0.4, 0.3], abs=1e-3)
+    between = soft_maximum(cosines, 0.1)[0]
+    assert 0.4 < between < 0.9  # a single far-off text counts for less than the best one
+
+
+def test_density_features_follow_today_s_the_same_for_every_candidate():
+    from bot.search.retrieve import Embedded
+
+    rows = rows_of(["a", "a"], [1, 0], [[0.9, 0.1], [0.2, 0.3]], [[True, False]] * 2)
+    unit = np.eye(3, dtype=np.float32)
+    # Post 0's prose is asked-like (axis 0), post 1's near-miss-like (axis 1); both focuses on axis 2.
+    rows.embedded[:] = [(Embedded(unit[2], np.zeros((0, 3))), Embedded(unit[0], np.zeros((0, 3)))),
+                        (Embedded(unit[2], np.zeros((0, 3))), Embedded(unit[1], np.zeros((0, 3))))]
+    asked, near = unit[[0]], unit[[1]]
+    grown = with_density(rows, asked, near, 0.05, difference=True)
+    features = grown.candidates.features
+    assert features.shape == (2, 2, 3) and np.array_equal(features[:, :, 0], rows.candidates.features[:, :, 0])
+    assert np.array_equal(features[:, 0, 1:], features[:, 1, 1:])
+    assert features[0, 0, 1] == pytest.approx(1.0) and features[1, 0, 1] == pytest.approx(-1.0)  # prose
+    assert features[:, 0, 2] == pytest.approx([0.0, 0.0])  # focus: as far from both
+    both = with_density(rows, asked, near, 0.05, difference=False).candidates.features
+    assert both.shape == (2, 2, 5) and both[0, 0, 1:3] == pytest.approx([1.0, 0.0])
+
