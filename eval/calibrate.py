@@ -4,6 +4,7 @@
     python -m eval.calibrate --cross-validate      # compare feature sets; writes nothing
     python -m eval.calibrate --operating-curve     # what moving the threshold trades; writes nothing
     python -m eval.calibrate --reliability         # held-out confidence against answers right; writes nothing
+    python -m eval.calibrate --by-shape            # held-out rates per shape of the real-phrasing posts
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
@@ -26,7 +27,9 @@ calibration rows only, grouped by thread, and scores the held-out ones. It also 
 without one entry's questions and scores those (`new_entry_recall`): what a refit answers about an
 entry staff add after it. `--operating-curve` moves the rule's threshold up and down in the same
 cross-validation: what any threshold on these features trades, and whether some point meets a pair of
-targets (answered and right, out of scope declined) at all.
+targets (answered and right, out of scope declined) at all. `--by-shape` splits the same held-out
+judgements of the real-phrasing rows by what each post does (its `shape` tags: long, formula, title
+line, ...): where, on the calibration side, the model is weakest.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eval.datasets import CALIBRATION_SETS, Question, load_question_sets
+from eval.datasets import CALIBRATION_SETS, Question, load_question_sets, shape_tags
 from eval.metrics.abstention import abstention_counts, best_threshold, f1
 
 if TYPE_CHECKING:  # the bot is imported only when rows are made: the fitting above runs without it
@@ -217,6 +220,45 @@ def reliability(features: np.ndarray, labels: np.ndarray, right: np.ndarray, gro
     return result
 
 
+# `--by-shape` prints a tag only with this many rows: fewer say nothing a held-out rate could.
+BY_SHAPE_LEAST_ROWS = 8
+
+
+def held_out_right(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
+                   columns: tuple[int, ...], candidates: Candidates | None = None) -> np.ndarray:
+    """Per row, the share of its held-out judgements (`held_out`: one per seed) that were right: an
+    in-scope row answered from an expected entry, an out-of-scope row declined."""
+    right_count, judged = np.zeros(len(labels)), np.zeros(len(labels))
+    for test, score, picked_right, threshold in held_out(features, labels, right, groups, columns,
+                                                         candidates=candidates):
+        answer = score >= threshold
+        good = np.where(labels == 1, answer & picked_right, ~answer)
+        right_count[test] += good[test]
+        judged[test] += 1
+    return right_count / judged
+
+
+def by_shape(questions: list[Question], labels: np.ndarray, held_out_rates: np.ndarray,
+             tags: dict[str, tuple[str, ...]]) -> dict[str, tuple[int, float, int, float]]:
+    """Per shape tag of the tagged rows (`shape_tags`), most rows first: (in-scope rows, their held-out
+    answered-and-right rate, out-of-scope rows, their held-out declined rate); nan where a tag has none."""
+    rows_of: dict[str, list[int]] = {}
+    for i, question in enumerate(questions):
+        for tag in tags.get(question.id, ()):
+            rows_of.setdefault(tag, []).append(i)
+    table = {}
+    for tag, at in sorted(rows_of.items(), key=lambda item: (-len(item[1]), item[0])):
+        inside = np.array(at)
+        in_scope, out_of_scope = inside[labels[inside] == 1], inside[labels[inside] == 0]
+        table[tag] = (len(in_scope), _mean(held_out_rates[in_scope]), len(out_of_scope),
+                      _mean(held_out_rates[out_of_scope]))
+    return table
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
 # The threshold offsets `--operating-curve` sweeps, in confidence (the refit rule's threshold is 0.3-0.5).
 CURVE_OFFSETS = tuple(round(0.05 * step, 2) for step in range(-6, 11))
 
@@ -383,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--reliability", action="store_true",
                         help="write nothing; per confidence band, how many held-out answers were right "
                              "(cross-validation as --cross-validate, today's features)")
+    mode.add_argument("--by-shape", action="store_true",
+                        help="write nothing; the held-out rates (cross-validation as --cross-validate, today's "
+                             "features) of the real-phrasing calibration rows, per shape tag")
     mode.add_argument("--operating-curve", action="store_true",
                         help="write nothing; cross-validate today's features with the threshold moved up and down, "
                              "and say whether any threshold reaches --targets")
@@ -418,6 +463,14 @@ def main(argv: list[str] | None = None) -> int:
             share = f"{good / n:.2f}" if n else "n/a"
             print(f"confidence {low:.2f}-{high:.2f}   held-out rows {n:5d}   in scope and the picked entry right "
                   f"{good:5d} ({share})")
+        return 0
+    if args.by_shape:
+        columns = tuple(range(len(Calibration.FEATURES)))
+        rates = held_out_right(x, y, rows.right, rows.groups, columns, rows.candidates)
+        for tag, (in_scope, answered, out_of_scope, declined) in by_shape(questions, y, rates, shape_tags()).items():
+            if in_scope + out_of_scope >= BY_SHAPE_LEAST_ROWS:
+                print(f"{tag:22} in scope {in_scope:4d} answered and right {answered:.3f}   "
+                      f"out of scope {out_of_scope:4d} declined {declined:.3f}")
         return 0
     if args.operating_curve:
         columns = tuple(range(len(Calibration.FEATURES)))

@@ -206,6 +206,19 @@ def load_support_rows(name_or_path: str | Path, known_entries: Collection[str] |
     return rows
 
 
+def shape_tags(name_or_path: str | Path = REAL_POSTS) -> dict[str, tuple[str, ...]]:
+    """Per row id, the `shape` tags a real-phrasing file gives its rows (what each post does: `long`,
+    `formula`, `title-line`, ...; eval/datasets/README.md)."""
+    path = dataset_path(name_or_path)
+    tags: dict[str, tuple[str, ...]] = {}
+    for number, record in _records(path):
+        shape = record.get("shape", [])
+        if not isinstance(shape, list) or not all(isinstance(tag, str) for tag in shape):
+            raise DatasetError(f"{path}:{number}: 'shape' must be a list of strings")
+        tags[_text(record, "id", f"{path}:{number}")] = tuple(shape)
+    return tags
+
+
 LABEL_AUDIT = "label_audit"
 
 

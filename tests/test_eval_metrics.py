@@ -14,9 +14,11 @@ from eval.baselines import Reply
 from eval.calibrate import (
     RELIABILITY_BANDS,
     Candidates,
+    by_shape,
     cross_validate,
     decide,
     fit_logistic,
+    held_out_right,
     logistic_scorer,
     meeting,
     new_entry_recall,
@@ -24,7 +26,7 @@ from eval.calibrate import (
     refit_rule,
     reliability,
 )
-from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows
+from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows, shape_tags
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds
 from eval.metrics import abstention, demos, faithfulness, latency, meta, registry, retrieval
@@ -605,6 +607,39 @@ def test_reliability_pools_held_out_confidences_into_bands() -> None:
     # A feature that separates nothing: no band promises much.
     flat = reliability(rng.normal(size=(160, 1)), labels, right, groups, (0,))
     assert all(good / n < 0.75 for *_, n, good in flat if n >= 50)
+
+
+def test_held_out_rates_per_row_agree_with_cross_validation_and_split_by_shape() -> None:
+    rng = np.random.default_rng(5)
+    labels = np.array([1.0] * 80 + [0.0] * 80)
+    features = np.column_stack([labels + rng.normal(scale=0.6, size=160)])
+    right = np.ones(160, dtype=bool)
+    right[:10] = False  # answered or not, these ten are never right
+    groups = [f"thread-{i // 4}" for i in range(160)]
+    rates = held_out_right(features, labels, right, groups, (0,))
+    pooled = cross_validate(features, labels, right, groups, (0,))
+    assert rates[labels == 1].mean() == pytest.approx(pooled["answered_right"])
+    assert rates[labels == 0].mean() == pytest.approx(pooled["declined_out_of_scope"])
+    assert (rates[:10] == 0).all()
+    # Tags group rows; a row has several or none, and a tag with no out-of-scope rows says so (nan).
+    questions = [Question(f"q{i}", "?", ("e",) if label else (), "real_posts:calibration")
+                 for i, label in enumerate(labels)]
+    tags = {"q0": ("long", "code"), "q1": ("long",), "q100": ("long",), "q2": ("code",)}
+    table = by_shape(questions, labels, rates, tags)
+    assert list(table) == ["long", "code"]  # most rows first
+    assert table["long"][:3:2] == (2, 1) and table["long"][1] == pytest.approx(rates[[0, 1]].mean())
+    assert table["long"][3] == pytest.approx(rates[100])
+    assert table["code"][0] == 2 and np.isnan(table["code"][3])
+
+
+def test_shape_tags_are_read_per_row_and_a_malformed_shape_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"id": "p1", "question": "?", "expected": [], "shape": ["long", "code"]}\n'
+                    '{"id": "p2", "question": "?", "expected": []}\n')
+    assert shape_tags(path) == {"p1": ("long", "code"), "p2": ()}
+    path.write_text('{"id": "p1", "question": "?", "expected": [], "shape": "long, code"}\n')
+    with pytest.raises(DatasetError, match="shape"):
+        shape_tags(path)
 
 
 def test_cross_validation_can_judge_the_held_out_rows_read_another_way() -> None:
