@@ -367,7 +367,7 @@ def test_the_two_topic_development_questions_name_two_topics_and_were_judged_bli
 
 def test_the_unpolished_development_posts_keep_real_posts_shapes_and_were_judged_blind(entries: dict) -> None:
     """unpolished_dev.jsonl: posts no tidier than the real ones they follow, every row's scope and entries the
-    blind judge's, each following a thread no other file follows (two threads have two rows), none an alias or
+    blind judge's, each following a thread no other file follows (one thread has two rows), none an alias or
     a near miss."""
     rows = _rows("unpolished_dev")
     assert len(rows) == 89 and len({r["id"] for r in rows}) == 89
