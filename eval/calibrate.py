@@ -224,39 +224,14 @@ def reliability(features: np.ndarray, labels: np.ndarray, right: np.ndarray, gro
 BY_SHAPE_LEAST_ROWS = 8
 
 
-def held_out_right(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
-                   columns: tuple[int, ...], candidates: Candidates | None = None) -> np.ndarray:
-    """Per row, the share of its held-out judgements (`held_out`: one per seed) that were right: an
-    in-scope row answered from an expected entry, an out-of-scope row declined."""
-    right_count, judged = np.zeros(len(labels)), np.zeros(len(labels))
-    for test, score, picked_right, threshold in held_out(features, labels, right, groups, columns,
-                                                         candidates=candidates):
-        answer = score >= threshold
-        good = np.where(labels == 1, answer & picked_right, ~answer)
-        right_count[test] += good[test]
-        judged[test] += 1
-    return right_count / judged
-
-
-def by_shape(questions: list[Question], labels: np.ndarray, held_out_rates: np.ndarray,
-             tags: dict[str, tuple[str, ...]]) -> dict[str, tuple[int, float, int, float]]:
-    """Per shape tag of the tagged rows (`shape_tags`), most rows first: (in-scope rows, their held-out
-    answered-and-right rate, out-of-scope rows, their held-out declined rate); nan where a tag has none."""
-    rows_of: dict[str, list[int]] = {}
+def by_shape(questions: list[Question], tags: dict[str, tuple[str, ...]]) -> dict[str, np.ndarray]:
+    """Per shape tag of the tagged rows (`shape_tags`), most rows first, the rows that carry it: the
+    `scored` rows `cross_validate` counts for `--by-shape`."""
+    masks: dict[str, np.ndarray] = {}
     for i, question in enumerate(questions):
         for tag in tags.get(question.id, ()):
-            rows_of.setdefault(tag, []).append(i)
-    table = {}
-    for tag, at in sorted(rows_of.items(), key=lambda item: (-len(item[1]), item[0])):
-        inside = np.array(at)
-        in_scope, out_of_scope = inside[labels[inside] == 1], inside[labels[inside] == 0]
-        table[tag] = (len(in_scope), _mean(held_out_rates[in_scope]), len(out_of_scope),
-                      _mean(held_out_rates[out_of_scope]))
-    return table
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if len(values) else float("nan")
+            masks.setdefault(tag, np.zeros(len(questions), dtype=bool))[i] = True
+    return dict(sorted(masks.items(), key=lambda item: (-int(item[1].sum()), item[0])))
 
 
 # The threshold offsets `--operating-curve` sweeps, in confidence (the refit rule's threshold is 0.3-0.5).
@@ -466,11 +441,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.by_shape:
         columns = tuple(range(len(Calibration.FEATURES)))
-        rates = held_out_right(x, y, rows.right, rows.groups, columns, rows.candidates)
-        for tag, (in_scope, answered, out_of_scope, declined) in by_shape(questions, y, rates, shape_tags()).items():
-            if in_scope + out_of_scope >= BY_SHAPE_LEAST_ROWS:
-                print(f"{tag:22} in scope {in_scope:4d} answered and right {answered:.3f}   "
-                      f"out of scope {out_of_scope:4d} declined {declined:.3f}")
+        for tag, scored in by_shape(questions, shape_tags()).items():
+            if scored.sum() >= BY_SHAPE_LEAST_ROWS:
+                rates = cross_validate(x, y, rows.right, rows.groups, columns, scored, candidates=rows.candidates)
+                print(f"{tag:22} in scope {int(np.sum(scored & (y == 1))):4d} answered and right "
+                      f"{rates['answered_right']:.3f}   out of scope {int(np.sum(scored & (y == 0))):4d} declined "
+                      f"{rates['declined_out_of_scope']:.3f}")
         return 0
     if args.operating_curve:
         columns = tuple(range(len(Calibration.FEATURES)))

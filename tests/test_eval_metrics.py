@@ -18,7 +18,6 @@ from eval.calibrate import (
     cross_validate,
     decide,
     fit_logistic,
-    held_out_right,
     logistic_scorer,
     meeting,
     new_entry_recall,
@@ -609,27 +608,20 @@ def test_reliability_pools_held_out_confidences_into_bands() -> None:
     assert all(good / n < 0.75 for *_, n, good in flat if n >= 50)
 
 
-def test_held_out_rates_per_row_agree_with_cross_validation_and_split_by_shape() -> None:
+def test_by_shape_gives_each_tag_its_rows_most_rows_first() -> None:
+    questions = [Question(f"q{i}", "?", ("e",) if i < 3 else (), "real_posts:calibration") for i in range(6)]
+    tags = {"q0": ("long", "code"), "q1": ("long",), "q4": ("long",), "q2": ("code",), "q5": ("quote",)}
+    masks = by_shape(questions, tags)
+    assert list(masks) == ["long", "code", "quote"]  # most rows first, then by name
+    assert masks["long"].tolist() == [True, True, False, False, True, False]
+    assert masks["code"].tolist() == [True, False, True, False, False, False]
+    # Each mask is what cross-validation counts for its tag: a tag's held-out rates are those of its rows.
     rng = np.random.default_rng(5)
-    labels = np.array([1.0] * 80 + [0.0] * 80)
-    features = np.column_stack([labels + rng.normal(scale=0.6, size=160)])
-    right = np.ones(160, dtype=bool)
-    right[:10] = False  # answered or not, these ten are never right
-    groups = [f"thread-{i // 4}" for i in range(160)]
-    rates = held_out_right(features, labels, right, groups, (0,))
-    pooled = cross_validate(features, labels, right, groups, (0,))
-    assert rates[labels == 1].mean() == pytest.approx(pooled["answered_right"])
-    assert rates[labels == 0].mean() == pytest.approx(pooled["declined_out_of_scope"])
-    assert (rates[:10] == 0).all()
-    # Tags group rows; a row has several or none, and a tag with no out-of-scope rows says so (nan).
-    questions = [Question(f"q{i}", "?", ("e",) if label else (), "real_posts:calibration")
-                 for i, label in enumerate(labels)]
-    tags = {"q0": ("long", "code"), "q1": ("long",), "q100": ("long",), "q2": ("code",)}
-    table = by_shape(questions, labels, rates, tags)
-    assert list(table) == ["long", "code"]  # most rows first
-    assert table["long"][:3:2] == (2, 1) and table["long"][1] == pytest.approx(rates[[0, 1]].mean())
-    assert table["long"][3] == pytest.approx(rates[100])
-    assert table["code"][0] == 2 and np.isnan(table["code"][3])
+    labels = np.array([1.0] * 3 + [0.0] * 3)
+    features = np.column_stack([labels + rng.normal(scale=0.1, size=6)])
+    rates = cross_validate(features, labels, np.ones(6, dtype=bool), [f"t{i}" for i in range(6)], (0,),
+                           masks["code"], folds=3)
+    assert np.isnan(rates["declined_out_of_scope"])  # "code" has no out-of-scope row
 
 
 def test_shape_tags_are_read_per_row_and_a_malformed_shape_is_refused(tmp_path: Path) -> None:
