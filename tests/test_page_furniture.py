@@ -55,6 +55,7 @@ QUESTION = "Why does my backward pass have to follow reverse topological order i
     "***** Running training *****",
     "arrow_drop_up 12 more_vert",
     "Could you post the shapes? – Ana K.♦ Apr 11 at 16:05",
+    "What's the architecture? – tmoreau Nov 17 '20 at 9:02",  # an earlier year, short
     "This question already has an answer here:",
     "Why is the loss NaN with fp16? (2 answers)",
     "Want to improve this question? Add details and clarify the problem by editing this post.",
@@ -200,6 +201,21 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("[5]\n 0s\nfrom google.colab import drive", None),  # a notebook cell's number over its run time
     ("AM\nAkosua Mensah\n3 days ago in Lectures", ("akosua mensah", "either")),
     ("Luis Ortega\nExpert\nPosted a day ago", ("luis ortega", "either")),
+    # A thread copied as Markdown: names in bold, sure with a verb or a reply count, alone only when written as
+    # a handle and another bold name follows; a bold heading or a name in code is not one.
+    ("**mrw-ta** commented", ("mrw-ta", "either")),
+    ("**op** commented", ("op", "either")),
+    ("**dpatel3** · 2 replies", ("dpatel3", "either")),
+    ("**lin.yz**\nfor 0/1 labels I get the same number\n**mrw-ta**\nsame story for MSE", ("lin.yz", "either")),
+    ("**lin.yz**\nfor 0/1 labels I get the same number both ways", None),
+    ("**akim**\nisn't it only with a softmax\n**mrw-ta**\nno", None),
+    ("**My question**\nwhy both names\n**Update**\nsolved", None),
+    ("**nn.Softmax**\nits dim argument", None),
+    # Reddit's comment headers, old and new.
+    ("[–] kestrel_ml 9 points 2 years ago", ("kestrel_ml", "either")),
+    ("u/tanh_enjoyer - 1d ago", ("tanh_enjoyer", "either")),
+    ("u/tanh_enjoyer · 1d ago", ("tanh_enjoyer", "either")),
+    ("Epoch 3d", None),
 ])
 def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
     byline = thread_byline(text.split("\n"), 0)
@@ -330,6 +346,28 @@ def test_a_forum_thread_reads_as_the_askers_post_under_their_name() -> None:
               "92% Upvoted\nSort by: best\nlevel 1\nflaxen_owl\n· 2 yr. ago\nWhat's the shape of your input?")
     post = read_post(reddit)  # ("Sort by: best" stays: "best" is no chrome word, a student's "best accuracy" is theirs)
     assert post.focus.startswith("why does backprop need reverse topological order") and "shape" not in post.prose
+
+
+def test_replies_copied_as_markdown_reddit_or_greeting_the_asker_end_the_post() -> None:
+    reply = "You'd add it as a class in optim.py. Which framework version are you on?"
+    markdown = (f"Backward order\n\nI wrote a tiny engine for the homework. {QUESTION}\n\n---\n"
+                f"**prof-ta** commented\n{reply}")
+    post = read_post(markdown)
+    assert post.focus == QUESTION and "framework" not in post.prose
+    # Reddit's replies under a post, longer than it: the page's counts over them do not keep them in.
+    reddit = (f"Backward order help\n\nI wrote a tiny engine for the homework and the sums come out wrong. "
+              f"{QUESTION}\n\n14 comments share save hide report\n\n"
+              f"[–] kestrel_ml 9 points 2 years ago\n{reply}\n\n[–] noisy_labels 5 points 2 years ago\n"
+              "have you checked the shared nodes? a longer reply that says much more than the post did, "
+              "so its words outnumber the student's own words above it by far")
+    post = read_post(reddit)
+    assert post.focus == QUESTION and "framework" not in post.prose and "shared nodes" not in post.prose
+    greeted = (f"I wrote a tiny engine for the homework. {QUESTION}\nThanks a lot for any help\n\n"
+               "- Hi @quentin_r, this sounds like Course 2 rather than Course 1, can you say which video you mean?")
+    post = read_post(greeted)
+    assert post.focus == QUESTION and "video" not in post.prose
+    # A student who greets a TA by handle before asking is still asking.
+    assert read_post(f"Hi @ta-jlee, {QUESTION}").focus.endswith(QUESTION)
 
 
 def test_a_reply_under_a_forum_post_in_columns_ends_the_post() -> None:

@@ -58,6 +58,23 @@ _AUTHOR_BADGE = re.compile(r"^\s*author\s*$", re.IGNORECASE)
 _ROLE_BADGE = re.compile(rf"^\s*(?:member|contributor|collaborator|owner|maintainer|{_STAFF_ROLE})\s*$", re.IGNORECASE)
 # ... or a course board's badge for a student, which says no more than who wrote it ("Student").
 _LEARNER_BADGE = re.compile(r"^\s*(?:student|learner|novice|expert|master|grandmaster|topic author)\s*$", re.IGNORECASE)
+# A thread copied as Markdown (a chat export, a forum's "copy as Markdown") puts each writer's name in bold
+# over their message: "**lin.yz**", "**mrw-ta** commented", "**dpatel3** · 2 replies". A student's own bold
+# line is a heading in words ("**My question**", "**Update**") or a name in code ("**nn.Softmax**"): a bold
+# word alone counts as a name only when it is written as a handle (a digit, an underscore, or a dot or
+# hyphen inside it) and the copy has another such line (a thread has several messages), or when a verb
+# or a reply count after it says so.
+_HANDLE_WORD = r"[^\W\d_][\w.-]{0,38}(?:\d|_|[^\W\d_][.-][^\W\d_])[\w.-]*"
+_BOLD_NAME = re.compile(
+    rf"^\s*\*\*(?:(?P<name>[^\W\d_][\w.-]{{0,38}})\*\*\s*(?:(?:commented|replied|answered|wrote)\b[^\n]{{0,40}}"
+    rf"|[·•]\s*\d+\s+repl(?:y|ies))|(?P<handle>{_HANDLE_WORD})\*\*)\s*$",
+    re.IGNORECASE)
+# Reddit's comment header: old Reddit's "[–] kestrel_ml 9 points 2 years ago", new Reddit's
+# "u/tanh_enjoyer - 1d ago" or "u/tanh_enjoyer · 1d ago".
+_REDDIT_COMMENTER = re.compile(
+    rf"^\s*(?:\[[–+-]\]\s*(?P<old>[\w-]{{2,40}})\s+-?\d+\s+points?\s+{WHEN}"
+    rf"|u/(?P<new>[\w-]{{2,40}})\s*(?:[-–·•]\s*)?{WHEN})\s*$",
+    re.IGNORECASE)
 # A course board's byline on one line: Moodle's "by Ana Ruiz - Monday, 3 March 2025, 2:02 PM", a
 # "Posted by ... on ...", Blackboard's "Author: Ana Ruiz (Student)".
 _BY_NAME = re.compile(
@@ -102,6 +119,10 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         return Byline((match.group("author") or match.group("user")).strip().lower(), kind)
     if _REPLY_HEADING.match(line):
         return Byline(None, "reply")
+    marked = _BOLD_NAME.match(line) or _REDDIT_COMMENTER.match(line)
+    if marked is not None and (marked.re is not _BOLD_NAME or not marked.group("handle")
+                               or sum(1 for other in lines if _BOLD_NAME.match(other)) > 1):
+        return Byline(next(name for name in marked.groups() if name).lower(), "either")
     if WHEN_LINE.match(line):
         return None
     if _OVER_A_BYLINE.match(line) and i + 1 < len(lines):

@@ -64,8 +64,10 @@ _COUNTS_AND_DATES = re.compile(
 DATE_MENTION = re.compile(rf"\b{MONTH}(?=\W|$)|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\bago\b", re.IGNORECASE)
 _SUBREDDIT_OR_USER = re.compile(r"(?:^|\s)[ur]/[\w-]+")
 # When a thread says a post was written: "Mar 5", "12 Feb", "March 5, 2023, 10:02am", "Jan '24", "2024-05-02",
-# "2d", "· 2y ago", "• 3 yr. ago", "5 points · 4 years ago", "2 days ago".
-WHEN = (rf"(?:{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}})?(?:,?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]m)?)?|{MONTH}\s*'\d{{2}}"
+# "2d", "· 2y ago", "• 3 yr. ago", "5 points · 4 years ago", "2 days ago"; Stack Exchange writes an earlier
+# year short after the day ("Nov 17 '20 at 9:02").
+WHEN = (rf"(?:{MONTH}\s+\d{{1,2}}(?:,?\s*\d{{4}}|\s+'\d{{2}})?(?:,?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]m)?)?"
+        rf"|{MONTH}\s*'\d{{2}}"
         rf"|\d{{1,2}}\s+{MONTH}(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}"
         r"|\d+\s*(?:[smhdwy]|mo|mins?|hrs?|yrs?|minutes?|hours?|days?|weeks?|months?|years?)\.?(?:\s+ago)?"
         r"|an?\s+(?:minute|hour|day|week|month|year)\s+ago"
@@ -132,9 +134,11 @@ _PAGE_CONTINUES = re.compile(
 
 
 # Another user's comment under the question, as Stack Exchange prints it: the text, then a dash, the
-# commenter's name and when ("– kerasfan Jun 3, 2022 at 21:30", "— Hollis Varga, Jan 17 at 12:02").
+# commenter's name and when ("– kerasfan Jun 3, 2022 at 21:30", "— Hollis Varga, Jan 17 at 12:02", an
+# earlier year short: "– tmoreau Nov 17 '20 at 9:02").
 _DATED_COMMENT = re.compile(
-    rf"\s[–—-]\s*[\w .'’♦-]{{1,40}},?\s+(?:{MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{MONTH}(?:\s+\d{{4}})?"
+    rf"\s[–—-]\s*[\w .'’♦-]{{1,40}},?\s+(?:{MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}}|\s+'\d{{2}})?"
+    rf"|\d{{1,2}}\s+{MONTH}(?:\s+\d{{4}})?"
     r"|\d+\s*\w+\s+ago)(?:\s+at\s+\d{1,2}:\d{2})?\W*$",
     re.IGNORECASE)
 

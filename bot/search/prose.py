@@ -209,6 +209,9 @@ def not_the_students_words(line: str) -> bool:
 # not make that byline someone else's reply.
 MIN_SENTENCE_LINE_WORDS = 8
 _ENDS_SENTENCE = re.compile(r"[.!?]['\")]?\s*$")
+# A reply that greets someone by their handle ("- Hi @quentin_r, this sounds like Course 2 ..."), as a
+# forum's replies open under a post: a student greets the thread before asking, not by a handle after it.
+_GREETS_BY_HANDLE = re.compile(r"^[\s>*•-]*(?:hi|hello|hey|dear)\s+@[\w.-]+", re.IGNORECASE)
 
 
 def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylines: list[Byline | None]) -> int:
@@ -218,6 +221,7 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
       nothing may still ask below) or right under the page's chrome;
     - up to the header of the mail a reply quotes (`quotes_a_reply`), once the body has asked (a
       bottom-posted reply has the quote above the student's words, under the subject line);
+    - up to a reply that greets someone by their handle ("Hi @quentin_r, ..."), once the post has asked;
     - up to where the page's chrome starts once the post's body has asked (`starts_the_page`; the
       line itself kept, to be stripped as furniture with the tag list right above it): under the
       question come its byline, tags, other users' comments and the page's lists of threads, which
@@ -262,6 +266,8 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
             said += len(line.split())
             sentence = sentence or len(line.split()) >= MIN_SENTENCE_LINE_WORDS or bool(_ENDS_SENTENCE.search(line))
         if ((asked or under_chrome) and ends_the_post(line)) or (body_asked and quotes_a_reply(lines, i)):
+            return i
+        if asked and _GREETS_BY_HANDLE.match(line):
             return i
         if body_asked and starts_the_page(lines, i, chrome):
             if words is None:
