@@ -69,6 +69,10 @@ def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
     alone = read_post("I trained for ten epochs. Why does my validation loss go up while training loss falls?")
     assert alone.focus == "Why does my validation loss go up while training loss falls?"
     assert post.questions[-1] == "Or are those two options the same loss anyway?"
+    # "the other direction" names its direction only by pointing back to the question before it.
+    other = read_post("The fitted q is much narrower than the posterior. Is that because the ELBO minimises "
+                      "KL(q||p) and not KL(p||q)? If I could optimise the other direction would q cover all of p?")
+    assert "the ELBO minimises KL(q||p)" in other.focus and other.focus.endswith("cover all of p?")
 
 
 @pytest.mark.parametrize("follow_on", ["Same logic for NN losses?", "The same for the loss of a network?",

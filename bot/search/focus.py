@@ -62,14 +62,14 @@ MAX_FOCUS_WORDS = 80
 # A sentence that leans on the one before it: it opens with a connective or asks the same again of
 # something else ("Same logic for NN losses?", "Likewise for KL?"; "Same as X, ..." compares inside
 # itself), or names what it asks about only by pointing back ("this division", "those two options",
-# "is it", "end with one").
+# "is it", "end with one", "the other direction").
 # A TA reads the sentence it points to as part of the question; so does the focus.
 _CONNECTIVE = re.compile(
     r"^\W*(?:and|or|so|but|also|then|otherwise|plus|if so|in other words|i\.e\.|what about|how about"
     r"|(?:the )?same\b(?! as\b)|similarly|likewise|conversely|vice versa)\b",
     re.IGNORECASE)
-_POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|their|above|aforementioned)\b",
-                          re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|their|above|aforementioned"
+                          r"|the other)\b", re.IGNORECASE)
 # Only the opening words count: a pointer late in a long question usually points inside it.
 POINTER_WORDS = 6
 # An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?", a sentence in
