@@ -387,3 +387,28 @@ def test_the_unpolished_development_posts_keep_real_posts_shapes_and_were_judged
     assert sum(bool(r["expected"]) for r in rows) == 59
     assert sum(len(r["question"]) > 600 for r in rows) >= 50
     assert max(Counter(r["source"] for r in rows).values()) <= 2
+
+
+def test_the_second_unpolished_development_posts_follow_fresh_threads_and_were_judged_blind(entries: dict) -> None:
+    """unpolished_dev_2.jsonl: 72 more such posts by two helpers (forty-first session), every row's scope and
+    entries the blind judge's (72 of 72 agreed), each following a thread no other file follows, none an alias
+    or a near miss; 4 are tagged as wrapping a prompt injection and 6 as off topic."""
+    rows = _rows("unpolished_dev_2")
+    assert len(rows) == 72 and len({r["id"] for r in rows}) == 72
+    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
+    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != "unpolished_dev_2"
+                 for r in _rows(path.stem) if isinstance(r, dict) and r.get("source")}
+    elsewhere |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
+    kinds = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "non-native", "page-noise",
+             "comments", "issue-form", "quote", "link", "greeting", "multi", "question-in-title", "vague-last-line",
+             "context-first", "injection", "off-topic"}
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "shape", "source", "why", "judged", "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"]) and row["expected"] == row["judged"], row["id"]
+        assert row["shape"] and set(row["shape"]) <= kinds, row["id"]
+        assert row["source"].startswith("http") and row["source"] not in elsewhere, row["id"]
+        assert _norm(row["question"]) not in listed, row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 48
+    assert {r["expected"][0] for r in rows if r["expected"]} == set(entries)
+    assert sum(len(r["question"]) > 600 for r in rows) >= 40
+    assert len({r["source"] for r in rows}) == 72
