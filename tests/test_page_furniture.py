@@ -370,16 +370,24 @@ def test_replies_copied_as_markdown_reddit_or_greeting_the_asker_end_the_post() 
     assert read_post(f"Hi @ta-jlee, {QUESTION}").focus.endswith(QUESTION)
 
 
-def test_a_reply_under_a_forum_post_in_columns_ends_the_post() -> None:
-    # Name and time in two columns, replies indented under an arrow: the asker's follow-up to
-    # someone's reply ("did you also feed the mask as a channel?") is a side conversation, and the
-    # post's question is the one above the replies (it was the focus before such bylines were read).
+def test_a_reply_under_a_forum_post_in_columns_ends_the_post_and_the_askers_later_comments_stay() -> None:
+    # Name and time in two columns, replies indented under an arrow: another person's reply is not the
+    # post; the asker's own comments further down are, and a question asked there is asked last (a
+    # student comes back under the replies with what they now ask).
     thread = (f"Forum › Projects\n\nBackward order in my engine\n\ngabriel.m                    Mar 12, 2024, 9:14 AM\n"
               f"I wrote a tiny autograd engine for the homework. {QUESTION}\n\nQuote   Reply   👍 1\n\n"
-              "    ↳ hannah_t  Mar 12, 2024, 10:02 AM\n      I used a DFS and it was fine fwiw\n\n"
-              "    ↳ gabriel.m  Mar 12, 2024, 10:15 AM\n      thanks! did you also memoise the visited nodes?")
+              "    ↳ hannah_t  Mar 12, 2024, 10:02 AM\n      I used a DFS and it was fine fwiw, numpy?\n\n"
+              "    ↳ gabriel.m  Mar 12, 2024, 10:15 AM\n"
+              "      thanks! but why would a DFS give wrong sums on shared nodes?")
     post = read_post(thread)
-    assert post.focus == QUESTION and "memoise" not in post.prose and "fwiw" not in post.prose
+    assert post.focus.endswith("thanks! but why would a DFS give wrong sums on shared nodes?")
+    assert QUESTION in post.prose and "fwiw" not in post.prose and "hannah" not in post.prose
+    # A comment of the asker's that asks nothing leaves the question where it was.
+    thanked = thread.replace("thanks! but why would a DFS give wrong sums on shared nodes?", "thanks, that fixed it.")
+    assert read_post(thanked).focus == QUESTION
+    # With no byline naming the asker, every reply under the post is someone else's.
+    unnamed = f"I wrote a tiny autograd engine for the homework. {QUESTION}\n\n**mrw-ta** commented\nwhich numpy?"
+    assert read_post(unnamed).prose == f"I wrote a tiny autograd engine for the homework. {QUESTION}"
 
 
 def test_an_issue_form_keeps_the_students_words_and_drops_its_labels() -> None:

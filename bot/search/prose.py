@@ -214,7 +214,8 @@ _ENDS_SENTENCE = re.compile(r"[.!?]['\")]?\s*$")
 _GREETS_BY_HANDLE = re.compile(r"^[\s>*•-]*(?:hi|hello|hey|dear)\s+@[\w.-]+", re.IGNORECASE)
 
 
-def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylines: list[Byline | None]) -> int:
+def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool],
+              bylines: list[Byline | None]) -> tuple[int, str | None]:
     """How many lines of a copied page are the post:
     - up to a line after which the page lists other threads, opens the answer box, signs or adds a
       list's footer (`ends_the_post`), once the post has asked something above it (a post that asks
@@ -233,9 +234,12 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
       2021-06-27", "kerasfan commented on Jun 27, 2021", a forum's name over a date), once the
       student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside):
       a maintainer's "Did you try a lower learning rate?" is not the student's question. The first
-      byline above the student's words names the asker, whose own follow-ups are still the post; so
-      does a first byline under a page's labels only (nothing above it asks or is a sentence).
-    `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line."""
+      byline above the student's words names the asker, whose own follow-ups are still the post, under
+      the replies too (`_askers_later_lines`); so does a first byline under a page's labels only
+      (nothing above it asks or is a sentence).
+    `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line.
+    Also the asker's name when the post ends at another person's reply under a byline that named them
+    (their later comments in the thread are theirs again, `_askers_later_lines`), else None."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed
     asked = body_asked = under_chrome = False
@@ -256,32 +260,54 @@ def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool], bylin
                   and _title_over_its_post(lines, i, spoken, furniture, bylines)):
                 asker, guessed = byline.author, i
             elif byline.kind == "post" and byline.author != asker and guessed is not None:
-                return guessed  # the asker is someone else: what followed the first line was a reply
+                return guessed, None  # the asker is someone else: what followed the first line was a reply
             elif (said >= MIN_SENTENCE_WORDS and byline.kind != "post"
                   and (byline.author is None or byline.author != asker)):
-                return i  # someone else's reply, once the student has written something
+                return i, asker  # someone else's reply, once the student has written something
         elif (not furniture[i] and not HEADING.match(line) and any(ch.isalpha() for ch in line)
               and not (titled and i == first)):
             spoken.append(i)
             said += len(line.split())
             sentence = sentence or len(line.split()) >= MIN_SENTENCE_LINE_WORDS or bool(_ENDS_SENTENCE.search(line))
         if ((asked or under_chrome) and ends_the_post(line)) or (body_asked and quotes_a_reply(lines, i)):
-            return i
+            return i, None
         if asked and _GREETS_BY_HANDLE.match(line):
-            return i
+            return i, None
         if body_asked and starts_the_page(lines, i, chrome):
             if words is None:
                 words = [0 if flag or not any(ch.isalpha() for ch in text) else len(text.split())
                          for text, flag in zip(lines, furniture, strict=True)]
             lists = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
             if sum(words[:i]) >= sum(words[i + 1:lists]):
-                return i + 1
+                return i + 1, None
         if ("?" in line or OPENS_AS_QUESTION.match(line.strip())) and not chrome[i]:
             asked = True
             body_asked = body_asked or i != first
         if line.strip():
             under_chrome = chrome[i] or not any(ch.isalpha() for ch in line)
-    return len(lines)
+    return len(lines), None
+
+
+def _askers_later_lines(lines: list[str], end: int, bylines: list[Byline | None], asker: str | None) -> list[int]:
+    """The lines after `end` (another person's reply) that the asker wrote: a thread's later comments under
+    the asker's own byline, each with a blank line before it so it stays a paragraph of its own. Students
+    come back under the replies with what they now ask ("thanks, that worked. but the accuracy is low, what
+    can I do?"). Nothing when no byline named the asker. The page's lists and footer end them too."""
+    if asker is None:
+        return []
+    later: list[int] = []
+    author: str | None = None
+    for i in range(end, len(lines)):
+        if ends_the_post(lines[i]):
+            break
+        if bylines[i] is not None:
+            author = bylines[i].author
+            if author == asker:
+                later.append(i)  # the byline itself: read as the asker's, dropped as a byline below
+            continue
+        if author == asker:
+            later.append(i)
+    return later
 
 
 def _title_over_its_post(lines: list[str], byline: int, spoken: list[int], furniture: list[bool],
@@ -322,8 +348,12 @@ def _strip_lines(text: str, headings: bool) -> str:
     chrome = [is_page_chrome(line) for line in lines]  # each line read once, here
     furniture = [flag or is_pasted(line) for line, flag in zip(lines, chrome, strict=True)]
     bylines = [thread_byline(lines, i) for i in range(len(lines))]
-    end = _post_end(lines, chrome, furniture, bylines)
-    lines = lines[:end]
+    end, asker = _post_end(lines, chrome, furniture, bylines)
+    kept = [*range(end), *_askers_later_lines(lines, end, bylines, asker)]
+    lines = [lines[i] for i in kept]
+    furniture = [furniture[i] for i in kept]
+    bylines = [bylines[i] for i in kept]
+    end = len(kept)
     dropped = [flag or not_the_students_words(line)
                for line, flag in zip(lines, furniture_lines(lines, furniture[:end]), strict=True)]
     # The asker's byline (a name and a date) is not their words, nor output their paragraph is made of.
