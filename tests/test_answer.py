@@ -399,6 +399,18 @@ def test_the_other_script_notice_reaches_the_answer(tabot) -> None:
     assert answer.notices.count(OTHER_LANGUAGE_NOTICE) == 1 and answer.answer
 
 
+def test_a_question_in_chinese_is_read_through_the_glossary_and_says_so(tabot) -> None:
+    from bot.answering.guard import OTHER_LANGUAGE_NOTICE
+
+    answer = tabot.ask("为什么交叉熵损失要用自然对数而不是以2为底的对数？")
+    assert not answer.abstained and answer.sources[0].entry_id == "log-base"
+    read = [n for n in answer.notices if n.startswith("I read it through a glossary")]
+    assert OTHER_LANGUAGE_NOTICE in answer.notices and len(read) == 1 and "base 2" in read[0]
+    assert answer.asked == ""  # nothing quoted as the student's words
+    # What no TA answer covers is still declined when asked in Chinese (Adam's bias correction).
+    assert tabot.ask("为什么Adam需要偏差修正？").abstained
+
+
 @pytest.mark.parametrize(("question", "noticed"), [
     ("¿Por qué la divergencia KL no es simétrica?", True),
     ("Bonjour, je ne comprends pas pourquoi on utilise l'entropie croisée au lieu de la précision.", True),

@@ -21,7 +21,7 @@ from bot.answering.small_talk import small_talk, small_talk_reply, without_openi
 from bot.answering.support import Support, score_support
 from bot.knowledge import Claim, Entry, split_sentences
 from bot.schema import SMALL_TALK, Answer, CitedSentence, Source
-from bot.search.focus import Post, read_post
+from bot.search.focus import Post
 from bot.search.lexical import tokenize
 from bot.search.retrieve import EntryHit, HybridRetriever
 from bot.search.where_asked import tools_named
@@ -125,6 +125,7 @@ class Selection:
     tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
     passed_over: str = ""  # its last question, off the course, left for an earlier one (`bot.search.off_course`)
     asked: str = ""  # the question found in a long post, when it is a small part of it (`question_found`)
+    glossary_reading: str = ""  # a post in Chinese: its question as read through the glossary (`bot.search.glossary`)
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -166,12 +167,22 @@ def question_found(post: Post, typed: Post) -> str:
     return typed.focus
 
 
+def _shown(question: str) -> str:
+    return question if len(question) <= ASKED_SHOWN else question[:ASKED_SHOWN].rsplit(" ", 1)[0] + " …"
+
+
 def asked_notice(question: str) -> str:
     """'The question I found in your message: “…”': in a long post (a copied page, context first, several
     asides) the reply is to one question, and the student can see which one and ask again if the
     reader picked the wrong one."""
-    shown = question if len(question) <= ASKED_SHOWN else question[:ASKED_SHOWN].rsplit(" ", 1)[0] + " …"
-    return f"The question I found in your message: “{shown}”"
+    return f"The question I found in your message: “{_shown(question)}”"
+
+
+def glossary_notice(question: str) -> str:
+    """'I read it through a glossary of the course's terms, as: “…”': a post written in Chinese was searched
+    in the English its terms translate to (`bot.search.glossary`); the student sees that reading, never
+    words of theirs put in English as if they had written them, and can ask again if it missed."""
+    return f"I read it through a glossary of the course's terms, as: “{_shown(question)}”"
 
 
 def passed_over_notice(question: str) -> str:
@@ -287,7 +298,12 @@ class Composer:
         return self._support[key]
 
     def select(self, question: str, previous: Answer | None) -> tuple[Selection, np.ndarray]:
-        typed = read_post(question)
+        typed = self.retriever.read_text(question)
+        # Read through the glossary, the post's words are no longer the student's: that reading is shown
+        # (the whole post when short, else its question), and nothing is quoted as theirs.
+        glossary_reading = ""
+        if typed.text != question:
+            glossary_reading = typed.prose if len(typed.prose) <= ASKED_SHOWN else typed.focus
         # Told from the words as typed: read as meant, "Divergenz" would count as English.
         other_language = self.retriever.speller.reads_as_other_language(typed.prose)
         post, (focus, prose) = self.retriever.read(typed)
@@ -317,7 +333,9 @@ class Composer:
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
                                  other_language=other_language, tools=tools, passed_over=post.passed_over), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
-                         tools=tools, passed_over=post.passed_over, asked=question_found(post, typed)), focus.vector
+                         tools=tools, passed_over=post.passed_over,
+                         asked="" if glossary_reading else question_found(post, typed),
+                         glossary_reading=glossary_reading), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -330,6 +348,7 @@ class Composer:
         timings = {"retrieve": (retrieved - started) * 1000}
         read_as = [OTHER_LANGUAGE_NOTICE] if selection.other_language else []
         read_as += [asked_notice(selection.asked)] if selection.asked else []
+        read_as += [glossary_notice(selection.glossary_reading)] if selection.glossary_reading else []
         read_as += [read_words_notice(selection.read_words)] if selection.read_words else []
         read_as += [passed_over_notice(selection.passed_over)] if selection.passed_over else []
         if not selection.entries:

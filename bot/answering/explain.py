@@ -20,7 +20,6 @@ import numpy as np
 
 from bot.answering.small_talk import small_talk
 from bot.search.abbreviations import as_searched
-from bot.search.focus import read_post
 from bot.search.pieces import asked_texts, piece_texts
 from bot.search.retrieve import Calibration, EntryHit, HybridRetriever
 from bot.search.token_match import AGREEING_TEXTS, agreements
@@ -144,7 +143,7 @@ def explain(retriever: HybridRetriever, question: str) -> Explanation:
     calibration = retriever.calibration
     if (kind := small_talk(question)) is not None:
         return Explanation(question, kind.value, "", "", (), calibration.threshold, (), ())
-    post, (focus, prose) = retriever.read(read_post(question))
+    post, (focus, prose) = retriever.read(retriever.read_text(question))
     [hits] = retriever.search_many([post], [(focus, prose)])
     # The near misses as the index holds them (`as_searched`), and whose they are.
     owner = {text: entry.id for entry in as_searched(retriever.entries.values()) for text in entry.near_misses}

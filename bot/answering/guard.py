@@ -7,24 +7,21 @@ with, never executed or rendered as HTML, so cleaning is about robustness, not s
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 
 from bot.errors import InputError
+from bot.search.glossary import mostly_other_script
 
 EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not symmetric?"
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-# The TA answers and MiniLM are English: a question written in another script cannot be matched, and
-# the student should hear that, not only "no TA answer covers this". Counted in words, so a thread's
-# Latin header or an English term does not hide a Chinese post and a Chinese name does not flag an
-# English one: a run of Latin (or Cyrillic, Arabic, ...) letters is a word, a Chinese, Japanese or
-# Korean character half of one (their words run one to three characters, unspaced). Greek and
-# mathematical letters are formula symbols (σ, θ, 𝑥), not another language. A language in the Latin
-# alphabet is told by its words, once the post is read (`bot.search.spelling.Speller.reads_as_other_language`).
-OTHER_SCRIPT_SHARE = 0.3
+# The TA answers and MiniLM are English: a question written mostly in another script cannot be matched
+# as it stands, and the student should hear that, not only "no TA answer covers this"
+# (`bot.search.glossary.mostly_other_script` says which; a post in Chinese is then read through the
+# course's glossary). A language in the Latin alphabet is told by its words, once the post is read
+# (`bot.search.spelling.Speller.reads_as_other_language`).
 OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
                          "answers and the search model are English only, so I may miss what you ask: if you "
                          "can, please ask again in English.")
@@ -65,34 +62,9 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
         notices.append(f"Your message was long, so I searched with its first {len(head):,} and last "
                        f"{len(tail):,} characters.")
     # Read after the cut: a 100 kB paste costs this scan ~25 ms, the 2,000 characters searched well under 1.
-    if _mostly_other_script(cleaned):
+    if mostly_other_script(cleaned):
         notices.append(OTHER_LANGUAGE_NOTICE)
     return cleaned, notices
-
-
-def _script(ch: str) -> str:
-    """"latin" (with formula letters), "cjk" or "other" for a letter; "" for anything else."""
-    if not ch.isalpha():
-        return ""
-    name = unicodedata.name(ch, "")
-    if name.startswith(("LATIN", "GREEK", "MATHEMATICAL")):
-        return "latin"
-    return "cjk" if name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL")) else "other"
-
-
-def _mostly_other_script(text: str) -> bool:
-    """Whether at least OTHER_SCRIPT_SHARE of the text's words are in a script other than Latin."""
-    if text.isascii():  # every ASCII letter is Latin; the per-letter scan below cost ~0.4 ms a question
-        return False
-    latin = other = 0.0
-    for script, run in itertools.groupby(text, key=_script):
-        if script == "latin":
-            latin += 1
-        elif script == "cjk":
-            other += len(list(run)) / 2
-        elif script == "other":
-            other += 1
-    return latin + other >= 1.5 and other >= OTHER_SCRIPT_SHARE * (latin + other)
 
 
 def _cut(text: str, keep: str) -> str:

@@ -50,6 +50,7 @@ import numpy as np
 from bot.knowledge import Entry
 from bot.search.abbreviations import Abbreviations, abbreviations_of, as_searched
 from bot.search.focus import Post, read_post
+from bot.search.glossary import Glossary
 from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import Chunk, KnowledgeIndex
 from bot.search.lexical import tokenize
@@ -243,6 +244,7 @@ class HybridRetriever:
                                   for text in (entry.question, entry.answer, *entry.aliases, *entry.tags,
                                                *entry.near_misses))
         self.abbreviations = abbreviations_of(self.entries.values())
+        self.glossary = Glossary.load()
         self._terms = {}
         for entry in as_searched(self.entries.values()):  # as the index holds them
             text = " ".join([entry.question, entry.answer, *entry.aliases, *entry.tags])
@@ -251,6 +253,11 @@ class HybridRetriever:
     def terms(self, entry_id: str) -> set[str]:
         """The entry's stemmed content terms (question, answer, aliases, tags)."""
         return self._terms.get(entry_id, set())
+
+    def read_text(self, question: str) -> Post:
+        """The post `question` holds, as the reader finds it: a post written mostly in Chinese is read
+        through the glossary first (`Glossary.english_reading`)."""
+        return read_post(self.glossary.english_reading(question) or question)
 
     def lexical_by_entry(self, text: str) -> dict[str, float]:
         """Per entry, BM25's best score of any of its chunks among the top `k_chunks` for `text`."""
@@ -269,7 +276,7 @@ class HybridRetriever:
         """Entries best first (at most k), each with its calibrated confidence.
 
         `embedded` is the post's (focus, prose) as `embed_post` gives them, when the caller has them."""
-        post = question if isinstance(question, Post) else read_post(question)
+        post = question if isinstance(question, Post) else self.read_text(question)
         if embedded is None:
             post, embedded = self.read(post)
         return self.search_many([post], [embedded], k)[0]
