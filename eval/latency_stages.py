@@ -53,7 +53,6 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
     """Per answer, ms spent in each of STAGES and in total; per answer, the bare embedding beside it.
 
     Wraps tabot's encoder, index and two modules' functions with timers for the duration of the call."""
-    import bot.answering.compose as compose
     import bot.search.retrieve as retrieve
     from bot.search.spelling import Speller
 
@@ -62,7 +61,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
     wrapped = [(encoder, "encode_with_pieces", "encoder"), (encoder, "encode", "encoder"),
                (encoder, "encode_in_context", "encoder"),
                (index, "dense_search_many", "chroma"), (index, "lexical_search", "bm25"),
-               (compose, "read_post", "read_post"), (retrieve, "read_post", "read_post"),
+               (retrieve, "read_post", "read_post"),  # compose reads a post through the retriever
                (Speller, "correct_post", "spelling"), (retrieve, "matched_words", "semantic_coverage"),
                (encoder, "two_passes", "course_check_pass"), (tabot.retriever, "embed_texts", "parts_pass")]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in wrapped]

@@ -60,12 +60,11 @@ def test_startup_only_report_with_one_backend() -> None:
 
 
 def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(tabot) -> None:
-    import bot.answering.compose as compose
     import bot.search.retrieve as retrieve
     from bot.search.spelling import Speller
     from eval.latency_stages import STAGES, answer_paths, stage_times
 
-    read_post, matches, correct_post = compose.read_post, retrieve.matched_words, Speller.correct_post
+    read_post, matches, correct_post = retrieve.read_post, retrieve.matched_words, Speller.correct_post
     long_post = ("Hi all, quick question about hw2. I read the Adam paper and tried momentum, RMSprop and "
                  "Adagrad on my network. " * 6 + "Are adaptive optimizers second order methods?")
     two_questions = "Why is KL divergence not symmetric? Which log base should I use when I compute entropy?"
@@ -84,7 +83,8 @@ def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(
     # The timers are gone afterwards: the bot's own methods and functions are back.
     assert "encode" not in vars(tabot.index.model) and "dense_search_many" not in vars(tabot.index)
     assert "two_passes" not in vars(tabot.index.model) and "embed_texts" not in vars(tabot.retriever)
-    assert compose.read_post is read_post and retrieve.matched_words is matches and Speller.correct_post is correct_post
+    assert retrieve.read_post is read_post and retrieve.matched_words is matches
+    assert Speller.correct_post is correct_post
 
 
 def test_bench_beside_caller_alternates_blocks_and_leaves_the_index_as_it_was(tabot) -> None:
