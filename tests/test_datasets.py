@@ -389,6 +389,29 @@ def test_the_unpolished_development_posts_keep_real_posts_shapes_and_were_judged
     assert max(Counter(r["source"] for r in rows).values()) <= 2
 
 
+def test_the_chinese_development_posts_are_written_in_chinese_and_were_judged_blind(entries: dict) -> None:
+    """chinese_dev.jsonl: 59 posts written in Chinese by two helpers (forty-first session), every row's scope and
+    entries the blind judge's (the one row it ordered otherwise dropped), each following a thread no other file
+    follows; most of each post's letters are Chinese."""
+    rows = _rows("chinese_dev")
+    assert len(rows) == 59 and len({r["id"] for r in rows}) == 59
+    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != "chinese_dev"
+                 for r in _rows(path.stem) if isinstance(r, dict) and r.get("source")}
+    elsewhere |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
+    kinds = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "traditional", "mixed-english",
+             "mostly-chinese", "greeting", "multi", "question-in-title", "vague-last-line", "context-first",
+             "page-noise", "off-topic"}
+    for row in rows:
+        assert set(row) == {"id", "question", "expected", "shape", "source", "why", "judged", "sure"}, row["id"]
+        assert all(e in entries for e in row["expected"]) and row["expected"] == row["judged"], row["id"]
+        assert row["shape"] and set(row["shape"]) <= kinds, row["id"]
+        assert row["source"].startswith("http") and row["source"] not in elsewhere, row["id"]
+        assert sum("\u4e00" <= ch <= "\u9fff" for ch in row["question"]) >= 10, row["id"]
+    assert sum(bool(r["expected"]) for r in rows) == 39
+    assert {r["expected"][0] for r in rows if r["expected"]} == set(entries)
+    assert len({r["source"] for r in rows}) == 59
+
+
 def test_the_second_unpolished_development_posts_follow_fresh_threads_and_were_judged_blind(entries: dict) -> None:
     """unpolished_dev_2.jsonl: 72 more such posts by two helpers (forty-first session), every row's scope and
     entries the blind judge's (72 of 72 agreed), each following a thread no other file follows, none an alias
