@@ -365,73 +365,61 @@ def test_the_two_topic_development_questions_name_two_topics_and_were_judged_bli
     assert sum(bool(r["expected"]) for r in rows) == 60
 
 
-def test_the_unpolished_development_posts_keep_real_posts_shapes_and_were_judged_blind(entries: dict) -> None:
-    """unpolished_dev.jsonl: posts no tidier than the real ones they follow, every row's scope and entries the
-    blind judge's, each following a thread no other file follows (one thread has two rows), none an alias or
-    a near miss."""
-    rows = _rows("unpolished_dev")
-    assert len(rows) == 89 and len({r["id"] for r in rows}) == 89
+# The shapes the unpolished sets' writers tagged; the Chinese set's add how much of a post is Chinese.
+UNPOLISHED_KINDS = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "non-native", "page-noise",
+                    "comments", "issue-form", "quote", "link", "greeting", "multi", "question-in-title",
+                    "vague-last-line", "context-first"}
+CHINESE_KINDS = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "traditional", "mixed-english",
+                 "mostly-chinese", "greeting", "multi", "question-in-title", "vague-last-line", "context-first",
+                 "page-noise", "off-topic"}
+
+
+def _blind_posts(name: str, entries: dict, kinds: set[str]) -> list[dict]:
+    """A written-then-judged development set's rows, each checked: its fields, its label the blind judge's, its
+    shape tags among `kinds`, its thread followed by no other file, its text no alias, near miss or entry
+    question."""
+    rows = _rows(name)
+    assert len({r["id"] for r in rows}) == len(rows)
     listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
-    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != "unpolished_dev"
+    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != name
                  for r in _rows(path.stem) if isinstance(r, dict) and r.get("source")}
-    elsewhere |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
-    kinds = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "non-native", "page-noise",
-             "comments", "issue-form", "quote", "link", "greeting", "multi", "question-in-title", "vague-last-line",
-             "context-first"}
+    elsewhere |= {row[0] for listing in VERBATIM_LISTS for row in _tsv_rows(DATASETS / listing)}
     for row in rows:
         assert set(row) == {"id", "question", "expected", "shape", "source", "why", "judged", "sure"}, row["id"]
         assert all(e in entries for e in row["expected"]) and row["expected"] == row["judged"], row["id"]
         assert row["shape"] and set(row["shape"]) <= kinds, row["id"]
         assert row["source"].startswith("http") and row["source"] not in elsewhere, row["id"]
         assert _norm(row["question"]) not in listed, row["id"]
-    assert sum(bool(r["expected"]) for r in rows) == 59
+    return rows
+
+
+def test_the_unpolished_development_posts_keep_real_posts_shapes_and_were_judged_blind(entries: dict) -> None:
+    """unpolished_dev.jsonl: posts no tidier than the real ones they follow, every row's scope and entries the
+    blind judge's, each following a thread no other file follows (one thread has two rows), none an alias or
+    a near miss."""
+    rows = _blind_posts("unpolished_dev", entries, UNPOLISHED_KINDS)
+    assert len(rows) == 89 and sum(bool(r["expected"]) for r in rows) == 59
     assert sum(len(r["question"]) > 600 for r in rows) >= 50
     assert max(Counter(r["source"] for r in rows).values()) <= 2
-
-
-def test_the_chinese_development_posts_are_written_in_chinese_and_were_judged_blind(entries: dict) -> None:
-    """chinese_dev.jsonl: 59 posts written in Chinese by two helpers (forty-first session), every row's scope and
-    entries the blind judge's (the one row it ordered otherwise dropped), each following a thread no other file
-    follows; most of each post's letters are Chinese."""
-    rows = _rows("chinese_dev")
-    assert len(rows) == 59 and len({r["id"] for r in rows}) == 59
-    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != "chinese_dev"
-                 for r in _rows(path.stem) if isinstance(r, dict) and r.get("source")}
-    elsewhere |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
-    kinds = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "traditional", "mixed-english",
-             "mostly-chinese", "greeting", "multi", "question-in-title", "vague-last-line", "context-first",
-             "page-noise", "off-topic"}
-    for row in rows:
-        assert set(row) == {"id", "question", "expected", "shape", "source", "why", "judged", "sure"}, row["id"]
-        assert all(e in entries for e in row["expected"]) and row["expected"] == row["judged"], row["id"]
-        assert row["shape"] and set(row["shape"]) <= kinds, row["id"]
-        assert row["source"].startswith("http") and row["source"] not in elsewhere, row["id"]
-        assert sum("\u4e00" <= ch <= "\u9fff" for ch in row["question"]) >= 10, row["id"]
-    assert sum(bool(r["expected"]) for r in rows) == 39
-    assert {r["expected"][0] for r in rows if r["expected"]} == set(entries)
-    assert len({r["source"] for r in rows}) == 59
 
 
 def test_the_second_unpolished_development_posts_follow_fresh_threads_and_were_judged_blind(entries: dict) -> None:
     """unpolished_dev_2.jsonl: 72 more such posts by two helpers (forty-first session), every row's scope and
     entries the blind judge's (72 of 72 agreed), each following a thread no other file follows, none an alias
     or a near miss; 4 are tagged as wrapping a prompt injection and 6 as off topic."""
-    rows = _rows("unpolished_dev_2")
-    assert len(rows) == 72 and len({r["id"] for r in rows}) == 72
-    listed = {_norm(t) for e in entries.values() for t in (*e.aliases, *e.near_misses, e.question)}
-    elsewhere = {r["source"] for path in DATASETS.glob("*.jsonl") if path.stem != "unpolished_dev_2"
-                 for r in _rows(path.stem) if isinstance(r, dict) and r.get("source")}
-    elsewhere |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
-    kinds = {"long", "title-line", "formula", "code", "trace", "typo", "shorthand", "non-native", "page-noise",
-             "comments", "issue-form", "quote", "link", "greeting", "multi", "question-in-title", "vague-last-line",
-             "context-first", "injection", "off-topic"}
-    for row in rows:
-        assert set(row) == {"id", "question", "expected", "shape", "source", "why", "judged", "sure"}, row["id"]
-        assert all(e in entries for e in row["expected"]) and row["expected"] == row["judged"], row["id"]
-        assert row["shape"] and set(row["shape"]) <= kinds, row["id"]
-        assert row["source"].startswith("http") and row["source"] not in elsewhere, row["id"]
-        assert _norm(row["question"]) not in listed, row["id"]
-    assert sum(bool(r["expected"]) for r in rows) == 48
+    rows = _blind_posts("unpolished_dev_2", entries, UNPOLISHED_KINDS | {"injection", "off-topic"})
+    assert len(rows) == 72 and sum(bool(r["expected"]) for r in rows) == 48
     assert {r["expected"][0] for r in rows if r["expected"]} == set(entries)
     assert sum(len(r["question"]) > 600 for r in rows) >= 40
     assert len({r["source"] for r in rows}) == 72
+
+
+def test_the_chinese_development_posts_are_written_in_chinese_and_were_judged_blind(entries: dict) -> None:
+    """chinese_dev.jsonl: 59 posts written in Chinese by two helpers (forty-first session), every row's scope and
+    entries the blind judge's (the one row it ordered otherwise dropped), each following a thread no other file
+    follows; each holds Chinese, most of them mostly."""
+    rows = _blind_posts("chinese_dev", entries, CHINESE_KINDS)
+    assert len(rows) == 59 and sum(bool(r["expected"]) for r in rows) == 39
+    assert {r["expected"][0] for r in rows if r["expected"]} == set(entries)
+    assert all(sum("\u4e00" <= ch <= "\u9fff" for ch in r["question"]) >= 10 for r in rows)
+    assert len({r["source"] for r in rows}) == 59
