@@ -125,7 +125,7 @@ class Selection:
     tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
     passed_over: str = ""  # its last question, off the course, left for an earlier one (`bot.search.off_course`)
     asked: str = ""  # the question found in a long post, when it is a small part of it (`question_found`)
-    glossary_reading: str = ""  # a post in Chinese: its question as read through the glossary (`bot.search.glossary`)
+    glossary_reading: str = ""  # a post in Chinese as read through the glossary (`bot.search.glossary`), shown
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
