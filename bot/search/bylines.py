@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from bot.search.page_furniture import CHROME_WORDS, DATE_MENTION, MONTH, WHEN, WHEN_LINE
 
@@ -121,7 +122,7 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         return Byline(None, "reply")
     marked = _BOLD_NAME.match(line) or _REDDIT_COMMENTER.match(line)
     if marked is not None and (marked.re is not _BOLD_NAME or not marked.group("handle")
-                               or sum(1 for other in lines if _BOLD_NAME.match(other)) > 1):
+                               or len(list(islice((o for o in lines if _BOLD_NAME.match(o)), 2))) > 1):
         return Byline(next(name for name in marked.groups() if name).lower(), "either")
     if WHEN_LINE.match(line):
         return None
