@@ -279,6 +279,17 @@ def test_a_long_post_is_told_which_of_its_questions_was_answered(tabot) -> None:
     assert any(n.startswith("The question I found in your message: “Does anyone know") for n in declined.notices)
 
 
+def test_a_quoted_exam_question_with_a_plea_for_help_is_answered(tabot) -> None:
+    quoted = ("> Why is the KL divergence not symmetric, and what does that mean in practice when you fit a "
+              "model?\n\nThis was on last year's midterm and the solutions just say \"see lecture 7\". "
+              "Can someone explain?")
+    answer = tabot.ask(quoted)
+    assert not answer.abstained and answer.sources[0].entry_id == "kl-asymmetry"
+    # The same plea under a quoted question off the course is still declined.
+    assert tabot.ask("> Why do transformers use layer norm instead of batch norm?\n\n"
+                     "Saw this in an interview prep list. Can someone explain?").abstained
+
+
 def test_the_found_question_is_quoted_as_the_student_typed_it(tabot) -> None:
     context = ("My prof keeps saying the divergence term is what makes the VAE blurry, and I have spent two "
                "days on the ELBO, the blog posts and the original paper. I get the reconstruction part. ")

@@ -33,6 +33,30 @@ def test_code_traces_quotes_links_and_mentions_are_context_not_prose() -> None:
     assert read_post(text).focus == "Is nn.NLLLoss after log_softmax the same as cross entropy?"
 
 
+def test_a_question_that_only_asks_for_help_under_a_quote_asks_about_the_quote() -> None:
+    # A student quotes an exam question, or a claim from the notes, and asks only for help with it: a
+    # TA reads the quote as the question.
+    exam = read_post("> Why is the KL divergence not symmetric, and what does it mean when you fit a model?\n\n"
+                     "This was on last year's midterm and the solutions just say see lecture 7. Can someone explain?")
+    assert exam.focus == "Why is the KL divergence not symmetric, and what does it mean when you fit a model?"
+    assert exam.prose.startswith("Why is the KL divergence") and exam.prose.endswith("Can someone explain?")
+    assert exam.text.startswith("> Why")  # the post itself is kept as typed
+    claim = read_post("&gt; The notes say you can drop the softmax and subtract 1 at the label.\n\n"
+                      "Can someone explain this?")
+    assert claim.focus.startswith("The notes say you can drop the softmax") and claim.focus.endswith("explain this?")
+    # A question that names what it asks needs no quote: the quote stays someone else's words.
+    own = read_post("> The notes say you can drop the softmax.\n\nIs the gradient of softmax plus "
+                    "cross-entropy really just p minus y?")
+    assert own.focus == own.prose == "Is the gradient of softmax plus cross-entropy really just p minus y?"
+    # Nor is a quote below the student's last words (a reply above the mail it quotes) read as theirs,
+    # and a help-only question that follows a question of the student's own takes that one.
+    reply = read_post("Can someone explain?\n\n> Why is the KL divergence not symmetric?")
+    assert "KL" not in reply.prose
+    followed = read_post("> The notes say you can drop the softmax.\n\nWhy is the softmax gradient p minus y? "
+                         "Any ideas?")
+    assert followed.focus == "Why is the softmax gradient p minus y?" and "notes" not in followed.prose
+
+
 def test_a_question_too_short_to_stand_alone_takes_the_sentence_before() -> None:
     post = read_post("I used BFS order for the backward pass of my autograd engine and the gradients are wrong. "
                      "Any ideas?")

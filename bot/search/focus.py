@@ -42,6 +42,7 @@ from bot.search.prose import (
     PAGE_METADATA,
     not_the_students_words,
     prose_of,
+    unquoted_above,
 )
 
 # A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
@@ -182,20 +183,7 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     the question it follows when that one is among the sentences the focus may hold."""
     if not sentences:
         return ""
-    asking = [i for i, s in enumerate(sentences) if "?" in s]
-    own = [i for i in asking if not _ASIDE.match(sentences[i])]
-    if asking and not own:
-        # Only an add-on is marked: the post's own question may be typed without its mark before it
-        # ("is adagrad second order" then "Also, is the midterm open book?"). Only a sentence that
-        # opens as a question takes over; a statement about the student's setup never does.
-        own = _unmarked_questions(sentences[:asking[-1]])
-    asking = own or asking
-    if asking:
-        end = asking[-1]
-    else:
-        plain = [i for i, s in enumerate(sentences) if _may_ask(s)]
-        asking = _unmarked_questions(sentences)  # what a closing line after them hands the focus to
-        end = (asking or plain)[-1] if plain else len(sentences) - 1
+    end, asking = _question_end(sentences)
     start = end
     # A follow-up leans on the question it follows, not on whatever sentence stands between them:
     # in "Why divide the loss by math.log(2)? My first guess was an fp16 trick. And does this
@@ -213,6 +201,24 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     return _widened(sentences, start, end, follow_pointers)
 
 
+def _question_end(sentences: list[str]) -> tuple[int, list[int]]:
+    """Where the post's question ends (the sentence `focus_of` widens from), and the sentences that
+    ask."""
+    asking = [i for i, s in enumerate(sentences) if "?" in s]
+    own = [i for i in asking if not _ASIDE.match(sentences[i])]
+    if asking and not own:
+        # Only an add-on is marked: the post's own question may be typed without its mark before it
+        # ("is adagrad second order" then "Also, is the midterm open book?"). Only a sentence that
+        # opens as a question takes over; a statement about the student's setup never does.
+        own = _unmarked_questions(sentences[:asking[-1]])
+    asking = own or asking
+    if asking:
+        return asking[-1], asking
+    plain = [i for i, s in enumerate(sentences) if _may_ask(s)]
+    asking = _unmarked_questions(sentences)  # what a closing line after them hands the focus to
+    return ((asking or plain)[-1] if plain else len(sentences) - 1), asking
+
+
 # A closing line asks with modal verbs ("Could someone explain?", "Would appreciate any help"); the
 # English stop-word list has only their negations.
 _NOT_NAMING = FUNCTION_WORDS | {"could", "would", "might", "may", "must", "shall"}
@@ -222,7 +228,22 @@ def _closing_line(sentence: str) -> bool:
     """A line that asks only for help, naming nothing ("Any ideas?", "Could someone explain?") and
     pointing back to nothing; a question mark alone on its line is not one: it ends the sentence above
     it."""
-    return any(c.isalpha() for c in sentence) and _terms(sentence, _NOT_NAMING) == 0 and not leans_back(sentence)
+    return _names_nothing(sentence) and not leans_back(sentence)
+
+
+def _names_nothing(sentence: str) -> bool:
+    """A sentence of words that only ask for help or point back ("Can someone explain this?")."""
+    return any(c.isalpha() for c in sentence) and _terms(sentence, _NOT_NAMING) == 0
+
+
+def asks_only_for_help(sentences: list[str]) -> bool:
+    """True when the question the sentences end on names nothing, or only points back ("Can someone
+    explain this?"), and follows no question of theirs: "This was on last year's midterm. Can someone
+    explain?" asks about something it does not say."""
+    if not sentences:
+        return False
+    end, asking = _question_end(sentences)
+    return _names_nothing(sentences[end]) and not [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
 
 
 def _may_ask(sentence: str) -> bool:
@@ -286,6 +307,19 @@ def title_of(text: str) -> str:
 
 
 def read_post(text: str) -> Post:
+    post, asking = _read(text, text)
+    # A question that only asks for help under the lines it quotes ("> Why is the KL divergence not
+    # symmetric?" then "This was on last year's midterm. Can someone explain?") asks about what it
+    # quotes: a TA reads the quoted question, or the quoted claim, as the question. Elsewhere a quote
+    # is someone else's words and stays out of the prose (docs/real-phrasing.md, forty-second session).
+    if asks_only_for_help(asking) and (unquoted := unquoted_above(text)) is not None:
+        return _read(unquoted, text)[0]
+    return post
+
+
+def _read(text: str, typed: str) -> tuple[Post, list[str]]:
+    """The post `typed` read from `text` (the same, or it with its quotes read as its own words), and
+    the sentences its question was looked for in."""
     prose = prose_of(text) or " ".join(text.split())
     sentences = sentences_of(prose)
     # The question is looked for in the body: a heading asks only when the body does not.
@@ -301,5 +335,5 @@ def read_post(text: str) -> Post:
     # A title the focus already holds, or that the prose lost, adds nothing to it.
     if title.lower() in focus.lower() or title not in prose:
         title = ""
-    return Post(text=text, prose=prose, focus=focus, questions=questions_of(asking), title=title,
-                messages=chat_messages(text))
+    return Post(text=typed, prose=prose, focus=focus, questions=questions_of(asking), title=title,
+                messages=chat_messages(text)), asking
