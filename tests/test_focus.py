@@ -99,6 +99,24 @@ def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
     assert "the ELBO minimises KL(q||p)" in other.focus and other.focus.endswith("cover all of p?")
 
 
+def test_that_which_opens_what_is_known_or_said_does_not_point_back() -> None:
+    # "I get that ..." says what the student knows: the sentence stands alone, and the display formula
+    # above it stays out of the focus.
+    post = read_post("Why is this true:\n\n$$ \\arg\\min -\\sum \\log_2 p = \\arg\\min -\\sum \\ln p $$\n\n"
+                     "I get that log2 x = ln x / ln 2, but doesn't the gradient of the loss change?")
+    assert post.focus == "I get that log2 x = ln x / ln 2, but doesn't the gradient of the loss change?"
+    read = read_post("My notes are from last year. I read that Adam keeps a running mean of squared gradients, "
+                     "so is Adam a second order method?")
+    assert read.focus.startswith("I read that Adam")
+    # "that's", and "that" as what is found or known, still point back.
+    guess = read_post("My gradient check perturbs the weights of the softmax layer. I guess that's the mismatch "
+                      "between the two numbers?")
+    assert guess.focus.startswith("My gradient check")
+    found = read_post("The paper scales the scores by the root of the key size before the softmax. I can't find "
+                      "that in the course code, did I miss it?")
+    assert found.focus.startswith("The paper scales")
+
+
 @pytest.mark.parametrize("follow_on", ["Same logic for NN losses?", "The same for the loss of a network?",
                                        "Similarly, does the network's loss care?", "Likewise for NN losses?"])
 def test_a_question_that_asks_the_same_of_something_else_is_read_with_the_one_before(follow_on: str) -> None:

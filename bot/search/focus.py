@@ -73,6 +73,14 @@ _POINTS_BACK = re.compile(r"\b(?:this|that|these|those|such|it|its|they|them|the
                           r"|the other)\b", re.IGNORECASE)
 # Only the opening words count: a pointer late in a long question usually points inside it.
 POINTER_WORDS = 6
+# "that" after a verb of knowing or saying opens what is known or said ("I get that log2 x = ln x / ln
+# 2, but ...", "I read that Adam ..."): it points forward, not back. ("I guess that's the mismatch" and
+# "I can't find that anywhere" point back.)
+_SAYS_THAT = re.compile(r"\b(?:get|got|know|knew|understand|understood|see|saw|read|think|thought|believe|hear|heard"
+                        r"|say|says|said|notice|noticed|reali[sz]e[ds]?|guess|assume|suppose|mean|means|feel|felt"
+                        r"|learn|learned|learnt|agree|claim|claims|state|states|suggest|suggests|shows?"
+                        r"|sure|aware|true|clear|obvious)\s+that\b(?!['’]s\b|\s+(?:is|was|would|will|does|did)\b)",
+                        re.IGNORECASE)
 # An aside ("BTW, will the later courses cover this?", "P.S. is the deadline Friday?", a sentence in
 # parentheses: "(image not loading? direct link: ...)") is not the post's question while another
 # sentence asks one. Nor is a question added with "Also," or "One more thing:" after the post has
@@ -174,7 +182,8 @@ def stands_alone(question: str) -> bool:
 
 def leans_back(sentence: str) -> bool:
     """True when the sentence opens with a connective or points back within its first words."""
-    return bool(_CONNECTIVE.match(sentence) or _POINTS_BACK.search(" ".join(sentence.split()[:POINTER_WORDS])))
+    opening = " ".join(sentence.split()[:POINTER_WORDS])
+    return bool(_CONNECTIVE.match(sentence) or _POINTS_BACK.search(_SAYS_THAT.sub(" ", opening)))
 
 
 def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
