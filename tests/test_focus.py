@@ -44,6 +44,12 @@ def test_a_question_that_only_asks_for_help_under_a_quote_asks_about_the_quote()
     claim = read_post("&gt; The notes say you can drop the softmax and subtract 1 at the label.\n\n"
                       "Can someone explain this?")
     assert claim.focus.startswith("The notes say you can drop the softmax") and claim.focus.endswith("explain this?")
+    for plea in ("What does this mean?", "How do I even approach this?", "Is this true?"):
+        asked = read_post(f"> Minimising KL(q||p) is mode-seeking.\n\n{plea}")
+        assert asked.focus == f"Minimising KL(q||p) is mode-seeking. {plea}", plea
+    # A question that asks something of its own under the quote is still the student's question.
+    naming = read_post("> Minimising KL(q||p) is mode-seeking.\n\nHow does the gradient work here?")
+    assert naming.focus == "How does the gradient work here?"
     # A question that names what it asks needs no quote: the quote stays someone else's words.
     own = read_post("> The notes say you can drop the softmax.\n\nIs the gradient of softmax plus "
                     "cross-entropy really just p minus y?")

@@ -240,19 +240,26 @@ def _closing_line(sentence: str) -> bool:
     return _names_nothing(sentence) and not leans_back(sentence)
 
 
-def _names_nothing(sentence: str) -> bool:
+def _names_nothing(sentence: str, function_words: frozenset[str] = _NOT_NAMING) -> bool:
     """A sentence of words that only ask for help or point back ("Can someone explain this?")."""
-    return any(c.isalpha() for c in sentence) and _terms(sentence, _NOT_NAMING) == 0
+    return any(c.isalpha() for c in sentence) and _terms(sentence, function_words) == 0
+
+
+# ... and, of a text the post quotes, with words that ask what it means or how to go at it ("What does
+# this mean?", "How do I approach this?", "Is this true?", "Where do I even start?").
+_ASKS_OF_A_TEXT = _NOT_NAMING | {"mean", "means", "meant", "meaning", "approach", "solve", "tackle", "start",
+                                 "begin", "true", "get", "even", "work", "works", "supposed"}
 
 
 def asks_only_for_help(sentences: list[str]) -> bool:
     """True when the question the sentences end on names nothing, or only points back ("Can someone
-    explain this?"), and follows no question of theirs: "This was on last year's midterm. Can someone
-    explain?" asks about something it does not say."""
+    explain this?", "What does this mean?"), and follows no question of theirs: "This was on last
+    year's midterm. Can someone explain?" asks about something it does not say."""
     if not sentences:
         return False
     end, asking = _question_end(sentences)
-    return _names_nothing(sentences[end]) and not [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
+    return (_names_nothing(sentences[end], _ASKS_OF_A_TEXT)
+            and not [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end])
 
 
 def _may_ask(sentence: str) -> bool:
