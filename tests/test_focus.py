@@ -44,7 +44,7 @@ def test_a_question_that_only_asks_for_help_under_a_quote_asks_about_the_quote()
     claim = read_post("&gt; The notes say you can drop the softmax and subtract 1 at the label.\n\n"
                       "Can someone explain this?")
     assert claim.focus.startswith("The notes say you can drop the softmax") and claim.focus.endswith("explain this?")
-    for plea in ("What does this mean?", "How do I even approach this?", "Is this true?"):
+    for plea in ("What does this mean?", "How do I even approach this?", "Is this true?", "Why is this the case?"):
         asked = read_post(f"> Minimising KL(q||p) is mode-seeking.\n\n{plea}")
         assert asked.focus == f"Minimising KL(q||p) is mode-seeking. {plea}", plea
     # A question that asks something of its own under the quote is still the student's question.
@@ -58,6 +58,9 @@ def test_a_question_that_only_asks_for_help_under_a_quote_asks_about_the_quote()
     # and a help-only question that follows a question of the student's own takes that one.
     reply = read_post("Can someone explain?\n\n> Why is the KL divergence not symmetric?")
     assert "KL" not in reply.prose
+    # A Python prompt's line opens as a quote does, but it is code.
+    prompt = read_post(">>> c.backward(); a.grad\n-4.0\n\nWhat does this mean?")
+    assert "backward" not in prompt.prose
     followed = read_post("> The notes say you can drop the softmax.\n\nWhy is the softmax gradient p minus y? "
                          "Any ideas?")
     assert followed.focus == "Why is the softmax gradient p minus y?" and "notes" not in followed.prose

@@ -245,10 +245,11 @@ def _names_nothing(sentence: str, function_words: frozenset[str] = _NOT_NAMING) 
     return any(c.isalpha() for c in sentence) and _terms(sentence, function_words) == 0
 
 
-# ... and, of a text the post quotes, with words that ask what it means or how to go at it ("What does
-# this mean?", "How do I approach this?", "Is this true?", "Where do I even start?").
+# ... and, of a text the post quotes, with words that ask what it means, why it holds or how to go at
+# it ("What does this mean?", "Why is this the case?", "Is this true?", "How do I approach this?").
 _ASKS_OF_A_TEXT = _NOT_NAMING | {"mean", "means", "meant", "meaning", "approach", "solve", "tackle", "start",
-                                 "begin", "true", "get", "even", "work", "works", "supposed"}
+                                 "begin", "true", "get", "even", "work", "works", "supposed", "case", "happen",
+                                 "happens"}
 
 
 def asks_only_for_help(sentences: list[str]) -> bool:

@@ -88,6 +88,8 @@ MIN_SENTENCE_WORDS = 5
 _TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[^)]*\)\s*:", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"^\s*>")
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
+# A Python prompt (">>> c.backward()") opens a line the way a quote does; it is code.
+_PROMPT = re.compile(r"^\s*>>>")
 # The line an e-mail client puts above a quoted reply ("On Tue, 6 Oct 2020, Jane Doe wrote:").
 _QUOTE_INTRO = re.compile(r"^\s*On [^\n]{4,120}\bwrote:\s*$")
 # A thread copied from the web keeps the lines around the post that say where it is and who wrote it
@@ -394,12 +396,12 @@ def _strip_lines(text: str, headings: bool) -> str:
 def unquoted_above(text: str) -> str | None:
     """The post with the lines it quotes above its own last words read as its own ("> Why is KL not
     symmetric?" over "Can someone explain?"), or None when it quotes nothing there. A quote below the
-    student's last words (a reply's quoted mail) stays a quote."""
+    student's last words (a reply's quoted mail) stays a quote, and a Python prompt's line stays code."""
     lines = html.unescape(text).split("\n")
     own = [i for i, line in enumerate(lines) if line.strip() and not _QUOTE_LINE.match(line)]
     if not own:
         return None
-    quoted = [i for i in range(own[-1]) if _QUOTE_LINE.match(lines[i])]
+    quoted = [i for i in range(own[-1]) if _QUOTE_LINE.match(lines[i]) and not _PROMPT.match(lines[i])]
     for i in quoted:
         lines[i] = _QUOTE_MARKS.sub("", lines[i])
     return "\n".join(lines) if quoted else None
