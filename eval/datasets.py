@@ -27,7 +27,7 @@ TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection", "real_posts:t
 # measure a change to the reader before the test sets are run as a veto; nothing is fitted on them.
 # `python -m eval --development` runs them.
 DEVELOPMENT_SETS = ("short_dev", "abbreviated_dev", "abbreviated_dev_2", "statements_dev", "math_dev", "noisy_dev",
-                    "two_topic_dev", "unpolished_dev", "unpolished_dev_2", "chinese_dev")
+                    "two_topic_dev", "unpolished_dev", "unpolished_dev_2", "chinese_dev", "quoting_dev")
 # The abstention rule is fitted on both: the short synthetic set and the real-phrasing rows whose
 # thread fell on the calibration side (eval/datasets/README.md).
 CALIBRATION_SETS = ("calibration", "real_posts:calibration")

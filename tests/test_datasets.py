@@ -414,6 +414,17 @@ def test_the_second_unpolished_development_posts_follow_fresh_threads_and_were_j
     assert len({r["source"] for r in rows}) == 72
 
 
+def test_the_quoting_development_posts_quote_as_real_posts_do_and_were_judged_blind(entries: dict) -> None:
+    """quoting_dev.jsonl: 71 posts by two helpers (forty-second session), 32 of them quoting a paper, the notes,
+    another user or an exam question, every row's scope and entries the blind judge's (the one row it labelled
+    otherwise dropped), each following a thread no other file follows, none an alias or a near miss."""
+    rows = _blind_posts("quoting_dev", entries, UNPOLISHED_KINDS | {"injection", "off-topic"})
+    assert len(rows) == 71 and sum(bool(r["expected"]) for r in rows) == 47
+    assert {r["expected"][0] for r in rows if r["expected"]} == set(entries)
+    assert sum("quote" in r["shape"] for r in rows) == 32 and sum(len(r["question"]) > 600 for r in rows) >= 40
+    assert len({r["source"] for r in rows}) == 71
+
+
 def test_the_chinese_development_posts_are_written_in_chinese_and_were_judged_blind(entries: dict) -> None:
     """chinese_dev.jsonl: 59 posts written in Chinese by two helpers (forty-first session), every row's scope and
     entries the blind judge's (the one row it ordered otherwise dropped), each following a thread no other file
