@@ -22,9 +22,10 @@ DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 TEST_SETS = ("in_scope", "out_of_scope", "off_topic", "injection", "real_posts:test", "real_posts_noisy",
              "real_posts_fresh", "real_posts_typed", "real_posts_math")
 # The blind development sets: questions in shapes students write (short, abbreviated, said as statements,
-# in formulas, copied with a page's noise, naming two of the course's topics at once), each written by a
-# helper who saw neither the bot nor any eval row and judged again blind (eval/datasets/README.md). They
-# measure a change to the reader before the test sets are run as a veto; nothing is fitted on them.
+# in formulas, copied with a page's noise, naming two of the course's topics at once, no tidier than real
+# posts, quoting as they do, in Chinese), each written by a helper who saw neither the bot nor any eval
+# row and judged again blind (eval/datasets/README.md). They measure a change to the reader before the
+# test sets are run as a veto; nothing is fitted on them.
 # `python -m eval --development` runs them.
 DEVELOPMENT_SETS = ("short_dev", "abbreviated_dev", "abbreviated_dev_2", "statements_dev", "math_dev", "noisy_dev",
                     "two_topic_dev", "unpolished_dev", "unpolished_dev_2", "chinese_dev", "quoting_dev")

@@ -7,7 +7,9 @@ context dilutes the match. `read_post` splits a post into:
 
 - `prose`: the student's own words, without code, traces, output, quotes, links, templates, a
   greeting and a sign-off, nor a copied page's furniture and other people's replies
-  (`bot.search.prose.prose_of`);
+  (`bot.search.prose.prose_of`); what the post quotes above its question counts as its words only
+  when the question asks nothing but help with it ("> Why is KL not symmetric?" then "Can someone
+  explain?");
 - `focus`: the question the post asks — its last question sentence that is not an aside ("BTW, ...",
   "P.S. ..."), widened backwards to the sentences before it while it is too short to stand alone
   ("any ideas?", "does anyone know what is going wrong?": words that only ask for help do not
@@ -202,7 +204,7 @@ def focus_of(sentences: list[str], follow_pointers: bool = True) -> str:
     # question is the focus, read as a last question is.
     closing = _closing_line(sentences[end])
     if follow_pointers and (leans_back(sentences[end]) or closing):
-        followed = [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
+        followed = _followed(asking, end)
         if followed and closing:
             return focus_of(sentences[:followed[-1] + 1], follow_pointers)
         if followed:
@@ -226,6 +228,11 @@ def _question_end(sentences: list[str]) -> tuple[int, list[int]]:
     plain = [i for i, s in enumerate(sentences) if _may_ask(s)]
     asking = _unmarked_questions(sentences)  # what a closing line after them hands the focus to
     return ((asking or plain)[-1] if plain else len(sentences) - 1), asking
+
+
+def _followed(asking: list[int], end: int) -> list[int]:
+    """The questions among `asking` a question at `end` may lean on: at most MAX_FOCUS_SENTENCES back."""
+    return [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
 
 
 # A closing line asks with modal verbs ("Could someone explain?", "Would appreciate any help"); the
@@ -259,8 +266,7 @@ def asks_only_for_help(sentences: list[str]) -> bool:
     if not sentences:
         return False
     end, asking = _question_end(sentences)
-    return (_names_nothing(sentences[end], _ASKS_OF_A_TEXT)
-            and not [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end])
+    return _names_nothing(sentences[end], _ASKS_OF_A_TEXT) and not _followed(asking, end)
 
 
 def _may_ask(sentence: str) -> bool:

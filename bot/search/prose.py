@@ -397,13 +397,14 @@ def unquoted_above(text: str) -> str | None:
     """The post with the lines it quotes above its own last words read as its own ("> Why is KL not
     symmetric?" over "Can someone explain?"), or None when it quotes nothing there. A quote below the
     student's last words (a reply's quoted mail) stays a quote, and a Python prompt's line stays code."""
-    lines = html.unescape(text).split("\n")
-    own = [i for i, line in enumerate(lines) if line.strip() and not _QUOTE_LINE.match(line)]
+    lines = text.split("\n")
+    plain = [html.unescape(line) for line in lines]  # a page's source writes "&gt;" for the quote mark
+    own = [i for i, line in enumerate(plain) if line.strip() and not _QUOTE_LINE.match(line)]
     if not own:
         return None
-    quoted = [i for i in range(own[-1]) if _QUOTE_LINE.match(lines[i]) and not _PROMPT.match(lines[i])]
+    quoted = [i for i in range(own[-1]) if _QUOTE_LINE.match(plain[i]) and not _PROMPT.match(plain[i])]
     for i in quoted:
-        lines[i] = _QUOTE_MARKS.sub("", lines[i])
+        lines[i] = _QUOTE_MARKS.sub("", plain[i])
     return "\n".join(lines) if quoted else None
 
 
