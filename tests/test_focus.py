@@ -108,6 +108,16 @@ def test_a_question_that_points_back_takes_the_sentence_it_points_to() -> None:
     assert "the ELBO minimises KL(q||p)" in other.focus and other.focus.endswith("cover all of p?")
 
 
+def test_a_modal_verb_names_nothing_a_question_is_about() -> None:
+    # "would" asks; it does not say what about: "Which one would you pick?" is read with the question before it.
+    pick = read_post("I trained one net with two softmax outputs and one with a single sigmoid output. Are the two "
+                     "setups the same model in theory? Which one would you pick?")
+    assert pick.focus == "Are the two setups the same model in theory? Which one would you pick?"
+    both = read_post("The validation accuracy keeps going up on my VAE classifier, and the KL term goes up too. "
+                     "Why would both rise together?")
+    assert both.focus.startswith("The validation accuracy keeps going up")
+
+
 def test_that_which_opens_what_is_known_or_said_does_not_point_back() -> None:
     # "I get that ..." says what the student knows: the sentence stands alone, and the display formula
     # above it stays out of the focus.

@@ -172,7 +172,12 @@ def _abbreviation_before(tail: str, after: str) -> bool:
                 or (_ET_CETERA.search(tail) and after[:1].islower()))
 
 
-def _terms(text: str, function_words: frozenset[str] = FUNCTION_WORDS) -> int:
+# Modal verbs ask ("Which one would you pick?", "Could someone explain?") and name nothing; the English
+# stop-word list has only their negations.
+_NOT_NAMING = FUNCTION_WORDS | {"could", "would", "might", "may", "must", "shall"}
+
+
+def _terms(text: str, function_words: frozenset[str] = _NOT_NAMING) -> int:
     """Content terms that name something: `function_words` and words that only ask for help left out."""
     return sum(term not in _ASKING_WORDS for term in tokenize([text], function_words)[0])
 
@@ -233,11 +238,6 @@ def _question_end(sentences: list[str]) -> tuple[int, list[int]]:
 def _followed(asking: list[int], end: int) -> list[int]:
     """The questions among `asking` a question at `end` may lean on: at most MAX_FOCUS_SENTENCES back."""
     return [i for i in asking if end - MAX_FOCUS_SENTENCES < i < end]
-
-
-# A closing line asks with modal verbs ("Could someone explain?", "Would appreciate any help"); the
-# English stop-word list has only their negations.
-_NOT_NAMING = FUNCTION_WORDS | {"could", "would", "might", "may", "must", "shall"}
 
 
 def _closing_line(sentence: str) -> bool:
