@@ -349,15 +349,14 @@ def course_retriever(settings: Settings, model: MiniLM | None = None) -> HybridR
 
 def read_as_the_bot(retriever: HybridRetriever, settings: Settings,
                     text: str) -> tuple[Post, tuple[Embedded, Embedded], list[EntryHit]]:
-    """A question cleaned and read as the bot reads it (misspelled words read as meant, a chat's one
-    message), its (focus, prose), and its candidates in rank order, whatever an uncalibrated
-    retriever's confidences say."""
+    """A question cleaned and read as the bot reads it (a post in Chinese through the glossary,
+    misspelled words read as meant, a chat's one message), its (focus, prose), and its candidates in
+    rank order, whatever an uncalibrated retriever's confidences say."""
     from bot.answering.guard import clean_question
-    from bot.search.focus import read_post
     from bot.search.retrieve import rank_order
 
     question, _ = clean_question(text, settings.max_question_chars)
-    post, embedded = retriever.read(read_post(question))
+    post, embedded = retriever.read(retriever.read_text(question))
     return post, embedded, rank_order(retriever.search(post, embedded=embedded))
 
 

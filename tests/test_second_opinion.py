@@ -16,6 +16,9 @@ def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_se
     kept_focus, kept_prose = rows.embedded[0]
     assert np.allclose(focus.vector, kept_focus.vector) and np.allclose(prose.vector, kept_prose.vector)
     assert [hit.entry_id for hit in found] == rows.entry_ids[0][:len(found)]
+    # A post written in Chinese is read through the glossary there too, as the bot reads it.
+    chinese, _, _ = read_as_the_bot(retriever, session_settings, "KL散度为什么不对称？")
+    assert chinese.focus == "kl divergence why asymmetric?"
     chunk_texts = {entry_id: [c.text for c in chunks] for entry_id, chunks in retriever.index.chunks_by_entry().items()}
     cosines = second_cosines(rows, chunk_texts, retriever.index.model)
     # The same encoder gives the same focus and prose cosines as the retriever's best chunks: what the
