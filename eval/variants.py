@@ -9,6 +9,7 @@
     python -m eval.variants density          # how typical a post is of the answers' questions, against the near misses
     python -m eval.variants feedback [--written TERM1 TERM2] [--misses-to DIR]
                                              # staff's additions from one term's misses, on the next
+    python -m eval.variants written FILE     # the knowledge base grown by the lines staff wrote (JSON)
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
@@ -43,6 +44,9 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
   today's decisions on the same posts; each term in turn. With `--written TERM1 TERM2`, staff add what
   they wrote after reading each term's misses instead (`eval/datasets/staff_written_term*.json`, written
   from the misses `--misses-to DIR` prints).
+- `written`: the knowledge base with the aliases and near misses a file holds (`{"entry": {"aliases":
+  [...], "near_misses": [...]}}`, as `feedback --written` reads) added to its entries, beside today's: a
+  batch of lines staff wrote, before it is put in the answers' files.
 - `density`: a post's density among the course's own texts as more features, the same for every
   candidate: the soft maximum (`soft_maximum`) of its prose's and its focus's cosines to all entries'
   questions and aliases, against the same over all near misses (their difference, or both), at three
@@ -591,8 +595,9 @@ def report_threshold_rule(name: str, rule: ThresholdRule, rows: CalibrationRows,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=__doc__.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
-                                            "thresholds", "feedback", "density"))
-    parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE, help="for synonyms: the pairs")
+                                            "thresholds", "feedback", "density", "written"))
+    parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
+                        help="for synonyms: the pairs; for written: the lines (JSON)")
     parser.add_argument("--without-second-meanings", action="store_true",
                         help="for synonyms: leave out pairs whose term has a second meaning")
     parser.add_argument("--answers-only", action="store_true",
@@ -633,6 +638,10 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"density {'difference' if difference else 'both'}, temperature {temperature}"
                 report_variant(name, with_density(rows, asked, near_misses, temperature, difference),
                                with_density(development, asked, near_misses, temperature, difference))
+    elif args.variant == "written":
+        entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
+        with knowledge_grown(written_additions(args.file, entry_ids)):
+            report_variant(f"grown by {args.file.name}", *read_both(settings))
     elif args.variant == "code":
         with code_read_as_words():
             report_variant("code words, all", *read_both(settings))

@@ -233,6 +233,26 @@ def test_sourced_near_misses_are_in_their_entry_and_follow_no_measured_post(entr
     assert all(address.startswith("http") and address not in measured for address in addresses)
 
 
+def test_the_measured_near_miss_batch_is_new_and_follows_no_post_a_question_set_follows(entries: dict) -> None:
+    """eval/datasets/near_miss_batch.json (forty-third session): each line is listed in its sources file
+    with the real post it follows, is not already one of its entry's lines, and no post it follows is one
+    that any question set (test, calibration or development), verbatim list or knowledge-base line follows:
+    measured on the development sets, a line written from one of their posts would make the figure lie."""
+    batch = json.loads((DATASETS / "near_miss_batch.json").read_text(encoding="utf-8"))
+    rows = _tsv_rows(DATASETS / "near_miss_batch_sources.tsv")
+    assert sorted((entry_id, line) for entry_id, line, _address, _why in rows) == sorted(
+        (entry_id, line) for entry_id, lines in batch.items() for line in lines["near_misses"])
+    for entry_id, lines in batch.items():
+        assert not set(lines["near_misses"]) & {*entries[entry_id].near_misses, *entries[entry_id].aliases}
+    followed = {row.get("source") for path in DATASETS.glob("*.jsonl") for row in _rows(path.stem)}
+    followed |= {row[0] for name in VERBATIM_LISTS for row in _tsv_rows(DATASETS / name)}
+    followed |= {row[2] for name in ("alias_sources.tsv", "near_miss_sources.tsv")
+                 for row in _tsv_rows(ROOT / "knowledge" / name)}
+    addresses = [row[2] for row in rows]
+    assert len(addresses) == len(set(addresses)) >= 100
+    assert all(address.startswith("http") and address not in followed for address in addresses)
+
+
 # Rows whose label the blind re-judgement of 2026-12-03 disputed (eval/datasets/README.md, "Label
 # audit"): left as the rule's first reading gave them, and named here so no other label drifts.
 AUDIT_DISPUTED = {"real-a-017", "real-b-039"}
