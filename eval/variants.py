@@ -10,6 +10,7 @@
     python -m eval.variants feedback [--written TERM1 TERM2] [--misses-to DIR]
                                              # staff's additions from one term's misses, on the next
     python -m eval.variants written FILE     # the knowledge base grown by the lines staff wrote (JSON)
+    python -m eval.variants prose-near-miss  # the near miss read word by word from the whole post, not its question
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
@@ -47,6 +48,12 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
 - `written`: the knowledge base with the aliases and near misses a file holds (`{"entry": {"aliases":
   [...], "near_misses": [...]}}`, as `feedback --written` reads) added to its entries, beside today's: a
   batch of lines staff wrote, before it is put in the answers' files.
+- `prose-near-miss`: the eighth feature (the near miss read word by word) read from the post's prose as
+  well as from its question (`prose_near_miss`): beside today's eight, or in place of the question's.
+  Besides the usual rates, each model's operating curve (`report_curves`: the threshold moved, on the
+  real-phrasing calibration rows held out and on the development sets) and the area under the ROC curve
+  of its confidences (in scope with the right entry picked against the rest): a feature can separate
+  better where the issue's targets lie while the rule's F1-best threshold sits elsewhere.
 - `density`: a post's density among the course's own texts as more features, the same for every
   candidate: the soft maximum (`soft_maximum`) of its prose's and its focus's cosines to all entries'
   questions and aliases, against the same over all near misses (their difference, or both), at three
@@ -87,8 +94,10 @@ from eval.calibrate import (
     calibration_rows,
     course_retriever,
     decide,
+    held_out,
     logistic_model,
     most_confident,
+    operating_curve,
     refit_rule,
     report_rates,
     thread_folds,
@@ -507,6 +516,87 @@ def course_texts(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
             model.encode_array([text for entry in entries for text in entry.near_misses]))
 
 
+def prose_near_miss(rows: CalibrationRows, retriever: HybridRetriever) -> np.ndarray:
+    """Per row and candidate, the near miss read word by word from the whole post's prose, as the eighth
+    feature reads it from the question: how much more the prose agrees with the near misses nearest it
+    than with the candidate entry's own questions (`NearMisses.agreement` minus `best_agreement`). In a
+    long post what makes its question a near miss often sits beside the question ("for my multi-label
+    tagging task, ..."), where the question's own reading does not look. A one-line question is its own
+    prose: its value is the eighth feature's."""
+    from bot.search.retrieve import Calibration
+    from bot.search.token_match import best_agreement
+
+    features = rows.candidates.features
+    column = features[:, :, Calibration.FEATURES.index("near_miss_words")].copy()
+    index = retriever.index
+    for i, ((focus, prose), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
+        if prose is focus or not len(prose.pieces):
+            continue
+        near = index.near_misses.agreement(prose.vector, prose.pieces)
+        for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
+            column[i, j] = near - best_agreement(prose.pieces, index.entry_pieces(entry_id).asked)
+    return column
+
+
+def with_column(rows: CalibrationRows, column: np.ndarray, replaces: int | None = None) -> CalibrationRows:
+    """`rows` with `column` (one value per row and candidate) after today's features, or in place of
+    feature `replaces`."""
+    features = rows.candidates.features
+    if replaces is None:
+        grown = np.concatenate([features, column[:, :, None]], axis=2)
+    else:
+        grown = features.copy()
+        grown[:, :, replaces] = column
+    return dataclasses.replace(rows, candidates=Candidates(grown, rows.candidates.right))
+
+
+CURVE_SHOWN = (-0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # `report_curves`' threshold offsets
+
+
+def area_under_curve(confidence: np.ndarray, good: np.ndarray) -> float:
+    """The probability that a `good` row's confidence exceeds another's (ties count half): the area under
+    the ROC curve, whatever the threshold."""
+    order = np.argsort(confidence, kind="stable")
+    ranks = np.empty(len(confidence))
+    ranks[order] = np.arange(1, len(confidence) + 1)
+    for value in np.unique(confidence):  # tied confidences share their mean rank
+        tied = confidence == value
+        ranks[tied] = ranks[tied].mean()
+    positives, negatives = int(good.sum()), int((~good).sum())
+    return float((ranks[good].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def report_curves(name: str, rows: CalibrationRows, development: CalibrationRows) -> None:
+    """Print a feature set's operating curve (answered and right / out of scope declined with the refit
+    rule's threshold moved by each of CURVE_SHOWN) on the real-phrasing calibration rows held out and on the
+    development sets decided by the model fitted on all calibration rows, and the area under each one's
+    ROC curve (in scope with the right entry picked, against the rest)."""
+    columns = tuple(range(rows.features.shape[1]))
+    real = np.array([row.split.startswith("real_posts") for row in rows.questions])
+    curve = operating_curve(rows.features, rows.labels, rows.right, rows.groups, columns, real,
+                            candidates=rows.candidates, offsets=CURVE_SHOWN)
+    print(f"{name:44} {'real-phrasing rows':22} " + "  ".join(
+        f"{offset:+.2f}: {rates['answered_right']:.3f} / {rates['declined_out_of_scope']:.3f}"
+        for offset, rates in curve))
+    scorer, threshold = refit(rows, columns)
+    confidence, picked_right = decide(scorer, columns, development.features, development.right,
+                                      development.candidates)
+    in_scope = development.labels == 1
+    answered = [confidence >= threshold + offset for offset in CURVE_SHOWN]
+    print(f"{name:44} {'all development sets':22} " + "  ".join(
+        f"{offset:+.2f}: {np.sum(in_scope & picked_right & yes) / in_scope.sum():.3f}"
+        f" / {np.sum(~in_scope & ~yes) / (~in_scope).sum():.3f}"
+        for offset, yes in zip(CURVE_SHOWN, answered, strict=True)))
+    held, good = [], []
+    for test, score, right, _ in held_out(rows.features, rows.labels, rows.right, rows.groups, columns,
+                                          candidates=rows.candidates):
+        held.append(score[test])
+        good.append(((rows.labels == 1) & right)[test])
+    print(f"{name:44} {'area under ROC curve':22} calibration rows held out "
+          f"{area_under_curve(np.concatenate(held), np.concatenate(good)):.4f}, development sets "
+          f"{area_under_curve(confidence, in_scope & picked_right):.4f}")
+
+
 # A threshold rule: from the fitted rows' (confidences, labels, entries answered from), the threshold each
 # row gets by the entry it is answered from.
 ThresholdRule = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
@@ -595,7 +685,7 @@ def report_threshold_rule(name: str, rule: ThresholdRule, rows: CalibrationRows,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=__doc__.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
-                                            "thresholds", "feedback", "density", "written"))
+                                            "thresholds", "feedback", "density", "written", "prose-near-miss"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
                         help="for synonyms: the pairs; for written: the lines (JSON)")
     parser.add_argument("--without-second-meanings", action="store_true",
@@ -638,6 +728,19 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"density {'difference' if difference else 'both'}, temperature {temperature}"
                 report_variant(name, with_density(rows, asked, near_misses, temperature, difference),
                                with_density(development, asked, near_misses, temperature, difference))
+    elif args.variant == "prose-near-miss":
+        from bot.search.retrieve import Calibration
+
+        with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
+            retriever = course_retriever(settings.with_(data_dir=Path(scratch)))  # the pieces read the rows' way
+            column, development_column = prose_near_miss(rows, retriever), prose_near_miss(development, retriever)
+        replaces = Calibration.FEATURES.index("near_miss_words")
+        report_curves("today", rows, development)
+        for name, where in (("prose near miss beside", None), ("prose near miss in place", replaces)):
+            grown = with_column(rows, column, where)
+            grown_development = with_column(development, development_column, where)
+            report_variant(name, grown, grown_development)
+            report_curves(name, grown, grown_development)
     elif args.variant == "written":
         entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
         with knowledge_grown(written_additions(args.file, entry_ids)):

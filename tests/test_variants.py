@@ -14,6 +14,7 @@ from eval.calibrate import CalibrationRows, Candidates, cross_validate, logistic
 from eval.datasets import Question
 from eval.variants import (
     SYNONYMS_FILE,
+    area_under_curve,
     averaged,
     chunkings,
     code_words,
@@ -26,6 +27,7 @@ from eval.variants import (
     overall_rule,
     per_entry_rule,
     picked,
+    prose_near_miss,
     refit,
     rows_where,
     sklearn_model,
@@ -36,6 +38,7 @@ from eval.variants import (
     threshold_rule_rates,
     towards_the_answers,
     with_code_words,
+    with_column,
     with_density,
     written_additions,
 )
@@ -360,3 +363,47 @@ def test_density_features_follow_today_s_the_same_for_every_candidate():
     both = with_density(rows, asked, near, 0.05, difference=False).candidates.features
     assert both.shape == (2, 2, 5) and both[0, 0, 1:3] == pytest.approx([1.0, 0.0])
 
+
+
+def test_the_area_under_the_curve_is_scikit_learn_s_with_ties_counted_half():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    confidence = np.round(rng.uniform(size=200), 1)  # many ties
+    good = rng.uniform(size=200) < confidence
+    assert area_under_curve(confidence, good) == pytest.approx(roc_auc_score(good, confidence))
+    assert area_under_curve(np.array([0.1, 0.2, 0.9]), np.array([False, False, True])) == 1.0
+
+
+def test_a_column_goes_after_today_s_features_or_in_place_of_one():
+    rows = rows_of(["a", "a"], [1, 0], [[0.9, 0.1], [0.2, 0.3]], [[True, False]] * 2)
+    column = np.array([[5.0, 6.0], [7.0, 8.0]])
+    beside, in_place = with_column(rows, column), with_column(rows, column, 0)
+    assert beside.candidates.features.shape == (2, 2, 2) and beside.candidates.features[1, 0].tolist() == [0.2, 7.0]
+    assert in_place.candidates.features[:, :, 0].tolist() == column.tolist()
+    assert rows.candidates.features[1, 0, 0] == 0.2  # the rows given are not changed
+
+
+def test_the_prose_near_miss_reads_a_long_post_s_prose_and_keeps_a_one_liner_s_own_value():
+    from types import SimpleNamespace
+
+    from bot.search.pieces import EntryPieces
+    from bot.search.retrieve import Calibration, Embedded
+    from bot.search.token_match import Texts, best_agreement
+
+    unit = np.eye(4, dtype=np.float32)
+    asked = Texts.of([unit[[0, 1]], unit[[2]]])  # the entry's two own questions, by their pieces
+    index = SimpleNamespace(near_misses=SimpleNamespace(agreement=lambda vector, pieces: 0.25),
+                            entry_pieces=lambda entry_id: EntryPieces(unit, asked))
+    one_line = Embedded(unit[0], unit[[0, 1]])
+    long_post = (Embedded(unit[0], unit[[0]]), Embedded(unit[1], unit[[0, 3]]))
+    features = np.zeros((2, 1, len(Calibration.FEATURES)))
+    eighth = Calibration.FEATURES.index("near_miss_words")
+    features[:, 0, eighth] = [-0.4, -0.3]
+    rows = CalibrationRows([Question(f"q{i}", "?", ("e",), "a") for i in range(2)], [None, None],
+                           [(one_line, one_line), long_post], [["e"], ["e"]], np.array([1.0, 1.0]),
+                           Candidates(features, np.array([[True], [True]])))
+    column = prose_near_miss(rows, SimpleNamespace(index=index))
+    assert column[0, 0] == -0.4  # a one-line question is its own prose: the eighth feature as it is
+    assert column[1, 0] == pytest.approx(0.25 - best_agreement(unit[[0, 3]], asked))
+    assert column[1, 0] != -0.3
