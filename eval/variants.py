@@ -111,6 +111,7 @@ if TYPE_CHECKING:
     from bot.search.focus import Post
     from bot.search.index import Chunk
     from bot.search.retrieve import HybridRetriever
+    from bot.search.token_match import Texts
     from eval.datasets import Question
 
 SYNONYMS_FILE = DATASETS_DIR / "synonyms.tsv"
@@ -516,15 +517,21 @@ def course_texts(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
             model.encode_array([text for entry in entries for text in entry.near_misses]))
 
 
-def prose_near_miss(rows: CalibrationRows, retriever: HybridRetriever) -> np.ndarray:
+def prose_near_miss(rows: CalibrationRows, retriever: HybridRetriever, held: bool = False) -> np.ndarray:
     """Per row and candidate, the near miss read word by word from the whole post's prose, as the eighth
     feature reads it from the question: how much more the prose agrees with the near misses nearest it
     than with the candidate entry's own questions (`NearMisses.agreement` minus `best_agreement`). In a
     long post what makes its question a near miss often sits beside the question ("for my multi-label
-    tagging task, ..."), where the question's own reading does not look. A one-line question is its own
-    prose: its value is the eighth feature's."""
+    tagging task, ..."), where the question's own reading does not look. With `held`, BERTScore's
+    precision side only: how much of each text the prose holds (`held_in`), whatever else it says. A
+    one-line question is its own prose: its value is the eighth feature's."""
     from bot.search.retrieve import Calibration
-    from bot.search.token_match import best_agreement
+    from bot.search.token_match import best_agreement, mean_of_best
+
+    def agreeing(pieces: np.ndarray, texts: Texts) -> float:
+        if not len(texts):
+            return 0.0
+        return mean_of_best(held_in(pieces, texts)) if held else best_agreement(pieces, texts)
 
     features = rows.candidates.features
     column = features[:, :, Calibration.FEATURES.index("near_miss_words")].copy()
@@ -532,10 +539,15 @@ def prose_near_miss(rows: CalibrationRows, retriever: HybridRetriever) -> np.nda
     for i, ((focus, prose), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
         if prose is focus or not len(prose.pieces):
             continue
-        near = index.near_misses.agreement(prose.vector, prose.pieces)
+        near = agreeing(prose.pieces, index.near_misses.nearest_texts(prose.vector))
         for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
-            column[i, j] = near - best_agreement(prose.pieces, index.entry_pieces(entry_id).asked)
+            column[i, j] = near - agreeing(prose.pieces, index.entry_pieces(entry_id).asked)
     return column
+
+
+def held_in(pieces: np.ndarray, texts: Texts) -> np.ndarray:
+    """Per text, the mean over its pieces of each one's best cosine to `pieces`: how much of it a post holds."""
+    return np.add.reduceat((pieces @ texts.rows.T).max(axis=0), texts.starts) / texts.lengths
 
 
 def with_column(rows: CalibrationRows, column: np.ndarray, replaces: int | None = None) -> CalibrationRows:
@@ -733,14 +745,17 @@ def main(argv: list[str] | None = None) -> int:
 
         with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
             retriever = course_retriever(settings.with_(data_dir=Path(scratch)))  # the pieces read the rows' way
-            column, development_column = prose_near_miss(rows, retriever), prose_near_miss(development, retriever)
+            columns = {reading: (prose_near_miss(rows, retriever, held), prose_near_miss(development, retriever, held))
+                       for reading, held in (("agreement", False), ("held", True))}
         replaces = Calibration.FEATURES.index("near_miss_words")
         report_curves("today", rows, development)
-        for name, where in (("prose near miss beside", None), ("prose near miss in place", replaces)):
-            grown = with_column(rows, column, where)
-            grown_development = with_column(development, development_column, where)
-            report_variant(name, grown, grown_development)
-            report_curves(name, grown, grown_development)
+        for reading, (column, development_column) in columns.items():
+            for where, placed in (("beside", None), ("in place", replaces)):
+                name = f"prose near miss ({reading}) {where}"
+                grown = with_column(rows, column, placed)
+                grown_development = with_column(development, development_column, placed)
+                report_variant(name, grown, grown_development)
+                report_curves(name, grown, grown_development)
     elif args.variant == "written":
         entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
         with knowledge_grown(written_additions(args.file, entry_ids)):

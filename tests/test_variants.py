@@ -393,7 +393,8 @@ def test_the_prose_near_miss_reads_a_long_post_s_prose_and_keeps_a_one_liner_s_o
 
     unit = np.eye(4, dtype=np.float32)
     asked = Texts.of([unit[[0, 1]], unit[[2]]])  # the entry's two own questions, by their pieces
-    index = SimpleNamespace(near_misses=SimpleNamespace(agreement=lambda vector, pieces: 0.25),
+    near = Texts.of([unit[[0, 3]], unit[[1]]])  # the near misses nearest the post
+    index = SimpleNamespace(near_misses=SimpleNamespace(nearest_texts=lambda vector: near),
                             entry_pieces=lambda entry_id: EntryPieces(unit, asked))
     one_line = Embedded(unit[0], unit[[0, 1]])
     long_post = (Embedded(unit[0], unit[[0]]), Embedded(unit[1], unit[[0, 3]]))
@@ -403,7 +404,11 @@ def test_the_prose_near_miss_reads_a_long_post_s_prose_and_keeps_a_one_liner_s_o
     rows = CalibrationRows([Question(f"q{i}", "?", ("e",), "a") for i in range(2)], [None, None],
                            [(one_line, one_line), long_post], [["e"], ["e"]], np.array([1.0, 1.0]),
                            Candidates(features, np.array([[True], [True]])))
-    column = prose_near_miss(rows, SimpleNamespace(index=index))
-    assert column[0, 0] == -0.4  # a one-line question is its own prose: the eighth feature as it is
-    assert column[1, 0] == pytest.approx(0.25 - best_agreement(unit[[0, 3]], asked))
+    retriever = SimpleNamespace(index=index)
+    column, held = prose_near_miss(rows, retriever), prose_near_miss(rows, retriever, held=True)
+    assert column[0, 0] == held[0, 0] == -0.4  # a one-line question is its own prose: the eighth feature as it is
+    # The prose holds the first near miss whole and agrees with it exactly; of the entry's first question
+    # it holds one piece of two, and it holds nothing of the second.
+    assert column[1, 0] == pytest.approx(best_agreement(unit[[0, 3]], near) - best_agreement(unit[[0, 3]], asked))
+    assert held[1, 0] == pytest.approx((1.0 + 0.0) / 2 - (0.5 + 0.0) / 2)
     assert column[1, 0] != -0.3

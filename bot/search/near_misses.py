@@ -65,7 +65,11 @@ class NearMisses:
         NEAREST_NEAR_MISSES nearest its unit `vector`; 0 when the knowledge base lists none."""
         if not self.texts:
             return 0.0
-        return best_agreement(pieces, self._texts(self.nearest(vector)))
+        return best_agreement(pieces, self.nearest_texts(vector))
+
+    def nearest_texts(self, vector: np.ndarray) -> Texts:
+        """The pieces of the NEAREST_NEAR_MISSES near misses nearest a unit `vector`, as `Texts`."""
+        return self._texts(self.nearest(vector))
 
     def agreeing(self, vector: np.ndarray, pieces: np.ndarray, count: int = AGREEING_TEXTS) -> list[tuple[str, float]]:
         """The near misses `agreement` averages over, best first, each with its own agreement: what
