@@ -499,10 +499,10 @@ def with_density(rows: CalibrationRows, asked: np.ndarray, near_misses: np.ndarr
         vectors = np.stack([embedded[read].vector for embedded in rows.embedded])
         towards, away = soft_maximum(vectors @ asked.T, temperature), soft_maximum(vectors @ near_misses.T, temperature)
         columns += [towards - away] if difference else [towards, away]
-    features = rows.candidates.features
-    added = np.repeat(np.stack(columns, axis=1)[:, None, :], features.shape[1], axis=1)
-    return dataclasses.replace(rows, candidates=Candidates(np.concatenate([features, added], axis=2),
-                                                           rows.candidates.right))
+    candidates = rows.candidates.features.shape[1]
+    for column in columns:  # one value per post, the same for every candidate
+        rows = with_column(rows, np.repeat(column[:, None], candidates, axis=1))
+    return rows
 
 
 def course_texts(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -565,24 +565,13 @@ def with_column(rows: CalibrationRows, column: np.ndarray, replaces: int | None 
 CURVE_SHOWN = (-0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # `report_curves`' threshold offsets
 
 
-def area_under_curve(confidence: np.ndarray, good: np.ndarray) -> float:
-    """The probability that a `good` row's confidence exceeds another's (ties count half): the area under
-    the ROC curve, whatever the threshold."""
-    order = np.argsort(confidence, kind="stable")
-    ranks = np.empty(len(confidence))
-    ranks[order] = np.arange(1, len(confidence) + 1)
-    for value in np.unique(confidence):  # tied confidences share their mean rank
-        tied = confidence == value
-        ranks[tied] = ranks[tied].mean()
-    positives, negatives = int(good.sum()), int((~good).sum())
-    return float((ranks[good].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
 def report_curves(name: str, rows: CalibrationRows, development: CalibrationRows) -> None:
     """Print a feature set's operating curve (answered and right / out of scope declined with the refit
     rule's threshold moved by each of CURVE_SHOWN) on the real-phrasing calibration rows held out and on the
     development sets decided by the model fitted on all calibration rows, and the area under each one's
     ROC curve (in scope with the right entry picked, against the rest)."""
+    from sklearn.metrics import roc_auc_score
+
     columns = tuple(range(rows.features.shape[1]))
     real = np.array([row.split.startswith("real_posts") for row in rows.questions])
     curve = operating_curve(rows.features, rows.labels, rows.right, rows.groups, columns, real,
@@ -605,8 +594,8 @@ def report_curves(name: str, rows: CalibrationRows, development: CalibrationRows
         held.append(score[test])
         good.append(((rows.labels == 1) & right)[test])
     print(f"{name:44} {'area under ROC curve':22} calibration rows held out "
-          f"{area_under_curve(np.concatenate(held), np.concatenate(good)):.4f}, development sets "
-          f"{area_under_curve(confidence, in_scope & picked_right):.4f}")
+          f"{roc_auc_score(np.concatenate(good), np.concatenate(held)):.4f}, development sets "
+          f"{roc_auc_score(in_scope & picked_right, confidence):.4f}")
 
 
 # A threshold rule: from the fitted rows' (confidences, labels, entries answered from), the threshold each

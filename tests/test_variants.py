@@ -14,7 +14,6 @@ from eval.calibrate import CalibrationRows, Candidates, cross_validate, logistic
 from eval.datasets import Question
 from eval.variants import (
     SYNONYMS_FILE,
-    area_under_curve,
     averaged,
     chunkings,
     code_words,
@@ -363,16 +362,6 @@ def test_density_features_follow_today_s_the_same_for_every_candidate():
     both = with_density(rows, asked, near, 0.05, difference=False).candidates.features
     assert both.shape == (2, 2, 5) and both[0, 0, 1:3] == pytest.approx([1.0, 0.0])
 
-
-
-def test_the_area_under_the_curve_is_scikit_learn_s_with_ties_counted_half():
-    from sklearn.metrics import roc_auc_score
-
-    rng = np.random.default_rng(3)
-    confidence = np.round(rng.uniform(size=200), 1)  # many ties
-    good = rng.uniform(size=200) < confidence
-    assert area_under_curve(confidence, good) == pytest.approx(roc_auc_score(good, confidence))
-    assert area_under_curve(np.array([0.1, 0.2, 0.9]), np.array([False, False, True])) == 1.0
 
 
 def test_a_column_goes_after_today_s_features_or_in_place_of_one():
