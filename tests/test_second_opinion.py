@@ -2,11 +2,14 @@
 
 import numpy as np
 
+from bot.knowledge import load_entries
+from bot.search.abbreviations import as_searched
+from bot.search.retrieve import Calibration
 from eval.calibrate import calibration_rows, read_as_the_bot
-from eval.second_opinion import second_cosines
+from eval.second_opinion import ENCODER_FEATURES, VARIANTS, CourseRead, second_features, with_second
 
 
-def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_settings) -> None:
+def test_with_minilm_as_the_second_encoder_the_features_are_tabots_own(session_settings) -> None:
     rows, retriever = calibration_rows(session_settings)
     assert len(rows.questions) == len(rows.features) > 300 and rows.labels.sum() > 150
     # What was read is kept beside what was scored: a (focus, prose) and the candidates' entries per row.
@@ -19,11 +22,25 @@ def test_with_minilm_as_the_second_encoder_the_cosines_are_tabots_own(session_se
     # A post written in Chinese is read through the glossary there too, as the bot reads it.
     chinese, _, _ = read_as_the_bot(retriever, session_settings, "KL散度为什么不对称？")
     assert chinese.focus == "kl divergence why asymmetric?"
-    chunk_texts = {entry_id: [c.text for c in chunks] for entry_id, chunks in retriever.index.chunks_by_entry().items()}
-    cosines = second_cosines(rows, chunk_texts, retriever.index.model)
-    # The same encoder gives the same focus and prose cosines as the retriever's best chunks: what the
+    minilm = retriever.index.model
+    course = CourseRead.of(retriever.index, as_searched(load_entries(session_settings.knowledge_dir)), minilm)
+    second = second_features(rows, retriever, course, minilm)
+    # The same encoder gives every candidate the features the retriever gave it (the index keeps the
+    # answers' word pieces in float16, so the word-piece features agree to about 1e-5): what the
     # comparison swaps is the encoder, nothing else about the features.
-    assert np.abs(cosines - rows.features[:, :2]).max() < 1e-4
+    assert second.shape == rows.candidates.features.shape
+    assert np.abs(second - rows.candidates.features).max() < 1e-4
+    assert set(ENCODER_FEATURES) == set(Calibration.FEATURES) - {"coverage"}
+    # Each variant puts the features it names in MiniLM's place, or after all eight.
+    altered = second.copy()
+    altered[:, :, :] += 1.0
+    for names, where in VARIANTS.values():
+        grown = with_second(rows, altered, names, where).candidates.features
+        changed = [k for k in range(grown.shape[2]) if k >= len(Calibration.FEATURES)
+                   or not np.array_equal(grown[:, :, k], rows.candidates.features[:, :, k])]
+        wanted = ([Calibration.FEATURES.index(name) for name in names] if where == "in place"
+                  else list(range(len(Calibration.FEATURES), len(Calibration.FEATURES) + len(names))))
+        assert sorted(changed) == sorted(wanted)
     # And the groups keep a thread's posts together (a fold never splits one).
     real = [g for g, q in zip(rows.groups, rows.questions, strict=True) if q.split.startswith("real_posts")]
     assert len(set(real)) < len(real)
