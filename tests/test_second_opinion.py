@@ -26,14 +26,13 @@ def test_with_minilm_as_the_second_encoder_the_features_are_tabots_own(session_s
     course = CourseRead.of(retriever.index, as_searched(load_entries(session_settings.knowledge_dir)), minilm)
     second = second_features(rows, retriever, course, minilm)
     # The same encoder gives every candidate the features the retriever gave it (the index keeps the
-    # answers' word pieces in float16, so the word-piece features agree to about 1e-5): what the
+    # answers' word pieces in float16, so the word-piece features agree to 3e-5): what the
     # comparison swaps is the encoder, nothing else about the features.
     assert second.shape == rows.candidates.features.shape
     assert np.abs(second - rows.candidates.features).max() < 1e-4
     assert set(ENCODER_FEATURES) == set(Calibration.FEATURES) - {"coverage"}
     # Each variant puts the features it names in MiniLM's place, or after all eight.
-    altered = second.copy()
-    altered[:, :, :] += 1.0
+    altered = second + 1.0
     for names, where in VARIANTS.values():
         grown = with_second(rows, altered, names, where).candidates.features
         changed = [k for k in range(grown.shape[2]) if k >= len(Calibration.FEATURES)
