@@ -36,15 +36,8 @@ from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import KnowledgeIndex
 from bot.search.near_misses import NearMisses
 from bot.search.pieces import EntryPieces, asked_texts, piece_texts
-from bot.search.retrieve import (
-    COVERAGE_PSEUDO_TERMS,
-    PROSE_COVERAGE_PIECES,
-    Calibration,
-    HybridRetriever,
-    matched_words,
-    near_miss_margin,
-)
-from bot.search.token_match import Texts, coverage_of
+from bot.search.retrieve import Calibration, HybridRetriever, near_miss_margin, word_features
+from bot.search.token_match import Texts
 from eval.calibrate import CalibrationRows
 from eval.variants import read_both, report_curves, report_variant, with_column
 
@@ -105,13 +98,13 @@ def second_features(rows: CalibrationRows, retriever: HybridRetriever, course: C
         near_agreement = course.near_misses.agreement(focus.vector, focus.pieces)
         for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
             focus_cosine = float((course.chunk_vectors[entry_id] @ focus.vector).max())
-            focus_matches, post_matches, asked_agreement = matched_words(focus, prose, course.pieces[entry_id])
+            meaning_focus, meaning_post, near_miss_words = word_features(focus, prose, course.pieces[entry_id],
+                                                                         near_agreement)
             for name, value in (
                     ("focus", focus_cosine), ("post", float((course.chunk_vectors[entry_id] @ prose.vector).max())),
-                    ("meaning_focus", coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS)),
-                    ("meaning_post", coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)),
+                    ("meaning_focus", meaning_focus), ("meaning_post", meaning_post),
                     ("background", background), ("near_miss", near_miss_margin(closest, focus_cosine)),
-                    ("near_miss_words", near_agreement - asked_agreement)):
+                    ("near_miss_words", near_miss_words)):
                 features[i, j, at[name]] = value
     return features
 

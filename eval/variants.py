@@ -708,7 +708,11 @@ def main(argv: list[str] | None = None) -> int:
 
         ranking_firsts(settings, (LEXICAL_WEIGHT, 0.0, 0.4, 0.8))
         return 0
-    rows, development = read_both(settings)
+    # One index for today's reading, kept for the command's length (removed when it ends): a variant
+    # that reads more of the rows (the prose's near miss) reads them from the same pieces.
+    scratch = tempfile.TemporaryDirectory(prefix="tabot-variant-")
+    retriever = course_retriever(settings.with_(data_dir=Path(scratch.name)))
+    rows, development = read_both(settings, retriever)
     if args.variant == "feedback":
         entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
         written = tuple(written_additions(path, entry_ids) for path in args.written) if args.written else None
@@ -732,10 +736,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.variant == "prose-near-miss":
         from bot.search.retrieve import Calibration
 
-        with tempfile.TemporaryDirectory(prefix="tabot-variant-") as scratch:
-            retriever = course_retriever(settings.with_(data_dir=Path(scratch)))  # the pieces read the rows' way
-            columns = {reading: (prose_near_miss(rows, retriever, held), prose_near_miss(development, retriever, held))
-                       for reading, held in (("agreement", False), ("held", True))}
+        columns = {reading: (prose_near_miss(rows, retriever, held), prose_near_miss(development, retriever, held))
+                   for reading, held in (("agreement", False), ("held", True))}
         replaces = Calibration.FEATURES.index("near_miss_words")
         report_curves("today", rows, development)
         for reading, (column, development_column) in columns.items():

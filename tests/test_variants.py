@@ -363,7 +363,6 @@ def test_density_features_follow_today_s_the_same_for_every_candidate():
     assert both.shape == (2, 2, 5) and both[0, 0, 1:3] == pytest.approx([1.0, 0.0])
 
 
-
 def test_a_column_goes_after_today_s_features_or_in_place_of_one():
     rows = rows_of(["a", "a"], [1, 0], [[0.9, 0.1], [0.2, 0.3]], [[True, False]] * 2)
     column = np.array([[5.0, 6.0], [7.0, 8.0]])

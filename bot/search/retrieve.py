@@ -182,6 +182,17 @@ class EntryHit:
                 self.near_miss, self.near_miss_words)
 
 
+def word_features(focus: Embedded, prose: Embedded, pieces: EntryPieces,
+                  near_miss_agreement: float) -> tuple[float, float, float]:
+    """A candidate's word-piece features: the focus's and the prose's semantic coverage in the entry's
+    pieces, and how much better the focus agrees with the near misses nearest it (`near_miss_agreement`,
+    `NearMisses.agreement`) than with the entry's own questions."""
+    focus_matches, post_matches, asked_agreement = matched_words(focus, prose, pieces)
+    return (coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS),
+            coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES),
+            near_miss_agreement - asked_agreement)
+
+
 def matched_words(focus: Embedded, prose: Embedded, pieces: EntryPieces) -> tuple[np.ndarray, np.ndarray, float]:
     """The focus's and the prose's content pieces' best matches in an entry's pieces
     (`bot.search.token_match.best_matches`), and how well the focus agrees with the entry's own
@@ -371,11 +382,8 @@ class HybridRetriever:
         for score, focus_cosine, entry_id, post_cosine in ranked[:k]:
             share = coverage(focus_terms, self._terms.get(entry_id, set()))
             near_miss = near_miss_margin(closest_near_miss, focus_cosine)
-            pieces = self.index.entry_pieces(entry_id)
-            focus_matches, post_matches, asked_agreement = matched_words(focus, prose, pieces)
-            near_miss_words = near_miss_agreement - asked_agreement
-            meaning_focus = coverage_of(focus_matches, COVERAGE_PSEUDO_TERMS)
-            meaning_post = coverage_of(post_matches, COVERAGE_PSEUDO_TERMS, best=PROSE_COVERAGE_PIECES)
+            meaning_focus, meaning_post, near_miss_words = word_features(
+                focus, prose, self.index.entry_pieces(entry_id), near_miss_agreement)
             hits.append(EntryHit(
                 entry_id=entry_id, confidence=self.calibration.confidence(
                     focus_cosine, post_cosine, share, meaning_focus, meaning_post, background, near_miss,
