@@ -35,9 +35,8 @@ from bot.knowledge import Entry
 from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import KnowledgeIndex
 from bot.search.near_misses import NearMisses
-from bot.search.pieces import EntryPieces, asked_texts, piece_texts
+from bot.search.pieces import EntryPieces, as_stored, asked_texts, piece_texts, rounded_as_stored
 from bot.search.retrieve import Calibration, HybridRetriever, near_miss_margin, word_features
-from bot.search.token_match import Texts
 from eval.calibrate import CalibrationRows
 from eval.variants import read_both, report_curves, report_variant, with_column
 
@@ -69,17 +68,17 @@ class CourseRead:
         are the index's own."""
         chunk_vectors = {entry_id: np.asarray(encoder.encode([c.text for c in chunks]), dtype=np.float32)
                          for entry_id, chunks in index.chunks_by_entry().items()}
-        pieces = {}
-        for entry in entries:
-            _, read = encoder.encode_with_pieces(piece_texts(entry))
-            pieces[entry.id] = EntryPieces(np.vstack(read).astype(np.float32, order="F"),
-                                           Texts.of(read[:asked_texts(entry)]))
+        # Word pieces rounded as the index stores them (float16): a word whose cosine lies within the
+        # rounding of a coverage threshold then counts as it does for the bot.
+        pieces = {entry.id: as_stored(encoder.encode_with_pieces(piece_texts(entry))[1], asked_texts(entry))
+                  for entry in entries}
         # As `KnowledgeIndex.corpus_centroid`: each entry's mean chunk vector counts once.
         mean = np.mean([vectors.mean(axis=0) for _, vectors in sorted(chunk_vectors.items())], axis=0)
         texts = sorted({text for entry in entries for text in entry.near_misses})
         vectors, near_pieces = encoder.encode_with_pieces(texts) if texts else (np.zeros((0, len(mean))), [])
         return cls(chunk_vectors, pieces, (mean / np.linalg.norm(mean)).astype(np.float32),
-                   NearMisses(tuple(texts), np.asarray(vectors, dtype=np.float32), tuple(near_pieces)))
+                   NearMisses(tuple(texts), np.asarray(vectors, dtype=np.float32),
+                              tuple(rounded_as_stored(p) for p in near_pieces)))
 
 
 def second_features(rows: CalibrationRows, retriever: HybridRetriever, course: CourseRead,

@@ -25,11 +25,18 @@ def test_with_minilm_as_the_second_encoder_the_features_are_tabots_own(session_s
     minilm = retriever.index.model
     course = CourseRead.of(retriever.index, as_searched(load_entries(session_settings.knowledge_dir)), minilm)
     second = second_features(rows, retriever, course, minilm)
-    # The same encoder gives every candidate the features the retriever gave it (the index keeps the
-    # answers' word pieces in float16, so the word-piece features agree to 3e-5): what the
-    # comparison swaps is the encoder, nothing else about the features.
+    # The same encoder gives every candidate the features the retriever gave it: what the comparison
+    # swaps is the encoder, nothing else about the features. The cosines agree everywhere. The word-piece
+    # features count words whose best cosine clears a threshold, and the encoder's float noise between
+    # batch shapes (~1e-7, CPU-dependent) can tip one word of one candidate across it even with the pieces
+    # rounded as the index stores them (a step of 1/words, seen once on CI as 0.027 before they were
+    # rounded): a few such values in a thousand are allowed, where a feature computed otherwise would
+    # differ almost everywhere.
     assert second.shape == rows.candidates.features.shape
-    assert np.abs(second - rows.candidates.features).max() < 1e-4
+    differs = np.abs(second - rows.candidates.features) > 1e-4
+    cosines = [Calibration.FEATURES.index(name) for name in ("focus", "post", "background", "near_miss")]
+    assert not differs[:, :, cosines].any()
+    assert differs.mean() < 1e-3
     assert set(ENCODER_FEATURES) == set(Calibration.FEATURES) - {"coverage"}
     # Each variant puts the features it names in MiniLM's place, or after all eight.
     altered = second + 1.0

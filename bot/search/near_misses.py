@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry
-from bot.search.pieces import DIMENSION, save_npz
+from bot.search.pieces import DIMENSION, rounded_as_stored, save_npz
 from bot.search.token_match import AGREEING_TEXTS, Texts, agreements, best_agreement
 
 # Word by word, a post is matched with the near misses nearest its question by sentence cosine only
@@ -138,5 +138,5 @@ class NearMissStore:
             save_npz(self.path, texts=np.array(wanted, dtype=str), vectors=vectors,
                      pieces=stacked.astype(np.float16), counts=np.array([len(p) for p in pieces], dtype=np.int64))
             # What a later load gives (float16 pieces), so the first answers score as every later one.
-            pieces = [p.astype(np.float16).astype(np.float32) for p in pieces]
+            pieces = [rounded_as_stored(p) for p in pieces]
         return NearMisses(tuple(wanted), vectors, tuple(pieces))

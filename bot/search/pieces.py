@@ -69,8 +69,7 @@ class PiecesStore:
     def save(self, entry_id: str, version: str, pieces: list[np.ndarray], asked: int) -> EntryPieces:
         """Write the entry's pieces (one array per text, in `piece_texts` order, the first `asked` of
         them its questions); `remove` drops its other versions."""
-        rows = (np.vstack(pieces) if pieces else np.empty((0, DIMENSION))).astype(np.float16)
-        counts = np.array([len(p) for p in pieces], dtype=np.int64)
+        rows, counts = _stored(pieces)
         save_npz(self.path(entry_id, version), rows=rows, counts=counts, asked=np.int64(asked))
         # What a later `load` gives, so an answer right after the build scores as every later one.
         return _entry_pieces(rows, counts, asked)
@@ -96,6 +95,25 @@ def save_npz(path: Path, **arrays: np.ndarray) -> None:
     partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial.npz")
     np.savez(partial, **arrays)
     partial.replace(path)
+
+
+def as_stored(pieces: list[np.ndarray], asked: int) -> EntryPieces:
+    """An entry's pieces (one array per text, as `PiecesStore.save` takes them) as the store gives
+    them back: rounded to float16. Whoever scores pieces read elsewhere (`eval.second_opinion`)
+    rounds them the same way, or a cosine lying within the rounding of a coverage threshold
+    counts a word differently from the bot."""
+    return _entry_pieces(*_stored(pieces), asked)
+
+
+def rounded_as_stored(pieces: np.ndarray) -> np.ndarray:
+    """Word pieces as a float16 file gives them back (float32 again): the near misses' pieces."""
+    return pieces.astype(np.float16).astype(np.float32)
+
+
+def _stored(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """All of an entry's pieces in one float16 matrix, and how many each text has."""
+    rows = (np.vstack(pieces) if pieces else np.empty((0, DIMENSION))).astype(np.float16)
+    return rows, np.array([len(p) for p in pieces], dtype=np.int64)
 
 
 def _entry_pieces(rows: np.ndarray, counts: np.ndarray, asked: int) -> EntryPieces:
