@@ -38,7 +38,7 @@ from bot.search.near_misses import NearMisses
 from bot.search.pieces import EntryPieces, as_stored, asked_texts, piece_texts, rounded_as_stored
 from bot.search.retrieve import Calibration, HybridRetriever, near_miss_margin, word_features
 from eval.calibrate import CalibrationRows
-from eval.variants import read_both, report_curves, report_variant, with_column
+from eval.variants.scoring import read_both, report_curves, report_variant, with_column
 
 MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 # What the second encoder reads (in Calibration.FEATURES' names); the lexical coverage is not read by any.

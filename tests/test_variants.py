@@ -12,35 +12,27 @@ from bot.search.abbreviations import Abbreviations, as_searched
 from bot.search.focus import Post
 from eval.calibrate import CalibrationRows, Candidates, cross_validate, logistic_model
 from eval.datasets import Question
-from eval.variants import (
-    SYNONYMS_FILE,
+from eval.variants.features import prose_near_miss, soft_maximum, with_density
+from eval.variants.models import (
     averaged,
-    chunkings,
-    code_words,
     conformal_rule,
-    development_rates,
-    glossary,
-    knowledge_grown,
-    misses_for_staff,
     other_classifiers,
     overall_rule,
     per_entry_rule,
-    picked,
-    prose_near_miss,
-    refit,
-    rows_where,
     sklearn_model,
-    soft_maximum,
-    staff_additions,
-    synonym_pairs,
-    term_of,
     threshold_rule_rates,
+)
+from eval.variants.readings import (
+    SYNONYMS_FILE,
+    chunkings,
+    code_words,
+    glossary,
+    synonym_pairs,
     towards_the_answers,
     with_code_words,
-    with_column,
-    with_density,
-    written_additions,
 )
+from eval.variants.scoring import development_rates, picked, refit, rows_where, with_column
+from eval.variants.staff import knowledge_grown, misses_for_staff, staff_additions, term_of, written_additions
 
 
 def ring(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:

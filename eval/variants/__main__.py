@@ -1,0 +1,124 @@
+"""`python -m eval.variants VARIANT`: the commands `eval.variants` lists, each printed after today's choice."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+from eval.calibrate import course_retriever
+from eval.variants import __doc__ as overview
+from eval.variants.features import DENSITY_TEMPERATURES, course_texts, prose_near_miss, with_density
+from eval.variants.models import (
+    conformal_rule,
+    other_classifiers,
+    overall_rule,
+    per_entry_rule,
+    report_threshold_rule,
+)
+from eval.variants.readings import (
+    SYNONYMS_FILE,
+    answers_terms,
+    chunkings,
+    code_read_as_words,
+    glossary,
+    ranking_firsts,
+    synonym_pairs,
+    towards_the_answers,
+)
+from eval.variants.scoring import read_both, report_curves, report_variant, with_column
+from eval.variants.staff import feedback_loop, knowledge_grown, written_additions
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.variants", description=overview.split("\n\n")[0])
+    parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
+                                            "thresholds", "feedback", "density", "written", "prose-near-miss"))
+    parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
+                        help="for synonyms: the pairs; for written: the lines (JSON)")
+    parser.add_argument("--without-second-meanings", action="store_true",
+                        help="for synonyms: leave out pairs whose term has a second meaning")
+    parser.add_argument("--answers-only", action="store_true",
+                        help="for synonyms: only pairs read towards a form the TA answers write")
+    parser.add_argument("--written", nargs=2, type=Path, metavar=("TERM1", "TERM2"),
+                        help="for feedback: what staff wrote after each term's misses (JSON), in place of "
+                             "the misses copied as found")
+    parser.add_argument("--misses-to", type=Path, metavar="DIR",
+                        help="for feedback: write each term's misses there, as the writers of --written read them")
+    args = parser.parse_args(argv)
+    from bot.config import Settings
+    from bot.knowledge import load_entries
+
+    settings = Settings.from_env()
+    if args.variant == "lexical-weight":
+        from bot.search.retrieve import LEXICAL_WEIGHT
+
+        ranking_firsts(settings, (LEXICAL_WEIGHT, 0.0, 0.4, 0.8))
+        return 0
+    # One index for today's reading, kept for the command's length (removed when it ends): a variant
+    # that reads more of the rows (the prose's near miss) reads them from the same pieces.
+    scratch = tempfile.TemporaryDirectory(prefix="tabot-variant-")
+    retriever = course_retriever(settings.with_(data_dir=Path(scratch.name)))
+    rows, development = read_both(settings, retriever)
+    if args.variant == "feedback":
+        entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
+        written = tuple(written_additions(path, entry_ids) for path in args.written) if args.written else None
+        feedback_loop(settings, rows, development, written, args.misses_to)
+        return 0
+    report_variant("today", rows, development)
+    if args.variant == "thresholds":
+        report_threshold_rule("one threshold (today's rule, this loop)", overall_rule, rows, development)
+        for shrink in (300, 100, 30, 10):
+            report_threshold_rule(f"a threshold per entry, shrink {shrink}", per_entry_rule(shrink), rows,
+                                  development)
+        for alpha in (0.10, 0.07, 0.05):
+            report_threshold_rule(f"conformal bound, alpha {alpha}", conformal_rule(alpha), rows, development)
+    elif args.variant == "density":
+        asked, near_misses = course_texts(settings)
+        for temperature in DENSITY_TEMPERATURES:
+            for difference in (True, False):
+                name = f"density {'difference' if difference else 'both'}, temperature {temperature}"
+                report_variant(name, with_density(rows, asked, near_misses, temperature, difference),
+                               with_density(development, asked, near_misses, temperature, difference))
+    elif args.variant == "prose-near-miss":
+        from bot.search.retrieve import Calibration
+
+        columns = {reading: (prose_near_miss(rows, retriever, held), prose_near_miss(development, retriever, held))
+                   for reading, held in (("agreement", False), ("held", True))}
+        replaces = Calibration.FEATURES.index("near_miss_words")
+        report_curves("today", rows, development)
+        for reading, (column, development_column) in columns.items():
+            for where, placed in (("beside", None), ("in place", replaces)):
+                name = f"prose near miss ({reading}) {where}"
+                grown = with_column(rows, column, placed)
+                grown_development = with_column(development, development_column, placed)
+                report_variant(name, grown, grown_development)
+                report_curves(name, grown, grown_development)
+    elif args.variant == "written":
+        entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
+        with knowledge_grown(written_additions(args.file, entry_ids)):
+            report_variant(f"grown by {args.file.name}", *read_both(settings))
+    elif args.variant == "code":
+        with code_read_as_words():
+            report_variant("code words, all", *read_both(settings))
+        with code_read_as_words(answers_terms(load_entries(settings.knowledge_dir))):
+            report_variant("code words, the answers' terms", *read_both(settings))
+    elif args.variant == "classifiers":
+        for name, model in other_classifiers().items():
+            report_variant(name, rows, development, model)
+    elif args.variant == "chunks":
+        for name, chunks in chunkings().items():
+            with mock.patch("bot.search.index.entry_chunks", chunks):
+                report_variant(name, *read_both(settings))
+    else:
+        pairs = synonym_pairs(args.file, args.without_second_meanings)
+        if args.answers_only:
+            pairs = towards_the_answers(pairs, load_entries(settings.knowledge_dir))
+        with glossary(pairs):
+            report_variant(f"synonyms ({len(pairs)} pairs)", *read_both(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
