@@ -66,17 +66,18 @@ class CourseRead:
     def of(cls, index: KnowledgeIndex, entries: list[Entry], encoder: ReadsInContext) -> CourseRead:
         """`entries` as the index holds them (`as_searched`): their pieces and near misses; the chunks
         are the index's own."""
-        chunk_vectors = {entry_id: np.asarray(encoder.encode([c.text for c in chunks]), dtype=np.float32)
-                         for entry_id, chunks in index.chunks_by_entry().items()}
+        chunk_vectors, stored = {}, {}
+        for entry_id, chunks in index.chunks_by_entry().items():
+            chunk_vectors[entry_id] = np.asarray(encoder.encode([c.text for c in chunks]), dtype=np.float32)
+            stored.update(zip((c.text for c in chunks), chunk_vectors[entry_id], strict=True))
         # Word pieces rounded as the index stores them (float16): a word whose cosine lies within the
         # rounding of a coverage threshold then counts as it does for the bot.
         pieces = {entry.id: as_stored(encoder.encode_with_pieces(piece_texts(entry))[1], asked_texts(entry))
                   for entry in entries}
-        # As `KnowledgeIndex.corpus_centroid`: each entry's mean chunk vector counts once.
-        mean = np.mean([vectors.mean(axis=0) for _, vectors in sorted(chunk_vectors.items())], axis=0)
+        centroid = index.corpus_centroid(stored)  # the index's own centroid, of these vectors
         texts = sorted({text for entry in entries for text in entry.near_misses})
-        vectors, near_pieces = encoder.encode_with_pieces(texts) if texts else (np.zeros((0, len(mean))), [])
-        return cls(chunk_vectors, pieces, (mean / np.linalg.norm(mean)).astype(np.float32),
+        vectors, near_pieces = encoder.encode_with_pieces(texts) if texts else (np.zeros((0, len(centroid))), [])
+        return cls(chunk_vectors, pieces, centroid,
                    NearMisses(tuple(texts), np.asarray(vectors, dtype=np.float32),
                               tuple(rounded_as_stored(p) for p in near_pieces)))
 
