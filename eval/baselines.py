@@ -10,7 +10,7 @@
 Both answer with the whole TA answer of their top entry (no sentence selection, no demos), and
 both decline when their top score is below a threshold set by `eval.metrics.abstention.best_threshold`
 on the calibration splits (`calibration.jsonl` and `real_posts.jsonl`'s calibration side): the same
-function, on the same questions, that sets tabot's own threshold (eval/calibrate.py), so every system
+function, on the same questions, that sets tabot's own threshold (eval/calibrate/), so every system
 is calibrated by one rule and none on the test sets.
 """
 

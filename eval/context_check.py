@@ -9,7 +9,7 @@ too: issue 11 asks for features that mean the same for a 10-word question and a 
 reads every calibration question three more ways (`eval/datasets/context.json`, written for this
 project): after one to three sentences about the student, after one to three about their setup
 (about none of the TA answers' topics), and followed by a side question about the course's logistics.
-It scores the held-out rows of the calibration cross-validation (`eval.calibrate.cross_validate`) as
+It scores the held-out rows of the calibration cross-validation (`eval.calibrate.cross_validation.cross_validate`) as
 asked plainly and as read each other way, by the model and threshold fitted on the plain rows of the
 other folds. The closer the rates with context are to the plain ones, the less the model punishes what
 surrounds a question.
@@ -54,7 +54,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from eval.calibrate import calibration_rows, cross_validate
+from eval.calibrate.cross_validation import cross_validate
+from eval.calibrate.rows import calibration_rows
 from eval.datasets import DATASETS_DIR
 
 CONTEXT_FILE = DATASETS_DIR / "context.json"

@@ -37,7 +37,7 @@ from bot.search.index import KnowledgeIndex
 from bot.search.near_misses import NearMisses
 from bot.search.pieces import EntryPieces, as_stored, asked_texts, piece_texts, rounded_as_stored
 from bot.search.retrieve import Calibration, HybridRetriever, near_miss_margin, word_features
-from eval.calibrate import CalibrationRows
+from eval.calibrate.rows import CalibrationRows
 from eval.variants.scoring import read_both, report_curves, report_variant, with_column
 
 MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.knowledge import load_entries
     from bot.search.abbreviations import as_searched
     from bot.search.onnx_minilm import file_sha256
-    from eval.calibrate import course_retriever
+    from eval.calibrate.rows import course_retriever
 
     weights = args.model / "model.safetensors"
     if not weights.is_file() or file_sha256(weights) != args.sha256:

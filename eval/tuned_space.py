@@ -20,7 +20,7 @@ aliases: what it answers; its near misses: what it does not):
   and aliases and its near misses (covariance shrunk toward a sphere by `--shrinkage`); its score for
   the focus and for the prose become two more features.
 
-No calibration row is trained on, so cross-validation over them (`eval.calibrate.cross_validate`:
+No calibration row is trained on, so cross-validation over them (`eval.calibrate.cross_validation.cross_validate`:
 folds by thread, the refit rule) compares fairly; today's model is printed beside, from the same run,
 with the figure for an entry left out of the fit. With `kb+dev` the development sets are spent: they
 no longer measure anything blind. tabot never loads a tuned model; this measures whether one would
@@ -40,13 +40,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eval.calibrate import (
-    CalibrationRows,
-    Candidates,
-    calibration_rows,
-    course_retriever,
-    report_rates,
-)
+from eval.calibrate.fit import Candidates
+from eval.calibrate.rows import CalibrationRows, calibration_rows, course_retriever, report_rates
 from eval.datasets import DEVELOPMENT_SETS
 
 if TYPE_CHECKING:

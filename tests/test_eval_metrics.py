@@ -11,20 +11,16 @@ import pytest
 
 from bot.answering.support import score_support
 from eval.baselines import Reply
-from eval.calibrate import (
+from eval.calibrate.cross_validation import (
     RELIABILITY_BANDS,
-    Candidates,
     by_shape,
     cross_validate,
-    decide,
-    fit_logistic,
-    logistic_scorer,
     meeting,
     new_entry_recall,
     operating_curve,
-    refit_rule,
     reliability,
 )
+from eval.calibrate.fit import Candidates, decide, fit_logistic, logistic_scorer, refit_rule
 from eval.datasets import DatasetError, Question, load_question_sets, load_questions, load_support_rows, shape_tags
 from eval.export import DECLINE_REFERENCE, ragas_records
 from eval.gate import gate_failures, gated_values, load_thresholds

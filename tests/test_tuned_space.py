@@ -11,7 +11,8 @@ from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, TorchEncoder, model_path
 from bot.search.focus import read_post
 from bot.search.retrieve import Embedded
-from eval.calibrate import CalibrationRows, Candidates, course_retriever
+from eval.calibrate.fit import Candidates
+from eval.calibrate.rows import CalibrationRows, course_retriever
 from eval.tuned_space import (
     Discriminant,
     contrastive_loss,

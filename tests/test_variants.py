@@ -10,7 +10,9 @@ from bot.knowledge import Entry
 from bot.search import abbreviations
 from bot.search.abbreviations import Abbreviations, as_searched
 from bot.search.focus import Post
-from eval.calibrate import CalibrationRows, Candidates, cross_validate, logistic_model
+from eval.calibrate.cross_validation import cross_validate
+from eval.calibrate.fit import Candidates, logistic_model
+from eval.calibrate.rows import CalibrationRows
 from eval.datasets import Question
 from eval.variants.features import prose_near_miss, soft_maximum, with_density
 from eval.variants.models import (

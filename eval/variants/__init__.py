@@ -14,7 +14,7 @@
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
-(`eval.calibrate.cross_validate`), then each entry left out of the fit (`new_entry_recall`); and the
+(`eval.calibrate.cross_validation.cross_validate`), then each entry left out of the fit (`new_entry_recall`); and the
 blind development sets, read the same way and decided by the model and threshold the refit rule fits
 on all calibration rows (`scoring.development_rates`; the bot's other layers, such as the course check
 and small talk, are not run, so these are the model's own decisions). Every variant is printed after

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from unittest import mock
 
-from eval.calibrate import course_retriever
+from eval.calibrate.rows import course_retriever
 from eval.variants import __doc__ as overview
 from eval.variants.features import DENSITY_TEMPERATURES, course_texts, prose_near_miss, with_density
 from eval.variants.models import (

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eval.calibrate import CalibrationRows
+from eval.calibrate.rows import CalibrationRows
 from eval.variants.scoring import with_column
 
 if TYPE_CHECKING:

@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from eval.calibrate import CalibrationRows, Model, Scorer, logistic_model, refit_rule, thread_folds
+from eval.calibrate.cross_validation import thread_folds
+from eval.calibrate.fit import Model, Scorer, logistic_model, refit_rule
+from eval.calibrate.rows import CalibrationRows
 from eval.metrics.abstention import best_threshold
 from eval.variants.scoring import picked, rates_by_set, refit, report_development
 

@@ -30,7 +30,7 @@ from unittest import mock
 
 import numpy as np
 
-from eval.calibrate import course_retriever
+from eval.calibrate.rows import course_retriever
 from eval.datasets import DATASETS_DIR
 from eval.variants.scoring import read_both
 

@@ -17,21 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eval.calibrate import (
-    CalibrationRows,
-    Candidates,
-    Model,
-    Scorer,
-    calibration_rows,
-    course_retriever,
-    decide,
-    held_out,
-    logistic_model,
-    most_confident,
-    operating_curve,
-    refit_rule,
-    report_rates,
-)
+from eval.calibrate.cross_validation import held_out, operating_curve
+from eval.calibrate.fit import Candidates, Model, Scorer, decide, logistic_model, most_confident, refit_rule
+from eval.calibrate.rows import CalibrationRows, calibration_rows, course_retriever, report_rates
 from eval.datasets import DEVELOPMENT_SETS
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from unittest import mock
 
 import numpy as np
 
-from eval.calibrate import CalibrationRows, report_rates
+from eval.calibrate.rows import CalibrationRows, report_rates
 from eval.variants.scoring import (
     development_rates,
     picked,
