@@ -309,3 +309,30 @@ def test_a_copied_chat_is_answered_from_the_message_about_the_course(tabot) -> N
     # A post that is no chat is read as it is.
     post = read_post(asked)
     assert retriever.read(post)[0] is post
+
+
+def test_an_entry_chroma_finds_is_as_near_as_its_best_chunk_even_when_chroma_leaves_that_chunk_out(
+        tabot, monkeypatch) -> None:
+    # Chroma's search is approximate (HNSW): its top k can leave out a chunk that belongs there, and an
+    # entry's cosine, which the abstention model reads, must not depend on that.
+    retriever, index = tabot.retriever, tabot.retriever.index
+    question = "Why is KL divergence not symmetric?"
+    vector = index.model.encode([question])[0]
+    got = index.collection.get(include=["embeddings"])  # the vectors as Chroma stores them
+    stored = {chunk_id: np.asarray(v, dtype=np.float32)
+              for chunk_id, v in zip(got["ids"], got["embeddings"], strict=True)}
+    own = [c.id for c in index.chunks if c.entry_id == "kl-asymmetry"]
+    exact = max((float(stored[chunk_id] @ vector), chunk_id) for chunk_id in own)
+    before = {hit.entry_id: hit for hit in retriever.search(question, k=3)}
+    assert before["kl-asymmetry"].dense == pytest.approx(exact[0], abs=1e-5)
+    dense_search_many = index.dense_search_many
+    monkeypatch.setattr(index, "dense_search_many", lambda vectors, k: [
+        [(chunk, similarity) for chunk, similarity in found if chunk.id != exact[1]]
+        for found in dense_search_many(vectors, k)])
+    after = {hit.entry_id: hit for hit in retriever.search(question, k=3)}
+    assert after["kl-asymmetry"].dense == pytest.approx(exact[0], abs=1e-5)
+    assert after["kl-asymmetry"].best_chunk == exact[1]
+    assert after["kl-asymmetry"].confidence == pytest.approx(before["kl-asymmetry"].confidence, abs=1e-6)
+    # Without the exact cosines the entry would have read as its second-best chunk found.
+    second = max(float(stored[chunk_id] @ vector) for chunk_id in own if chunk_id != exact[1])
+    assert second < exact[0] - 1e-3

@@ -33,6 +33,7 @@ from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
 from bot.search.abbreviations import as_searched
 from bot.search.beside_caller import CHROMA_THREADS, BesideCaller
+from bot.search.chunk_vectors import ChunkVectors
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
 from bot.search.near_misses import NearMisses, NearMissStore
@@ -160,7 +161,7 @@ class KnowledgeIndex:
         self.lexical = LexicalIndex.build([])
         self.centroid: np.ndarray | None = None  # the indexed answers' mean direction (`corpus_centroid`)
         self.course_floor: float | None = None  # how far from its answer a listed question lies at most (`least_near`)
-        self.course_vectors = np.zeros((0, 0), dtype=np.float32)  # every stored chunk vector (`nearest_course_text`)
+        self.chunk_vectors = ChunkVectors()  # stored chunk vectors by entry (`nearest_course_text`, the retriever)
         self.near_miss_store = NearMissStore(settings.data_dir / "near_misses" / f"{settings.collection}.npz")
         self.near_misses = NearMisses()  # what no answer covers (`bot.search.near_misses`), set by `sync`
 
@@ -247,10 +248,10 @@ class KnowledgeIndex:
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
         if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it
-            stored = self._stored_vectors(sorted({chunk.entry_id for chunk in self.chunks}))  # read once for both
+            stored = self._stored_vectors(sorted({chunk.entry_id for chunk in self.chunks}))  # read once for all three
             self.centroid = self.corpus_centroid(stored)
             self.course_floor = self.least_near(stored)
-            self.course_vectors = np.stack(list(stored.values())) if stored else np.zeros((0, 0), dtype=np.float32)
+            self.chunk_vectors = ChunkVectors.of(self.chunks, stored)
         self.near_misses = self.near_miss_store.sync(entries, self.model.encode_with_pieces)
         self.model.load()  # ready (a broken model fails here, at `tabot index` and start-up, not mid-answer)
         report.seconds = time.perf_counter() - started
@@ -307,7 +308,7 @@ class KnowledgeIndex:
         cost 1.6 ms of fixed overhead (more than a short question's whole search)."""
         nearest = []
         for vector in vectors:
-            best = float((self.course_vectors @ vector).max()) if self.course_vectors.size else -1.0
+            best = self.chunk_vectors.nearest(vector)
             near_miss = self.near_misses.closest(vector)
             nearest.append(max(best, near_miss) if near_miss is not None else best)
         return nearest

@@ -354,7 +354,8 @@ class HybridRetriever:
                 if id(text.vector) not in position:
                     position[id(text.vector)] = len(queries)
                     queries.append(text.vector)
-        best = [self._best_chunks(found) for found in self.index.dense_search_many(queries, self.k_chunks)]
+        best = [self._best_chunks(vector, found)
+                for vector, found in zip(queries, self.index.dense_search_many(queries, self.k_chunks), strict=True)]
         return [self._hits(post, focus, prose, best[position[id(focus.vector)]], best[position[id(prose.vector)]],
                            k or self.k_entries)
                 for post, (focus, prose) in zip(posts, embedded, strict=True)]
@@ -398,11 +399,14 @@ class HybridRetriever:
         # a word for each thing it asks and is the more confident answer.
         return sorted(hits, key=lambda hit: -hit.confidence)
 
-    @staticmethod
-    def _best_chunks(found: list[tuple[Chunk, float]]) -> dict[str, tuple[float, str]]:
-        """Per entry, the best cosine of any of its chunks among those found, with that chunk's id."""
+    def _best_chunks(self, vector: np.ndarray, found: list[tuple[Chunk, float]]) -> dict[str, tuple[float, str]]:
+        """Per entry among the chunks Chroma found for a query, its best cosine to it, with that chunk's id.
+        Exact, over all of the entry's chunks (`bot.search.chunk_vectors`): Chroma's top k is approximate,
+        and an entry whose best chunk it left out would read as further than it is. Chroma's own best for
+        an entry the index holds no stored vectors of."""
         best: dict[str, tuple[float, str]] = {}
         for chunk, similarity in found:
             if chunk.entry_id not in best or similarity > best[chunk.entry_id][0]:
                 best[chunk.entry_id] = (similarity, chunk.id)
+        best.update(self.index.chunk_vectors.best_of(vector, best))
         return best
