@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry
+from bot.search.chunk_vectors import ChunkVectors
 from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import KnowledgeIndex
 from bot.search.near_misses import NearMisses
@@ -57,7 +58,7 @@ class CourseRead:
     """The knowledge base as an encoder reads it, as the index holds it for MiniLM: each entry's chunk
     vectors and word pieces, the course's centroid, and the near misses."""
 
-    chunk_vectors: dict[str, np.ndarray]
+    chunk_vectors: ChunkVectors
     pieces: dict[str, EntryPieces]
     centroid: np.ndarray
     near_misses: NearMisses
@@ -66,10 +67,10 @@ class CourseRead:
     def of(cls, index: KnowledgeIndex, entries: list[Entry], encoder: ReadsInContext) -> CourseRead:
         """`entries` as the index holds them (`as_searched`): their pieces and near misses; the chunks
         are the index's own."""
-        chunk_vectors, stored = {}, {}
-        for entry_id, chunks in index.chunks_by_entry().items():
-            chunk_vectors[entry_id] = np.asarray(encoder.encode([c.text for c in chunks]), dtype=np.float32)
-            stored.update(zip((c.text for c in chunks), chunk_vectors[entry_id], strict=True))
+        stored: dict[str, np.ndarray] = {}
+        for chunks in index.chunks_by_entry().values():
+            vectors = np.asarray(encoder.encode([c.text for c in chunks]), dtype=np.float32)
+            stored.update(zip((c.text for c in chunks), vectors, strict=True))
         # Word pieces rounded as the index stores them (float16): a word whose cosine lies within the
         # rounding of a coverage threshold then counts as it does for the bot.
         pieces = {entry.id: as_stored(encoder.encode_with_pieces(piece_texts(entry))[1], asked_texts(entry))
@@ -77,7 +78,7 @@ class CourseRead:
         centroid = index.corpus_centroid(stored)  # the index's own centroid, of these vectors
         texts = sorted({text for entry in entries for text in entry.near_misses})
         vectors, near_pieces = encoder.encode_with_pieces(texts) if texts else (np.zeros((0, len(centroid))), [])
-        return cls(chunk_vectors, pieces, centroid,
+        return cls(ChunkVectors.of(index.chunks, stored), pieces, centroid,
                    NearMisses(tuple(texts), np.asarray(vectors, dtype=np.float32),
                               tuple(rounded_as_stored(p) for p in near_pieces)))
 
@@ -96,12 +97,14 @@ def second_features(rows: CalibrationRows, retriever: HybridRetriever, course: C
         background = float(prose.vector @ course.centroid)
         closest = course.near_misses.closest(prose.vector)
         near_agreement = course.near_misses.agreement(focus.vector, focus.pieces)
+        focus_best = course.chunk_vectors.best_of(focus.vector, entry_ids)
+        prose_best = course.chunk_vectors.best_of(prose.vector, entry_ids)
         for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
-            focus_cosine = float((course.chunk_vectors[entry_id] @ focus.vector).max())
+            focus_cosine = focus_best[entry_id][0]
             meaning_focus, meaning_post, near_miss_words = word_features(focus, prose, course.pieces[entry_id],
                                                                          near_agreement)
             for name, value in (
-                    ("focus", focus_cosine), ("post", float((course.chunk_vectors[entry_id] @ prose.vector).max())),
+                    ("focus", focus_cosine), ("post", prose_best[entry_id][0]),
                     ("meaning_focus", meaning_focus), ("meaning_post", meaning_post),
                     ("background", background), ("near_miss", near_miss_margin(closest, focus_cosine)),
                     ("near_miss_words", near_miss_words)):
