@@ -333,6 +333,6 @@ def test_an_entry_chroma_finds_is_as_near_as_its_best_chunk_even_when_chroma_lea
     assert after["kl-asymmetry"].dense == pytest.approx(exact[0], abs=1e-5)
     assert after["kl-asymmetry"].best_chunk == exact[1]
     assert after["kl-asymmetry"].confidence == pytest.approx(before["kl-asymmetry"].confidence, abs=1e-6)
-    # Without the exact cosines the entry would have read as its second-best chunk found.
+    # And the chunk left out mattered: none of the entry's other chunks is as near.
     second = max(float(stored[chunk_id] @ vector) for chunk_id in own if chunk_id != exact[1])
     assert second < exact[0] - 1e-3

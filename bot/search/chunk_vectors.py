@@ -25,11 +25,17 @@ import numpy as np
 
 
 class Chunk(Protocol):
-    """What is read of a chunk here (`bot.search.index.Chunk`, which imports this module)."""
+    """What is read of a chunk here (`bot.search.index.Chunk`, which imports this module): read-only, as
+    that frozen dataclass's fields are."""
 
-    id: str
-    entry_id: str
-    text: str
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def entry_id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
