@@ -39,6 +39,7 @@ The package, by what each part does:
   others (`cross_validate`, `held_out`, `new_entry_recall`), and what `--reliability`,
   `--operating-curve` and `--by-shape` print from it.
 - `eval.calibrate.rows`: the calibration questions read as the bot reads them (`calibration_rows`,
-  `read_as_the_bot`, `course_retriever`), the only part that imports the bot.
+  `read_as_the_bot`, `course_retriever`); with the command, the only part that imports the bot (when
+  rows are made).
 - `eval.calibrate.__main__`: the command.
 """

@@ -1,6 +1,7 @@
 """The calibration questions read as the bot reads them: each row's candidates and their features
-(`calibration_rows`), what the abstention model is fitted and scored on. The only part of
-`eval.calibrate` that imports the bot, and only when rows are made."""
+(`calibration_rows`), what the abstention model is fitted and scored on, and a variant's rates printed
+from them (`report_rates`). With the command, the only part of `eval.calibrate` that imports the bot,
+and only when rows are made."""
 
 from __future__ import annotations
 
