@@ -217,8 +217,9 @@ def build_and_encode(backend: str, kb: Path, data_dir: Path, out: Path, parts: i
     encode of that slice's chunks, so both see the same machine on a box whose load changes by the minute."""
     from bot.config import Settings
     from bot.knowledge import load_entries
+    from bot.search.chunks import build_chunks
     from bot.search.embeddings import MiniLM
-    from bot.search.index import KnowledgeIndex, build_chunks
+    from bot.search.index import KnowledgeIndex
 
     entries = load_entries(kb)
     texts = [c.text for c in build_chunks(entries)]

@@ -6,7 +6,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.demo_runs.runner import DemoRunner
 from bot.knowledge import load_entries
-from bot.search.index import build_chunks
+from bot.search.chunks import build_chunks
 from eval.bench_report import rows, write_report
 from eval.synthetic_kb import write_kb
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bot.search.chunk_vectors import ChunkVectors
-from bot.search.index import Chunk
+from bot.search.chunks import Chunk
 
 
 def _unit(*values: float) -> np.ndarray:

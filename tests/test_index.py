@@ -12,7 +12,8 @@ from bot.config import Settings
 from bot.errors import IndexBuildError
 from bot.knowledge import load_entries
 from bot.search.abbreviations import as_searched
-from bot.search.index import KnowledgeIndex, _entry_version, entry_chunks
+from bot.search.chunks import entry_chunks, entry_version
+from bot.search.index import KnowledgeIndex
 from bot.search.retrieve import HybridRetriever
 
 
@@ -44,7 +45,7 @@ def test_incremental_sync_embeds_only_what_changed(tmp_path: Path, knowledge: Pa
     assert changed.chunks_embedded == 1
     stored = index.collection.get(where={"entry_id": "log-base"}, include=["documents", "embeddings", "metadatas"])
     assert sorted(stored["ids"]) == sorted(c.id for c in entry_chunks(log_base))
-    assert {m["version"] for m in stored["metadatas"]} == {_entry_version(log_base)}
+    assert {m["version"] for m in stored["metadatas"]} == {entry_version(log_base)}
     fresh = index.model.encode_array(list(stored["documents"]))
     assert np.min(np.sum(fresh * np.asarray(stored["embeddings"]), axis=1)) > 0.99999
 
@@ -102,6 +103,30 @@ def test_batched_dense_search_matches_langchain_one_query_at_a_time(tmp_path: Pa
     assert batched[0] != batched[1]
 
 
+def test_a_swapped_chunking_is_what_the_index_embeds_versions_and_holds(tmp_path: Path, knowledge: Path) -> None:
+    # `python -m eval.variants chunks` measures other cuts by swapping `bot.search.chunks.entry_chunks`;
+    # a cut the index did not follow everywhere would measure today's chunks under another name.
+    from unittest import mock
+
+    from bot.search import chunks
+
+    def without_qa(entry):
+        return [chunk for chunk in entry_chunks(entry) if chunk.kind != "qa"]
+
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge)
+    with mock.patch("bot.search.chunks.entry_chunks", without_qa):
+        index = KnowledgeIndex(settings)
+        index.sync(load_entries(knowledge))
+        stored = index.collection.get(include=["metadatas"])
+        log_base = next(e for e in as_searched(load_entries(knowledge)) if e.id == "log-base")
+        swapped_version = chunks.entry_version(log_base)
+    assert stored["ids"] and not [i for i in stored["ids"] if i.endswith("::qa")]
+    assert sorted(stored["ids"]) == sorted(c.id for c in index.chunks)
+    assert not [c for c in index.chunks if c.kind == "qa"]
+    versions = {m["version"] for m in stored["metadatas"] if m["entry_id"] == "log-base"}
+    assert versions == {swapped_version} != {entry_version(log_base)}
+
+
 def test_lexical_tokens_are_bm25s_tokens() -> None:
     # `tokenize` re-implements bm25s's tokenizer for speed; the saved BM25 index was built with it,
     # so it must give exactly bm25s's tokens (odd inputs included).
@@ -138,7 +163,7 @@ def test_each_distinct_text_is_encoded_once_shortest_first(tmp_path: Path, knowl
     assert sorted(encoded) == sorted(texts) and report.chunks_embedded == len(texts)
     assert encoded == sorted(encoded, key=len)  # one window here: a single length-sorted pass
     for entry in as_searched(entries):
-        assert index.pieces.has(entry.id, _entry_version(entry))
+        assert index.pieces.has(entry.id, entry_version(entry))
     assert len(index.collection.get(where={"entry_id": "kl-copy"})["ids"]) == len(entry_chunks(
         next(e for e in entries if e.id == "kl-copy")))
 
@@ -196,7 +221,7 @@ def test_entry_pieces_are_read_from_the_build_and_follow_edits(tmp_path: Path, k
     index.sync(edited)
     new_kl = next(e for e in as_searched(edited) if e.id == "kl-asymmetry")
     assert [p.name for p in index.pieces.directory.glob("kl-asymmetry-*")] == [
-        f"kl-asymmetry-{_entry_version(new_kl)}.npz"]
+        f"kl-asymmetry-{entry_version(new_kl)}.npz"]
     assert len(index.entry_pieces("kl-asymmetry").rows) > len(stored.rows)
     (knowledge / "kl-asymmetry.md").unlink()
     index.sync(load_entries(knowledge))

@@ -174,7 +174,7 @@ def test_the_glossary_holds_the_pairs_only_inside_the_block():
                                                   ("the whole answer as a chunk", 1, 0),
                                                   ("no question-and-answer chunk", 0, 1)])
 def test_chunkings_add_or_remove_what_they_say(name: str, added: int, removed: int):
-    from bot.search.index import entry_chunks
+    from bot.search.chunks import entry_chunks
 
     today = entry_chunks(ENTRY)
     other = chunkings()[name](ENTRY)

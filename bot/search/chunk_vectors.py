@@ -19,23 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
-
-class Chunk(Protocol):
-    """What is read of a chunk here (`bot.search.index.Chunk`, which imports this module): read-only, as
-    that frozen dataclass's fields are."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def entry_id(self) -> str: ...
-
-    @property
-    def text(self) -> str: ...
+from bot.search.chunks import Chunk
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The search index: a Chroma collection (dense) and a BM25 index (lexical) over the same chunks.
 
-Each entry is indexed several ways — its question, each alias, each answer sentence, and the
-question with the whole answer — and every chunk's metadata points back to its entry. Syncing
-is incremental: an entry whose content hash is already in the collection costs no embedding;
-a changed entry re-embeds only its own chunks; a deleted entry's chunks are removed.
+Each entry is indexed several ways (`bot.search.chunks`) — its question, each alias, each answer
+sentence, and the question with the whole answer — and every chunk's metadata points back to its
+entry. Syncing is incremental: an entry whose content hash is already in the collection costs no
+embedding; a changed entry re-embeds only its own chunks; a deleted entry's chunks are removed.
 """
 
 from __future__ import annotations
@@ -15,25 +15,24 @@ import sys
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
-from chromadb.api.shared_system_client import SharedSystemClient
-from chromadb.config import Settings as ChromaSettings
 from tqdm import tqdm
 
 from bot.config import Settings
 from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
+from bot.search import chunks as chunking
 from bot.search.abbreviations import as_searched
 from bot.search.beside_caller import CHROMA_THREADS, BesideCaller
+from bot.search.chroma_client import Progress, open_client
 from bot.search.chunk_vectors import ChunkVectors
+from bot.search.chunks import Chunk
 from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
 from bot.search.near_misses import NearMisses, NearMissStore
@@ -57,36 +56,8 @@ _WRITE_BATCH = 512
 # How many entries' word pieces `KnowledgeIndex.entry_pieces` keeps in memory (0.15-0.3 MB an entry;
 # reading one back from disk costs well under a millisecond).
 ENTRY_PIECES_KEPT = 256
-Progress = Callable[[str], None]
 # What a student sees when the Chroma server is down (the server's address goes to the staff's console).
 SEARCH_UNAVAILABLE = "The search service is unreachable right now - please try again in a minute."
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    entry_id: str
-    kind: str  # "question" | "alias" | "sentence" | "qa"
-    text: str
-
-
-def entry_chunks(entry: Entry) -> list[Chunk]:
-    chunks = [Chunk(f"{entry.id}::question", entry.id, "question", entry.question)]
-    chunks += [Chunk(f"{entry.id}::alias::{i}", entry.id, "alias", a) for i, a in enumerate(entry.aliases)]
-    chunks += [Chunk(f"{entry.id}::sentence::{i}", entry.id, "sentence", s) for i, s in enumerate(entry.sentences)]
-    chunks.append(Chunk(f"{entry.id}::qa", entry.id, "qa", f"{entry.question}\n\n{entry.answer}"))
-    return chunks
-
-
-def build_chunks(entries: list[Entry]) -> list[Chunk]:
-    return [chunk for entry in entries for chunk in entry_chunks(entry)]
-
-
-def _entry_version(entry: Entry) -> str:
-    """Hash of exactly what gets embedded, so any change to the entry *or* to how it is chunked
-    (e.g. a better sentence splitter) re-embeds it, and nothing else does."""
-    payload = json.dumps([[c.id, c.text] for c in entry_chunks(entry)])
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -101,41 +72,6 @@ class IndexReport:
     def summary(self) -> str:
         return (f"index: {len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
                 f"{self.unchanged} unchanged; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s")
-
-
-def open_client(settings: Settings, say: Progress) -> chromadb.ClientAPI:
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        try:
-            secure = url.scheme == "https"
-            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or (443 if secure else 8000),
-                                         ssl=secure, settings=chroma_settings)
-            client.heartbeat()
-        except Exception:
-            raise SearchUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} - is it running? "
-                                         "Start it with: chroma run --path DIR --host 127.0.0.1 --port N") from None
-        return client
-    path = settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)  # an unwritable data dir is the user's to fix, not "corrupt"
-    try:
-        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        client.list_collections()
-        return client
-    except Exception as error:  # a half-written or foreign directory: rebuild rather than refuse to start
-        say(f"index data at {path} is unreadable ({error.__class__.__name__}); rebuilding it")
-        _forget_chroma_system(str(path))
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-
-
-def _forget_chroma_system(path: str) -> None:
-    """Chroma caches one System per persist path, so reopening a broken path would get the broken
-    one back. Drop just that entry (`clear_system_cache()` would also drop every other client's)."""
-    for cache in (getattr(SharedSystemClient, "_identifier_to_system", {}),
-                  getattr(SharedSystemClient, "_identifier_to_refcount", {})):
-        cache.pop(path, None)
 
 
 class KnowledgeIndex:
@@ -222,20 +158,22 @@ class KnowledgeIndex:
         report.removed = sorted(set(stored) - set(wanted))
         todo: list[Chunk] = []
         versions: dict[str, str] = {}
+        # `chunking.` names the module: a variant that swaps `chunks.entry_chunks` (`python -m eval.variants
+        # chunks`) then cuts what is embedded, versioned and held alike.
         for entry in entries:
-            version = _entry_version(entry)
+            version = chunking.entry_version(entry)
             # Unchanged only if *every* chunk is there at this version: a build interrupted
             # between two batches leaves an entry half-written, and that must be redone.
-            if stored.get(entry.id) == Counter({version: len(entry_chunks(entry))}):
+            if stored.get(entry.id) == Counter({version: len(chunking.entry_chunks(entry))}):
                 report.unchanged += 1
                 continue
             (report.updated if entry.id in stored else report.added).append(entry.id)
-            todo += entry_chunks(entry)
+            todo += chunking.entry_chunks(entry)
             versions[entry.id] = version
         # An edited entry keeps the vectors of its chunks whose text did not change.
         reuse = self._stored_vectors(report.updated)
         self._delete_entries(report.removed + report.updated)
-        self._entries = {entry.id: (entry, _entry_version(entry)) for entry in entries}
+        self._entries = {entry.id: (entry, chunking.entry_version(entry)) for entry in entries}
         report.chunks_embedded = self._embed(todo, versions, reuse)
         # Entries indexed before their pieces were kept (or whose file was lost) get them now, once.
         backfill = [e for e in entries if not self.pieces.has(e.id, self._entries[e.id][1])]
@@ -244,7 +182,7 @@ class KnowledgeIndex:
             self.pieces.remove(entry_id)
         for entry_id in [*report.updated, *(e.id for e in backfill)]:
             self.pieces.remove(entry_id, keep=self._entries[entry_id][1])
-        self.chunks = build_chunks(entries)
+        self.chunks = chunking.build_chunks(entries)
         self._by_id = {c.id: c for c in self.chunks}
         self._sync_lexical(changed=bool(todo or report.removed))
         if self.centroid is None or todo or report.removed:  # a sync that changed nothing keeps it

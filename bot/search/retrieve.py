@@ -49,10 +49,11 @@ import numpy as np
 
 from bot.knowledge import Entry
 from bot.search.abbreviations import Abbreviations, abbreviations_of, as_searched
+from bot.search.chunks import Chunk
 from bot.search.focus import Post, read_post
 from bot.search.glossary import Glossary
 from bot.search.in_context import ReadsInContext, focus_and_prose
-from bot.search.index import Chunk, KnowledgeIndex
+from bot.search.index import KnowledgeIndex
 from bot.search.lexical import tokenize
 from bot.search.off_course import on_course_question, weighs_its_focus
 from bot.search.pieces import EntryPieces

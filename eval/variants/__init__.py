@@ -19,7 +19,7 @@ blind development sets, read the same way and decided by the model and threshold
 on all calibration rows (`scoring.development_rates`; the bot's other layers, such as the course check
 and small talk, are not run, so these are the model's own decisions). Every variant is printed after
 today's choice, from the same run. Nothing here changes what the bot reads: a variant swaps one seam
-(`bot.search.index.entry_chunks`, `bot.search.retrieve.LEXICAL_WEIGHT`,
+(`bot.search.chunks.entry_chunks`, `bot.search.retrieve.LEXICAL_WEIGHT`,
 `bot.search.abbreviations.GLOSSARY`) for the length of its own reading, in its own temporary index.
 
 The modules, one kind of variant each, over one way of scoring them:

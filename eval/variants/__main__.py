@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             report_variant(name, rows, development, model)
     elif args.variant == "chunks":
         for name, chunks in chunkings().items():
-            with mock.patch("bot.search.index.entry_chunks", chunks):
+            with mock.patch("bot.search.chunks.entry_chunks", chunks):
                 report_variant(name, *read_both(settings))
     else:
         pairs = synonym_pairs(args.file, args.without_second_meanings)

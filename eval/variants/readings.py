@@ -37,14 +37,14 @@ from eval.variants.scoring import read_both
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.knowledge import Entry
+    from bot.search.chunks import Chunk
     from bot.search.focus import Post
-    from bot.search.index import Chunk
 
 
 def chunkings() -> dict[str, Callable[[Entry], list[Chunk]]]:
     """The other ways `chunks` cuts an entry, each built on today's `entry_chunks` (taken here, before any
     of them stands in for it)."""
-    from bot.search.index import Chunk, entry_chunks
+    from bot.search.chunks import Chunk, entry_chunks
 
     def windows(width: int) -> Callable[[Entry], list[Chunk]]:
         def chunks(entry: Entry) -> list[Chunk]:
