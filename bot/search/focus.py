@@ -36,11 +36,10 @@ from dataclasses import dataclass
 
 from bot.search.bylines import chat_messages
 from bot.search.lexical import FUNCTION_WORDS, tokenize
+from bot.search.line_shapes import HEADING, OPENS_AS_QUESTION
 from bot.search.page_furniture import asked_in_form, is_furniture
 from bot.search.prose import (
     GREETING,
-    HEADING,
-    OPENS_AS_QUESTION,
     PAGE_METADATA,
     not_the_students_words,
     prose_of,

@@ -6,9 +6,10 @@ messages, number-heavy output (metric logs, tensors, timestamps), reference list
 URLs, HTML tags and comments, image alt texts, an issue template's checklists and "Label (e.g., ...):"
 fields, a greeting on one of its first lines and a sign-off at its very end, and, in a copied page,
 the site's furniture (`bot.search.page_furniture`) and other people's replies under the post
-(`bot.search.bylines`). `prose_of` keeps the rest: the student's sentences, hard-wrapped lines joined
-back, full-width punctuation read as ASCII, link texts and inline code kept (they often name the
-topic: `F.nll_loss`).
+(where the post ends: `bot.search.thread_end`, by the bylines of `bot.search.bylines`). `prose_of`
+keeps the rest: the student's sentences, hard-wrapped lines joined back, full-width punctuation read
+as ASCII, link texts and inline code kept (they often name the topic: `F.nll_loss`). What a heading or
+a line that asks looks like is `bot.search.line_shapes`.
 
 Nothing here knows any entry or topic: the rules are about the shape of posts only
 (tests/test_focus.py and tests/test_page_furniture.py name each shape).
@@ -19,17 +20,11 @@ from __future__ import annotations
 import html
 import re
 
-from bot.search.bylines import Byline, thread_byline
+from bot.search.bylines import thread_byline
 from bot.search.held_words import HeldWords
-from bot.search.page_furniture import (
-    MONTH,
-    ends_the_post,
-    furniture_lines,
-    is_page_chrome,
-    is_pasted,
-    quotes_a_reply,
-    starts_the_page,
-)
+from bot.search.line_shapes import HEADING, MIN_SENTENCE_WORDS
+from bot.search.page_furniture import MONTH, furniture_lines, is_page_chrome, is_pasted
+from bot.search.thread_end import askers_later_lines, post_end
 
 # A fence is three or more backticks or tildes, closed by the same run (a fence of four can hold ```).
 _FENCE = re.compile(r"(`{3,}|~{3,}).*?(?:\1|\Z)", re.DOTALL)
@@ -80,10 +75,6 @@ _REFERENCE_LINE = re.compile(r"^\s*(?:(?:references?|sources?|citations?|footnot
 # Progress bars, rules and drawn tables repeat one symbol (`[=====>....]`, `━━━━━━`, `________`,
 # `|---|---|`): a run this long of one symbol that is not a letter, digit or blank.
 _SYMBOL_RUN = re.compile(r"([^\w\s])\1{7,}|^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
-# An indented line that is a sentence in words is the student's, not code (some forums and mail
-# clients indent a whole post): it ends a sentence (. ! ?) and has this many words, most of them
-# plain words.
-MIN_SENTENCE_WORDS = 5
 # A template's "Label (e.g., example): value" line (`- PyTorch Version (e.g., 1.0): 1.4`).
 _TEMPLATE_FIELD = re.compile(r"^\s*(?:[-*+]\s*)?[A-Za-z][\w /.&-]{0,40}\(e\.g\.[^)]*\)\s*:", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"^\s*>")
@@ -115,11 +106,6 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # its page keeps ("$\begingroup$ Is this on held-out data? $\endgroup$").
 _MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
 _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
-# A Markdown heading ("### ...", or a line that is all bold: "**Expected behavior?**") is a section
-# title. Its words say what the post is about, but a heading that asks ("#### What have you tried?")
-# is usually the template asking the student, so it is read as a question only when nothing in the
-# body asks one (`read_post`).
-HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+|(?=(?:\*\*|__)[^*_\n]+(?:\*\*|__)\s*:?\s*$))", re.MULTILINE)
 # A line that goes on in lower case after a line that did not end a sentence continues it (a
 # hard-wrapped sentence: "... Does it\nchange the gradients?").
 _CONTINUES = re.compile(r"^[a-z0-9(]")
@@ -139,35 +125,6 @@ _SIGN_OFF = re.compile(
     r"regards|kind regards|any help (?:is|would be) (?:much |greatly )?appreciated|appreciate any help"
     r"|sent from (?:my|mail for|outlook for))\b"
     r"[^?\n]{0,80}(?:\n[^?\n]{0,40}){0,4}$",
-    re.IGNORECASE)
-# A line that opens the way a question or a request does, though typed without its mark
-# ("what is early stopping", "in my engine, what order should backward follow",
-# "does rmsprop use the hessian", "please explain ..."): a line after it about the student's setup,
-# a signature or what they tried is not what they ask. "When I train, ..." and "What I did was ..."
-# are statements, and so is a request that asks nothing ("please add a test"). After a comma the
-# question opens with a question word, or inverts its verb: after a few words ("For training, is the
-# derivative ...") or with a pronoun after it ("I'm using np.log, should it be log2"); "Our TA can
-# grade it, can make up the rubric" does not ask.
-OPENS_AS_QUESTION = re.compile(
-    r"^(?:(?:so|and|but|ok|okay)\s+)?(?:"
-    r"(?:what|whats|why|how|hows|which|whether)\b(?!\s+(?:i|we)\b)"
-    r"|(?:when|where)\s+(?:is|are|do|does|did|should|would|can|could|will)\b"
-    r"|(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|must)\s+(?!not\b)\w"
-    r"|[^,;:?]{0,60}[,;]\s*(?:(?:what|why|how)\b(?!\s+(?:i|we)\b)"
-    r"|(?:is|are|do|does|did|can|could|should|would|will)\s+(?:it|i|we|you|they|this|that|there)\b)"
-    r"|(?:[^\s,;:?]+\s+){0,3}[^\s,;:?]+,\s*(?:is|are|do|does|did|can|could|should|would|will)\s+(?!not\b)\w"
-    r"|(?:please\s+)?(?:explain|tell me|help me understand|clarify)\b"
-    r"|i\s+(?:wonder|want to (?:know|understand)|would like to (?:know|understand)|'d like to (?:know|understand)"
-    r"|don't (?:understand|get|see)|am (?:confused|not sure|wondering))"
-    # Not knowing, said as a statement, as students type it: the subject dropped or contracted, the
-    # verb negated any way ("Not sure why ...", "I'm confused about ...", "can't figure out whether ...").
-    r"|(?:i['’]m|im|i am|i)?\s*(?:still\s+|really\s+|just\s+)?(?:"
-    r"(?:confused|curious|puzzled)\s+(?:about|why|whether|how|what|which)\b"
-    r"|(?:unsure|wondering|unclear|not sure|not clear)\s+(?:why|whether|how|what|which|as to)\b"
-    r"|(?:don['’]t|do not|dont|can['’]t|cannot|cant|can not|couldn['’]t|fail to|struggling to)\s+"
-    r"(?:understand|figure out|work out|grasp|wrap my head around"
-    r"|(?:get|see|tell)\s+(?:why|how|what|whether|if|it\b|the (?:point|difference|idea|intuition|reason))))"
-    r"|no idea\s+(?:why|whether|how|what|which)\b)",
     re.IGNORECASE)
 
 
@@ -207,129 +164,6 @@ def not_the_students_words(line: str) -> bool:
                 or _TEMPLATE_FIELD.match(line) or _REFERENCE_LINE.match(line) or _is_output(line))
 
 
-# A line of the student's is a sentence when it is this long or ends like one; a page's labels above a
-# thread's first byline (its title, category, "Display replies in nested form") are neither, and do
-# not make that byline someone else's reply.
-MIN_SENTENCE_LINE_WORDS = 8
-_ENDS_SENTENCE = re.compile(r"[.!?]['\")]?\s*$")
-# A reply that greets someone by their handle ("- Hi @quentin_r, this sounds like Course 2 ..."), as a
-# forum's replies open under a post: a student greets the thread before asking, not by a handle after it.
-_GREETS_BY_HANDLE = re.compile(r"^[\s>*•-]*(?:hi|hello|hey|dear)\s+@[\w.-]+", re.IGNORECASE)
-
-
-def _post_end(lines: list[str], chrome: list[bool], furniture: list[bool],
-              bylines: list[Byline | None]) -> tuple[int, str | None]:
-    """How many lines of a copied page are the post:
-    - up to a line after which the page lists other threads, opens the answer box, signs or adds a
-      list's footer (`ends_the_post`), once the post has asked something above it (a post that asks
-      nothing may still ask below) or right under the page's chrome;
-    - up to the header of the mail a reply quotes (`quotes_a_reply`), once the body has asked (a
-      bottom-posted reply has the quote above the student's words, under the subject line);
-    - up to a reply that greets someone by their handle ("Hi @quentin_r, ..."), once the post has asked;
-    - up to where the page's chrome starts once the post's body has asked (`starts_the_page`; the
-      line itself kept, to be stripped as furniture with the tag list right above it): under the
-      question come its byline, tags, other users' comments and the page's lists of threads, which
-      ask too. A title that asks does not count (a page prints the asker's byline and counts between
-      title and body), nor a chrome line with more of the student's words below it than above, up to
-      the page's lists: a notice the reader does not know ("Want to improve this question?") in a
-      page's header has the whole post under it;
-    - up to another person's reply in a copied thread (`thread_byline`: "kerasfan · comment ·
-      2021-06-27", "kerasfan commented on Jun 27, 2021", a forum's name over a date), once the
-      student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside):
-      a maintainer's "Did you try a lower learning rate?" is not the student's question. The first
-      byline above the student's words names the asker, whose own follow-ups are still the post, under
-      the replies too (`_askers_later_lines`); so does a first byline under a page's labels only
-      (nothing above it asks or is a sentence).
-    `chrome`, `furniture` and `bylines`: `is_page_chrome`, `is_furniture` and `thread_byline` of each line.
-    Also the asker's name when the post ends at another person's reply under a byline that named them
-    (their later comments in the thread are theirs again, `_askers_later_lines`), else None."""
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    words: list[int] | None = None  # the student's words on each line, counted when a cut is first weighed
-    asked = body_asked = under_chrome = False
-    asker: str | None = None  # the post's author, once a byline names them
-    guessed: int | None = None  # the byline taken for the asker's under a title, which a later one may refute
-    spoken: list[int] = []  # the lines above with the student's words
-    said = 0  # how many words they hold: a stray "best" of a page's header is not a post yet
-    sentence = False  # whether one of them is a sentence, not a label (a title, a category, "Settings")
-    # A first line with the page's header under it is the thread's title, not yet the post.
-    under_first = next((j for j in range((first or 0) + 1, len(lines)) if lines[j].strip()), None)
-    titled = under_first is not None and furniture[under_first] and bylines[under_first] is None
-    for i, line in enumerate(lines):
-        byline = bylines[i]
-        if byline is not None:
-            if asker is None and (byline.kind == "post" or said < MIN_SENTENCE_WORDS or not (asked or sentence)):
-                asker = byline.author
-            elif (asker is None and byline.kind == "either"
-                  and _title_over_its_post(lines, i, spoken, furniture, bylines)):
-                asker, guessed = byline.author, i
-            elif byline.kind == "post" and byline.author != asker and guessed is not None:
-                return guessed, None  # the asker is someone else: what followed the first line was a reply
-            elif (said >= MIN_SENTENCE_WORDS and byline.kind != "post"
-                  and (byline.author is None or byline.author != asker)):
-                return i, asker  # someone else's reply, once the student has written something
-        elif (not furniture[i] and not HEADING.match(line) and any(ch.isalpha() for ch in line)
-              and not (titled and i == first)):
-            spoken.append(i)
-            said += len(line.split())
-            sentence = sentence or len(line.split()) >= MIN_SENTENCE_LINE_WORDS or bool(_ENDS_SENTENCE.search(line))
-        if ((asked or under_chrome) and ends_the_post(line)) or (body_asked and quotes_a_reply(lines, i)):
-            return i, None
-        if asked and _GREETS_BY_HANDLE.match(line):
-            return i, None
-        if body_asked and starts_the_page(lines, i, chrome):
-            if words is None:
-                words = [0 if flag or not any(ch.isalpha() for ch in text) else len(text.split())
-                         for text, flag in zip(lines, furniture, strict=True)]
-            lists = next((j for j in range(i + 1, len(lines)) if ends_the_post(lines[j])), len(lines))
-            if sum(words[:i]) >= sum(words[i + 1:lists]):
-                return i + 1, None
-        if ("?" in line or OPENS_AS_QUESTION.match(line.strip())) and not chrome[i]:
-            asked = True
-            body_asked = body_asked or i != first
-        if line.strip():
-            under_chrome = chrome[i] or not any(ch.isalpha() for ch in line)
-    return len(lines), None
-
-
-def _askers_later_lines(lines: list[str], end: int, bylines: list[Byline | None], asker: str | None) -> list[int]:
-    """The lines after `end` (another person's reply) that the asker wrote: a thread's later comments under
-    the asker's own byline, each with a blank line before it so it stays a paragraph of its own. Students
-    come back under the replies with what they now ask ("thanks, that worked. but the accuracy is low, what
-    can I do?"). Nothing when no byline named the asker. The page's lists and footer end them too."""
-    if asker is None:
-        return []
-    later: list[int] = []
-    author: str | None = None
-    for i in range(end, len(lines)):
-        if ends_the_post(lines[i]):
-            break
-        if bylines[i] is not None:
-            author = bylines[i].author
-            if author == asker:
-                later.append(i)  # the byline itself: read as the asker's, dropped as a byline below
-            continue
-        if author == asker:
-            later.append(i)
-    return later
-
-
-def _title_over_its_post(lines: list[str], byline: int, spoken: list[int], furniture: list[bool],
-                         bylines: list[Byline | None]) -> bool:
-    """Whether the one line of words above a thread's first byline that sites print over any post
-    ("jdoe commented on Jun 3", a forum's name over a date) is the thread's title, the post under the
-    byline being longer ("Softmax gradient check fails" over the asker's paragraph), rather than a
-    question with someone's reply under it. A one-line question with a longer reply under such a
-    byline reads as a title: the two look alike."""
-    if len(spoken) != 1:
-        return False
-    below = 0
-    for j in range(byline + 1, len(lines)):
-        if bylines[j] is not None:
-            break
-        below += 0 if furniture[j] else len(lines[j].split())
-    return below > len(lines[spoken[0]].split())
-
-
 def _continues_the_output(line: str) -> bool:
     """A line among machine output, in the same paragraph, that goes on with it ("LinearRegression
     does not accept missing values encoded as NaN natively.", "The above exception was the direct
@@ -351,8 +185,8 @@ def _strip_lines(text: str, headings: bool) -> str:
     chrome = [is_page_chrome(line) for line in lines]  # each line read once, here
     furniture = [flag or is_pasted(line) for line, flag in zip(lines, chrome, strict=True)]
     bylines = [thread_byline(lines, i) for i in range(len(lines))]
-    end, asker = _post_end(lines, chrome, furniture, bylines)
-    kept = [*range(end), *_askers_later_lines(lines, end, bylines, asker)]
+    end, asker = post_end(lines, chrome, furniture, bylines)
+    kept = [*range(end), *askers_later_lines(lines, end, bylines, asker)]
     lines = [lines[i] for i in kept]
     furniture = [furniture[i] for i in kept]
     bylines = [bylines[i] for i in kept]
