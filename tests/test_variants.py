@@ -14,7 +14,15 @@ from eval.calibrate.cross_validation import cross_validate
 from eval.calibrate.fit import Candidates, logistic_model
 from eval.calibrate.rows import CalibrationRows
 from eval.datasets import Question
-from eval.variants.features import prose_near_miss, soft_maximum, with_density
+from eval.variants.features import (
+    RarityWeights,
+    idf_focus_coverage,
+    idf_near_miss,
+    prose_near_miss,
+    soft_maximum,
+    weighted_agreements,
+    with_density,
+)
 from eval.variants.models import (
     averaged,
     conformal_rule,
@@ -394,3 +402,67 @@ def test_the_prose_near_miss_reads_a_long_post_s_prose_and_keeps_a_one_liner_s_o
     assert column[1, 0] == pytest.approx(best_agreement(unit[[0, 3]], near) - best_agreement(unit[[0, 3]], asked))
     assert held[1, 0] == pytest.approx((1.0 + 0.0) / 2 - (0.5 + 0.0) / 2)
     assert column[1, 0] != -0.3
+
+
+def test_a_word_every_course_text_says_weighs_nothing_and_one_none_says_weighs_most():
+    unit = np.eye(4, dtype=np.float32)
+    # Three texts: every one says word 0, one says word 1, none says word 3 (word 2 sits at 0.6 to word 1).
+    near_one = (0.6 * unit[1] + 0.8 * unit[2]).astype(np.float32)
+    weigh = RarityWeights([unit[[0, 1]], unit[[0]], unit[[0]]], same_word=0.7)
+    weights = weigh(np.stack([unit[0], unit[1], near_one, unit[3]]))
+    assert weights == pytest.approx([np.log(4 / 4), np.log(4 / 2), np.log(4 / 1), np.log(4 / 1)])
+    # Counted softly: at a lower bar the piece near word 1 is word 1.
+    assert RarityWeights([unit[[0, 1]], unit[[0]], unit[[0]]], same_word=0.5)(near_one[None])[0] == pytest.approx(
+        np.log(4 / 2))
+
+
+def test_weighted_agreements_with_equal_weights_are_today_s_and_rare_words_move_them():
+    from bot.search.token_match import Texts, agreements
+
+    rng = np.random.default_rng(0)
+    pieces = rng.normal(size=(9, 6)).astype(np.float32)
+    pieces /= np.linalg.norm(pieces, axis=1, keepdims=True)
+    question, texts = pieces[:3], Texts.of([pieces[3:5], pieces[5:6], pieces[6:9]])
+    same = weighted_agreements(question, np.ones(3), texts, np.ones(len(texts.rows)))
+    assert same == pytest.approx(agreements(question, texts), abs=1e-6)
+    # The question = a shared word (0) and a rare one (1); text A says only the shared word, text B only the rare one.
+    unit = np.eye(3, dtype=np.float32)
+    two = Texts.of([unit[[0]], unit[[1]]])
+    plain = weighted_agreements(unit[[0, 1]], np.ones(2), two, np.ones(2))
+    weighed = weighted_agreements(unit[[0, 1]], np.array([0.1, 2.0]), two, np.array([0.1, 2.0]))
+    assert plain[0] == pytest.approx(plain[1]) == pytest.approx(2 / 3)
+    assert weighed[1] > plain[1] and weighed[0] < plain[0]  # the text that says the rare word agrees more
+
+
+def test_the_idf_columns_with_equal_weights_are_today_s_features():
+    from types import SimpleNamespace
+
+    from bot.search.pieces import EntryPieces
+    from bot.search.retrieve import COVERAGE_PSEUDO_TERMS, Calibration, Embedded
+    from bot.search.token_match import Texts, best_agreement, semantic_coverage
+
+    unit = np.eye(4, dtype=np.float32)
+    asked = Texts.of([unit[[0, 1]], unit[[2]]])
+    near = Texts.of([unit[[0, 3]], unit[[1]]])
+    index = SimpleNamespace(near_misses=SimpleNamespace(nearest_texts=lambda vector: near),
+                            entry_pieces=lambda entry_id: EntryPieces(unit[[0, 1, 2]], asked))
+    focus = Embedded(unit[0], unit[[0, 3]])
+    features = np.zeros((1, 1, len(Calibration.FEATURES)))
+    rows = CalibrationRows([Question("q0", "?", ("e",), "a")], [None], [(focus, focus)], [["e"]], np.array([1.0]),
+                           Candidates(features, np.array([[True]])))
+    retriever = SimpleNamespace(index=index)
+
+    class Equal:
+        def __call__(self, pieces):
+            return np.ones(len(pieces))
+
+    near_miss = idf_near_miss(rows, retriever, Equal())
+    assert near_miss[0, 0] == pytest.approx(best_agreement(focus.pieces, near) - best_agreement(focus.pieces, asked))
+    coverage = idf_focus_coverage(rows, retriever, Equal())
+    assert coverage[0, 0] == pytest.approx(semantic_coverage(focus.pieces, unit[[0, 1, 2]], COVERAGE_PSEUDO_TERMS))
+    # Word 3, which the entry does not hold, weighing more pulls the coverage down.
+    class RareThree:
+        def __call__(self, pieces):
+            return np.where(pieces[:, 3] > 0.5, 3.0, 1.0)
+
+    assert idf_focus_coverage(rows, retriever, RareThree())[0, 0] < coverage[0, 0]

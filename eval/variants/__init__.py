@@ -11,6 +11,7 @@
                                              # staff's additions from one term's misses, on the next
     python -m eval.variants written FILE     # the knowledge base grown by the lines staff wrote (JSON)
     python -m eval.variants prose-near-miss  # the near miss read word by word from the whole post, not its question
+    python -m eval.variants idf              # the question's words weighed by their rarity among the course's texts
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
@@ -28,7 +29,8 @@ The modules, one kind of variant each, over one way of scoring them:
 - `models`: other classifiers and other threshold rules on today's features (`classifiers`,
   `thresholds`);
 - `readings`: the course or the post read otherwise (`chunks`, `lexical-weight`, `synonyms`, `code`);
-- `features`: more features from what today's reading already holds (`density`, `prose-near-miss`);
+- `features`: more features from what today's reading already holds (`density`, `prose-near-miss`,
+  `idf`);
 - `staff`: the knowledge base grown by what staff add (`feedback`, `written`);
 - `__main__`: the command.
 """

@@ -9,7 +9,16 @@ from unittest import mock
 
 from eval.calibrate.rows import course_retriever
 from eval.variants import __doc__ as overview
-from eval.variants.features import DENSITY_TEMPERATURES, course_texts, prose_near_miss, with_density
+from eval.variants.features import (
+    DENSITY_TEMPERATURES,
+    IDF_SAME_WORD,
+    RarityWeights,
+    course_texts,
+    idf_focus_coverage,
+    idf_near_miss,
+    prose_near_miss,
+    with_density,
+)
 from eval.variants.models import (
     conformal_rule,
     other_classifiers,
@@ -34,7 +43,7 @@ from eval.variants.staff import feedback_loop, knowledge_grown, written_addition
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=overview.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
-                                            "thresholds", "feedback", "density", "written", "prose-near-miss"))
+                                            "thresholds", "feedback", "density", "written", "prose-near-miss", "idf"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
                         help="for synonyms: the pairs; for written: the lines (JSON)")
     parser.add_argument("--without-second-meanings", action="store_true",
@@ -81,6 +90,20 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"density {'difference' if difference else 'both'}, temperature {temperature}"
                 report_variant(name, with_density(rows, asked, near_misses, temperature, difference),
                                with_density(development, asked, near_misses, temperature, difference))
+    elif args.variant == "idf":
+        from bot.search.retrieve import Calibration
+
+        report_curves("today", rows, development)
+        for same_word in IDF_SAME_WORD:
+            weigh = RarityWeights.of_course(retriever, same_word)
+            for feature, column_of in (("near_miss_words", idf_near_miss), ("meaning_focus", idf_focus_coverage)):
+                column, development_column = column_of(rows, retriever, weigh), column_of(development, retriever, weigh)
+                for where, placed in (("beside", None), ("in place", Calibration.FEATURES.index(feature))):
+                    name = f"idf {feature}, same word {same_word}, {where}"
+                    grown = with_column(rows, column, placed)
+                    grown_development = with_column(development, development_column, placed)
+                    report_variant(name, grown, grown_development)
+                    report_curves(name, grown, grown_development)
     elif args.variant == "prose-near-miss":
         from bot.search.retrieve import Calibration
 

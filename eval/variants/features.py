@@ -8,6 +8,14 @@
 - `prose-near-miss`: the eighth feature (the near miss read word by word) read from the post's prose as
   well as from its question (`prose_near_miss`): beside today's eight, or in place of the question's,
   each with its operating curve (`scoring.report_curves`).
+- `idf`: the question's words weighed by how rare they are among the course's own short texts
+  (`RarityWeights`: BERTScore's idf, with a word piece's document frequency counted softly, since the
+  pieces are vectors in context), in the near miss read word by word (`idf_near_miss`) and in the
+  question's semantic coverage (`idf_focus_coverage`). "An image can have several tags at once, so sigmoid
+  per tag or one softmax over all tags?" agrees with softmax-vs-sigmoid's own questions on "sigmoid" and
+  "softmax", which nearly all of that entry's questions and near misses share; the words that say what
+  it asks ("several tags at once") are rare there, and are what its near miss "my targets can have
+  several 1s at once, ..." shares with it.
 """
 
 from __future__ import annotations
@@ -95,3 +103,102 @@ def prose_near_miss(rows: CalibrationRows, retriever: HybridRetriever, held: boo
 def held_in(pieces: np.ndarray, texts: Texts) -> np.ndarray:
     """Per text, the mean over its pieces of each one's best cosine to `pieces`: how much of it a post holds."""
     return np.add.reduceat((pieces @ texts.rows.T).max(axis=0), texts.starts) / texts.lengths
+
+
+# The cosines at which a piece of the course's texts counts as the same word as a question's piece
+# (`RarityWeights`): MiniLM's pieces of one word in two contexts lie at about 0.7-0.9.
+IDF_SAME_WORD = (0.6, 0.7, 0.8)
+
+
+class RarityWeights:
+    """Each word piece's idf among the course's own short texts (every entry's question and aliases, and
+    every near miss): log((N + 1) / (df + 1)), where df counts the texts holding a piece at a cosine of at
+    least `same_word` to it. A word every text of an entry and its near misses says ("softmax") weighs
+    little; one that no text says weighs most."""
+
+    def __init__(self, texts: list[np.ndarray], same_word: float) -> None:
+        kept = [rows for rows in texts if len(rows)]
+        self.pool = np.vstack(kept).astype(np.float32)
+        self.starts = np.cumsum([0] + [len(rows) for rows in kept[:-1]])
+        self.count = len(kept)
+        self.same_word = same_word
+
+    @classmethod
+    def of_course(cls, retriever: HybridRetriever, same_word: float) -> RarityWeights:
+        index = retriever.index
+        texts: list[np.ndarray] = []
+        for entry_id in sorted(retriever.entries):
+            asked = index.entry_pieces(entry_id).asked
+            texts += [asked.rows[start:start + length] for start, length in zip(asked.starts, asked.lengths,
+                                                                                  strict=True)]
+        return cls(texts + list(index.near_misses.pieces), same_word)
+
+    def __call__(self, pieces: np.ndarray) -> np.ndarray:
+        if not len(pieces):
+            return np.zeros(0)
+        per_text = np.maximum.reduceat(pieces @ self.pool.T, self.starts, axis=1)  # a row per piece
+        return np.log((self.count + 1) / ((per_text >= self.same_word).sum(axis=1) + 1))
+
+
+def weighted_agreements(question: np.ndarray, weights: np.ndarray, texts: Texts,
+                        text_weights: np.ndarray) -> np.ndarray:
+    """`bot.search.token_match.agreements` with each piece weighed (BERTScore's idf form): the question's
+    pieces' weighted mean best match in each text, and each text's pieces' weighted mean best match in
+    the question, their harmonic mean. All weights 1 give today's agreements."""
+    if len(question) == 0 or len(texts) == 0:
+        return np.zeros(len(texts))
+    similarity = question @ texts.rows.T
+    best_in_text = np.maximum.reduceat(similarity, texts.starts, axis=1)
+    recall = (weights[:, None] * best_in_text).sum(axis=0) / max(weights.sum(), 1e-12)
+    precision = (np.add.reduceat(text_weights * similarity.max(axis=0), texts.starts)
+                 / np.maximum(np.add.reduceat(text_weights, texts.starts), 1e-12))
+    total = recall + precision
+    return np.where(total > 0, 2 * recall * precision / np.where(total > 0, total, 1.0), 0.0)
+
+
+def _question_weights(weigh: RarityWeights, pieces: np.ndarray) -> np.ndarray:
+    """`weigh`'s weights for a question's pieces; equal weights when every piece is in every text."""
+    weights = weigh(pieces)
+    return weights if weights.sum() > 0 else np.ones(len(pieces))
+
+
+def idf_near_miss(rows: CalibrationRows, retriever: HybridRetriever, weigh: RarityWeights) -> np.ndarray:
+    """Per row and candidate, the eighth feature (how much more the question agrees word by word with the
+    near misses nearest it than with the entry's own questions) with every piece weighed by `weigh`."""
+    from bot.search.retrieve import Calibration
+    from bot.search.token_match import mean_of_best
+
+    features = rows.candidates.features
+    column = features[:, :, Calibration.FEATURES.index("near_miss_words")].copy()
+    index = retriever.index
+    for i, ((focus, _), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
+        if not len(focus.pieces):
+            continue
+        weights = _question_weights(weigh, focus.pieces)
+        nearest = index.near_misses.nearest_texts(focus.vector)
+        near = (mean_of_best(weighted_agreements(focus.pieces, weights, nearest, weigh(nearest.rows)))
+                if len(nearest) else 0.0)
+        for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
+            asked = index.entry_pieces(entry_id).asked
+            own = weighted_agreements(focus.pieces, weights, asked, weigh(asked.rows)) if len(asked) else None
+            column[i, j] = near - (mean_of_best(own) if own is not None else 0.0)
+    return column
+
+
+def idf_focus_coverage(rows: CalibrationRows, retriever: HybridRetriever, weigh: RarityWeights) -> np.ndarray:
+    """Per row and candidate, the question's semantic coverage in the entry (the fourth feature) as a
+    weighted mean: each piece's best match weighed by `weigh`, the pseudo-terms by the mean weight."""
+    from bot.search.retrieve import COVERAGE_PSEUDO_TERMS, Calibration
+    from bot.search.token_match import best_matches
+
+    features = rows.candidates.features
+    column = features[:, :, Calibration.FEATURES.index("meaning_focus")].copy()
+    for i, ((focus, _), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
+        if not len(focus.pieces):
+            continue
+        weights = _question_weights(weigh, focus.pieces)
+        for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
+            matches = best_matches(focus.pieces, retriever.index.entry_pieces(entry_id).rows)
+            column[i, j] = float((weights * matches).sum()
+                                 / (weights.sum() + COVERAGE_PSEUDO_TERMS * weights.mean()))
+    return column
