@@ -466,3 +466,18 @@ def test_the_idf_columns_with_equal_weights_are_today_s_features():
             return np.where(pieces[:, 3] > 0.5, 3.0, 1.0)
 
     assert idf_focus_coverage(rows, retriever, RareThree())[0, 0] < coverage[0, 0]
+
+
+def test_a_column_is_scored_beside_today_s_features_and_in_place_of_its_own(monkeypatch):
+    from eval.variants import scoring
+
+    rows = rows_of(["a", "a"], [1, 0], [[0.9, 0.1], [0.2, 0.3]], [[True, False]] * 2)
+    column, development_column = np.array([[5.0, 6.0], [7.0, 8.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    scored = []
+    monkeypatch.setattr(scoring, "report_variant", lambda name, grown, development: scored.append(
+        (name, grown.candidates.features.tolist(), development.candidates.features.tolist())))
+    monkeypatch.setattr(scoring, "report_curves", lambda name, grown, development: None)
+    scoring.report_beside_and_in_place("x", rows, rows, column, development_column, 0)
+    assert [name for name, _, _ in scored] == ["x beside", "x in place"]
+    assert scored[0][1][1][0] == [0.2, 7.0] and scored[0][2][1][0] == [0.2, 3.0]  # each set gets its own column
+    assert scored[1][1][1][0] == [7.0] and scored[1][2][1][0] == [3.0]

@@ -36,7 +36,7 @@ from eval.variants.readings import (
     synonym_pairs,
     towards_the_answers,
 )
-from eval.variants.scoring import read_both, report_curves, report_variant, with_column
+from eval.variants.scoring import read_both, report_beside_and_in_place, report_curves, report_variant
 from eval.variants.staff import feedback_loop, knowledge_grown, written_additions
 
 
@@ -97,13 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         for same_word in IDF_SAME_WORD:
             weigh = RarityWeights.of_course(retriever, same_word)
             for feature, column_of in (("near_miss_words", idf_near_miss), ("meaning_focus", idf_focus_coverage)):
-                column, development_column = column_of(rows, retriever, weigh), column_of(development, retriever, weigh)
-                for where, placed in (("beside", None), ("in place", Calibration.FEATURES.index(feature))):
-                    name = f"idf {feature}, same word {same_word}, {where}"
-                    grown = with_column(rows, column, placed)
-                    grown_development = with_column(development, development_column, placed)
-                    report_variant(name, grown, grown_development)
-                    report_curves(name, grown, grown_development)
+                report_beside_and_in_place(f"idf {feature}, same word {same_word},", rows, development,
+                                           column_of(rows, retriever, weigh), column_of(development, retriever, weigh),
+                                           Calibration.FEATURES.index(feature))
     elif args.variant == "prose-near-miss":
         from bot.search.retrieve import Calibration
 
@@ -112,12 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         replaces = Calibration.FEATURES.index("near_miss_words")
         report_curves("today", rows, development)
         for reading, (column, development_column) in columns.items():
-            for where, placed in (("beside", None), ("in place", replaces)):
-                name = f"prose near miss ({reading}) {where}"
-                grown = with_column(rows, column, placed)
-                grown_development = with_column(development, development_column, placed)
-                report_variant(name, grown, grown_development)
-                report_curves(name, grown, grown_development)
+            report_beside_and_in_place(f"prose near miss ({reading})", rows, development, column, development_column,
+                                       replaces)
     elif args.variant == "written":
         entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
         with knowledge_grown(written_additions(args.file, entry_ids)):

@@ -147,3 +147,14 @@ def report_curves(name: str, rows: CalibrationRows, development: CalibrationRows
     print(f"{name:44} {'area under ROC curve':22} calibration rows held out "
           f"{roc_auc_score(np.concatenate(good), np.concatenate(held)):.4f}, development sets "
           f"{roc_auc_score(in_scope & picked_right, confidence):.4f}")
+
+
+def report_beside_and_in_place(name: str, rows: CalibrationRows, development: CalibrationRows, column: np.ndarray,
+                               development_column: np.ndarray, replaces: int) -> None:
+    """A feature read another way (`column` for the calibration rows, `development_column` for the development
+    rows), scored after today's features and in place of feature `replaces`, each with its operating curve."""
+    for where, placed in (("beside", None), ("in place", replaces)):
+        grown = with_column(rows, column, placed)
+        grown_development = with_column(development, development_column, placed)
+        report_variant(f"{name} {where}", grown, grown_development)
+        report_curves(f"{name} {where}", grown, grown_development)
