@@ -174,6 +174,7 @@ def idf_near_miss(rows: CalibrationRows, retriever: HybridRetriever, weigh: Rari
     features = rows.candidates.features
     column = features[:, :, Calibration.FEATURES.index("near_miss_words")].copy()
     index = retriever.index
+    asked_weights: dict[str, np.ndarray] = {}  # an entry's own questions weigh the same for every post
     for i, ((focus, _), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
         if not len(focus.pieces):
             continue
@@ -183,7 +184,9 @@ def idf_near_miss(rows: CalibrationRows, retriever: HybridRetriever, weigh: Rari
                 if len(nearest) else 0.0)
         for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
             asked = index.entry_pieces(entry_id).asked
-            own = weighted_agreements(focus.pieces, weights, asked, weigh(asked.rows)) if len(asked) else None
+            if entry_id not in asked_weights:
+                asked_weights[entry_id] = weigh(asked.rows)
+            own = weighted_agreements(focus.pieces, weights, asked, asked_weights[entry_id]) if len(asked) else None
             column[i, j] = near - (mean_of_best(own) if own is not None else 0.0)
     return column
 
