@@ -153,12 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     course = CourseRead.of(retriever.index, as_searched(load_entries(settings.knowledge_dir)), second)
     read, read_development = (second_features(rows, retriever, course, second),
                               second_features(development, retriever, course, second))
-    report_variant("today", rows, development)
+    today = report_variant("today", rows, development)
     report_curves("today", rows, development)
     for name, (names, where) in VARIANTS.items():
         grown, grown_development = (with_second(rows, read, names, where),
                                     with_second(development, read_development, names, where))
-        report_variant(f"{args.model.name}: {name}", grown, grown_development)
+        report_variant(f"{args.model.name}: {name}", grown, grown_development, against=today)
         report_curves(f"{args.model.name}: {name}", grown, grown_development)
     minilm = median_post_ms(rows, retriever.index.model)
     other = median_post_ms(rows, second)

@@ -474,10 +474,12 @@ def test_a_column_is_scored_beside_today_s_features_and_in_place_of_its_own(monk
     rows = rows_of(["a", "a"], [1, 0], [[0.9, 0.1], [0.2, 0.3]], [[True, False]] * 2)
     column, development_column = np.array([[5.0, 6.0], [7.0, 8.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])
     scored = []
-    monkeypatch.setattr(scoring, "report_variant", lambda name, grown, development: scored.append(
-        (name, grown.candidates.features.tolist(), development.candidates.features.tolist())))
+    today = object()  # today's decisions, handed on to each variant to be scored against
+    monkeypatch.setattr(scoring, "report_variant", lambda name, grown, development, against=None: scored.append(
+        (name, grown.candidates.features.tolist(), development.candidates.features.tolist(), against)))
     monkeypatch.setattr(scoring, "report_curves", lambda name, grown, development: None)
-    scoring.report_beside_and_in_place("x", rows, rows, column, development_column, 0)
-    assert [name for name, _, _ in scored] == ["x beside", "x in place"]
+    scoring.report_beside_and_in_place("x", rows, rows, column, development_column, 0, today)
+    assert [name for name, _, _, _ in scored] == ["x beside", "x in place"]
     assert scored[0][1][1][0] == [0.2, 7.0] and scored[0][2][1][0] == [0.2, 3.0]  # each set gets its own column
     assert scored[1][1][1][0] == [7.0] and scored[1][2][1][0] == [3.0]
+    assert all(against is today for _, _, _, against in scored)

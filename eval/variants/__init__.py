@@ -26,6 +26,8 @@ today's choice, from the same run. Nothing here changes what the bot reads: a va
 The modules, one kind of variant each, over one way of scoring them:
 - `scoring`: how every variant is scored and printed (`report_variant`, `report_curves`), and the
   rows' plumbing (`read_both`, `with_column`, `rows_where`); `eval.second_opinion` scores with it too;
+- `paired`: each variant against today's choice row by row, on the same folds, with a 95 % interval
+  from resampling whole threads: whether the rows can tell the difference from chance;
 - `models`: other classifiers and other threshold rules on today's features (`classifiers`,
   `thresholds`);
 - `readings`: the course or the post read otherwise (`chunks`, `lexical-weight`, `synonyms`, `code`);

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         written = tuple(written_additions(path, entry_ids) for path in args.written) if args.written else None
         feedback_loop(settings, rows, development, written, args.misses_to)
         return 0
-    report_variant("today", rows, development)
+    today = report_variant("today", rows, development)
     if args.variant == "thresholds":
         report_threshold_rule("one threshold (today's rule, this loop)", overall_rule, rows, development)
         for shrink in (300, 100, 30, 10):
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             for difference in (True, False):
                 name = f"density {'difference' if difference else 'both'}, temperature {temperature}"
                 report_variant(name, with_density(rows, asked, near_misses, temperature, difference),
-                               with_density(development, asked, near_misses, temperature, difference))
+                               with_density(development, asked, near_misses, temperature, difference), against=today)
     elif args.variant == "idf":
         from bot.search.retrieve import Calibration
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             for feature, column_of in (("near_miss_words", idf_near_miss), ("meaning_focus", idf_focus_coverage)):
                 report_beside_and_in_place(f"idf {feature}, same word {same_word},", rows, development,
                                            column_of(rows, retriever, weigh), column_of(development, retriever, weigh),
-                                           Calibration.FEATURES.index(feature))
+                                           Calibration.FEATURES.index(feature), today)
     elif args.variant == "prose-near-miss":
         from bot.search.retrieve import Calibration
 
@@ -109,29 +109,29 @@ def main(argv: list[str] | None = None) -> int:
         report_curves("today", rows, development)
         for reading, (column, development_column) in columns.items():
             report_beside_and_in_place(f"prose near miss ({reading})", rows, development, column, development_column,
-                                       replaces)
+                                       replaces, today)
     elif args.variant == "written":
         entry_ids = {entry.id for entry in load_entries(settings.knowledge_dir)}
         with knowledge_grown(written_additions(args.file, entry_ids)):
-            report_variant(f"grown by {args.file.name}", *read_both(settings))
+            report_variant(f"grown by {args.file.name}", *read_both(settings), against=today)
     elif args.variant == "code":
         with code_read_as_words():
-            report_variant("code words, all", *read_both(settings))
+            report_variant("code words, all", *read_both(settings), against=today)
         with code_read_as_words(answers_terms(load_entries(settings.knowledge_dir))):
-            report_variant("code words, the answers' terms", *read_both(settings))
+            report_variant("code words, the answers' terms", *read_both(settings), against=today)
     elif args.variant == "classifiers":
         for name, model in other_classifiers().items():
-            report_variant(name, rows, development, model)
+            report_variant(name, rows, development, model, against=today)
     elif args.variant == "chunks":
         for name, chunks in chunkings().items():
             with mock.patch("bot.search.chunks.entry_chunks", chunks):
-                report_variant(name, *read_both(settings))
+                report_variant(name, *read_both(settings), against=today)
     else:
         pairs = synonym_pairs(args.file, args.without_second_meanings)
         if args.answers_only:
             pairs = towards_the_answers(pairs, load_entries(settings.knowledge_dir))
         with glossary(pairs):
-            report_variant(f"synonyms ({len(pairs)} pairs)", *read_both(settings))
+            report_variant(f"synonyms ({len(pairs)} pairs)", *read_both(settings), against=today)
     return 0
 
 

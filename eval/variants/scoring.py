@@ -21,6 +21,7 @@ from eval.calibrate.cross_validation import held_out, operating_curve
 from eval.calibrate.fit import Candidates, Model, Scorer, decide, logistic_model, most_confident, refit_rule
 from eval.calibrate.rows import CalibrationRows, calibration_rows, course_retriever, report_rates
 from eval.datasets import DEVELOPMENT_SETS
+from eval.variants.paired import Decisions, decisions, report_against
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -85,12 +86,19 @@ def read_both(settings: Settings, retriever: HybridRetriever | None = None) -> t
 
 
 def report_variant(name: str, rows: CalibrationRows, development: CalibrationRows,
-                   model: Model = logistic_model) -> None:
+                   model: Model = logistic_model, against: Decisions | None = None) -> Decisions:
+    """Print a variant's cross-validated rates (`report_rates`), the threshold the rule fits on all rows and
+    its development rates; with `against` (today's `Decisions`, from the same run), the difference row by
+    row with its interval (`paired.report_against`). Returns the variant's own `Decisions`."""
     columns = tuple(range(rows.features.shape[1]))
     report_rates(name, rows, rows.candidates, columns, model)
     scorer, threshold = refit(rows, columns, model)
     print(f"{name:44} {'threshold, all rows':22} {threshold:.4f}")
     report_development(name, development_rates(scorer, threshold, development, columns))
+    mine = decisions(rows, development, model)
+    if against is not None:
+        report_against(name, against, mine, rows, development)
+    return mine
 
 
 def rows_where(rows: CalibrationRows, keep: np.ndarray) -> CalibrationRows:
@@ -150,11 +158,11 @@ def report_curves(name: str, rows: CalibrationRows, development: CalibrationRows
 
 
 def report_beside_and_in_place(name: str, rows: CalibrationRows, development: CalibrationRows, column: np.ndarray,
-                               development_column: np.ndarray, replaces: int) -> None:
+                               development_column: np.ndarray, replaces: int, against: Decisions | None = None) -> None:
     """A feature read another way (`column` for the calibration rows, `development_column` for the development
     rows), scored after today's features and in place of feature `replaces`, each with its operating curve."""
     for where, placed in (("beside", None), ("in place", replaces)):
         grown = with_column(rows, column, placed)
         grown_development = with_column(development, development_column, placed)
-        report_variant(f"{name} {where}", grown, grown_development)
+        report_variant(f"{name} {where}", grown, grown_development, against=against)
         report_curves(f"{name} {where}", grown, grown_development)
