@@ -41,7 +41,7 @@ from eval.variants.readings import (
     towards_the_answers,
     with_code_words,
 )
-from eval.variants.scoring import development_rates, picked, refit, rows_where, with_column
+from eval.variants.scoring import development_rates, picked, refit, rows_where, with_column, without_column
 from eval.variants.staff import knowledge_grown, misses_for_staff, staff_additions, term_of, written_additions
 
 
@@ -372,6 +372,15 @@ def test_a_column_goes_after_today_s_features_or_in_place_of_one():
     assert beside.candidates.features.shape == (2, 2, 2) and beside.candidates.features[1, 0].tolist() == [0.2, 7.0]
     assert in_place.candidates.features[:, :, 0].tolist() == column.tolist()
     assert rows.candidates.features[1, 0, 0] == 0.2  # the rows given are not changed
+
+
+def test_a_feature_left_out_is_gone_from_every_candidate_and_the_rest_keep_their_order():
+    rows = with_column(rows_of(["a", "a"], [1, 0], [[0.9, 0.1], [0.2, 0.3]], [[True, False]] * 2),
+                       np.array([[5.0, 6.0], [7.0, 8.0]]))
+    first_gone, second_gone = without_column(rows, 0), without_column(rows, 1)
+    assert first_gone.candidates.features.tolist() == [[[5.0], [6.0]], [[7.0], [8.0]]]
+    assert second_gone.candidates.features.tolist() == [[[0.9], [0.1]], [[0.2], [0.3]]]
+    assert rows.candidates.features.shape == (2, 2, 2)  # the rows given are not changed
 
 
 def test_the_prose_near_miss_reads_a_long_post_s_prose_and_keeps_a_one_liner_s_own_value():

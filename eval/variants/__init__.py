@@ -12,6 +12,7 @@
     python -m eval.variants written FILE     # the knowledge base grown by the lines staff wrote (JSON)
     python -m eval.variants prose-near-miss  # the near miss read word by word from the whole post, not its question
     python -m eval.variants idf              # the question's words weighed by their rarity among the course's texts
+    python -m eval.variants without-each     # today's model with each of its eight features left out in turn
 
 Kinds of idea that no session had measured (docs/tried-ideas.md, last section), measured the way
 features are chosen: the calibration splits cross-validated by thread with the refit rule
@@ -32,7 +33,7 @@ The modules, one kind of variant each, over one way of scoring them:
   `thresholds`);
 - `readings`: the course or the post read otherwise (`chunks`, `lexical-weight`, `synonyms`, `code`);
 - `features`: more features from what today's reading already holds (`density`, `prose-near-miss`,
-  `idf`);
+  `idf`); `scoring.without_column` takes one of today's away (`without-each`);
 - `staff`: the knowledge base grown by what staff add (`feedback`, `written`);
 - `__main__`: the command.
 """

@@ -36,14 +36,21 @@ from eval.variants.readings import (
     synonym_pairs,
     towards_the_answers,
 )
-from eval.variants.scoring import read_both, report_beside_and_in_place, report_curves, report_variant
+from eval.variants.scoring import (
+    read_both,
+    report_beside_and_in_place,
+    report_curves,
+    report_variant,
+    without_column,
+)
 from eval.variants.staff import feedback_loop, knowledge_grown, written_additions
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=overview.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
-                                            "thresholds", "feedback", "density", "written", "prose-near-miss", "idf"))
+                                            "thresholds", "feedback", "density", "written", "prose-near-miss", "idf",
+                                            "without-each"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
                         help="for synonyms: the pairs; for written: the lines (JSON)")
     parser.add_argument("--without-second-meanings", action="store_true",
@@ -83,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
                                   development)
         for alpha in (0.10, 0.07, 0.05):
             report_threshold_rule(f"conformal bound, alpha {alpha}", conformal_rule(alpha), rows, development)
+    elif args.variant == "without-each":
+        from bot.search.retrieve import Calibration
+
+        for feature, name in enumerate(Calibration.FEATURES):
+            report_variant(f"without {name}", without_column(rows, feature), without_column(development, feature),
+                           against=today)
     elif args.variant == "density":
         asked, near_misses = course_texts(settings)
         for temperature in DENSITY_TEMPERATURES:

@@ -121,6 +121,12 @@ def with_column(rows: CalibrationRows, column: np.ndarray, replaces: int | None 
     return dataclasses.replace(rows, candidates=Candidates(grown, rows.candidates.right))
 
 
+def without_column(rows: CalibrationRows, feature: int) -> CalibrationRows:
+    """`rows` with feature `feature` left out of every candidate's features."""
+    kept = np.delete(rows.candidates.features, feature, axis=2)
+    return dataclasses.replace(rows, candidates=Candidates(kept, rows.candidates.right))
+
+
 CURVE_SHOWN = (-0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # `report_curves`' threshold offsets
 
 
