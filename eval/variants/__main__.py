@@ -19,6 +19,7 @@ from eval.variants.features import (
     prose_near_miss,
     with_density,
 )
+from eval.variants.layers import LAYERS, read_with_layer
 from eval.variants.models import (
     conformal_rule,
     other_classifiers,
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=overview.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
                                             "thresholds", "feedback", "density", "written", "prose-near-miss", "idf",
-                                            "without-each"))
+                                            "without-each", "layers"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
                         help="for synonyms: the pairs; for written: the lines (JSON)")
     parser.add_argument("--without-second-meanings", action="store_true",
@@ -96,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         for feature, name in enumerate(Calibration.FEATURES):
             report_variant(f"without {name}", without_column(rows, feature), without_column(development, feature),
                            against=today)
+    elif args.variant == "layers":
+        for layer in LAYERS:
+            report_variant(f"word pieces from layer {layer}", *read_with_layer(settings, layer), against=today)
     elif args.variant == "density":
         asked, near_misses = course_texts(settings)
         for temperature in DENSITY_TEMPERATURES:
