@@ -11,7 +11,7 @@ import hashlib
 import os
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -77,26 +77,30 @@ class TorchEncoder:
         return self.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=False)
 
-    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`encode`, plus each text's content word pieces in context: the transformer's last hidden
-        state, as the ONNX backend reads it (`bot.search.token_match`)."""
+    def token_states(self, features: Any) -> tuple[np.ndarray, np.ndarray]:
+        """One text's hidden states (a row per token): those its vectors are pooled from and those its
+        word pieces are read from. Both are the transformer's last hidden state, as the ONNX backend reads
+        them; a measurement may read the pieces from another layer (`eval.variants.layers`)."""
         import torch
 
+        with torch.no_grad():
+            hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
+        return hidden, hidden
+
+    def encode_with_pieces(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode`, plus each text's content word pieces in context (`token_states`,
+        `bot.search.token_match`)."""
         from bot.search.token_match import content_rows
 
         pieces = []
         for text in texts:  # one at a time: no padding to strip
             features = self.model.preprocess([text])
-            with torch.no_grad():
-                hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
-            ids = features["input_ids"][0].numpy()
-            pieces.append(content_rows(hidden, ids, self.content_mask))
+            _, states = self.token_states(features)
+            pieces.append(content_rows(states, features["input_ids"][0].numpy(), self.content_mask))
         return self.encode(texts), pieces
 
     def encode_in_context(self, text: str, span: str) -> tuple[np.ndarray, np.ndarray, Read | None]:
         """`text`'s vector and pieces, and `span`'s read inside it (`bot.search.in_context`), in one pass."""
-        import torch
-
         from bot.search.in_context import mean_pool_normalise, read_span
         from bot.search.token_match import content_rows
 
@@ -106,9 +110,11 @@ class TorchEncoder:
                                         return_special_tokens_mask=True)
         offsets = [tuple(pair) for pair in features.pop("offset_mapping")[0].tolist()]
         special = features.pop("special_tokens_mask")[0].tolist()
-        with torch.no_grad():
-            hidden = self.model[0](dict(features))["token_embeddings"][0].numpy()
+        pooled, states = self.token_states(features)
         ids = features["input_ids"][0].numpy()
         mask = np.ones((1, len(ids)), dtype=np.int64)
-        return (mean_pool_normalise(hidden[None], mask)[0], content_rows(hidden, ids, self.content_mask),
-                read_span(hidden, ids, offsets, special, text, span, self.content_mask))
+        inside = read_span(states, ids, offsets, special, text, span, self.content_mask)
+        if inside is not None and states is not pooled:  # the span's vector is pooled as the text's is
+            pooled_inside = read_span(pooled, ids, offsets, special, text, span, self.content_mask)
+            inside = (pooled_inside[0], inside[1], inside[2]) if pooled_inside is not None else None
+        return (mean_pool_normalise(pooled[None], mask)[0], content_rows(states, ids, self.content_mask), inside)
