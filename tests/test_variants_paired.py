@@ -52,11 +52,11 @@ def test_held_out_decisions_add_up_to_cross_validation_s_rates():
     right = rng.uniform(size=(80, 2)) < 0.8
     rows = rows_of(["real_posts:calibration"] * 80, labels.tolist(), scores.tolist(), right.tolist())
     development = rows_of(["dev"] * 80, labels.tolist(), scores[::-1].tolist(), right.tolist())
-    made = decisions(rows, development)
+    scorer, threshold = refit(rows, (0,))
+    made = decisions(rows, development, scorer, threshold)
     rates = cross_validate(rows.features, rows.labels, rows.right, rows.groups, (0,), candidates=rows.candidates)
     assert made.held_out[labels == 1].mean() == pytest.approx(rates["answered_right"])
     assert made.held_out[labels == 0].mean() == pytest.approx(rates["declined_out_of_scope"])
-    scorer, threshold = refit(rows, (0,))
     right_in_scope, _, declined, _ = development_rates(scorer, threshold, development, (0,))["dev"]
     assert made.development[labels == 1].sum() == right_in_scope
     assert made.development[labels == 0].sum() == declined

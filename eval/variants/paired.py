@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.calibrate.cross_validation import held_out
-from eval.calibrate.fit import Model, decide, logistic_model, refit_rule
+from eval.calibrate.fit import Model, Scorer, decide, logistic_model
 from eval.calibrate.rows import CalibrationRows
 
 RESAMPLES = 2000
@@ -33,16 +33,17 @@ class Decisions:
     development: np.ndarray
 
 
-def decisions(rows: CalibrationRows, development: CalibrationRows, model: Model = logistic_model) -> Decisions:
-    """`Decisions` of the feature set `rows` and `development` carry, by the refit rule."""
+def decisions(rows: CalibrationRows, development: CalibrationRows, scorer: Scorer, threshold: float,
+              model: Model = logistic_model) -> Decisions:
+    """`Decisions` of the feature set `rows` and `development` carry, by the refit rule: held out as its
+    cross-validation fits `model`, the development rows by `scorer` and `threshold`, the rule's fit on all
+    calibration rows (`scoring.refit`, which the caller has made already)."""
     columns = tuple(range(rows.features.shape[1]))
     good, runs = np.zeros(len(rows.labels)), np.zeros(len(rows.labels))
-    for test, score, right, threshold in held_out(rows.features, rows.labels, rows.right, rows.groups, columns,
-                                                  candidates=rows.candidates, model=model):
-        good[test] += well_decided(rows.labels, score >= threshold, right)[test]
+    for test, score, right, fold_threshold in held_out(rows.features, rows.labels, rows.right, rows.groups, columns,
+                                                       candidates=rows.candidates, model=model):
+        good[test] += well_decided(rows.labels, score >= fold_threshold, right)[test]
         runs[test] += 1
-    scorer, _, _, threshold = refit_rule(rows.features, rows.labels, rows.right, columns,
-                                         np.ones(len(rows.labels), dtype=bool), rows.candidates, model)
     score, right = decide(scorer, columns, development.features, development.right, development.candidates)
     return Decisions(good / runs, well_decided(development.labels, score >= threshold, right).astype(float))
 

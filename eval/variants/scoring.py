@@ -95,7 +95,7 @@ def report_variant(name: str, rows: CalibrationRows, development: CalibrationRow
     scorer, threshold = refit(rows, columns, model)
     print(f"{name:44} {'threshold, all rows':22} {threshold:.4f}")
     report_development(name, development_rates(scorer, threshold, development, columns))
-    mine = decisions(rows, development, model)
+    mine = decisions(rows, development, scorer, threshold, model)
     if against is not None:
         report_against(name, against, mine, rows, development)
     return mine
