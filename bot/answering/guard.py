@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from bot.errors import InputError
 from bot.search.glossary import mostly_other_script
@@ -17,6 +18,7 @@ EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not 
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 # The TA answers and MiniLM are English: a question written mostly in another script cannot be matched
 # as it stands, and the student should hear that, not only "no TA answer covers this"
 # (`bot.search.glossary.mostly_other_script` says which; a post in Chinese is then read through the
@@ -25,6 +27,28 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
                          "answers and the search model are English only, so I may miss what you ask: if you "
                          "can, please ask again in English.")
+
+
+@lru_cache(maxsize=4096)  # bounded: a hostile paste can hold 100,000 distinct characters
+def _as_read(ch: str) -> str:
+    """A character as it is searched: a format character (soft hyphen, zero-width space or joiner,
+    byte-order mark, direction mark) is nothing; a letter in a presentation form (the ligature "ﬁ" a
+    PDF's copy keeps, the mathematical italic "𝑥" of a copied formula, a fullwidth "Ａ") is the letters
+    it stands for. Both come with text copied from a page or a paper and are invisible or look the
+    same, but they split a word for every regex of the reader ("soft\u00admax" is two words) and the
+    encoder's tokenizer reads a ligature as an unknown piece. Sub- and superscripts ("x²", "ᵢ") stay as
+    written: they are not letters in another form, and the formula's reading keeps them."""
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ""
+    if category in ("Ll", "Lu", "Lt"):
+        return unicodedata.normalize("NFKC", ch)
+    return ch
+
+
+def as_read(text: str) -> str:
+    """`text` with each character as it is searched (`_as_read`); plain ASCII is returned as it is."""
+    return text if text.isascii() else _NOT_ASCII.sub(lambda m: _as_read(m.group()), text)
 
 
 def _indented(line: str) -> bool:
@@ -46,6 +70,7 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
     cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     if cleaned != unicodedata.normalize("NFC", text):
         notices.append("I removed control characters from your message.")
+    cleaned = as_read(cleaned)  # after the notice: what it changes is invisible or looks the same
     # Line breaks and indentation are kept (code, quotes and the question's own line are told apart
     # by them, see bot/search/prose.py); runs of spaces and of blank lines are not.
     lines = [("    " if _indented(line) else "") + " ".join(line.split()) for line in cleaned.splitlines()]

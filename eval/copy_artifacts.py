@@ -1,0 +1,162 @@
+"""Does the bot decide a post the same when copying changed how it is written?
+
+    python -m eval.copy_artifacts [--only NAME,...]
+
+Real posts are often pasted, not typed: from a web page that hyphenates long words with invisible soft
+hyphens, from a chat that slips zero-width spaces in, from a PDF whose "fi" and "fl" are ligature
+characters, from a word processor's typographic quotes, from Markdown source that escapes `_` and `*`,
+from a mail client that wraps lines at 72 characters. A TA reads each the same as the plain post. This
+asks every calibration and development row (never a test split) as written and again with one kind of
+copy artifact at a time (`ARTIFACTS`, each drawn by a seeded generator so every run reads the same
+posts), through the whole bot (`Tabot.ask`: the guard, the reader, the model), and counts the rows
+whose decision (declined, or the entry answered from) changed: how many became right, how many wrong.
+A kind that changes decisions is one the bot does not yet read through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from eval.datasets import CALIBRATION_SETS, DEVELOPMENT_SETS, Question
+
+Artifact = Callable[[str, random.Random], str]
+DECLINED = "declined"
+WRAP_WIDTH = 72  # where mail clients and plain-text archives wrap lines
+_LONG_WORD = re.compile(r"[A-Za-z]{7,}")
+
+
+def _in_long_words(text: str, rng: random.Random, share: float, mark: str, at: int) -> str:
+    """`mark` put `at` letters into that share of the words of seven letters or more."""
+    return _LONG_WORD.sub(lambda m: m[0][:at] + mark + m[0][at:] if rng.random() < share else m[0], text)
+
+
+def soft_hyphens(text: str, rng: random.Random) -> str:
+    """A page that hyphenates long words keeps U+00AD in them when copied."""
+    return _in_long_words(text, rng, 0.5, "\u00ad", 3)
+
+
+def zero_width_spaces(text: str, rng: random.Random) -> str:
+    """A chat's or an editor's U+200B after some spaces, and a byte-order mark before the text."""
+    return "\ufeff" + re.sub(" ", lambda m: " \u200b" if rng.random() < 0.15 else " ", text)
+
+
+def zero_width_in_words(text: str, rng: random.Random) -> str:
+    """U+200B inside words, where some sites put break opportunities."""
+    return _in_long_words(text, rng, 0.2, "\u200b", 2)
+
+
+def ligatures(text: str, rng: random.Random) -> str:
+    """A PDF's ligature characters for ffi, fi, fl and ff (e.g. "deﬁne")."""
+    return text.replace("ffi", "\ufb03").replace("fi", "\ufb01").replace("fl", "\ufb02").replace("ff", "\ufb00")
+
+
+def typographic_quotes(text: str, rng: random.Random) -> str:
+    """A word processor's right single quote for apostrophes and curly double quotes."""
+    text = re.sub(r"(\w)'(\w)", "\\1\u2019\\2", text)
+    return re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", text)
+
+
+def markdown_escapes(text: str, rng: random.Random) -> str:
+    """Markdown source as an editor saves it: `F.nll\\_loss`, `2\\*x`."""
+    return text.replace("_", "\\_").replace("*", "\\*")
+
+
+def wrapped_lines(text: str, rng: random.Random) -> str:
+    """Every line longer than WRAP_WIDTH broken between words, as a mail client or a plain-text archive
+    sends it."""
+    wrapped = []
+    for line in text.split("\n"):
+        pieces: list[str] = []
+        for word in line.split(" "):
+            if pieces and len(pieces[-1]) + 1 + len(word) > WRAP_WIDTH:
+                pieces.append(word)
+            elif pieces:
+                pieces[-1] += " " + word
+            else:
+                pieces.append(word)
+        wrapped.append("\n".join(pieces))
+    return "\n".join(wrapped)
+
+
+ARTIFACTS: dict[str, Artifact] = {
+    "soft hyphens": soft_hyphens,
+    "zero-width spaces": zero_width_spaces,
+    "zero-width spaces in words": zero_width_in_words,
+    "ligatures": ligatures,
+    "typographic quotes": typographic_quotes,
+    "markdown escapes": markdown_escapes,
+    "lines wrapped at 72": wrapped_lines,
+}
+
+
+@dataclass
+class Changes:
+    """What one artifact did to the rows' decisions."""
+
+    rows: int = 0  # rows read
+    rewritten: int = 0  # rows whose text the artifact changed (the rest are not asked again)
+    changed: int = 0  # ... whose decision changed
+    now_right: int = 0  # ... from a wrong decision to a right one
+    now_wrong: int = 0  # ... from a right decision to a wrong one
+
+
+def right(question: Question, decision: str) -> bool:
+    """In scope: answered from an expected entry; out of scope: declined."""
+    return decision in question.expected if question.expected else decision == DECLINED
+
+
+def compare(decide: Callable[[str], str], questions: Sequence[Question], artifacts: dict[str, Artifact],
+            seed: int = 7) -> tuple[int, dict[str, Changes]]:
+    """How many `questions` `decide` gets right as written, and per artifact what it changed."""
+    plain = {q.id: decide(q.question) for q in questions}
+    changes = {}
+    for name, artifact in artifacts.items():
+        rng, found = random.Random(seed), Changes(rows=len(questions))
+        for q in questions:
+            text = artifact(q.question, rng)
+            if text == q.question:
+                continue
+            found.rewritten += 1
+            decision = decide(text)
+            if decision != plain[q.id]:
+                found.changed += 1
+                before, after = right(q, plain[q.id]), right(q, decision)
+                found.now_right += after and not before
+                found.now_wrong += before and not after
+        changes[name] = found
+    return sum(right(q, plain[q.id]) for q in questions), changes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.copy_artifacts", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(ARTIFACTS),
+                        help=f"comma-separated artifacts (default: all of {', '.join(ARTIFACTS)})")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.only.split(",") if name not in ARTIFACTS]
+    if unknown:
+        parser.error(f"unknown artifact {unknown[0]!r}; known: {', '.join(ARTIFACTS)}")
+    from bot.config import Settings  # the bot only when asked, as in eval.calibrate
+    from bot.service import Tabot
+    from eval.datasets import load_question_sets
+
+    tabot = Tabot.start(Settings.from_env())
+    questions = load_question_sets(list(CALIBRATION_SETS) + list(DEVELOPMENT_SETS), known_entries=set(tabot.entries))
+
+    def decide(text: str) -> str:
+        answer = tabot.ask(text)
+        return DECLINED if answer.abstained or not answer.entry_ids else answer.entry_ids[0]
+
+    good, changes = compare(decide, questions, {name: ARTIFACTS[name] for name in args.only.split(",")})
+    print(f"{len(questions)} calibration and development rows, {good} decided right as written")
+    for name, found in changes.items():
+        print(f"{name:28} rewritten {found.rewritten:5}   decision changed {found.changed:3}   "
+              f"now right {found.now_right:3}   now wrong {found.now_wrong:3}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

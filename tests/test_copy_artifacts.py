@@ -1,0 +1,86 @@
+"""What copying does to a post's characters, and the guard that reads through it (`bot.answering.guard.as_read`)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.answering.guard import clean_question
+from eval.copy_artifacts import (
+    ARTIFACTS,
+    DECLINED,
+    WRAP_WIDTH,
+    compare,
+    ligatures,
+    soft_hyphens,
+    wrapped_lines,
+    zero_width_in_words,
+    zero_width_spaces,
+)
+from eval.datasets import Question
+
+# Written for this test: a context-first post with long words, "fi"/"fl"/"ff" inside words, and a quote.
+POST = ("Hi all, I'm confused by the official notes on backpropagation. They say the gradient flows "
+        "\"in reverse topological order\" and that a breadth-first traversal is insufficient. Is it "
+        "really different? What is the difference between topological order and BFS order for backprop?")
+
+
+@pytest.mark.parametrize("artifact", [soft_hyphens, zero_width_spaces, zero_width_in_words, ligatures])
+def test_invisible_characters_and_ligatures_are_read_as_the_plain_text(artifact) -> None:
+    copied = artifact(POST, random.Random(3))
+    assert copied != POST
+    assert clean_question(copied, 4000) == clean_question(POST, 4000)
+
+
+def test_what_is_not_a_letter_in_another_form_stays_as_written() -> None:
+    # Sub- and superscripts, Greek letters, Chinese, fullwidth punctuation and the ellipsis are read
+    # by the reader's own rules (formulas, the glossary); the guard leaves them.
+    text = "σ'(x)² = σ(x)(1 − σ(x)) for xᵢ … 为什么交叉熵？"
+    assert clean_question(text, 4000) == (text, [])
+    assert clean_question("ℓ(𝑥) with ＡＢ and deﬁne", 4000)[0] == "l(x) with AB and define"
+
+
+def test_a_message_of_only_invisible_characters_is_empty() -> None:
+    from bot.errors import InputError
+
+    with pytest.raises(InputError):
+        clean_question("\u200b\u00ad\ufeff \u2060", 4000)
+
+
+def test_lines_are_wrapped_between_words_within_the_width() -> None:
+    long_line = " ".join(["gradient"] * 40)
+    wrapped = wrapped_lines(long_line + "\nshort line", random.Random(0))
+    lines = wrapped.split("\n")
+    assert len(lines) > 3 and all(len(line) <= WRAP_WIDTH for line in lines)
+    assert " ".join(lines) == long_line + " short line"
+
+
+def test_compare_counts_changed_decisions_by_whether_they_were_right() -> None:
+    questions = [Question(id="in", question="why is the softmax derivative a matrix", expected=("softmax-derivative",)),
+                 Question(id="out", question="what batch size should I use", expected=())]
+
+    def decide(text: str) -> str:  # reads a soft hyphen as a different post: answers the one, declines the other
+        if "\u00ad" in text:
+            return "softmax-derivative" if "batch" in text else DECLINED
+        return "softmax-derivative"
+
+    good, changes = compare(decide, questions, {"soft hyphens": lambda text, rng: text.replace("ax", "a\u00adx"),
+                                                "nothing": lambda text, rng: text})
+    assert good == 1
+    found = changes["soft hyphens"]
+    assert (found.rows, found.rewritten, found.changed, found.now_right, found.now_wrong) == (2, 1, 1, 0, 1)
+    assert changes["nothing"].rewritten == 0 and changes["nothing"].changed == 0
+
+
+def test_every_artifact_is_seeded() -> None:
+    for artifact in ARTIFACTS.values():
+        assert artifact(POST, random.Random(5)) == artifact(POST, random.Random(5))
+
+
+def test_a_post_copied_from_a_pdf_and_a_page_is_answered_as_typed(tabot) -> None:
+    copied = ligatures(zero_width_spaces(soft_hyphens(POST, random.Random(1)), random.Random(2)), random.Random(3))
+    plain, read = tabot.ask(POST), tabot.ask(copied)
+    assert not plain.abstained and plain.entry_ids[0] == "backprop-order"
+    assert read.entry_ids == plain.entry_ids and read.sources[0].score == plain.sources[0].score
+    assert read.asked == plain.asked and read.notices == plain.notices
