@@ -297,6 +297,29 @@ def test_a_hard_wrapped_sentence_is_one_sentence() -> None:
         "Two options:\n- one sigmoid output\n- two softmax outputs")
 
 
+def test_a_line_cut_by_a_mail_clients_wrap_goes_on_whatever_its_first_letter() -> None:
+    # Written for this test, wrapped at 72 as a mail client sends it: the question's second line opens
+    # with a formula and the first line's next word would not have fitted on it.
+    wrapped = ("I am distilling a policy and the paper minimises KL(teacher || student).\n"
+               "Was that picked on purpose to get mass-covering behaviour, where the\n"
+               "student spreads over every mode of the teacher instead of collapsing as\n"
+               "KL(student || teacher) would make it?")
+    question = ("Was that picked on purpose to get mass-covering behaviour, where the student spreads over every "
+                "mode of the teacher instead of collapsing as KL(student || teacher) would make it?")
+    assert question in prose_of(wrapped).split("\n")
+    assert read_post(wrapped).focus.endswith(question)
+    # Short lines were not wrapped, and a line with room left for the next word was not cut by a wrap.
+    assert prose_of("Question about softmax\nWhy is the derivative a matrix") == (
+        "Question about softmax\nWhy is the derivative a matrix")
+    assert prose_of("My training loop for the classifier on the course's image dataset\n"
+                    "Adam with a learning rate of 0.001 and a batch size of 64 for ten epochs") == (
+        "My training loop for the classifier on the course's image dataset\n"
+        "Adam with a learning rate of 0.001 and a batch size of 64 for ten epochs")
+    # A list's item starts its own line even after a long line.
+    assert "\n- " in prose_of("These are the two options I am choosing between for the output layer\n"
+                              "- one sigmoid unit\n- two softmax units")
+
+
 def test_code_pasted_without_a_fence_stays_code_after_the_guard() -> None:
     from bot.answering.guard import clean_question
 

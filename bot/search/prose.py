@@ -110,6 +110,23 @@ _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
 # hard-wrapped sentence: "... Does it\nchange the gradients?").
 _CONTINUES = re.compile(r"^[a-z0-9(]")
 _ENDS = re.compile(r"[.!?:;]\W*$")
+# A mail client or a plain-text archive wraps its lines at 72 or 80 characters, so a wrapped sentence
+# also goes on in a line that opens with a name or a formula ("... as it would with\nD_KL(q || p)?").
+# A line was cut by a wrap when the next line's first word would not have fitted on it within the
+# post's longest line, and posts whose lines are all shorter than WRAP_WIDTH_MIN were not wrapped.
+WRAP_WIDTH_MIN = 60
+
+
+_LIST_ITEM = re.compile(r"^(?:[-*+\u2022]|\d+[.)])\s")
+
+
+def _cut_by_a_wrap(previous: str, line: str, width: int) -> bool:
+    """True when `previous` ends where a wrap at the post's `width` would have cut it before `line`
+    (a list's item starts a line of its own)."""
+    return (width >= WRAP_WIDTH_MIN and len(previous) + 1 + len(line.split(" ", 1)[0]) > width
+            and not _LIST_ITEM.match(line))
+
+
 # A greeting opens one of the first lines (a title line may come before it): "Hi all," or a line
 # that is only a greeting ("Hello everyone").
 GREETING = re.compile(
@@ -264,8 +281,11 @@ def prose_of(text: str, headings: bool = True) -> str:
     text = _SIGN_OFF.sub("", text.rstrip())
     lines: list[str] = []
     previous = ""
-    for line in (" ".join(raw.split()) for raw in text.splitlines()):
-        if line and previous and lines and _CONTINUES.match(line) and not _ENDS.search(previous):
+    plain = [" ".join(raw.split()) for raw in text.splitlines()]
+    width = max(map(len, plain), default=0)
+    for line in plain:
+        if line and previous and lines and not _ENDS.search(previous) and (
+                _CONTINUES.match(line) or _cut_by_a_wrap(previous, line, width)):
             lines[-1] += " " + line
         elif line:
             lines.append(line)
