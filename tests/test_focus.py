@@ -184,7 +184,7 @@ def test_not_knowing_said_as_a_statement_is_the_question() -> None:
                     "im still unsure whether", "No idea why", "I just can't see why", "I’m confused about why"):
         post = read_post(f"{opening} people use two softmax outputs for two classes. The course notes use "
                          "both. Would appreciate any help")
-        assert post.focus.startswith(opening), opening
+        assert post.focus.startswith(opening.replace("\u2019", "'")), opening  # read as typed on a keyboard
     # "I don't get any instructions" says what the student did not receive; it asks nothing.
     notice = read_post("I dont get any instructions about the midterm. Kindly tell me where the week 6 material is.")
     assert notice.focus == "Kindly tell me where the week 6 material is."
@@ -318,6 +318,21 @@ def test_a_line_cut_by_a_mail_clients_wrap_goes_on_whatever_its_first_letter() -
     # A list's item starts its own line even after a long line.
     assert "\n- " in prose_of("These are the two options I am choosing between for the output layer\n"
                               "- one sigmoid unit\n- two softmax units")
+
+
+def test_typographic_quotes_and_markdown_escapes_are_read_as_typed() -> None:
+    # A phone's keyboard types "don’t": the line that says what the student does not understand is
+    # still the question.
+    typed = ("We covered the softmax layer in lecture 4 and then the backward pass through it.\n"
+             "I don't understand why the derivative of the softmax is a full matrix and not a vector")
+    phone = typed.replace("'", "\u2019")
+    assert read_post(typed).focus.startswith("I don't understand")
+    assert read_post(phone).focus == read_post(typed).focus
+    assert prose_of("She said \u201cuse log2\u201d, is that right?") == 'She said "use log2", is that right?'
+    # Markdown source escapes underscores and asterisks; LaTeX's math openers stay as written.
+    assert prose_of("Is F.nll\\_loss on log\\_softmax outputs 2\\*the same as cross entropy?") == (
+        "Is F.nll_loss on log_softmax outputs 2*the same as cross entropy?")
+    assert prose_of("Why is \\(p\\_i\\) a probability?") == "Why is \\(p_i\\) a probability?"
 
 
 def test_code_pasted_without_a_fence_stays_code_after_the_guard() -> None:

@@ -32,8 +32,11 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 # An image's alt text is a file name, "image" or a number far more often than words of the post.
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-# Full-width punctuation (posts typed with a CJK keyboard) ends sentences and asks as ASCII does.
-_FULL_WIDTH = str.maketrans({"？": "?", "！": "!", "。": ". ", "：": ": ", "，": ", ", "；": "; "})
+# Full-width punctuation (posts typed with a CJK keyboard) ends sentences and asks as ASCII does, and a
+# phone's or a word processor's typographic quotes are the apostrophes and quotes the reader's rules
+# read ("don’t understand" is "don't understand").
+_AS_ASCII = str.maketrans({"？": "?", "！": "!", "。": ". ", "：": ": ", "，": ", ", "；": "; ",
+                           "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
 _INLINE_CODE = re.compile(r"`([^`\n]*)`")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
@@ -105,6 +108,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # The markers a Stack Exchange site with MathJax wraps around every post and comment, which a copy of
 # its page keeps ("$\begingroup$ Is this on held-out data? $\endgroup$").
 _MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
+# Markdown source as an editor saves it escapes underscores and asterisks ("F.nll\_loss", "2\*x"); in
+# LaTeX too "\_" is an underscore. Other escapes stay: "\[" and "\(" open LaTeX's math.
+_MARKDOWN_ESCAPE = re.compile(r"\\([_*])")
 _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
 # A line that goes on in lower case after a line that did not end a sentence continues it (a
 # hard-wrapped sentence: "... Does it\nchange the gradients?").
@@ -264,8 +270,8 @@ def prose_of(text: str, headings: bool = True) -> str:
     checklists, URLs, mentions and HTML removed (and Markdown headings too, unless `headings`); link
     texts and inline code kept (they often name the topic: `F.nll_loss`). HTML entities are read as
     their characters first: a post copied from a web page's source says `&gt;` for a quote mark and
-    `&#39;` for an apostrophe."""
-    text = html.unescape(text).translate(_FULL_WIDTH)
+    `&#39;` for an apostrophe; so are Markdown's escaped underscores and asterisks (`nll\\_loss`)."""
+    text = _MARKDOWN_ESCAPE.sub(r"\1", html.unescape(text).translate(_AS_ASCII))
     text = _HTML_COMMENT.sub("\n\n", text)
     text = _MATHJAX_GROUP.sub("", text)
     text = _FENCE.sub("\n\n", text)
