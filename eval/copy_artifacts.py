@@ -5,11 +5,12 @@
 Real posts are often pasted, not typed: from a web page that hyphenates long words with invisible soft
 hyphens, from a chat that slips zero-width spaces in, from a PDF whose "fi" and "fl" are ligature
 characters, from a word processor's typographic quotes, from Markdown source that escapes `_` and `*`,
-from a mail client that wraps lines at 72 characters. A TA reads each the same as the plain post. This
-asks every calibration and development row (never a test split) as written and again with one kind of
-copy artifact at a time (`ARTIFACTS`, each drawn by a seeded generator so every run reads the same
-posts), through the whole bot (`Tabot.ask`: the guard, the reader, the model), and counts the rows
-whose decision (declined, or the entry answered from) changed: how many became right, how many wrong.
+from a mail client that wraps lines at 72 characters; a phone adds emoji. A TA reads each the same as
+the plain post. This asks every calibration and development row (never a test split) as written and
+again with one kind of copy artifact at a time (`ARTIFACTS`, each drawn by a seeded generator so every
+run reads the same posts), through the whole bot (`Tabot.ask`: the guard, the reader, the model), and
+counts the rows whose decision (declined, or the entry answered from) changed: how many became right,
+how many wrong.
 A kind that changes decisions is one the bot does not yet read through.
 """
 
@@ -65,6 +66,16 @@ def markdown_escapes(text: str, rng: random.Random) -> str:
     return text.replace("_", "\\_").replace("*", "\\*")
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?= |\n|$)")
+EMOJI = ("\U0001f64f", "\U0001f605", "\U0001f914", "\U0001f62d", "\U0001f44d")
+
+
+def emoji(text: str, rng: random.Random) -> str:
+    """An emoji after some sentences and at the end, as a chat or a phone adds them (🙏, 😅, 🤔)."""
+    text = _SENTENCE_END.sub(lambda m: " " + rng.choice(EMOJI) if rng.random() < 0.3 else "", text)
+    return text + " " + rng.choice(EMOJI)
+
+
 def wrapped_lines(text: str, rng: random.Random) -> str:
     """Every line longer than WRAP_WIDTH broken between words, as a mail client or a plain-text archive
     sends it."""
@@ -90,6 +101,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "typographic quotes": typographic_quotes,
     "markdown escapes": markdown_escapes,
     "lines wrapped at 72": wrapped_lines,
+    "emoji": emoji,
 }
 
 

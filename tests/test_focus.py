@@ -335,6 +335,14 @@ def test_typographic_quotes_and_markdown_escapes_are_read_as_typed() -> None:
     assert prose_of("Why is \\(p\\_i\\) a probability?") == "Why is \\(p_i\\) a probability?"
 
 
+def test_emoji_end_no_sentence_and_ask_nothing() -> None:
+    plain = "My notes say Adam uses curvature. Is Adam a second order method? I tried reading the paper. Thanks!"
+    with_emoji = ("My notes say Adam uses curvature. \U0001f605 Is Adam a second order method? \U0001f914 I tried "
+                  "reading the paper.\U0001f62d\U0001f62d Thanks! \U0001f64f\U0001f3fd")
+    assert read_post(with_emoji).focus == read_post(plain).focus == "Is Adam a second order method?"
+    assert read_post(with_emoji).prose == read_post(plain).prose
+
+
 def test_code_pasted_without_a_fence_stays_code_after_the_guard() -> None:
     from bot.answering.guard import clean_question
 

@@ -111,6 +111,10 @@ _MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
 # Markdown source as an editor saves it escapes underscores and asterisks ("F.nll\_loss", "2\*x"); in
 # LaTeX too "\_" is an underscore. Other escapes stay: "\[" and "\(" open LaTeX's math.
 _MARKDOWN_ESCAPE = re.compile(r"\\([_*])")
+# Emoji (the pictographs' planes and the selector that asks for their colour form) end no sentence and
+# ask nothing: "Is Adam second order? 🤔 My notes say" splits where it would without them, and "Thanks! 🙏"
+# is a sign-off. The older symbols stay: "✓" is a notebook's furniture (`page_furniture`).
+_EMOJI = re.compile("[\U0001f000-\U0001faff\ufe0f]")
 _CHECKLIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*\[[ xX]?\]")
 # A line that goes on in lower case after a line that did not end a sentence continues it (a
 # hard-wrapped sentence: "... Does it\nchange the gradients?").
@@ -270,8 +274,9 @@ def prose_of(text: str, headings: bool = True) -> str:
     checklists, URLs, mentions and HTML removed (and Markdown headings too, unless `headings`); link
     texts and inline code kept (they often name the topic: `F.nll_loss`). HTML entities are read as
     their characters first: a post copied from a web page's source says `&gt;` for a quote mark and
-    `&#39;` for an apostrophe; so are Markdown's escaped underscores and asterisks (`nll\\_loss`)."""
-    text = _MARKDOWN_ESCAPE.sub(r"\1", html.unescape(text).translate(_AS_ASCII))
+    `&#39;` for an apostrophe; so are Markdown's escaped underscores and asterisks (`nll\\_loss`), and
+    emoji are dropped."""
+    text = _EMOJI.sub("", _MARKDOWN_ESCAPE.sub(r"\1", html.unescape(text).translate(_AS_ASCII)))
     text = _HTML_COMMENT.sub("\n\n", text)
     text = _MATHJAX_GROUP.sub("", text)
     text = _FENCE.sub("\n\n", text)
