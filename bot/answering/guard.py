@@ -35,7 +35,7 @@ def _as_read(ch: str) -> str:
     byte-order mark, direction mark) is nothing; a letter in a presentation form (the ligature "ﬁ" a
     PDF's copy keeps, the mathematical italic "𝑥" of a copied formula, a fullwidth "Ａ") is the letters
     it stands for. Both come with text copied from a page or a paper and are invisible or look the
-    same, but they split a word for every regex of the reader ("soft\u00admax" is two words) and the
+    same, but they split a word for every regex of the reader ("soft\\u00admax" is two words) and the
     encoder's tokenizer reads a ligature as an unknown piece. Sub- and superscripts ("x²", "ᵢ") stay as
     written: they are not letters in another form, and the formula's reading keeps them."""
     category = unicodedata.category(ch)

@@ -125,8 +125,6 @@ _ENDS = re.compile(r"[.!?:;]\W*$")
 # A line was cut by a wrap when the next line's first word would not have fitted on it within the
 # post's longest line, and posts whose lines are all shorter than WRAP_WIDTH_MIN were not wrapped.
 WRAP_WIDTH_MIN = 60
-
-
 _LIST_ITEM = re.compile(r"^(?:[-*+\u2022]|\d+[.)])\s")
 
 
