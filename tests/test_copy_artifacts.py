@@ -1,4 +1,5 @@
-"""What copying does to a post's characters, and the guard that reads through it (`bot.answering.guard.as_read`)."""
+"""What copying does to a post's characters (`eval.copy_artifacts`), and the guard that reads through the invisible
+ones and the ligatures (`bot.answering.guard.as_read`; the reader's share is in tests/test_focus.py)."""
 
 from __future__ import annotations
 

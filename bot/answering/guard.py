@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from bot.errors import InputError
 from bot.search.glossary import mostly_other_script
@@ -18,7 +17,6 @@ EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not 
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 # The TA answers and MiniLM are English: a question written mostly in another script cannot be matched
 # as it stands, and the student should hear that, not only "no TA answer covers this"
 # (`bot.search.glossary.mostly_other_script` says which; a post in Chinese is then read through the
@@ -29,7 +27,6 @@ OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language
                          "can, please ask again in English.")
 
 
-@lru_cache(maxsize=4096)  # bounded: a hostile paste can hold 100,000 distinct characters
 def _as_read(ch: str) -> str:
     """A character as it is searched: a format character (soft hyphen, zero-width space or joiner,
     byte-order mark, direction mark) is nothing; a letter in a presentation form (the ligature "ﬁ" a
@@ -46,9 +43,24 @@ def _as_read(ch: str) -> str:
     return ch
 
 
+class _ReadAs(dict[int, str]):
+    """`str.translate`'s table for `_as_read`, filled as characters come: a character seen before costs
+    a lookup in C, not a Python call (a 100 kB paste in another script holds a few thousand distinct
+    ones). Bounded, as a hostile paste can hold 100,000 distinct characters."""
+
+    def __missing__(self, code: int) -> str:
+        read = _as_read(chr(code))
+        if len(self) < 65_536:
+            self[code] = read
+        return read
+
+
+_READ_AS = _ReadAs()
+
+
 def as_read(text: str) -> str:
     """`text` with each character as it is searched (`_as_read`); plain ASCII is returned as it is."""
-    return text if text.isascii() else _NOT_ASCII.sub(lambda m: _as_read(m.group()), text)
+    return text if text.isascii() else text.translate(_READ_AS)
 
 
 def _indented(line: str) -> bool:
