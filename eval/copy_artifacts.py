@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -76,21 +77,15 @@ def emoji(text: str, rng: random.Random) -> str:
     return text + " " + rng.choice(EMOJI)
 
 
+# A mail client breaks a line between words, never inside one or at a hyphen, and sends no blank at a break.
+_WRAPPER = textwrap.TextWrapper(WRAP_WIDTH, break_long_words=False, break_on_hyphens=False, expand_tabs=False,
+                                replace_whitespace=False)
+
+
 def wrapped_lines(text: str, rng: random.Random) -> str:
     """Every line longer than WRAP_WIDTH broken between words, as a mail client or a plain-text archive
     sends it."""
-    wrapped = []
-    for line in text.split("\n"):
-        pieces: list[str] = []
-        for word in line.split(" "):
-            if pieces and len(pieces[-1]) + 1 + len(word) > WRAP_WIDTH:
-                pieces.append(word)
-            elif pieces:
-                pieces[-1] += " " + word
-            else:
-                pieces.append(word)
-        wrapped.append("\n".join(pieces))
-    return "\n".join(wrapped)
+    return "\n".join(_WRAPPER.fill(line) if len(line) > WRAP_WIDTH else line for line in text.split("\n"))
 
 
 ARTIFACTS: dict[str, Artifact] = {
