@@ -3,14 +3,15 @@
     python -m eval.copy_artifacts [--only NAME,...]
 
 Real posts are often pasted, not typed: from a web page that hyphenates long words with invisible soft
-hyphens, from a chat that slips zero-width spaces in, from a PDF whose "fi" and "fl" are ligature
-characters, from a word processor's typographic quotes, from Markdown source that escapes `_` and `*`,
-from a mail client that wraps lines at 72 characters; a phone adds emoji. A TA reads each the same as
-the plain post. This asks every calibration and development row (never a test split) as written and
-again with one kind of copy artifact at a time (`ARTIFACTS`, each drawn by a seeded generator so every
-run reads the same posts), through the whole bot (`Tabot.ask`: the guard, the reader, the model), and
-counts the rows whose decision (declined, or the entry answered from) changed: how many became right,
-how many wrong.
+hyphens and spaces with `&nbsp;`, from a chat that slips zero-width spaces in, from a PDF whose "fi"
+and "fl" are ligature characters and whose lines break inside words with a hyphen, from a word
+processor's typographic quotes, dashes and ellipses, from Markdown source that escapes `_` and `*`,
+from a mail client that wraps lines at 72 characters, from Windows with its line ends; a phone adds
+emoji. A TA reads each the same as the plain post. This asks every calibration and development row
+(never a test split) as written and again with one kind of copy artifact at a time (`ARTIFACTS`, each
+drawn by a seeded generator so every run reads the same posts), through the whole bot (`Tabot.ask`:
+the guard, the reader, the model), and counts the rows whose decision (declined, or the entry answered
+from) changed: how many became right, how many wrong.
 A kind that changes decisions is one the bot does not yet read through.
 """
 
@@ -56,10 +57,30 @@ def ligatures(text: str, rng: random.Random) -> str:
     return text.replace("ffi", "\ufb03").replace("fi", "\ufb01").replace("fl", "\ufb02").replace("ff", "\ufb00")
 
 
+def non_breaking_spaces(text: str, rng: random.Random) -> str:
+    """A web page's `&nbsp;`, copied as U+00A0: after every sentence's and clause's mark, and for some
+    other spaces."""
+    text = re.sub(r"(?<=[.!?,:]) ", "\u00a0", text)
+    return re.sub(" ", lambda m: "\u00a0" if rng.random() < 0.1 else " ", text)
+
+
+def windows_line_ends(text: str, rng: random.Random) -> str:
+    """A post saved or pasted on Windows ends its lines with a carriage return and a line feed."""
+    return text.replace("\n", "\r\n")
+
+
 def typographic_quotes(text: str, rng: random.Random) -> str:
     """A word processor's right single quote for apostrophes and curly double quotes."""
     text = re.sub(r"(\w)'(\w)", "\\1\u2019\\2", text)
     return re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", text)
+
+
+def typographic_dashes(text: str, rng: random.Random) -> str:
+    """A word processor's dashes and ellipsis, and a typeset formula's minus sign: "loss — why", "wait…",
+    "−log p"."""
+    text = text.replace(" -- ", " \u2014 ").replace("--", "\u2014").replace(" - ", " \u2013 ")
+    text = text.replace("...", "\u2026")
+    return re.sub(r"(?<=[\s(=\[{,^])-(?=[\w(.])", "\u2212", text)
 
 
 def markdown_escapes(text: str, rng: random.Random) -> str:
@@ -88,6 +109,33 @@ def wrapped_lines(text: str, rng: random.Random) -> str:
     return "\n".join(_WRAPPER.fill(line) if len(line) > WRAP_WIDTH else line for line in text.split("\n"))
 
 
+TYPESET_WIDTH = 64  # a page's column of text, in characters
+_TYPESET_CUT = 3  # a hyphen leaves at least this many letters on either line
+
+
+def typeset_lines(text: str, rng: random.Random) -> str:
+    """Lines broken at TYPESET_WIDTH as a typeset page (a PDF, a paper) breaks them: between words, and
+    inside a long word that would straddle the break, with a hyphen ("backpropa-" over "gating")."""
+    broken = []
+    for line in text.split("\n"):
+        if len(line) <= TYPESET_WIDTH:
+            broken.append(line)
+            continue
+        current = ""
+        for word in line.split(" "):
+            room = TYPESET_WIDTH - len(current) - 2  # letters of `word` that fit before the hyphen
+            if not current or len(current) + 1 + len(word) <= TYPESET_WIDTH:
+                current = f"{current} {word}" if current else word
+            elif word.isalpha() and room >= _TYPESET_CUT and len(word) - room >= _TYPESET_CUT:
+                broken.append(f"{current} {word[:room]}-")
+                current = word[room:]
+            else:
+                broken.append(current)
+                current = word
+        broken.append(current)
+    return "\n".join(broken)
+
+
 ARTIFACTS: dict[str, Artifact] = {
     "soft hyphens": soft_hyphens,
     "zero-width spaces": zero_width_spaces,
@@ -96,6 +144,10 @@ ARTIFACTS: dict[str, Artifact] = {
     "typographic quotes": typographic_quotes,
     "markdown escapes": markdown_escapes,
     "lines wrapped at 72": wrapped_lines,
+    "a typeset page's lines": typeset_lines,
+    "non-breaking spaces": non_breaking_spaces,
+    "Windows line ends": windows_line_ends,
+    "typographic dashes": typographic_dashes,
     "emoji": emoji,
 }
 

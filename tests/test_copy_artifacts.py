@@ -11,10 +11,12 @@ from bot.answering.guard import clean_question
 from eval.copy_artifacts import (
     ARTIFACTS,
     DECLINED,
+    TYPESET_WIDTH,
     WRAP_WIDTH,
     compare,
     ligatures,
     soft_hyphens,
+    typeset_lines,
     wrapped_lines,
     zero_width_in_words,
     zero_width_spaces,
@@ -55,6 +57,18 @@ def test_lines_are_wrapped_between_words_within_the_width() -> None:
     lines = wrapped.split("\n")
     assert len(lines) > 3 and all(len(line) <= WRAP_WIDTH for line in lines)
     assert " ".join(lines) == long_line + " short line"
+
+
+def test_a_typeset_page_breaks_inside_long_words_with_a_hyphen() -> None:
+    text = ("Backpropagating through a computational graph requires visiting the intermediate nodes in reverse "
+            "topological order, because breadth-first traversal accumulates gradients incompletely whenever "
+            "intermediate representations are reused downstream.")
+    lines = typeset_lines(text, random.Random(0)).split("\n")
+    assert len(lines) > 3 and all(len(line) <= TYPESET_WIDTH for line in lines)
+    cut = [line for line in lines if line.endswith("-") and line[-2].isalpha()]
+    assert cut  # the post's long words straddle some breaks
+    # Read back without the breaks and the hyphens they put in, it is the post.
+    assert "".join(line[:-1] if line in cut else line + " " for line in lines).strip() == text
 
 
 def test_compare_counts_changed_decisions_by_whether_they_were_right() -> None:
