@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.search.focus import MAX_FOCUS_WORDS, read_post
-from bot.search.prose import prose_of
+from bot.search.prose import prose_of, unwrapped
 
 
 def test_the_question_asked_last_is_the_focus_and_context_is_prose() -> None:
@@ -318,6 +318,56 @@ def test_a_line_cut_by_a_mail_clients_wrap_goes_on_whatever_its_first_letter() -
     # A list's item starts its own line even after a long line.
     assert "\n- " in prose_of("These are the two options I am choosing between for the output layer\n"
                               "- one sigmoid unit\n- two softmax units")
+
+
+def test_a_wrapped_lines_tail_is_read_with_its_sentence_not_judged_alone() -> None:
+    # Written for this test, each wrapped where the next word would not have fitted. Alone, the cut-off
+    # tail of a sentence looks like a signature ("images"), a line of code ("from PyTorch's ..."), a
+    # list's item ("- beta^t)") or a quote's end; joined back, it is the sentence the student wrote.
+    signed = read_post("Is it fine to zero-fill the area outside the circle in the retinal fundus\nimages")
+    assert signed.focus == "Is it fine to zero-fill the area outside the circle in the retinal fundus images"
+    imported = read_post("My notes compute the entropy term with torch.log10, while the cross-entropy\n"
+                         "from PyTorch's built-in loss uses ln. Does the factor between them matter?")
+    assert "the cross-entropy from PyTorch's built-in loss uses ln." in imported.prose
+    listed = read_post("The bias correction in Adam divides the first moment estimate m by (1\n"
+                       "- beta^t). Why is that division needed at the start of training?")
+    assert "by (1 - beta^t)." in listed.prose
+    # A mail client's rewrap of a quote leaves the quote's tail unquoted: it is still the quote.
+    quoted = read_post("> As a sanity check, train with a learning rate of 0 and see whether\n"
+                       "any nan appears.\n\nSo with lr 0 it should never be nan, what is wrong in my setup?")
+    assert "nan appears" not in quoted.prose
+
+
+def test_a_word_a_typeset_page_cut_with_a_hyphen_is_one_word() -> None:
+    post = read_post("The paper says the gradient of each node is complete only after every child\n"
+                     "has sent its share, so the order of visiting matters when backpropa-\n"
+                     "gating. Which order does that mean?")
+    assert "when backpropagating." in post.prose
+    # A compound cut at its own hyphen reads as two words typed together, which the speller reads as both.
+    assert "crossentropy" in unwrapped("Both of my versions compute the same binary classification cross-\n"
+                                       "entropy but give different numbers")
+
+
+def test_lines_no_wrap_cut_stay_as_written() -> None:
+    kept = [
+        # Output above the question, though the question's first word would not fit on its line.
+        "epoch 3 loss 0.5213 acc 0.8120 val_loss 0.6011 val_acc 0.7790 lr 0.001 t\n"
+        "why does my validation loss go up after the third epoch of training?",
+        # A line that leads into code, and the code.
+        "Here is the line of my training loop that computes the loss for one batch:\n"
+        "loss = F.nll_loss(torch.log(probs), target)  # probs from the softmax",
+        # A fenced block's lines, whatever their length.
+        "```\nfor node in reversed(topological_order(loss)):  # each node after all its children\n"
+        "    node.backward()\n```\nIs this the right order for the backward pass through the graph?",
+        # Lines that end a sentence, and a language written without spaces.
+        "I trained the same network twice with the same seed and the same data.\n"
+        "The losses differ after ten epochs. Why would that happen with a fixed seed?",
+        "我原来的理解是只用梯度的叫一阶方法比如随机梯度下降用到二阶导数也就是海森矩阵的叫二阶方法比如牛顿法每一步都要算\n"
+        "整个矩阵再求逆所以参数一多就算不动",
+    ]
+    for text in kept:
+        assert unwrapped(text) == text
+    assert read_post(kept[0]).focus == "why does my validation loss go up after the third epoch of training?"
 
 
 def test_typographic_quotes_and_markdown_escapes_are_read_as_typed() -> None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from bot.search.bylines import chat_messages
 from bot.search.lexical import FUNCTION_WORDS, tokenize
-from bot.search.line_shapes import HEADING, OPENS_AS_QUESTION
+from bot.search.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, OPENS_AS_QUESTION
 from bot.search.page_furniture import asked_in_form, is_furniture
 from bot.search.prose import (
     GREETING,
@@ -44,6 +44,7 @@ from bot.search.prose import (
     not_the_students_words,
     prose_of,
     unquoted_above,
+    unwrapped,
 )
 
 # A focus needs this many content terms (stemmed; function words such as "why", "does", "my", "just"
@@ -109,18 +110,10 @@ TITLE_WORDS = (2, 15)
 _LEADS_ON = re.compile(r"(?:[.,:;=]|\b(?:as|like|is|are|was|were|be|the|a|an|of|to|and|or|by|with|from|that"
                        r"|follows|below))\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Za-z0-9\\$])|\n+")
-# A period after these is an abbreviation's, not a sentence's end: "e.g. the NLL loss", "Eq. 3 of
-# the paper", "Goodfellow et al. say", "KL(q||p), i.e. the reverse one". Split there, the focus was
-# the half after the period ("3 of the paper the KL is reversed. Does the order matter?") and lost
-# what the sentence was about. Some only before a number ("No. 3", "p. 12") or a lower-case word
-# ("softmax, sigmoid, etc. are"): "No." and "etc." also end sentences.
-_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|eg|ie|et al|eqs?|eqns?|figs?|secs?|chap|ch|vs|cf|approx|resp|"
-                           r"viz|w\.r\.t|a\.k\.a|incl|esp|thm|refs?|vol|dr|prof)\.$", re.IGNORECASE)
+# Some abbreviations end a sentence only before a number ("No. 3", "p. 12") or a lower-case word
+# ("softmax, sigmoid, etc. are"); the others never do (`ABBREVIATION_END`).
 _NUMBERING_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:no|nr|pp?|ex|tab|alg)\.$", re.IGNORECASE)
 _ET_CETERA = re.compile(r"(?:^|\s)etc\.$", re.IGNORECASE)
-# How far back from a full stop an abbreviation is looked for: the longest above ("w.r.t.", "approx.")
-# with the space before it fits, so only a sentence's last characters are read, never the whole post.
-ABBREVIATION_REACH = 12
 
 
 @dataclass(frozen=True)
@@ -166,7 +159,7 @@ def sentences_of(prose: str) -> list[str]:
 def _abbreviation_before(tail: str, after: str) -> bool:
     """True when `tail` (a sentence's last characters) ends with an abbreviation's period, given the
     characters after the space that follows it."""
-    return bool(_ABBREVIATION.search(tail)
+    return bool(ABBREVIATION_END.search(tail)
                 or (_NUMBERING_ABBREVIATION.search(tail) and after.lstrip("(")[:1].isdigit())
                 or (_ET_CETERA.search(tail) and after[:1].islower()))
 
@@ -329,13 +322,14 @@ def title_of(text: str) -> str:
 
 
 def read_post(text: str) -> Post:
-    post, asking = _read(text, text)
+    typed, text = text, unwrapped(text)
+    post, asking = _read(text, typed)
     # A question that only asks for help under the lines it quotes ("> Why is the KL divergence not
     # symmetric?" then "This was on last year's midterm. Can someone explain?") asks about what it
     # quotes: a TA reads the quoted question, or the quoted claim, as the question. Elsewhere a quote
     # is someone else's words and stays out of the prose (docs/real-phrasing.md, forty-second session).
     if asks_only_for_help(asking) and (unquoted := unquoted_above(text)) is not None:
-        return _read(unquoted, text)[0]
+        return _read(unquoted, typed)[0]
     return post
 
 

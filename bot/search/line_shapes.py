@@ -1,4 +1,5 @@
-"""What a line of a post looks like: a heading, a line that opens as a question, a sentence's least words.
+"""What a line of a post looks like: a heading, a line that opens as a question, a sentence's least words,
+an abbreviation's period.
 
 A Markdown heading ("### Expected behavior", a line all in bold: "**What have you tried?**") is a
 section title, not a sentence of the post; "what is early stopping" or "not sure why my loss goes up"
@@ -6,7 +7,8 @@ asks though it was typed without a question mark; "     Is there a way to tune i
 data?", indented as some forums and mail clients indent a whole post, is a sentence in words, not
 code. `bot.search.prose` keeps the student's words by these shapes, `bot.search.thread_end` weighs
 where a copied thread's post ends by them, and `bot.search.focus` picks the question by the first
-two; they sit here so that the three read one definition and none of them imports another for it.
+two (and sentences by the abbreviations, as `bot.search.prose` finds where a wrap cut a line); they
+sit here so that the three read one definition and none of them imports another for it.
 
 Nothing here knows any entry or topic: only the shape of a line.
 """
@@ -53,3 +55,12 @@ OPENS_AS_QUESTION = re.compile(
     r"|(?:get|see|tell)\s+(?:why|how|what|whether|if|it\b|the (?:point|difference|idea|intuition|reason))))"
     r"|no idea\s+(?:why|whether|how|what|which)\b)",
     re.IGNORECASE)
+# A period after these is an abbreviation's, not a sentence's end: "e.g. the NLL loss", "Eq. 3 of
+# the paper", "Goodfellow et al. say", "KL(q||p), i.e. the reverse one". Split there, the focus was
+# the half after the period ("3 of the paper the KL is reversed. Does the order matter?") and lost
+# what the sentence was about; a line a wrap cut after "(e.g." goes on in the next.
+ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|eg|ie|et al|eqs?|eqns?|figs?|secs?|chap|ch|vs|cf|approx|resp|"
+                              r"viz|w\.r\.t|a\.k\.a|incl|esp|thm|refs?|vol|dr|prof)\.$", re.IGNORECASE)
+# How far back from a full stop an abbreviation is looked for: the longest above ("w.r.t.", "approx.")
+# with the space before it fits, so only a sentence's last characters are read, never the whole post.
+ABBREVIATION_REACH = 12

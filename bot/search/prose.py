@@ -22,7 +22,7 @@ import re
 
 from bot.search.bylines import thread_byline
 from bot.search.held_words import HeldWords
-from bot.search.line_shapes import HEADING, MIN_SENTENCE_WORDS
+from bot.search.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, MIN_SENTENCE_WORDS
 from bot.search.page_furniture import MONTH, furniture_lines, is_page_chrome, is_pasted
 from bot.search.thread_end import askers_later_lines, post_end
 
@@ -133,6 +133,76 @@ def _cut_by_a_wrap(previous: str, line: str, width: int) -> bool:
     (a list's item starts a line of its own)."""
     return (width >= WRAP_WIDTH_MIN and len(previous) + 1 + len(line.split(" ", 1)[0]) > width
             and not _LIST_ITEM.match(line))
+
+
+# A typeset page (a PDF, a paper) also cuts a word at a line's end with a hyphen ("backpropa-" over
+# "gating"). It is read as one word without the hyphen: a compound cut at its own hyphen ("cross-"
+# over "entropy") then reads as two words typed together, which `bot.search.spelling` reads as both.
+_CUT_WORD = re.compile(r"[A-Za-z]{2}-$")
+_FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})")
+_WORD_CHARACTER = re.compile(r"[^\W_]")  # a letter or a digit: a rule of underscores is no sentence's end
+_OWN_LINE = re.compile(r"^(?:\s|\||#)")  # indented (code, a forum's indent), a table's row, a heading
+_SENTENCE_END = re.compile(r"[.!?]\W*$")
+# A line ending in a colon may stand over what it leads into ("Here is my code:" over `loss = ...`): the
+# next line goes on with it only in words ("... the biggest jump:" over "width, depth or learning rate?").
+_LEADS_IN = re.compile(r"[:;]\W*$")
+_GOES_ON_IN_WORDS = re.compile(r"^[a-z][a-z'-]*\b[^=(){}\[\]<>]*$")
+
+
+def _wrap_went_on(above: str, previous: str, line: str, width: int) -> bool:
+    """Whether `line` may go on the logical line `above`, whose last piece on the page is `previous`, by
+    their shapes: the first word of `line` would not have fitted on `previous` within `width`,
+    `previous` ends no sentence and holds a sentence's words, and `line` starts no quote, list item,
+    table row or heading of its own ("- beta^t fix it?" goes on a sentence that ends "(1", not a list
+    that opens it). Whose words they are is `unwrapped`'s to judge."""
+    first = line.split(" ", 1)[0]
+    if (_OWN_LINE.match(previous) or _OWN_LINE.match(line) or _QUOTE_LINE.match(line)
+            or (_SENTENCE_END.search(previous.translate(_AS_ASCII))
+                and not ABBREVIATION_END.search(previous[-ABBREVIATION_REACH:]))
+            or len(previous.split()) < MIN_SENTENCE_WORDS or len(previous) + 1 + len(first) <= width
+            or not _WORD_CHARACTER.search(line)):
+        return False
+    if _LIST_ITEM.match(line) and (_LIST_ITEM.match(above) or _LEADS_IN.search(previous)):
+        return False
+    return not (_LEADS_IN.search(previous) and not _GOES_ON_IN_WORDS.match(line))
+
+
+def unwrapped(text: str) -> str:
+    """The post with each line a wrap cut (a mail client, a plain-text archive or a typeset page, at the
+    post's longest line) joined back to the line it was cut from, before any line is judged: the tail of
+    a cut sentence alone can look like a signature ("images"), code ("from PyTorch's built-in loss"),
+    a list item ("- beta^t") or a title's end. Lines in a fenced block stay as written; a line goes on
+    only a quote (a mail client's rewrap of a quote leaves its tail unquoted: "whether") or the student's
+    words, judged by the logical line's first piece, once, so a long paste costs its length."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    fenced, fences = False, []
+    for line in lines:
+        fence = bool(_FENCE_LINE.match(line))
+        fences.append(fenced or fence)
+        fenced ^= fence
+    width = max((len(line) for line, fence in zip(lines, fences, strict=True) if not fence), default=0)
+    if width < WRAP_WIDTH_MIN:
+        return text
+    joined: list[str] = []
+    goes_on: list[bool] = []  # whether each logical line is a quote or the student's words
+    previous = ""  # the line above as it stands on the page
+    for line, fence in zip(lines, fences, strict=True):
+        if not fence and previous and line and _wrap_went_on(joined[-1], previous, line, width) and (
+                goes_on[-1] or _spoken_in(previous, line)):
+            cut = _CUT_WORD.search(previous) and line[:1].islower()
+            joined[-1] = joined[-1][:-1] + line if cut else joined[-1] + " " + line
+            goes_on[-1] = True
+        else:
+            joined.append(line)
+            goes_on.append(not fence and bool(_QUOTE_LINE.match(line) or not not_the_students_words(line)))
+        previous = "" if fence else line
+    return "\n".join(joined)
+
+
+def _spoken_in(previous: str, line: str) -> bool:
+    """A line cut full of numbers reads as output ("with my data (0.42, 0.81, 0.33) I get -1.57, a
+    negative"): the student who speaks in it and goes on in words wrote it."""
+    return bool(_FIRST_PERSON.search(previous)) and not not_the_students_words(f"{previous} {line}")
 
 
 # A greeting opens one of the first lines (a title line may come before it): "Hi all," or a line
