@@ -136,8 +136,8 @@ def _cut_by_a_wrap(previous: str, line: str, width: int) -> bool:
 
 
 # A typeset page (a PDF, a paper) also cuts a word at a line's end with a hyphen ("backpropa-" over
-# "gating"). It is read as one word without the hyphen: a compound cut at its own hyphen ("cross-"
-# over "entropy") then reads as two words typed together, which `bot.search.spelling` reads as both.
+# "gating"). It is read as one word without the hyphen: a compound cut at its own hyphen ("log-" over
+# "likelihood") then reads as two words typed together, which `bot.search.spelling` reads as both.
 _CUT_WORD = re.compile(r"[A-Za-z]{2}-$")
 _FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _WORD_CHARACTER = re.compile(r"[^\W_]")  # a letter or a digit: a rule of underscores is no sentence's end
