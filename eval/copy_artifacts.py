@@ -76,9 +76,9 @@ def typographic_quotes(text: str, rng: random.Random) -> str:
 
 
 def typographic_dashes(text: str, rng: random.Random) -> str:
-    """A word processor's dashes and ellipsis, and a typeset formula's minus sign: "loss — why", "wait…",
-    "−log p"."""
-    text = text.replace(" -- ", " \u2014 ").replace("--", "\u2014").replace(" - ", " \u2013 ")
+    """A word processor's dashes between words and its ellipsis, and a typeset formula's minus sign:
+    "loss — why", "wait…", "−log p". (An HTML comment's or a command line's "--" is not between words.)"""
+    text = text.replace(" -- ", " \u2014 ").replace(" - ", " \u2013 ")
     text = text.replace("...", "\u2026")
     return re.sub(r"(?<=[\s(=\[{,^])-(?=[\w(.])", "\u2212", text)
 

@@ -1,5 +1,6 @@
 """What copying does to a post's characters (`eval.copy_artifacts`), and the guard that reads through the invisible
-ones and the ligatures (`bot.answering.guard.as_read`; the reader's share is in tests/test_focus.py)."""
+ones, the ligatures and the spaces of other widths (`bot.answering.guard.as_read`; the reader's share is in
+tests/test_focus.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from eval.copy_artifacts import (
     WRAP_WIDTH,
     compare,
     ligatures,
+    non_breaking_spaces,
     soft_hyphens,
     typeset_lines,
     wrapped_lines,
@@ -29,8 +31,9 @@ POST = ("Hi all, I'm confused by the official notes on backpropagation. They say
         "really different? What is the difference between topological order and BFS order for backprop?")
 
 
-@pytest.mark.parametrize("artifact", [soft_hyphens, zero_width_spaces, zero_width_in_words, ligatures])
-def test_invisible_characters_and_ligatures_are_read_as_the_plain_text(artifact) -> None:
+@pytest.mark.parametrize("artifact", [soft_hyphens, zero_width_spaces, zero_width_in_words, ligatures,
+                                      non_breaking_spaces])
+def test_invisible_characters_ligatures_and_other_spaces_are_read_as_the_plain_text(artifact) -> None:
     copied = artifact(POST, random.Random(3))
     assert copied != POST
     assert clean_question(copied, 4000) == clean_question(POST, 4000)
@@ -42,6 +45,12 @@ def test_what_is_not_a_letter_in_another_form_stays_as_written() -> None:
     text = "σ'(x)² = σ(x)(1 − σ(x)) for xᵢ … 为什么交叉熵？"
     assert clean_question(text, 4000) == (text, [])
     assert clean_question("ℓ(𝑥) with ＡＢ and deﬁne", 4000)[0] == "l(x) with AB and define"
+
+
+def test_code_a_page_indented_with_no_break_spaces_stays_indented() -> None:
+    # A web page's code block copied as text indents with U+00A0: it is read as the spaces it shows.
+    pasted = "Why do my gradients differ?\nfor node in order:\n\u00a0\u00a0\u00a0\u00a0node.backward()"
+    assert clean_question(pasted, 4000)[0] == "Why do my gradients differ?\nfor node in order:\n    node.backward()"
 
 
 def test_a_message_of_only_invisible_characters_is_empty() -> None:

@@ -33,11 +33,15 @@ def _as_read(ch: str) -> str:
     PDF's copy keeps, the mathematical italic "𝑥" of a copied formula, a fullwidth "Ａ") is the letters
     it stands for. Both come with text copied from a page or a paper and are invisible or look the
     same, but they split a word for every regex of the reader ("soft\\u00admax" is two words) and the
-    encoder's tokenizer reads a ligature as an unknown piece. Sub- and superscripts ("x²", "ᵢ") stay as
-    written: they are not letters in another form, and the formula's reading keeps them."""
+    encoder's tokenizer reads a ligature as an unknown piece. A space of another width (a page's
+    no-break space `&nbsp;`, a thin or an ideographic space) is a space: a web page's code indented with
+    no-break spaces is still indented. Sub- and superscripts ("x²", "ᵢ") stay as written: they are not
+    letters in another form, and the formula's reading keeps them."""
     category = unicodedata.category(ch)
     if category == "Cf":
         return ""
+    if category == "Zs":
+        return " "
     if category in ("Ll", "Lu", "Lt"):
         return unicodedata.normalize("NFKC", ch)
     return ch
