@@ -7,11 +7,12 @@ hyphens and spaces with `&nbsp;`, from a chat that slips zero-width spaces in, f
 and "fl" are ligature characters and whose lines break inside words with a hyphen, from a word
 processor's typographic quotes, dashes and ellipses, from Markdown source that escapes `_` and `*`,
 from a mail client that wraps lines at 72 characters, from Windows with its line ends; a phone adds
-emoji. A TA reads each the same as the plain post. This asks every calibration and development row
-(never a test split) as written and again with one kind of copy artifact at a time (`ARTIFACTS`, each
-drawn by a seeded generator so every run reads the same posts), through the whole bot (`Tabot.ask`:
-the guard, the reader, the model), and counts the rows whose decision (declined, or the entry answered
-from) changed: how many became right, how many wrong.
+emoji, and a post typed fast runs its sentences together ("nan.Why"). A TA reads each the same as the
+plain post. This asks every calibration and development row (never a test split) as written and again
+with one kind of copy artifact at a time (`ARTIFACTS`, each drawn by a seeded generator so every run
+reads the same posts), through the whole bot (`Tabot.ask`: the guard, the reader, the model), and
+counts the rows whose decision (declined, or the entry answered from) changed: how many became right,
+how many wrong.
 A kind that changes decisions is one the bot does not yet read through.
 """
 
@@ -83,6 +84,12 @@ def typographic_dashes(text: str, rng: random.Random) -> str:
     return re.sub(r"(?<=[\s(=\[{,^])-(?=[\w(.])", "\u2212", text)
 
 
+def run_together_sentences(text: str, rng: random.Random) -> str:
+    """No space after a sentence's mark, as a post typed fast or a copy that ran two lines together
+    writes it: "the loss is nan.Why does it"."""
+    return re.sub(r"(?<=[a-z][.?!]) (?=[A-Z])", "", text)
+
+
 def markdown_escapes(text: str, rng: random.Random) -> str:
     """Markdown source as an editor saves it: `F.nll\\_loss`, `2\\*x`."""
     return text.replace("_", "\\_").replace("*", "\\*")
@@ -148,6 +155,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "non-breaking spaces": non_breaking_spaces,
     "Windows line ends": windows_line_ends,
     "typographic dashes": typographic_dashes,
+    "sentences run together": run_together_sentences,
     "emoji": emoji,
 }
 

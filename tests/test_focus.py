@@ -349,6 +349,17 @@ def test_a_word_a_typeset_page_cut_with_a_hyphen_is_one_word() -> None:
     assert "the loglikelihood but" in compound
 
 
+def test_sentences_typed_without_a_space_after_their_mark_are_two() -> None:
+    # Written for this test, typed fast: the question is the last sentence, not the whole post.
+    post = read_post("I lowered the learning rate to 0.0001 and the loss is still nan.Why would a smaller step "
+                     "not help?Is my loss wrong?")
+    assert post.focus == "Why would a smaller step not help? Is my loss wrong?"
+    assert "nan. Why" in post.prose and "help? Is" in post.prose
+    # A name after a dot is code, not a new sentence.
+    assert prose_of("I subclass nn.Module and return torch.Tensor outputs from err.T each step") == (
+        "I subclass nn.Module and return torch.Tensor outputs from err.T each step")
+
+
 def test_lines_no_wrap_cut_stay_as_written() -> None:
     kept = [
         # Output above the question, though the question's first word would not fit on its line.

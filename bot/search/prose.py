@@ -22,6 +22,7 @@ import re
 
 from bot.search.bylines import thread_byline
 from bot.search.held_words import HeldWords
+from bot.search.lexical import FUNCTION_WORDS
 from bot.search.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, MIN_SENTENCE_WORDS
 from bot.search.page_furniture import MONTH, furniture_lines, is_page_chrome, is_pasted
 from bot.search.thread_end import askers_later_lines, post_end
@@ -39,6 +40,15 @@ _AS_ASCII = str.maketrans({"？": "?", "！": "!", "。": ". ", "：": ": ", "�
                            "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
 _INLINE_CODE = re.compile(r"`([^`\n]*)`")
+# A sentence typed fast, or two lines a copy ran together, can lack the space after its mark: "the loss
+# is nan.Why does it" reads as one sentence to the focus and to MiniLM. A word of the function words
+# after a word's full stop ("nan.Why", "train.But"), or any capitalised word after "?" or "!", starts a
+# new sentence; a name after a dot stays as written ("nn.Module", "torch.Tensor", "x.T").
+_MISSING_SPACE = re.compile(r"(?<=[a-z]{2}([.?!]))(?=([A-Z][a-z]+)\b)")
+
+
+def _spaced(match: re.Match[str]) -> str:
+    return " " if match[1] != "." or match[2].lower() in FUNCTION_WORDS else ""
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
 # An exception's or warning's name, as it opens its message ("RuntimeError: ", "torch.cuda.OutOfMemoryError: ").
 _ERROR_NAME = r"[\w.]+(?:Error|Exception|Warning): "
@@ -356,6 +366,7 @@ def prose_of(text: str, headings: bool = True) -> str:
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _INLINE_CODE.sub(r"\1", text)
+    text = _MISSING_SPACE.sub(_spaced, text)
     text = _drop_greeting(text)
     text = _SIGN_OFF.sub("", text.rstrip())
     lines: list[str] = []
