@@ -48,7 +48,10 @@ _MISSING_SPACE = re.compile(r"(?<=[a-z]{2}([.?!]))(?=([A-Z][a-z]+)\b)")
 
 
 def _spaced(match: re.Match[str]) -> str:
+    """The space `_MISSING_SPACE` found missing, or nothing when a name follows a dot."""
     return " " if match[1] != "." or match[2].lower() in FUNCTION_WORDS else ""
+
+
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>\n]*>")
 # An exception's or warning's name, as it opens its message ("RuntimeError: ", "torch.cuda.OutOfMemoryError: ").
 _ERROR_NAME = r"[\w.]+(?:Error|Exception|Warning): "
