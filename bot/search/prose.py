@@ -141,11 +141,16 @@ WRAP_WIDTH_MIN = 60
 _LIST_ITEM = re.compile(r"^(?:[-*+\u2022]|\d+[.)])\s")
 
 
+def _no_room_for(line: str, previous: str, width: int) -> bool:
+    """True when the first word of `line` would not have fitted on `previous` in a post wrapped at
+    `width` (a post narrower than WRAP_WIDTH_MIN was not wrapped)."""
+    return width >= WRAP_WIDTH_MIN and len(previous) + 1 + len(line.split(" ", 1)[0]) > width
+
+
 def _cut_by_a_wrap(previous: str, line: str, width: int) -> bool:
     """True when `previous` ends where a wrap at the post's `width` would have cut it before `line`
     (a list's item starts a line of its own)."""
-    return (width >= WRAP_WIDTH_MIN and len(previous) + 1 + len(line.split(" ", 1)[0]) > width
-            and not _LIST_ITEM.match(line))
+    return _no_room_for(line, previous, width) and not _LIST_ITEM.match(line)
 
 
 # A typeset page (a PDF, a paper) also cuts a word at a line's end with a hyphen ("backpropa-" over
@@ -155,7 +160,7 @@ _CUT_WORD = re.compile(r"[A-Za-z]{2}-$")
 _FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _WORD_CHARACTER = re.compile(r"[^\W_]")  # a letter or a digit: a rule of underscores is no sentence's end
 _OWN_LINE = re.compile(r"^(?:\s|\||#)")  # indented (code, a forum's indent), a table's row, a heading
-_SENTENCE_END = re.compile(r"[.!?]\W*$")
+_ENDS_A_SENTENCE = re.compile(r"[.!?]\W*$")  # `_ENDS` without the colon's and semicolon's lead-ins
 # A line ending in a colon may stand over what it leads into ("Here is my code:" over `loss = ...`): the
 # next line goes on with it only in words ("... the biggest jump:" over "width, depth or learning rate?").
 _LEADS_IN = re.compile(r"[:;]\W*$")
@@ -168,11 +173,10 @@ def _wrap_went_on(above: str, previous: str, line: str, width: int) -> bool:
     `previous` ends no sentence and holds a sentence's words, and `line` starts no quote, list item,
     table row or heading of its own ("- beta^t fix it?" goes on a sentence that ends "(1", not a list
     that opens it). Whose words they are is `unwrapped`'s to judge."""
-    first = line.split(" ", 1)[0]
     if (_OWN_LINE.match(previous) or _OWN_LINE.match(line) or _QUOTE_LINE.match(line)
-            or (_SENTENCE_END.search(previous.translate(_AS_ASCII))
+            or (_ENDS_A_SENTENCE.search(previous.translate(_AS_ASCII))
                 and not ABBREVIATION_END.search(previous[-ABBREVIATION_REACH:]))
-            or len(previous.split()) < MIN_SENTENCE_WORDS or len(previous) + 1 + len(first) <= width
+            or len(previous.split()) < MIN_SENTENCE_WORDS or not _no_room_for(line, previous, width)
             or not _WORD_CHARACTER.search(line)):
         return False
     if _LIST_ITEM.match(line) and (_LIST_ITEM.match(above) or _LEADS_IN.search(previous)):
