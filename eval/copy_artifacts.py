@@ -5,7 +5,8 @@
 Real posts are often pasted, not typed: from a web page that hyphenates long words with invisible soft
 hyphens and spaces with `&nbsp;`, from a chat that slips zero-width spaces in, from a PDF whose "fi"
 and "fl" are ligature characters and whose lines break inside words with a hyphen, from a word
-processor's typographic quotes, dashes and ellipses, from Markdown source that escapes `_` and `*`,
+processor's typographic quotes, dashes and ellipses, from Wikipedia, whose formulas copy as their
+images' alt text ("{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}"), from Markdown source that escapes `_` and `*`,
 from a mail client that wraps lines at 72 characters, from Windows with its line ends; a phone adds
 emoji, and a post typed fast runs its sentences together ("nan.Why"). A TA reads each the same as the
 plain post. This asks every calibration and development row (never a test split) as written and again
@@ -105,6 +106,17 @@ def emoji(text: str, rng: random.Random) -> str:
     return text + " " + rng.choice(EMOJI)
 
 
+# A formula in a post: display ($$...$$, \[...\]) or inline ($...$, \(...\)) LaTeX.
+_LATEX_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$\n]+?)\$|\\\((.+?)\\\)", re.S)
+
+
+def wikipedia_formulas(text: str, rng: random.Random) -> str:
+    """Each LaTeX formula as it comes out of a Wikipedia page copied in a browser: the formula image's alt
+    text, "{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}", without the dollars a student would type."""
+    return _LATEX_SPAN.sub(lambda m: "{\\displaystyle " + next(g for g in m.groups() if g is not None).strip() + "}",
+                           text)
+
+
 # A mail client breaks a line between words, never inside one or at a hyphen, and sends no blank at a break.
 _WRAPPER = textwrap.TextWrapper(WRAP_WIDTH, break_long_words=False, break_on_hyphens=False, expand_tabs=False,
                                 replace_whitespace=False)
@@ -156,6 +168,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "Windows line ends": windows_line_ends,
     "typographic dashes": typographic_dashes,
     "sentences run together": run_together_sentences,
+    "formulas copied from Wikipedia": wikipedia_formulas,
     "emoji": emoji,
 }
 

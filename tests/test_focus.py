@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.search.focus import MAX_FOCUS_WORDS, read_post
-from bot.search.prose import prose_of, unwrapped
+from bot.search.prose import as_typed_formulas, prose_of, unwrapped
 
 
 def test_the_question_asked_last_is_the_focus_and_context_is_prose() -> None:
@@ -737,3 +737,16 @@ def test_no_and_etc_end_a_sentence_unless_a_number_or_a_lower_case_word_follows(
         "No.", "I tried that.", "Is it p. 12 or No. 3 in the notes?"]
     assert sentences_of("Softmax, sigmoid, tanh etc. Which is smooth? sigmoid, tanh etc. are smooth.") == [
         "Softmax, sigmoid, tanh etc.", "Which is smooth?", "sigmoid, tanh etc. are smooth."]
+
+
+def test_a_formula_copied_from_wikipedia_reads_as_typed_and_once() -> None:
+    # A Wikipedia formula copies as its image's alt text, often followed by the formula again.
+    assert as_typed_formulas(r"for {\displaystyle P}P and {\displaystyle Q}Q on {\displaystyle {\mathcal {X}}}"
+                             r"{\mathcal {X}}, {\displaystyle D_{\text{KL}}(P\parallel Q)}"
+                             r"{\displaystyle D_{\text{KL}}(P\parallel Q)} is") == (
+        r"for $P$ and $Q$ on ${\mathcal {X}}$, $D_{\text{KL}}(P\parallel Q)$ is")
+    # A word that only starts as the formula does is the student's, and a formula never closed stays.
+    assert as_typed_formulas(r"{\displaystyle P}Probability") == r"$P$Probability"
+    assert as_typed_formulas(r"is {\displaystyle x_{i} why") == r"is {\displaystyle x_{i} why"
+    post = read_post("Why is {\\displaystyle q}q mode-seeking when we minimise {\\displaystyle D(q\\|p)}?")
+    assert post.focus == post.prose == "Why is $q$ mode-seeking when we minimise $D(q\\|p)$?"

@@ -3,9 +3,10 @@
 Real posts are not one line. They greet the team, quote a paper or a comment thread, paste code,
 a stack trace or a formula, link a blog post, and ask the actual question last. An encoder that
 reads only the first 256 word pieces never sees that question, and every off-topic word of the
-context dilutes the match. `read_post` first joins back the lines a mail client's or a page's wrap
-cut (`bot.search.prose.unwrapped`: the tail of a cut sentence alone is no signature or code), then
-splits the post into:
+context dilutes the match. `read_post` first reads a formula copied from Wikipedia as typed LaTeX
+(`bot.search.prose.as_typed_formulas`), joins back the lines a mail client's or a page's wrap cut
+(`bot.search.prose.unwrapped`: the tail of a cut sentence alone is no signature or code), then splits
+the post into:
 
 - `prose`: the student's own words, without code, traces, output, quotes, links, templates, a
   greeting and a sign-off, nor a copied page's furniture and other people's replies
@@ -43,6 +44,7 @@ from bot.search.page_furniture import asked_in_form, is_furniture
 from bot.search.prose import (
     GREETING,
     PAGE_METADATA,
+    as_typed_formulas,
     not_the_students_words,
     prose_of,
     unquoted_above,
@@ -324,7 +326,7 @@ def title_of(text: str) -> str:
 
 
 def read_post(text: str) -> Post:
-    typed, text = text, unwrapped(text)
+    typed, text = text, unwrapped(as_typed_formulas(text))
     post, asking = _read(text, typed)
     # A question that only asks for help under the lines it quotes ("> Why is the KL divergence not
     # symmetric?" then "This was on last year's midterm. Can someone explain?") asks about what it

@@ -121,6 +121,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # The markers a Stack Exchange site with MathJax wraps around every post and comment, which a copy of
 # its page keeps ("$\begingroup$ Is this on held-out data? $\endgroup$").
 _MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
+# A formula copied from a Wikipedia page comes as its image's alt text (`as_typed_formulas`).
+_WIKIPEDIA_FORMULA = "{\\displaystyle"
+_BRACE = re.compile(r"[{}]")
 # Markdown source as an editor saves it escapes underscores and asterisks ("F.nll\_loss", "2\*x"); in
 # LaTeX too "\_" is an underscore. Other escapes stay: "\[" and "\(" open LaTeX's math.
 _MARKDOWN_ESCAPE = re.compile(r"\\([_*])")
@@ -388,6 +391,40 @@ def prose_of(text: str, headings: bool = True) -> str:
             lines.append(line)
         previous = line
     return "\n".join(lines).strip()
+
+
+def as_typed_formulas(text: str) -> str:
+    """Formulas copied from a Wikipedia page as a student types them: each comes as its image's alt text,
+    "{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}", read "$D_{\\text{KL}}(P\\parallel Q)$", and once:
+    the copy often repeats it right after, as the same alt text, its braces' content or the letter it
+    renders ("distributions {\\displaystyle P}P and"). Left as copied, "displaystyle" is a word of the
+    question once per formula, and a formula repeated counts twice in what the post asks."""
+    if _WIKIPEDIA_FORMULA not in text:
+        return text
+    read, at = [], 0
+    while (start := text.find(_WIKIPEDIA_FORMULA, at)) >= 0:
+        end = _closing_brace(text, start)
+        if end < 0:  # never closed: the rest stays as written (and no later formula is searched again)
+            break
+        formula = text[start + len(_WIKIPEDIA_FORMULA):end].strip()
+        read += [text[at:start], f"${formula}$"]
+        at = end + 1
+        for again in (text[start:end + 1], formula):
+            after = at + len(again)
+            if again and text.startswith(again, at) and not (after < len(text) and text[after].isalnum()):
+                at = after
+                break
+    return "".join(read) + text[at:]
+
+
+def _closing_brace(text: str, start: int) -> int:
+    """Where the brace that opens at `start` closes (-1: never)."""
+    depth = 0
+    for brace in _BRACE.finditer(text, start):
+        depth += 1 if brace[0] == "{" else -1
+        if not depth:
+            return brace.start()
+    return -1
 
 
 def _drop_greeting(text: str) -> str:
