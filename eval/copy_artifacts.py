@@ -117,6 +117,30 @@ def wikipedia_formulas(text: str, rng: random.Random) -> str:
                            text)
 
 
+# What a browser shows for some LaTeX commands; the rest show nothing of their own (`\\frac`, `\\left`, `\\mathrm`).
+_GLYPHS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "eta": "η",
+           "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π", "sigma": "σ", "tau": "τ", "phi": "ϕ", "omega": "ω",
+           "Sigma": "Σ", "Delta": "Δ", "sum": "∑", "prod": "∏", "int": "∫", "partial": "∂", "nabla": "∇",
+           "infty": "∞", "cdot": "⋅", "times": "×", "odot": "⊙", "mid": "∣", "parallel": "∥", "|": "∥",
+           "leftarrow": "←", "rightarrow": "→", "to": "→", "neq": "≠", "ne": "≠", "le": "≤", "leq": "≤", "ge": "≥",
+           "geq": "≥", "approx": "≈", "sim": "∼", "in": "∈", "log": "log", "ln": "ln", "exp": "exp", "max": "max",
+           "min": "min", "arg": "arg", "sqrt": "√"}
+_COMMAND = re.compile(r"\\([A-Za-z]+|\|)|\\[,;:! ]|[{}^_ ]")
+
+
+def _rendered(tex: str) -> str:
+    """A formula as a page's MathML or rendered glyphs copy it: the symbols in a row, without the layout
+    ("\\frac{e^{x_0}}{Z}" reads "ex0Z")."""
+    return _COMMAND.sub(lambda m: _GLYPHS.get(m[1], "") if m[1] else "", tex)
+
+
+def mathjax_formulas(text: str, rng: random.Random) -> str:
+    """Each LaTeX formula as it comes out of a page rendered by MathJax (a Stack Exchange site, a course's
+    notes) copied in a browser: its symbols in a row, twice, once from the glyphs and once from the
+    hidden MathML kept for screen readers ("(P,<)(P,<)", "A⊆PA⊆P")."""
+    return _LATEX_SPAN.sub(lambda m: 2 * _rendered(next(g for g in m.groups() if g is not None)), text)
+
+
 # A mail client breaks a line between words, never inside one or at a hyphen, and sends no blank at a break.
 _WRAPPER = textwrap.TextWrapper(WRAP_WIDTH, break_long_words=False, break_on_hyphens=False, expand_tabs=False,
                                 replace_whitespace=False)
@@ -169,6 +193,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "typographic dashes": typographic_dashes,
     "sentences run together": run_together_sentences,
     "formulas copied from Wikipedia": wikipedia_formulas,
+    "formulas copied from a MathJax page": mathjax_formulas,
     "emoji": emoji,
 }
 

@@ -17,6 +17,7 @@ from eval.copy_artifacts import (
     WRAP_WIDTH,
     compare,
     ligatures,
+    mathjax_formulas,
     non_breaking_spaces,
     soft_hyphens,
     typeset_lines,
@@ -126,3 +127,8 @@ def test_formulas_copied_from_wikipedia_are_read_as_the_student_typed_them(tabot
     assert answered.entry_ids == plain_answer.entry_ids == ["log-base"]
     # Read as copied, "displaystyle" was a word of the question, once per formula: 0.96 against 0.77.
     assert abs(answered.sources[0].score - plain_answer.sources[0].score) < 0.05
+
+
+def test_a_mathjax_page_copies_a_formula_as_its_symbols_twice() -> None:
+    typed = r"Is $D(q\|p) = \sum_x q(x)\log\frac{q(x)}{p(x)}$ mode-seeking?"
+    assert mathjax_formulas(typed, random.Random(1)) == "Is " + 2 * "D(q∥p)=∑xq(x)logq(x)p(x)" + " mode-seeking?"
