@@ -141,6 +141,15 @@ def mathjax_formulas(text: str, rng: random.Random) -> str:
     return _LATEX_SPAN.sub(lambda m: 2 * _rendered(next(g for g in m.groups() if g is not None)), text)
 
 
+def katex_formulas(text: str, rng: random.Random) -> str:
+    """Each LaTeX formula as it comes out of a page rendered by KaTeX copied in a browser: three times, from
+    its hidden MathML, its TeX annotation and its glyphs ("A0(x0,y0) A_0 (x_0, y_0) A0(x0,y0)")."""
+    def copied(match: re.Match[str]) -> str:
+        tex = next(g for g in match.groups() if g is not None).strip()
+        return f"{_rendered(tex)} {tex} {_rendered(tex)}"
+    return _LATEX_SPAN.sub(copied, text)
+
+
 # A mail client breaks a line between words, never inside one or at a hyphen, and sends no blank at a break.
 _WRAPPER = textwrap.TextWrapper(WRAP_WIDTH, break_long_words=False, break_on_hyphens=False, expand_tabs=False,
                                 replace_whitespace=False)
@@ -194,6 +203,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "sentences run together": run_together_sentences,
     "formulas copied from Wikipedia": wikipedia_formulas,
     "formulas copied from a MathJax page": mathjax_formulas,
+    "formulas copied from a KaTeX page": katex_formulas,
     "emoji": emoji,
 }
 

@@ -750,3 +750,14 @@ def test_a_formula_copied_from_wikipedia_reads_as_typed_and_once() -> None:
     assert as_typed_formulas(r"is {\displaystyle x_{i} why") == r"is {\displaystyle x_{i} why"
     post = read_post("Why is {\\displaystyle q}q mode-seeking when we minimise {\\displaystyle D(q\\|p)}?")
     assert post.focus == post.prose == "Why is $q$ mode-seeking when we minimise $D(q\\|p)$?"
+
+
+def test_a_formula_copied_from_a_katex_page_reads_as_typed_and_once() -> None:
+    # KaTeX's copy: the symbols in a row, the TeX, the symbols again.
+    assert as_typed_formulas(r"I have Jij=si(δij-sj) J_{ij} = s_i(\delta_{ij}-s_j) Jij=si(δij-sj). Is it "
+                             r"diag(s)-ss \operatorname{diag}(s) - ss^\top diag(s)-ss, with lnL \ln L lnL?") == (
+        r"I have $J_{ij} = s_i(\delta_{ij}-s_j)$. Is it $\operatorname{diag}(s) - ss^\top$, with $\ln L$?")
+    # A word written twice around other words is not a formula: what lies between must be TeX with the
+    # same letters and digits.
+    for text in ("x = a_1 + b x and the loss_fn the", "the loss the", r"p \alpha q p"):
+        assert as_typed_formulas(text) == text

@@ -18,7 +18,9 @@ Nothing here knows any entry or topic: the rules are about the shape of posts on
 from __future__ import annotations
 
 import html
+import itertools
 import re
+import unicodedata
 
 from bot.search.bylines import thread_byline
 from bot.search.held_words import HeldWords
@@ -121,9 +123,24 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # The markers a Stack Exchange site with MathJax wraps around every post and comment, which a copy of
 # its page keeps ("$\begingroup$ Is this on held-out data? $\endgroup$").
 _MATHJAX_GROUP = re.compile(r"\$\\(?:begin|end)group\$")
-# A formula copied from a Wikipedia page comes as its image's alt text (`as_typed_formulas`).
+# A formula copied from a rendered page (`as_typed_formulas`): Wikipedia's comes as its image's alt text,
+# KaTeX's as its TeX between two copies of its symbols. The TeX is told by a command or a sub- or
+# superscript; its symbols are compared by their ASCII letters and digits, the commands that print a
+# word ("\\log") read as that word and the others (`\\delta`, `\\frac`, `\\,`) as nothing, as a page shows
+# them in other characters or in the layout.
 _WIKIPEDIA_FORMULA = "{\\displaystyle"
 _BRACE = re.compile(r"[{}]")
+_TEX = re.compile(r"\\[^\s\d]|[_^]")
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau "
+          "upsilon phi chi psi omega").split()
+_TEX_WORD = re.compile(r"\\(?:var)?(log|ln|exp|max|min|arg|sin|cos|tan|det|lim|sup|inf|"
+                       + "|".join(_GREEK + [name.capitalize() for name in _GREEK]) + r")(?![A-Za-z])")
+_GREEK_LETTER = re.compile(r"[\u0391-\u03c9]")
+_TEX_COMMAND = re.compile(r"\\(?:[A-Za-z]+|\S)")
+_NOT_SYMBOL = re.compile(r"[^A-Za-z0-9\s\x00]+")
+_WORD_TOKEN = re.compile(r"\S+")
+_TRAILING_MARKS = ".,;:?!"
+KATEX_REACH = 40  # the most words a formula's TeX between its copies runs to
 # Markdown source as an editor saves it escapes underscores and asterisks ("F.nll\_loss", "2\*x"); in
 # LaTeX too "\_" is an underscore. Other escapes stay: "\[" and "\(" open LaTeX's math.
 _MARKDOWN_ESCAPE = re.compile(r"\\([_*])")
@@ -394,11 +411,16 @@ def prose_of(text: str, headings: bool = True) -> str:
 
 
 def as_typed_formulas(text: str) -> str:
-    """Formulas copied from a Wikipedia page as a student types them: each comes as its image's alt text,
-    "{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}", read "$D_{\\text{KL}}(P\\parallel Q)$", and once:
-    the copy often repeats it right after, as the same alt text, its braces' content or the letter it
-    renders ("distributions {\\displaystyle P}P and"). Left as copied, "displaystyle" is a word of the
-    question once per formula, and a formula repeated counts twice in what the post asks."""
+    """Formulas copied from a rendered page read as a student types them, in LaTeX between dollars and
+    once: Wikipedia's (`_from_wikipedia`) and KaTeX's (`_from_katex`). Left as copied, a formula is read
+    two or three times, and Wikipedia's "displaystyle" is a word of the question once per formula."""
+    return _from_katex(_from_wikipedia(text))
+
+
+def _from_wikipedia(text: str) -> str:
+    """A formula copied from Wikipedia comes as its image's alt text, "{\\displaystyle D_{\\text{KL}}(P\\parallel
+    Q)}", read "$D_{\\text{KL}}(P\\parallel Q)$", and the copy often repeats it right after, as the same alt
+    text, its braces' content or the letter it renders ("distributions {\\displaystyle P}P and")."""
     if _WIKIPEDIA_FORMULA not in text:
         return text
     read, at = [], 0
@@ -415,6 +437,54 @@ def as_typed_formulas(text: str) -> str:
                 at = after
                 break
     return "".join(read) + text[at:]
+
+
+def _from_katex(text: str) -> str:
+    """A formula copied from a page KaTeX rendered comes three times: its hidden MathML's symbols in a row,
+    its TeX, and its glyphs' symbols ("A0(x0,y0) A_0 (x_0, y_0) A0(x0,y0)"), read "$A_0 (x_0, y_0)$"."""
+    return "".join(map(_from_katex_line, text.splitlines(keepends=True))) if _TEX.search(text) else text
+
+
+def _from_katex_line(line: str) -> str:
+    """`_from_katex` in one line. The two copies of the symbols are one word, the same twice, with the TeX
+    between them within KATEX_REACH words, and the same letters and digits as the TeX. One pass over the
+    words: each is looked up where it last stood, and the letters and digits between two copies are
+    counted before they are compared (a 100 kB line of repeated words must cost a pass, not a search)."""
+    if not _TEX.search(line):
+        return line
+    words = list(_WORD_TOKEN.finditer(line))
+    # Each word's symbols, the line read in three passes: what is not a symbol leaves a mark, so that a
+    # word of none ("=", "\\,") stays a word and the line splits into as many words as it has.
+    symbols = _NOT_SYMBOL.sub("\x00", _TEX_COMMAND.sub("\x00", _TEX_WORD.sub(_tex_word, _GREEK_LETTER.sub(
+        _greek_name, line)))).split()
+    if len(symbols) != len(words):
+        return line
+    symbols = [each.replace("\x00", "") for each in symbols]
+    counted = list(itertools.accumulate((len(each) for each in symbols), initial=0))
+    read: list[str] = []
+    at = after_formula = 0  # where the line is read up to; the first word a formula did not take
+    last: dict[str, int] = {}
+    for j, word in enumerate(words):
+        key = word[0].rstrip(_TRAILING_MARKS)
+        i, last[key] = last.get(key, -1), j
+        if i < after_formula or not 1 <= j - i - 1 <= KATEX_REACH:
+            continue
+        shown = symbols[j]  # the key's, which drops only marks
+        if (shown and counted[j] - counted[i + 1] == len(shown) and "".join(symbols[i + 1:j]) == shown
+                and _TEX.search(tex := line[words[i + 1].start():words[j - 1].end()])):
+            read += [line[at:words[i].start()], f"${tex}$", word[0][len(key):]]
+            at, after_formula = word.end(), j + 1
+    return "".join(read) + line[at:]
+
+
+def _tex_word(command: re.Match[str]) -> str:
+    """What a command that prints a word or a Greek letter shows, in ASCII letters: "\\log" log, "\\Sigma" sigma."""
+    return command[1].lower()
+
+
+def _greek_name(letter: re.Match[str]) -> str:
+    """A Greek letter by its name in ASCII letters, as TeX writes it: "θ" theta, "Σ" sigma."""
+    return unicodedata.name(letter[0], "").rsplit(" ", 1)[-1].lower()
 
 
 def _closing_brace(text: str, start: int) -> int:
