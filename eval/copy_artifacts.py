@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     good, changes = compare(decide, questions, {name: ARTIFACTS[name] for name in args.only.split(",")})
     print(f"{len(questions)} calibration and development rows, {good} decided right as written")
     for name, found in changes.items():
-        print(f"{name:28} rewritten {found.rewritten:5}   decision changed {found.changed:3}   "
+        print(f"{name:36} rewritten {found.rewritten:5}   decision changed {found.changed:3}   "
               f"now right {found.now_right:3}   now wrong {found.now_wrong:3}", flush=True)
     return 0
 
