@@ -6,7 +6,9 @@ Real posts are often pasted, not typed: from a web page that hyphenates long wor
 hyphens and spaces with `&nbsp;`, from a chat that slips zero-width spaces in, from a PDF whose "fi"
 and "fl" are ligature characters and whose lines break inside words with a hyphen, from a word
 processor's typographic quotes, dashes and ellipses, from Wikipedia, whose formulas copy as their
-images' alt text ("{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}"), from Markdown source that escapes `_` and `*`,
+images' alt text ("{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}"), from a page MathJax or KaTeX rendered,
+which copies a formula's symbols twice or three times, from a PDF, which copies them one by one, from
+anything that turns a list's "-" into "•", from Markdown source that escapes `_` and `*`,
 from a mail client that wraps lines at 72 characters, from Windows with its line ends; a phone adds
 emoji, and a post typed fast runs its sentences together ("nan.Why"). A TA reads each the same as the
 plain post. This asks every calibration and development row (never a test split) as written and again
@@ -106,6 +108,15 @@ def emoji(text: str, rng: random.Random) -> str:
     return text + " " + rng.choice(EMOJI)
 
 
+_LIST_ITEM = re.compile(r"^([ \t]*)[-*+](?= )", re.MULTILINE)
+
+
+def bullets(text: str, rng: random.Random) -> str:
+    """A list's items as a word processor, a slide or a rendered page copies them: "•" in place of the
+    "-" or "*" typed in Markdown, "◦" under another item."""
+    return _LIST_ITEM.sub(lambda m: m[1] + ("◦" if m[1] else "•"), text)
+
+
 # A formula in a post: display ($$...$$, \[...\]) or inline ($...$, \(...\)) LaTeX.
 _LATEX_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$\n]+?)\$|\\\((.+?)\\\)", re.S)
 
@@ -139,6 +150,19 @@ def mathjax_formulas(text: str, rng: random.Random) -> str:
     notes) copied in a browser: its symbols in a row, twice, once from the glyphs and once from the
     hidden MathML kept for screen readers ("(P,<)(P,<)", "A⊆PA⊆P")."""
     return _LATEX_SPAN.sub(lambda m: 2 * _rendered(next(g for g in m.groups() if g is not None)), text)
+
+
+_GLYPH_OR_WORD = re.compile(r"\\(?:log|ln|exp|max|min|arg)(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}^_ ]|[A-Za-z]+|\d+|.", re.S)
+
+
+def pdf_formulas(text: str, rng: random.Random) -> str:
+    """Each LaTeX formula as a PDF (slides, a paper, typeset notes) copies it: its glyphs one by one with
+    spaces between them, sub- and superscripts in line, the layout lost ("E = − ∑ j t j log o j")."""
+    def copied(match: re.Match[str]) -> str:
+        tex = next(g for g in match.groups() if g is not None)
+        glyphs = (_rendered(piece[0]).replace("-", "−") for piece in _GLYPH_OR_WORD.finditer(tex))
+        return " ".join(glyph for glyph in glyphs if glyph.strip())
+    return _LATEX_SPAN.sub(copied, text)
 
 
 def katex_formulas(text: str, rng: random.Random) -> str:
@@ -204,6 +228,8 @@ ARTIFACTS: dict[str, Artifact] = {
     "formulas copied from Wikipedia": wikipedia_formulas,
     "formulas copied from a MathJax page": mathjax_formulas,
     "formulas copied from a KaTeX page": katex_formulas,
+    "formulas copied from a PDF": pdf_formulas,
+    "bullets": bullets,
     "emoji": emoji,
 }
 

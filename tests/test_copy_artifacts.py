@@ -15,11 +15,13 @@ from eval.copy_artifacts import (
     DECLINED,
     TYPESET_WIDTH,
     WRAP_WIDTH,
+    bullets,
     compare,
     katex_formulas,
     ligatures,
     mathjax_formulas,
     non_breaking_spaces,
+    pdf_formulas,
     soft_hyphens,
     typeset_lines,
     wikipedia_formulas,
@@ -140,3 +142,9 @@ def test_a_katex_page_copies_a_formula_three_times() -> None:
     assert katex_formulas(r"Is $D(q\|p)$ mode-seeking?", random.Random(1)) == r"Is D(q∥p) D(q\|p) D(q∥p) mode-seeking?"
     assert wikipedia_formulas(r"Is $$D(q\|p)$$ mode-seeking?", random.Random(1)) == (
         r"Is {\displaystyle D(q\|p)} mode-seeking?")
+
+
+def test_a_pdf_copies_a_formula_glyph_by_glyph_and_lists_copy_with_bullets() -> None:
+    assert pdf_formulas(r"so $E = -\sum_j t_j \log o_j$?", random.Random(1)) == "so E = − ∑ j t j log o j?"
+    assert bullets("Two things:\n- the loss\n  - its base\n* the gradient", random.Random(1)) == (
+        "Two things:\n• the loss\n  ◦ its base\n• the gradient")
