@@ -174,6 +174,18 @@ def katex_formulas(text: str, rng: random.Random) -> str:
     return _LATEX_SPAN.sub(copied, text)
 
 
+_CUSTOM_EMOJI, _ANIMATED_EMOJI = "<:thonk:123456789012345678>", "<a:pray:823456789012345678>"
+_ROLE_MENTION = "<@&923456789012345678>"
+
+
+def discord_markup(text: str, rng: random.Random) -> str:
+    """A message as the Discord bot receives it: the course role mentioned first, custom emoji after some
+    sentences and an animated one at the end, as Discord's raw markup writes them (`<:thonk:1234...>`).
+    Only the Discord front end receives this: ask with `--as-discord-reads` to read it as that front end does."""
+    text = _SENTENCE_END.sub(lambda m: " " + _CUSTOM_EMOJI if rng.random() < 0.3 else "", text)
+    return f"{_ROLE_MENTION} {text} {_ANIMATED_EMOJI}"
+
+
 # A mail client breaks a line between words, never inside one or at a hyphen, and sends no blank at a break.
 _WRAPPER = textwrap.TextWrapper(WRAP_WIDTH, break_long_words=False, break_on_hyphens=False, expand_tabs=False,
                                 replace_whitespace=False)
@@ -231,6 +243,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "formulas copied from a PDF": pdf_formulas,
     "bullets": bullets,
     "emoji": emoji,
+    "Discord's markup": discord_markup,
 }
 
 
@@ -276,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.copy_artifacts", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default=",".join(ARTIFACTS),
                         help=f"comma-separated artifacts (default: all of {', '.join(ARTIFACTS)})")
+    parser.add_argument("--as-discord-reads", action="store_true",
+                        help="read every text as the Discord front end does first (bot.faces.discord.text.as_read)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.only.split(",") if name not in ARTIFACTS]
     if unknown:
@@ -287,8 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     tabot = Tabot.start(Settings.from_env())
     questions = load_question_sets(list(CALIBRATION_SETS) + list(DEVELOPMENT_SETS), known_entries=set(tabot.entries))
 
+    read: Callable[[str], str] = str  # each text as written
+    if args.as_discord_reads:
+        from bot.faces.discord.text import as_read
+        read = as_read
+
     def decide(text: str) -> str:
-        answer = tabot.ask(text)
+        answer = tabot.ask(read(text))
         return DECLINED if answer.abstained or not answer.entry_ids else answer.entry_ids[0]
 
     good, changes = compare(decide, questions, {name: ARTIFACTS[name] for name in args.only.split(",")})

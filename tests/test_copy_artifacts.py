@@ -9,6 +9,7 @@ import random
 import pytest
 
 from bot.answering.guard import clean_question
+from bot.faces.discord.text import as_read
 from bot.search.focus import read_post
 from eval.copy_artifacts import (
     ARTIFACTS,
@@ -17,6 +18,7 @@ from eval.copy_artifacts import (
     WRAP_WIDTH,
     bullets,
     compare,
+    discord_markup,
     katex_formulas,
     ligatures,
     mathjax_formulas,
@@ -148,3 +150,9 @@ def test_a_pdf_copies_a_formula_glyph_by_glyph_and_lists_copy_with_bullets() -> 
     assert pdf_formulas(r"so $E = -\sum_j t_j \log o_j$?", random.Random(1)) == "so E = − ∑ j t j log o j?"
     assert bullets("Two things:\n- the loss\n  - its base\n* the gradient", random.Random(1)) == (
         "Two things:\n• the loss\n  ◦ its base\n• the gradient")
+
+
+def test_discord_markup_is_what_the_discord_front_end_reads_away() -> None:
+    marked = discord_markup(POST, random.Random(3))
+    assert marked.count("<") >= 2 and marked != POST
+    assert " ".join(as_read(marked).split()) == " ".join(POST.split())

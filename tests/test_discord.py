@@ -24,7 +24,15 @@ from bot.faces.discord import app as discord_app
 from bot.faces.discord.app import NO_MENTIONS, TabotDiscordBot, is_staff
 from bot.faces.discord.limits import SlidingWindow
 from bot.faces.discord.render import EMBED_TOTAL_LIMIT, FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, pack_embeds, render_answer
-from bot.faces.discord.text import MESSAGE_LIMIT, ZWSP, neutralise, split_text, thread_name, to_discord_markdown
+from bot.faces.discord.text import (
+    MESSAGE_LIMIT,
+    ZWSP,
+    as_read,
+    neutralise,
+    split_text,
+    thread_name,
+    to_discord_markdown,
+)
 from bot.faces.discord.views import FeedbackButton, TopicButton
 from bot.feedback import FeedbackStore
 from bot.schema import Answer, CheckResult, DemoAttachment, Source, Verdict
@@ -286,6 +294,30 @@ def test_mention_is_answered_in_a_reply_and_follow_up_in_thread_keeps_context(tm
         assert_no_pings(h.rec.sent)
 
     scenario(tmp_path, body)
+
+
+def test_a_question_is_read_without_the_markup_discord_shows_as_pictures_names_and_spoilers(tmp_path: Path) -> None:
+    emoji, ta, channel_link = "<:thonk:123456789012345678>", "<@223456789012345678>", "<#323456789012345678>"
+
+    async def body(h: Harness) -> None:
+        await h.bot.on_message(h.message(f"<@{BOT_ID}> {emoji} ||why is KL not symmetric?|| asked {ta} in "
+                                         f"{channel_link} <t:1764950400:R> <a:cry:423456789012345678>",
+                                         channel=FakeChannel(h.rec)))
+        assert " ".join(h.service.calls[-1][0].split()) == "why is KL not symmetric? asked in"
+        await h.ask(f"KL(p||q) vs KL(q||p) {emoji}, and see </ask:523456789012345678>")
+        assert " ".join(h.service.calls[-1][0].split()) == "KL(p||q) vs KL(q||p) , and see /ask"
+        # A mention with nothing but pictures after it asks nothing.
+        await h.bot.on_message(h.message(f"<@{BOT_ID}> {emoji} {emoji}", channel=FakeChannel(h.rec)))
+        assert h.rec.sent[-1].content == discord_app.EMPTY_MENTION and len(h.service.calls) == 2
+
+    scenario(tmp_path, body)
+
+
+def test_as_read_leaves_code_and_bars_inside_expressions_as_written() -> None:
+    assert as_read("code `a || b <:x:123456789012345678>` and ||hidden words||") == (
+        "code `a || b <:x:123456789012345678>` and hidden words")
+    assert as_read("KL(p||q) || (q||p)") == "KL(p||q) || (q||p)"
+    assert as_read("<@!123> is not an id") == "<@!123> is not an id"
 
 
 def test_long_answer_continues_in_the_thread_or_in_followups_without_one(tmp_path: Path) -> None:

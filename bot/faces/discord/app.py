@@ -39,7 +39,7 @@ from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
 from bot.faces.discord.staff import WHY_FILE, gaps_message, is_staff, why_message
-from bot.faces.discord.text import thread_name
+from bot.faces.discord.text import as_read, thread_name
 from bot.faces.discord.views import FeedbackButton, TopicButton, feedback_view
 from bot.faces.gaps import GapReport
 
@@ -245,7 +245,7 @@ class TabotDiscordBot(commands.Bot):
         # Answering may take longer than the 3 s Discord allows before the first response.
         await interaction.response.defer(thinking=True)
         conversation = interaction.channel_id if (in_dm or self._is_bot_thread(channel)) else None
-        await self._respond(question, channel, conversation, user=str(interaction.user.id),
+        await self._respond(as_read(question), channel, conversation, user=str(interaction.user.id),
                             first=functools.partial(interaction.followup.send, wait=True),
                             rest=interaction.followup.send, echo_question=True)
 
@@ -289,7 +289,7 @@ class TabotDiscordBot(commands.Bot):
             if self.rates.warn_once(refusal.key, refusal.wait):
                 await message.reply(refusal.text, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
-        question = self._strip_mentions_of_me(message.content or "")
+        question = as_read(self._strip_mentions_of_me(message.content or "")).strip()
         if not question:
             await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
@@ -343,7 +343,7 @@ class TabotDiscordBot(commands.Bot):
             explain = self.explain
             if not await self._staff_deferred(interaction, "ask why", explain, "/why is not available in this bot."):
                 return
-            explanation = await self._in_worker(explain, question)
+            explanation = await self._in_worker(explain, as_read(question))
             attached = discord.File(io.BytesIO(explanation.text().encode("utf-8")), filename=WHY_FILE)
             await interaction.followup.send(why_message(explanation), files=[attached], ephemeral=True,
                                             allowed_mentions=NO_MENTIONS)

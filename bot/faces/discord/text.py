@@ -35,6 +35,31 @@ def _outside_code(text: str, transform: Callable[[str], str]) -> str:
     return "".join(part if i % 2 else transform(part) for i, part in enumerate(parts))
 
 
+# What a message's raw content writes for what Discord's client shows as a picture, a name or a date:
+# custom emoji (`<:thonk:123...>`, animated `<a:...>`), mentions of users, roles and channels
+# (`<@123...>`, `<@!...>`, `<@&...>`, `<#...>`) and timestamps (`<t:1764950400:R>`); and for a link to a
+# slash command, its name (`</ask:123...>`). Discord's ids are snowflakes, 17 to 20 digits today.
+_SHOWN_AS_PICTURE_NAME_OR_DATE = re.compile(r"<a?:\w{2,32}:\d{15,21}>|<(?:@[!&]?|#)\d{15,21}>"
+                                            r"|<t:-?\d{1,16}(?::[tTdDfFsSR])?>")
+_COMMAND_LINK = re.compile(r"</([\w-]{1,32}(?: [\w-]{1,32}){0,2}):\d{15,21}>")
+# A spoiler's bars stand at the edges of the words they hide (`||is adam second order?||`); bars inside
+# a formula or an expression are not a spoiler's (`KL(p||q) vs KL(q||p)`, `a || b`). The words between
+# are a line's worth at most, so an unclosed bar costs a short look, not the rest of the message.
+_SPOILER = re.compile(r"(?<!\S)\|\|(?=\S)([^|\n]{1,500}?)(?<=\S)\|\|(?!\S)")
+
+
+def as_read(content: str) -> str:
+    """A message's raw content as the question a student asked in it: what the client shows as a
+    picture, a name or a date left out (a TA reading the channel sees a face or a name there, no words
+    of the question), a link to a command as the command's name, and a spoiler's words without its
+    bars. Code is read as written."""
+    def read(text: str) -> str:
+        text = _SHOWN_AS_PICTURE_NAME_OR_DATE.sub(" ", text)
+        return _SPOILER.sub(r"\1", _COMMAND_LINK.sub(r"/\1", text))
+
+    return _outside_code(content, read)
+
+
 # The LaTeX commands common in TA answers, as the Unicode a reader would write by hand.
 _LATEX_SYMBOLS = {
     r"\|": "‖", r"\in": "∈", r"\times": "×", r"\mathbb{R}": "ℝ", r"\cdot": "·", r"\sum": "∑",
