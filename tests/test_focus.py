@@ -44,7 +44,8 @@ def test_a_question_that_only_asks_for_help_under_a_quote_asks_about_the_quote()
     claim = read_post("&gt; The notes say you can drop the softmax and subtract 1 at the label.\n\n"
                       "Can someone explain this?")
     assert claim.focus.startswith("The notes say you can drop the softmax") and claim.focus.endswith("explain this?")
-    for plea in ("What does this mean?", "How do I even approach this?", "Is this true?", "Why is this the case?"):
+    for plea in ("What does this mean?", "How do I even approach this?", "Is this true?", "Why is this the case?",
+                 "Can you answer this?"):
         asked = read_post(f"> Minimising KL(q||p) is mode-seeking.\n\n{plea}")
         assert asked.focus == f"Minimising KL(q||p) is mode-seeking. {plea}", plea
     # A question that asks something of its own under the quote is still the student's question.

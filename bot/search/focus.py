@@ -61,7 +61,7 @@ _ASKING_WORDS = frozenset(tokenize([
     "help helping understand understanding problem problems issue issues idea ideas something anything anyone "
     "someone somebody missing miss wrong going happening happen know explain explanation question questions "
     "please thanks thank appreciate clarify clarification confused confusing sure correct right "
-    "thoughts advice suggestion suggestions guidance tips insight insights"])[0])
+    "thoughts advice suggestion suggestions guidance tips insight insights answer answers answering"])[0])
 # ... but never more than this many sentences or words: a focus is a question, not the post.
 MAX_FOCUS_SENTENCES = 3
 MAX_FOCUS_WORDS = 80
