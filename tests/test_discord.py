@@ -128,6 +128,7 @@ class FakeMessage:
         self.guild = guild
         self.mentions = mentions or []
         self.id = next(_ids)
+        self.reference: Any = None  # a reply's `discord.MessageReference`, `resolved` to what it replies to
 
     async def reply(self, content: str | None = None, **kwargs: Any) -> FakeMessage:
         self.rec.add("reply", content, kwargs)
@@ -309,6 +310,38 @@ def test_a_question_is_read_without_the_markup_discord_shows_as_pictures_names_a
         # A mention with nothing but pictures after it asks nothing.
         await h.bot.on_message(h.message(f"<@{BOT_ID}> {emoji} {emoji}", channel=FakeChannel(h.rec)))
         assert h.rec.sent[-1].content == discord_app.EMPTY_MENTION and len(h.service.calls) == 2
+
+    scenario(tmp_path, body)
+
+
+def test_a_reply_that_mentions_the_bot_is_read_with_the_message_it_replies_to(tmp_path: Path) -> None:
+    classmates = "does anyone know why minimizing KL(q||p) <:thonk:123456789012345678> locks onto one mode?"
+    seen = "does anyone know why minimizing KL(q||p)   locks onto one mode?"
+
+    async def body(h: Harness) -> None:
+        channel = FakeChannel(h.rec)
+
+        def reply(content: str, to: FakeMessage) -> FakeMessage:
+            message = h.message(content, channel=channel)
+            message.reference = types.SimpleNamespace(resolved=to)
+            return message
+
+        asked = h.message(classmates, channel=channel)
+        # A reply with nothing but the mention asks the message it replies to.
+        await h.bot.on_message(reply(f"<@{BOT_ID}>", asked))
+        assert h.service.calls[-1][0] == seen
+        assert h.rec.threads[-1].name == thread_name(seen)
+        # Words of their own come under it, quoted, as a TA reads a reply.
+        await h.bot.on_message(reply(f"<@{BOT_ID}> can you answer this?", asked))
+        assert h.service.calls[-1][0] == f"> {seen}\n\ncan you answer this?"
+        assert not h.rec.threads[-1].name.startswith(">")
+        # A reply to a bot's message, or to one Discord did not send along, is read alone.
+        bots = FakeMessage(h.rec, "An earlier answer about KL.", User(BOT_ID, bot=True), channel)
+        await h.bot.on_message(reply(f"<@{BOT_ID}> why is KL not symmetric?", bots))
+        assert h.service.calls[-1][0] == "why is KL not symmetric?"
+        await h.bot.on_message(reply(f"<@{BOT_ID}> why is KL not symmetric?", None))
+        assert h.service.calls[-1][0] == "why is KL not symmetric?"
+        assert_no_pings(h.rec.sent)
 
     scenario(tmp_path, body)
 

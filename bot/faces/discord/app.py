@@ -39,7 +39,7 @@ from bot.errors import ConfigError, TabotError
 from bot.faces.discord.limits import RateGate
 from bot.faces.discord.render import OutgoingMessage, render_answer
 from bot.faces.discord.staff import WHY_FILE, gaps_message, is_staff, why_message
-from bot.faces.discord.text import as_read, thread_name
+from bot.faces.discord.text import as_read, thread_name, with_the_message_replied_to
 from bot.faces.discord.views import FeedbackButton, TopicButton, feedback_view
 from bot.faces.gaps import GapReport
 
@@ -268,6 +268,17 @@ class TabotDiscordBot(commands.Bot):
         me = self.user
         return re.sub(rf"<@!?{me.id}>", " ", text).strip() if me is not None else text.strip()
 
+    def _replied_to(self, message: discord.Message) -> str:
+        """The words of the message `message` replies to, as read (`as_read`), when a person wrote it; ""
+        when it replies to nothing, to a message Discord did not send along or that is gone, or to a
+        bot's (a reply to tabot's answer is a follow-up, not a text to answer)."""
+        reference = getattr(message, "reference", None)
+        replied = getattr(reference, "resolved", None)
+        author = getattr(replied, "author", None)
+        if author is None or getattr(author, "bot", False):
+            return ""
+        return as_read(self._strip_mentions_of_me(getattr(replied, "content", "") or "")).strip()
+
     async def _handle_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None:
             return  # never answer bots, including ourselves
@@ -290,6 +301,9 @@ class TabotDiscordBot(commands.Bot):
                 await message.reply(refusal.text, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
         question = as_read(self._strip_mentions_of_me(message.content or "")).strip()
+        replied = self._replied_to(message)
+        if replied:
+            question = with_the_message_replied_to(replied, question)
         if not question:
             await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
             return

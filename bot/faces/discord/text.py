@@ -240,5 +240,19 @@ def escape_user(text: str) -> str:
 
 
 def thread_name(question: str) -> str:
-    """A thread title from the question: one line, at most 100 characters, no pings."""
-    return clip(neutralise(one_line(question)), THREAD_NAME_LIMIT) or "Question"
+    """A thread title from the question: one line without quote marks, at most 100 characters, no pings."""
+    return clip(neutralise(one_line(_QUOTE_MARKS.sub("", question))), THREAD_NAME_LIMIT) or "Question"
+
+
+_QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+
+
+def with_the_message_replied_to(replied: str, question: str) -> str:
+    """A reply read as a TA reads one: the message it replies to quoted above the student's words, so that
+    "can you answer this?" asks what it quotes and a question of their own is read with the quote as
+    context, not as their words (`bot.search.focus.read_post`). With no words of their own (a reply that
+    only mentions the bot), the message replied to is the question."""
+    if not question.strip():
+        return replied
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in replied.splitlines())
+    return f"{quoted}\n\n{question}"
