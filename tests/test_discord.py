@@ -129,6 +129,7 @@ class FakeMessage:
         self.mentions = mentions or []
         self.id = next(_ids)
         self.reference: Any = None  # a reply's `discord.MessageReference`, `resolved` to what it replies to
+        self.attachments: list[Any] = []
 
     async def reply(self, content: str | None = None, **kwargs: Any) -> FakeMessage:
         self.rec.add("reply", content, kwargs)
@@ -341,6 +342,26 @@ def test_a_reply_that_mentions_the_bot_is_read_with_the_message_it_replies_to(tm
         assert h.service.calls[-1][0] == "why is KL not symmetric?"
         await h.bot.on_message(reply(f"<@{BOT_ID}> why is KL not symmetric?", None))
         assert h.service.calls[-1][0] == "why is KL not symmetric?"
+        assert_no_pings(h.rec.sent)
+
+    scenario(tmp_path, body)
+
+
+def test_a_message_with_an_attachment_hears_that_only_its_text_was_read(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        channel = FakeChannel(h.rec)
+        screenshot = h.message(f"<@{BOT_ID}> why is KL not symmetric here?", channel=channel)
+        screenshot.attachments = [types.SimpleNamespace(filename="kl.png", content_type="image/png")]
+        await h.bot.on_message(screenshot)
+        assert h.service.calls[-1][0] == "why is KL not symmetric here?"
+        assert discord_app.ATTACHMENTS_NOT_READ in h.rec.sent[0].content
+        only = h.message(f"<@{BOT_ID}>", channel=channel)
+        only.attachments = screenshot.attachments
+        await h.bot.on_message(only)
+        assert h.rec.sent[-1].content == discord_app.ATTACHMENTS_NOT_READ and len(h.service.calls) == 1
+        # Without an attachment, no word about them.
+        await h.bot.on_message(h.message(f"<@{BOT_ID}> why is KL not symmetric?", channel=channel))
+        assert discord_app.ATTACHMENTS_NOT_READ not in h.rec.sent[-1].content
         assert_no_pings(h.rec.sent)
 
     scenario(tmp_path, body)

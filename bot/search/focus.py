@@ -3,8 +3,8 @@
 Real posts are not one line. They greet the team, quote a paper or a comment thread, paste code,
 a stack trace or a formula, link a blog post, and ask the actual question last. An encoder that
 reads only the first 256 word pieces never sees that question, and every off-topic word of the
-context dilutes the match. `read_post` first reads a formula copied from Wikipedia as typed LaTeX
-(`bot.search.prose.as_typed_formulas`), joins back the lines a mail client's or a page's wrap cut
+context dilutes the match. `read_post` first reads a formula copied from Wikipedia or a KaTeX page as
+typed LaTeX (`bot.search.prose.as_typed_formulas`), joins back the lines a mail client's or a page's wrap cut
 (`bot.search.prose.unwrapped`: the tail of a cut sentence alone is no signature or code), then splits
 the post into:
 

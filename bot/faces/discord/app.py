@@ -54,6 +54,10 @@ MAX_REMEMBERED = 5000
 DM_REFUSAL = "I only answer questions in the course server - please ask me there (mention me or use `/ask`)."
 TOPIC_GONE = "That topic is no longer in the knowledge base - please ask your question again."
 EMPTY_MENTION = "Ask me a question after the mention, e.g. `@tabot why is KL divergence not symmetric?`"
+# A screenshot or a file is often what a question points at ("what's wrong here?"), and the bot reads only
+# a message's text: it says so, once with the answer, or instead of one when there is no text to read.
+ATTACHMENTS_NOT_READ = ("I read only the text of a message, not its attachments: if the screenshot or file "
+                        "holds the question, the formula or the code, paste it as text.")
 _THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
 _THREADABLE_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
 T = TypeVar("T")
@@ -210,14 +214,17 @@ class TabotDiscordBot(commands.Bot):
 
     async def _respond(self, question: str, channel: Any, conversation: int | None, *, user: str,
                        first: Callable[..., Awaitable[Any]], rest: Callable[..., Awaitable[Any]],
-                       echo_question: bool) -> None:
+                       echo_question: bool, notice: str | None = None) -> None:
         """Answer `question` (a follow-up when `conversation`, a thread or DM id, has a previous
-        answer) and deliver it; a new question in a text channel gets its own thread."""
+        answer) and deliver it, with `notice` among the answer's notices; a new question in a text
+        channel gets its own thread."""
         talk = self._conversation(conversation)
         turn = await self._in_worker(talk.ask, question, None, user)
         if turn.answer is None:
             await first(content=turn.text, allowed_mentions=NO_MENTIONS)
             return
+        if notice:
+            turn.answer.notices.append(notice)
         if conversation is not None:
             remember(self._conversations, conversation, talk, MAX_REMEMBERED)
         await self._deliver(turn, talk, question, channel, first=first, rest=rest, echo_question=echo_question,
@@ -304,13 +311,15 @@ class TabotDiscordBot(commands.Bot):
         replied = self._replied_to(message)
         if replied:
             question = with_the_message_replied_to(replied, question)
+        attached = bool(getattr(message, "attachments", None))
         if not question:
-            await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
+            await message.reply(ATTACHMENTS_NOT_READ if attached else EMPTY_MENTION, mention_author=False,
+                                allowed_mentions=NO_MENTIONS)
             return
         await self._respond(question, channel, channel.id if (in_dm or in_thread) else None,
                             user=str(message.author.id), first=functools.partial(message.reply, mention_author=False),
                             rest=channel.send,
-                            echo_question=False)
+                            echo_question=False, notice=ATTACHMENTS_NOT_READ if attached else None)
 
     # ----------------------------------------------------------------------------- staff, feedback
 
