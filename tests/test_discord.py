@@ -130,6 +130,7 @@ class FakeMessage:
         self.id = next(_ids)
         self.reference: Any = None  # a reply's `discord.MessageReference`, `resolved` to what it replies to
         self.attachments: list[Any] = []
+        self.message_snapshots: list[Any] = []  # what a forwarded message forwards
 
     async def reply(self, content: str | None = None, **kwargs: Any) -> FakeMessage:
         self.rec.add("reply", content, kwargs)
@@ -343,6 +344,24 @@ def test_a_reply_that_mentions_the_bot_is_read_with_the_message_it_replies_to(tm
         await h.bot.on_message(reply(f"<@{BOT_ID}> why is KL not symmetric?", None))
         assert h.service.calls[-1][0] == "why is KL not symmetric?"
         assert_no_pings(h.rec.sent)
+
+    scenario(tmp_path, body)
+
+
+def test_a_message_forwarded_into_the_bots_thread_asks_what_it_forwards(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        await h.bot.on_message(h.message(f"<@{BOT_ID}> why is KL not symmetric?", channel=FakeChannel(h.rec)))
+        thread = h.rec.threads[0]
+        forwarded = h.message("", channel=thread)
+        classmates = "is KL(q||p) mode seeking <:thonk:123456789012345678>"
+        forwarded.message_snapshots = [types.SimpleNamespace(content=classmates, attachments=[])]
+        await h.bot.on_message(forwarded)
+        assert h.service.calls[-1][0] == "is KL(q||p) mode seeking"
+        # A forwarded screenshot alone gets the note about attachments.
+        picture = h.message("", channel=thread)
+        picture.message_snapshots = [types.SimpleNamespace(content="", attachments=["kl.png"])]
+        await h.bot.on_message(picture)
+        assert h.rec.sent[-1].content == discord_app.ATTACHMENTS_NOT_READ and len(h.service.calls) == 2
 
     scenario(tmp_path, body)
 

@@ -286,6 +286,12 @@ class TabotDiscordBot(commands.Bot):
             return ""
         return as_read(self._strip_mentions_of_me(getattr(replied, "content", "") or "")).strip()
 
+    def _forwarded(self, message: discord.Message) -> str:
+        """The words of the messages `message` forwards, as read (`as_read`); "" when it forwards none."""
+        snapshots = getattr(message, "message_snapshots", None) or ()
+        return "\n\n".join(filter(None, (as_read(self._strip_mentions_of_me(getattr(snapshot, "content", "") or ""))
+                                           .strip() for snapshot in snapshots)))
+
     async def _handle_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None:
             return  # never answer bots, including ourselves
@@ -307,11 +313,14 @@ class TabotDiscordBot(commands.Bot):
             if self.rates.warn_once(refusal.key, refusal.wait):
                 await message.reply(refusal.text, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
-        question = as_read(self._strip_mentions_of_me(message.content or "")).strip()
+        # A message forwarded into the bot's thread or a DM carries no words of its own: what it
+        # forwards is the question.
+        question = as_read(self._strip_mentions_of_me(message.content or "")).strip() or self._forwarded(message)
         replied = self._replied_to(message)
         if replied:
             question = with_the_message_replied_to(replied, question)
-        attached = bool(getattr(message, "attachments", None))
+        attached = bool(getattr(message, "attachments", None)) or any(
+            getattr(snapshot, "attachments", None) for snapshot in getattr(message, "message_snapshots", None) or ())
         if not question:
             await message.reply(ATTACHMENTS_NOT_READ if attached else EMPTY_MENTION, mention_author=False,
                                 allowed_mentions=NO_MENTIONS)
