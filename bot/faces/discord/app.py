@@ -101,6 +101,11 @@ class TabotCommands(commands.Cog):
         await self.bot.handle_reindex(interaction)
 
 
+def _snapshots(message: discord.Message) -> list[Any]:
+    """What a forwarded message forwards (none for any other message)."""
+    return list(getattr(message, "message_snapshots", None) or ())
+
+
 class TabotDiscordBot(commands.Bot):
     def __init__(self, *, service: DiscordService, feedback: FeedbackRecorder, settings: Settings,
                  clock: Callable[[], float] = time.monotonic, sync_commands: bool = True,
@@ -288,9 +293,9 @@ class TabotDiscordBot(commands.Bot):
 
     def _forwarded(self, message: discord.Message) -> str:
         """The words of the messages `message` forwards, as read (`as_read`); "" when it forwards none."""
-        snapshots = getattr(message, "message_snapshots", None) or ()
-        return "\n\n".join(filter(None, (as_read(self._strip_mentions_of_me(getattr(snapshot, "content", "") or ""))
-                                           .strip() for snapshot in snapshots)))
+        texts = (as_read(self._strip_mentions_of_me(getattr(snapshot, "content", "") or "")).strip()
+                 for snapshot in _snapshots(message))
+        return "\n\n".join(text for text in texts if text)
 
     async def _handle_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None:
@@ -319,8 +324,7 @@ class TabotDiscordBot(commands.Bot):
         replied = self._replied_to(message)
         if replied:
             question = with_the_message_replied_to(replied, question)
-        attached = bool(getattr(message, "attachments", None)) or any(
-            getattr(snapshot, "attachments", None) for snapshot in getattr(message, "message_snapshots", None) or ())
+        attached = any(getattr(each, "attachments", None) for each in (message, *_snapshots(message)))
         if not question:
             await message.reply(ATTACHMENTS_NOT_READ if attached else EMPTY_MENTION, mention_author=False,
                                 allowed_mentions=NO_MENTIONS)
