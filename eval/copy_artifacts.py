@@ -121,11 +121,15 @@ def bullets(text: str, rng: random.Random) -> str:
 _LATEX_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$\n]+?)\$|\\\((.+?)\\\)", re.S)
 
 
+def _tex_of(span: re.Match[str]) -> str:
+    """The TeX inside a `_LATEX_SPAN`, whichever of its delimiters it has."""
+    return next(group for group in span.groups() if group is not None).strip()
+
+
 def wikipedia_formulas(text: str, rng: random.Random) -> str:
     """Each LaTeX formula as it comes out of a Wikipedia page copied in a browser: the formula image's alt
     text, "{\\displaystyle D_{\\text{KL}}(P\\parallel Q)}", without the dollars a student would type."""
-    return _LATEX_SPAN.sub(lambda m: "{\\displaystyle " + next(g for g in m.groups() if g is not None).strip() + "}",
-                           text)
+    return _LATEX_SPAN.sub(lambda m: "{\\displaystyle " + _tex_of(m) + "}", text)
 
 
 # What a browser shows for some LaTeX commands; the rest show nothing of their own (`\\frac`, `\\left`, `\\mathrm`).
@@ -149,7 +153,7 @@ def mathjax_formulas(text: str, rng: random.Random) -> str:
     """Each LaTeX formula as it comes out of a page rendered by MathJax (a Stack Exchange site, a course's
     notes) copied in a browser: its symbols in a row, twice, once from the glyphs and once from the
     hidden MathML kept for screen readers ("(P,<)(P,<)", "A⊆PA⊆P")."""
-    return _LATEX_SPAN.sub(lambda m: 2 * _rendered(next(g for g in m.groups() if g is not None)), text)
+    return _LATEX_SPAN.sub(lambda m: 2 * _rendered(_tex_of(m)), text)
 
 
 _GLYPH_OR_WORD = re.compile(r"\\(?:log|ln|exp|max|min|arg)(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}^_ ]|[A-Za-z]+|\d+|.", re.S)
@@ -159,7 +163,7 @@ def pdf_formulas(text: str, rng: random.Random) -> str:
     """Each LaTeX formula as a PDF (slides, a paper, typeset notes) copies it: its glyphs one by one with
     spaces between them, sub- and superscripts in line, the layout lost ("E = − ∑ j t j log o j")."""
     def copied(match: re.Match[str]) -> str:
-        tex = next(g for g in match.groups() if g is not None)
+        tex = _tex_of(match)
         glyphs = (_rendered(piece[0]).replace("-", "−") for piece in _GLYPH_OR_WORD.finditer(tex))
         return " ".join(glyph for glyph in glyphs if glyph.strip())
     return _LATEX_SPAN.sub(copied, text)
@@ -169,7 +173,7 @@ def katex_formulas(text: str, rng: random.Random) -> str:
     """Each LaTeX formula as it comes out of a page rendered by KaTeX copied in a browser: three times, from
     its hidden MathML, its TeX annotation and its glyphs ("A0(x0,y0) A_0 (x_0, y_0) A0(x0,y0)")."""
     def copied(match: re.Match[str]) -> str:
-        tex = next(g for g in match.groups() if g is not None).strip()
+        tex = _tex_of(match)
         return f"{_rendered(tex)} {tex} {_rendered(tex)}"
     return _LATEX_SPAN.sub(copied, text)
 

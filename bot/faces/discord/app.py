@@ -280,6 +280,11 @@ class TabotDiscordBot(commands.Bot):
         me = self.user
         return re.sub(rf"<@!?{me.id}>", " ", text).strip() if me is not None else text.strip()
 
+    def _words_of(self, content: str | None) -> str:
+        """A message's words as the bot reads them: its mentions of the bot and the markup Discord shows
+        as pictures, names and dates left out (`as_read`)."""
+        return as_read(self._strip_mentions_of_me(content or "")).strip()
+
     def _replied_to(self, message: discord.Message) -> str:
         """The words of the message `message` replies to, as read (`as_read`), when a person wrote it; ""
         when it replies to nothing, to a message Discord did not send along or that is gone, or to a
@@ -289,12 +294,11 @@ class TabotDiscordBot(commands.Bot):
         author = getattr(replied, "author", None)
         if author is None or getattr(author, "bot", False):
             return ""
-        return as_read(self._strip_mentions_of_me(getattr(replied, "content", "") or "")).strip()
+        return self._words_of(getattr(replied, "content", None))
 
     def _forwarded(self, message: discord.Message) -> str:
         """The words of the messages `message` forwards, as read (`as_read`); "" when it forwards none."""
-        texts = (as_read(self._strip_mentions_of_me(getattr(snapshot, "content", "") or "")).strip()
-                 for snapshot in _snapshots(message))
+        texts = (self._words_of(getattr(snapshot, "content", None)) for snapshot in _snapshots(message))
         return "\n\n".join(text for text in texts if text)
 
     async def _handle_message(self, message: discord.Message) -> None:
@@ -320,7 +324,7 @@ class TabotDiscordBot(commands.Bot):
             return
         # A message forwarded into the bot's thread or a DM carries no words of its own: what it
         # forwards is the question.
-        question = as_read(self._strip_mentions_of_me(message.content or "")).strip() or self._forwarded(message)
+        question = self._words_of(message.content) or self._forwarded(message)
         replied = self._replied_to(message)
         if replied:
             question = with_the_message_replied_to(replied, question)
