@@ -17,29 +17,29 @@ surrounds a question.
 With `--noise` it reads them instead with what a post copied as it is carries besides the student's
 words (`eval/datasets/noise.json`: page furniture, a pasted training log or traceback, an environment
 block, an issue form, an image line, an edit, a signature), one shape at a time. The reader
-(`bot.search.focus`) is meant to set all of it aside, so a shape that moves the rates is one it misses.
+(`bot.search.reading.focus`) is meant to set all of it aside, so a shape that moves the rates is one it misses.
 
 With `--where` it reads them instead with where they come from named in their last question: a
 framework ("... in PyTorch?"), a part of the course ("... in lecture 5?"), their own work, data or
 source, or themselves ("... as a beginner?"), as students write them (`eval/datasets/where_phrases.json`:
 sets written while the reader was built, and sets held out from it). A TA answers the idea either
-way; the reader (`bot.search.where_asked`) is meant to set them aside.
+way; the reader (`bot.search.reading.where_asked`) is meant to set them aside.
 With `--typos RATE` it reads them instead misspelled, twice: that share of their words of five letters
 or more mistyped by a seeded generator (one typing error each: a letter left out, doubled, hit beside
 its key, or two swapped), and that share of the words `eval/datasets/real_misspellings.tsv` lists typed
-as one of the ways real posts misspelled them. The reader (`bot.search.spelling`) is meant to read
+as one of the ways real posts misspelled them. The reader (`bot.search.reading.spelling`) is meant to read
 them as meant.
 
 With `--abbreviated RATE` it reads them instead with that share of the terms `eval/datasets/
 abbreviated_forms.tsv` lists shortened as students shorten them ("CE", "val acc", "grads", "w/"; the
 forms a helper used most after reading real posts, written down without seeing the reader's glossary).
-The reader (`bot.search.abbreviations`) is meant to read them in the knowledge base's words.
+The reader (`bot.search.reading.abbreviations`) is meant to read them in the knowledge base's words.
 
 With `--closers` it reads them instead ended by a closing line that asks nothing of its own ("Any
 ideas?", "What am I missing?"), directly or after a sentence about the student's situation ("I've been
 stuck on this for two days."), as real posts end (`eval/datasets/closers.json`, written by a helper
 who saw neither the reader nor any eval row). The question is no longer the post's last; the reader
-(`bot.search.focus`) is meant to find it.
+(`bot.search.reading.focus`) is meant to find it.
 
 Calibration rows only: it is a development measure, run before anything is chosen.
 """

@@ -6,7 +6,7 @@ Asks tabot every question of the test sets (`eval.datasets.TEST_SETS`, or the se
 times and, beside each answer, embeds the raw question once (the "bare query embedding" of `tabot
 eval`'s latency ratio). Inside each answer it times, with timers wrapped around these calls for this
 run only: the MiniLM encoder, the Chroma query, BM25, reading the post, reading its misspelled words
-(`bot.search.spelling`), and semantic coverage (with the near misses' word-by-word agreement); the
+(`bot.search.reading.spelling`), and semantic coverage (with the near misses' word-by-word agreement); the
 rest is everything else (cleaning, ranking, composing, demos). Printed: each stage's median and
 mean, the median answer over the median bare embedding (the issue-11 latency ratio), and the ratio
 the same answers would have if the encoder ran exactly once per question, i.e. each answer's encoder
@@ -54,7 +54,7 @@ def stage_times(tabot: Any, questions: list[str], repeats: int = 1) -> tuple[lis
 
     Wraps tabot's encoder, index and two modules' functions with timers for the duration of the call."""
     import bot.search.retrieve as retrieve
-    from bot.search.spelling import Speller
+    from bot.search.reading.spelling import Speller
 
     spent: dict[str, float] = defaultdict(float)
     encoder, index = tabot.index.model, tabot.index

@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from bot.config import Settings
     from bot.knowledge import load_entries
-    from bot.search.abbreviations import as_searched
     from bot.search.onnx_minilm import file_sha256
+    from bot.search.reading.abbreviations import as_searched
     from eval.calibrate.rows import course_retriever
 
     weights = args.model / "model.safetensors"

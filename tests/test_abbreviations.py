@@ -1,5 +1,5 @@
-from bot.search.abbreviations import GLOSSARY, Abbreviations
-from bot.search.focus import read_post
+from bot.search.reading.abbreviations import GLOSSARY, Abbreviations
+from bot.search.reading.focus import read_post
 
 # A knowledge base that writes "cross-entropy" and "KL", never "CE" or "Kullback-Leibler", and both
 # "NLL" and "negative log-likelihood".

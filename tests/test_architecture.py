@@ -4,6 +4,7 @@
 - the arrows run one way: faces -> conversation/service -> answering/search/demo_runs -> core,
   with no import cycle between bot's modules;
 - directly in bot/ live only the core modules; everything else sits in its package;
+- the post reader (bot/search/reading/) imports no encoder and no index: only the tokenizer;
 - docs/architecture.md names real functions: every `module.name` it mentions imports.
 """
 
@@ -84,6 +85,29 @@ def test_imports_run_down_the_layers_only() -> None:
               if name not in {"bot", "bot.search", "bot.answering", "bot.demo_runs", "bot.faces"}
               and layer_of(dep) > layer_of(name)]
     assert upward == []
+
+
+# The post reader reads text alone: of the search package it may use only the tokenizer, so a reading
+# rule can be tried on a post without a model or an index (and the reader can never make a query).
+READER = "bot.search.reading"
+READER_MAY_IMPORT = {"bot.search", "bot.search.lexical"}
+
+
+def reader_reaches_outside(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Per reader module, what it imports from the search package outside the reader and the tokenizer."""
+    outside = {name: sorted(dep for dep in deps if dep.startswith("bot.search") and dep not in READER_MAY_IMPORT
+                            and not (dep == READER or dep.startswith(READER + ".")))
+               for name, deps in graph.items() if name == READER or name.startswith(READER + ".")}
+    return {name: deps for name, deps in outside.items() if deps}
+
+
+def test_the_post_reader_imports_no_encoder_and_no_index() -> None:
+    readers = [name for name in GRAPH if name.startswith(READER + ".")]
+    assert len(readers) >= 10 and f"{READER}.focus" in readers
+    assert reader_reaches_outside(GRAPH) == {}
+    # ... and the check sees it when a reader module reaches for the retriever.
+    assert reader_reaches_outside({f"{READER}.focus": {"bot.search.retrieve"}}) == {
+        f"{READER}.focus": ["bot.search.retrieve"]}
 
 
 def test_only_core_modules_sit_directly_in_bot() -> None:

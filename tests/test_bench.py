@@ -61,7 +61,7 @@ def test_startup_only_report_with_one_backend() -> None:
 
 def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(tabot) -> None:
     import bot.search.retrieve as retrieve
-    from bot.search.spelling import Speller
+    from bot.search.reading.spelling import Speller
     from eval.latency_stages import STAGES, answer_paths, stage_times
 
     read_post, matches, correct_post = retrieve.read_post, retrieve.matched_words, Speller.correct_post

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering.guard import clean_question
 from bot.faces.discord.text import as_read
-from bot.search.focus import read_post
+from bot.search.reading.focus import read_post
 from eval.copy_artifacts import (
     ARTIFACTS,
     DECLINED,

@@ -288,7 +288,7 @@ def test_an_early_open_is_handed_over_once_with_its_verdict(exported: Path, tmp_
 
 
 def test_both_backends_read_a_focus_inside_its_post_alike(exported: Path, reference: TorchEncoder) -> None:
-    from bot.search.focus import read_post
+    from bot.search.reading.focus import read_post
 
     onnx = MiniLM(backend="onnx", data_dir=exported)
     posts = [p for p in map(read_post, eval_questions()) if p.focus != p.prose][:40]

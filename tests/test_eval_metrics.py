@@ -674,7 +674,7 @@ def test_context_check_puts_seeded_context_around_the_question() -> None:
 
 
 def test_noise_goes_where_its_shape_says_and_the_reader_sets_it_aside(tmp_path) -> None:
-    from bot.search.focus import read_post
+    from bot.search.reading.focus import read_post
     from eval.context_check import load_noise, with_noise
 
     shapes = load_noise()
@@ -700,7 +700,7 @@ def test_typos_make_one_typing_error_in_a_long_word_and_real_misspellings_come_f
     import random
     import re
 
-    from bot.search.spelling import osa_distance
+    from bot.search.reading.spelling import osa_distance
     from eval.context_check import load_misspellings, misspell, with_misspellings, with_typos
 
     rng = random.Random(3)

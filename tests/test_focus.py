@@ -1,12 +1,12 @@
-"""Reading a post like a TA: the question inside a long post (bot/search/focus.py) and the student's
-own words around it (bot/search/prose.py)."""
+"""Reading a post like a TA: the question inside a long post (bot/search/reading/focus.py) and the student's
+own words around it (bot/search/reading/prose.py)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.search.focus import MAX_FOCUS_WORDS, read_post
-from bot.search.prose import as_typed_formulas, prose_of, unwrapped
+from bot.search.reading.focus import MAX_FOCUS_WORDS, read_post
+from bot.search.reading.prose import as_typed_formulas, prose_of, unwrapped
 
 
 def test_the_question_asked_last_is_the_focus_and_context_is_prose() -> None:
@@ -262,7 +262,7 @@ def test_an_issue_template_asks_the_student_things_it_is_not_the_question() -> N
     assert [q for q in post.questions if "environment" in q or "tried" in q] == []
     for gone in ("Before asking", "closed issues", "I searched"):
         assert gone not in post.prose, gone
-    # A form's own section labels ("What have you tried?") are gone (bot/search/page_furniture.py);
+    # A form's own section labels ("What have you tried?") are gone (bot/search/reading/page_furniture.py);
     # other headings still say what the post is about (tests/test_page_furniture.py).
     assert "What have you tried?" not in post.prose and "#" not in post.prose
 
@@ -732,7 +732,7 @@ def test_an_abbreviations_period_does_not_end_the_sentence(post: str, focus: str
 
 
 def test_no_and_etc_end_a_sentence_unless_a_number_or_a_lower_case_word_follows() -> None:
-    from bot.search.focus import sentences_of
+    from bot.search.reading.focus import sentences_of
 
     assert sentences_of("No. I tried that. Is it p. 12 or No. 3 in the notes?") == [
         "No.", "I tried that.", "Is it p. 12 or No. 3 in the notes?"]

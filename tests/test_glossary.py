@@ -1,4 +1,4 @@
-"""A post written in Chinese is read through the course's glossary (bot/search/glossary.py)."""
+"""A post written in Chinese is read through the course's glossary (bot/search/reading/glossary.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.search.glossary import GLOSSARY_FILE, Glossary, mostly_other_script
+from bot.search.reading.glossary import GLOSSARY_FILE, Glossary, mostly_other_script
 
 SMALL = {"交叉熵": "cross-entropy", "交叉熵损失": "cross-entropy loss", "负对数似然": "negative log-likelihood",
          "为什么": "why", "一样": "same", "吗": "?", "以2为底": "base 2", "对数": "log", "KL散度": "kl divergence"}

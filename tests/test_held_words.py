@@ -1,4 +1,4 @@
-"""A pattern tried only where it could match (`bot.search.held_words`) finds what the pattern finds."""
+"""A pattern tried only where it could match (`bot.search.reading.held_words`) finds what the pattern finds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-import bot.search.page_furniture as page_furniture
-import bot.search.prose as prose
-from bot.search.held_words import HeldWords, held_strings
+import bot.search.reading.page_furniture as page_furniture
+import bot.search.reading.prose as prose
+from bot.search.reading.held_words import HeldWords, held_strings
 from eval.datasets import DATASETS_DIR
 
 

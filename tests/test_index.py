@@ -11,9 +11,9 @@ import pytest
 from bot.config import Settings
 from bot.errors import IndexBuildError
 from bot.knowledge import load_entries
-from bot.search.abbreviations import as_searched
 from bot.search.chunks import entry_chunks, entry_version
 from bot.search.index import KnowledgeIndex
+from bot.search.reading.abbreviations import as_searched
 from bot.search.retrieve import HybridRetriever
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from bot.search.focus import read_post
-from bot.search.off_course import on_course_question, weighs_its_focus
+from bot.search.reading.focus import read_post
+from bot.search.reading.off_course import on_course_question, weighs_its_focus
 
 # Fakes: each text is a unit vector in a plane whose first axis is "the course"; how near the course
 # a text lies is its first coordinate, and how near two texts are, their dot product.
@@ -88,7 +88,7 @@ def test_the_course_decides_with_the_real_index(tabot) -> None:
     assert nearness == pytest.approx(by_chroma, abs=1e-5)
     for add_on in off:
         post, _ = tabot.retriever.read(read_post(f"is kl divergence symmetric or not? {add_on}"))
-        # (as read: "on the lab" says where the question comes from, `bot.search.where_asked`)
+        # (as read: "on the lab" says where the question comes from, `bot.search.reading.where_asked`)
         assert post.focus == "is kl divergence symmetric or not?" and post.passed_over == post.questions[-1]
 
 

@@ -1,17 +1,17 @@
-"""A post copied with its page: the site's furniture is not the student's words (bot/search/page_furniture.py),
-nor are other people's replies and messages (bot/search/bylines.py)."""
+"""A post copied with its page: the site's furniture is not the student's words (bot/search/reading/page_furniture.py),
+nor are other people's replies and messages (bot/search/reading/bylines.py)."""
 
 import pytest
 
-from bot.search.bylines import chat_messages, thread_byline
-from bot.search.focus import read_post
-from bot.search.page_furniture import (
+from bot.search.reading.bylines import chat_messages, thread_byline
+from bot.search.reading.focus import read_post
+from bot.search.reading.page_furniture import (
     asked_in_form,
     furniture_lines,
     is_furniture,
     starts_the_page,
 )
-from bot.search.prose import prose_of
+from bot.search.reading.prose import prose_of
 
 QUESTION = "Why does my backward pass have to follow reverse topological order instead of a plain DFS?"
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from langchain_core.documents import Document
 
-from bot.search.focus import read_post
 from bot.search.langchain_views import EntryRetriever
+from bot.search.reading.focus import read_post
 from bot.search.retrieve import (
     COVERAGE_PSEUDO_TERMS,
     LEXICAL_WEIGHT,
@@ -224,7 +224,7 @@ def test_langchain_retriever_interface_returns_entry_documents(tabot) -> None:
 
 
 def test_a_long_post_goes_through_the_encoder_once_and_its_focus_is_read_inside_it(tabot) -> None:
-    from bot.search.focus import read_post
+    from bot.search.reading.focus import read_post
 
     retriever, model = tabot.retriever, tabot.retriever.index.model
     post = read_post("Hi everyone, I am reading the lecture notes on variational inference and the ELBO. "
@@ -277,7 +277,7 @@ def test_a_one_line_question_is_queried_and_matched_once(tabot, monkeypatch) -> 
 
 
 def test_a_focus_past_the_encoders_reach_is_encoded_on_its_own(tabot) -> None:
-    from bot.search.focus import Post
+    from bot.search.reading.focus import Post
 
     retriever, model = tabot.retriever, tabot.retriever.index.model
     focus = "Why is KL divergence not symmetric?"

@@ -3,7 +3,7 @@
 import numpy as np
 
 from bot.knowledge import load_entries
-from bot.search.abbreviations import as_searched
+from bot.search.reading.abbreviations import as_searched
 from bot.search.retrieve import Calibration
 from eval.calibrate.rows import calibration_rows, read_as_the_bot
 from eval.second_opinion import ENCODER_FEATURES, VARIANTS, CourseRead, second_features, with_second

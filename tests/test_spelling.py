@@ -2,8 +2,8 @@ import itertools
 
 import pytest
 
-from bot.search.focus import read_post
-from bot.search.spelling import Speller, english_words, osa_distance
+from bot.search.reading.focus import read_post
+from bot.search.reading.spelling import Speller, english_words, osa_distance
 
 KNOWLEDGE = [
     "Why is KL divergence not symmetric?",

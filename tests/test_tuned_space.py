@@ -9,7 +9,7 @@ import torch
 
 from bot.knowledge import Entry
 from bot.search.embeddings import MiniLM, TorchEncoder, model_path
-from bot.search.focus import read_post
+from bot.search.reading.focus import read_post
 from bot.search.retrieve import Embedded
 from eval.calibrate.fit import Candidates
 from eval.calibrate.rows import CalibrationRows, course_retriever
@@ -130,7 +130,7 @@ def features_of(retriever, question: str) -> list[tuple[str, tuple[float, ...]]]
 
 
 def test_development_posts_are_the_rows_as_read_in_scope_to_their_entry_out_of_scope_to_their_first() -> None:
-    from bot.search.focus import Post
+    from bot.search.reading.focus import Post
     from eval.datasets import Question
 
     def post(focus: str, prose: str) -> Post:

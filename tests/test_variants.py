@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from bot.knowledge import Entry
-from bot.search import abbreviations
-from bot.search.abbreviations import Abbreviations, as_searched
-from bot.search.focus import Post
+from bot.search.reading import abbreviations
+from bot.search.reading.abbreviations import Abbreviations, as_searched
+from bot.search.reading.focus import Post
 from eval.calibrate.cross_validation import cross_validate
 from eval.calibrate.fit import Candidates, logistic_model
 from eval.calibrate.rows import CalibrationRows
@@ -207,7 +207,7 @@ def test_code_words_are_the_pasted_codes_identifiers_split_into_words():
 
 
 def test_code_words_are_read_before_the_prose_and_the_focus_stays_in_it():
-    from bot.search.focus import read_post
+    from bot.search.reading.focus import read_post
 
     post = read_post("Same data, two runs:\n\n```\nloss = -np.log2(p[y]).mean()\n```\n\n"
                      "Will we end up with the same weights?")

@@ -1,12 +1,12 @@
 """What says where a question comes from (the framework, the part of the course) is read aside
-(`bot.search.where_asked`)."""
+(`bot.search.reading.where_asked`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.search.focus import read_post
-from bot.search.where_asked import set_aside_where, tools_named, without_where
+from bot.search.reading.focus import read_post
+from bot.search.reading.where_asked import set_aside_where, tools_named, without_where
 
 
 @pytest.mark.parametrize(("typed", "read", "named"), [

@@ -21,10 +21,10 @@ from bot.answering.small_talk import small_talk, small_talk_reply, without_openi
 from bot.answering.support import Support, score_support
 from bot.knowledge import Claim, Entry, split_sentences
 from bot.schema import SMALL_TALK, Answer, CitedSentence, Source
-from bot.search.focus import Post
 from bot.search.lexical import tokenize
+from bot.search.reading.focus import Post
+from bot.search.reading.where_asked import tools_named
 from bot.search.retrieve import EntryHit, HybridRetriever
-from bot.search.where_asked import tools_named
 
 FORUM_HINT = "Please ask on the course forum so a TA can answer it (and it may become a new entry here)."
 TOPICS_HINT = "If it is about one of the closest topics below, pick that topic to see its TA answer."
@@ -122,10 +122,11 @@ class Selection:
     follow_up: bool = False
     read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as searched (`Post.read_words`)
     other_language: bool = False  # the post reads as written in another language (`Speller.reads_as_other_language`)
-    tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.where_asked.tools_named`)
-    passed_over: str = ""  # its last question, off the course, left for an earlier one (`bot.search.off_course`)
+    tools: tuple[str, ...] = ()  # the frameworks it named, read aside (`bot.search.reading.where_asked.tools_named`)
+    # its last question, off the course, left for an earlier one (`bot.search.reading.off_course`)
+    passed_over: str = ""
     asked: str = ""  # the question found in a long post, when it is a small part of it (`question_found`)
-    glossary_reading: str = ""  # a post in Chinese as read through the glossary (`bot.search.glossary`), shown
+    glossary_reading: str = ""  # a post in Chinese as read through the glossary (`bot.search.reading.glossary`), shown
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -141,7 +142,7 @@ def read_words_notice(read_words: tuple[tuple[str, str], ...]) -> str:
 
 def tools_notice(tools: tuple[str, ...]) -> str:
     """'I answered the idea; the TA answers say nothing specific to PyTorch.': the answer was chosen
-    for the idea asked about, with the framework read aside (`bot.search.where_asked`), so the
+    for the idea asked about, with the framework read aside (`bot.search.reading.where_asked`), so the
     student knows that what only their framework does is not in it."""
     return f"I answered the idea; the TA answers say nothing specific to {listed(tools, 'or')}."
 
@@ -180,14 +181,14 @@ def asked_notice(question: str) -> str:
 
 def glossary_notice(question: str) -> str:
     """'I read it through a glossary of the course's terms, as: “…”': a post written in Chinese was searched
-    in the English its terms translate to (`bot.search.glossary`); the student sees that reading, never
+    in the English its terms translate to (`bot.search.reading.glossary`); the student sees that reading, never
     words of theirs put in English as if they had written them, and can ask again if it missed."""
     return f"I read it through a glossary of the course's terms, as: “{_shown(question)}”"
 
 
 def passed_over_notice(question: str) -> str:
     """'I left out "Is the final exam cumulative?": ...': the post's last question was an add-on about
-    nothing the TA answers cover (`bot.search.off_course`), and the answer is to the question before
+    nothing the TA answers cover (`bot.search.reading.off_course`), and the answer is to the question before
     it, so the student knows the add-on was read and where to ask it."""
     shown = question if len(question) <= PASSED_OVER_SHOWN else question[:PASSED_OVER_SHOWN].rstrip() + "…"
     return (f"I left out “{shown}”: it is not about anything the TA answers cover, so please ask it on the "

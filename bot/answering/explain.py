@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from bot.answering.small_talk import small_talk
-from bot.search.abbreviations import as_searched
 from bot.search.pieces import asked_texts, piece_texts
+from bot.search.reading.abbreviations import as_searched
 from bot.search.retrieve import Calibration, EntryHit, HybridRetriever
 from bot.search.token_match import AGREEING_TEXTS, agreements
 
@@ -67,12 +67,14 @@ class Explanation:
     small_talk: str | None  # the kind of small talk the post was taken for (then nothing was searched)
     focus: str  # the question found in the post, as searched
     prose: str  # the post without code, quotes, links, greetings
-    set_aside: tuple[str, ...]  # what says where it comes from, read aside (`bot.search.where_asked`)
+    set_aside: tuple[str, ...]  # what says where it comes from, read aside (`bot.search.reading.where_asked`)
     threshold: float
     candidates: tuple[Candidate, ...]  # most confident first
     agreeing_near_misses: tuple[tuple[str, str, float], ...]  # (near miss, its entry, F1), best first
-    passed_over: str = ""  # its last question, off the course, when an earlier one was read (`bot.search.off_course`)
-    spelled_out: tuple[tuple[str, str], ...] = ()  # abbreviations as typed and as read (`bot.search.abbreviations`)
+    # its last question, off the course, when an earlier one was read (`bot.search.reading.off_course`)
+    passed_over: str = ""
+    # abbreviations as typed and as read (`bot.search.reading.abbreviations`)
+    spelled_out: tuple[tuple[str, str], ...] = ()
 
     @property
     def answered(self) -> bool:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from bot.errors import InputError
-from bot.search.glossary import mostly_other_script
+from bot.search.reading.glossary import mostly_other_script
 
 EMPTY_MESSAGE = "Please type a question - for example: why is KL divergence not symmetric?"
 # Control characters except tab, newline and carriage return; also lone surrogates that cannot be encoded.
@@ -19,9 +19,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 # The TA answers and MiniLM are English: a question written mostly in another script cannot be matched
 # as it stands, and the student should hear that, not only "no TA answer covers this"
-# (`bot.search.glossary.mostly_other_script` says which; a post in Chinese is then read through the
+# (`bot.search.reading.glossary.mostly_other_script` says which; a post in Chinese is then read through the
 # course's glossary). A language in the Latin alphabet is told by its words, once the post is read
-# (`bot.search.spelling.Speller.reads_as_other_language`).
+# (`bot.search.reading.spelling.Speller.reads_as_other_language`).
 OTHER_LANGUAGE_NOTICE = ("Your question seems to be written mostly in a language other than English. The TA "
                          "answers and the search model are English only, so I may miss what you ask: if you "
                          "can, please ask again in English.")
@@ -69,7 +69,7 @@ def as_read(text: str) -> str:
 
 def _indented(line: str) -> bool:
     """A line indented by four spaces or by any run holding a tab: code pasted without a fence
-    (bot/search/prose.py reads it so). String methods, not a regex: a 100 kB line of blanks must
+    (bot/search/reading/prose.py reads it so). String methods, not a regex: a 100 kB line of blanks must
     cost a scan, not a backtracking search."""
     body = line.lstrip(" \t")
     indent = line[: len(line) - len(body)]
@@ -88,7 +88,7 @@ def clean_question(text: object, max_chars: int) -> tuple[str, list[str]]:
         notices.append("I removed control characters from your message.")
     cleaned = as_read(cleaned)  # after the notice: what it changes is invisible or looks the same
     # Line breaks and indentation are kept (code, quotes and the question's own line are told apart
-    # by them, see bot/search/prose.py); runs of spaces and of blank lines are not.
+    # by them, see bot/search/reading/prose.py); runs of spaces and of blank lines are not.
     lines = [("    " if _indented(line) else "") + " ".join(line.split()) for line in cleaned.splitlines()]
     cleaned = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n").rstrip()
     if not cleaned.strip():

@@ -28,7 +28,6 @@ from bot.config import Settings
 from bot.errors import IndexBuildError, SearchUnavailableError
 from bot.knowledge import Entry
 from bot.search import chunks as chunking
-from bot.search.abbreviations import as_searched
 from bot.search.beside_caller import CHROMA_THREADS, BesideCaller
 from bot.search.chroma_client import Progress, open_client
 from bot.search.chunk_vectors import ChunkVectors
@@ -37,6 +36,7 @@ from bot.search.embeddings import MiniLM, MiniLMChromaFunction, shared_model
 from bot.search.lexical import LexicalIndex
 from bot.search.near_misses import NearMisses, NearMissStore
 from bot.search.pieces import EntryPieces, PiecesStore, asked_texts, piece_texts
+from bot.search.reading.abbreviations import as_searched
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -219,7 +219,7 @@ class KnowledgeIndex:
         """How far from the rest of its own answer a question staff listed can lie: over every entry's
         question and aliases, the lowest of each one's best cosine to the entry's other chunks (its
         question, aliases, sentences, the whole). A post's question further than that from all of the
-        course's texts is not about the course (`nearest_course_text`, `bot.search.off_course`). Per
+        course's texts is not about the course (`nearest_course_text`, `bot.search.reading.off_course`). Per
         entry, so it costs what the entry's own chunks cost; None for an index with no such entry.
         `stored`: the chunks' stored vectors, when the caller has read them."""
         by_entry = self.chunks_by_entry()

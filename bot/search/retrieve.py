@@ -1,10 +1,10 @@
 """Hybrid retrieval: dense (MiniLM via Chroma) + lexical (BM25), scored per entry, read like a TA.
 
-A student's post is read first (`bot.search.focus.read_post`): its `focus` is the question it
+A student's post is read first (`bot.search.reading.focus.read_post`): its `focus` is the question it
 asks, its `prose` what it is about (without code, traces, quotes, links, greetings), each misspelled
-word read as the knowledge base word it was meant to be (`bot.search.spelling`), where it comes from
-read aside (`bot.search.where_asked`), and a last question about nothing the course holds left for
-the question asked before it (`bot.search.off_course`). Each entry is
+word read as the knowledge base word it was meant to be (`bot.search.reading.spelling`), where it comes from
+read aside (`bot.search.reading.where_asked`), and a last question about nothing the course holds left for
+the question asked before it (`bot.search.reading.off_course`). Each entry is
 scored by both: its best chunk's cosine to the focus (read inside the prose's one encoder pass,
 `bot.search.in_context`), its best chunk's cosine to the prose, and a
 lexical nudge (BM25 of the prose, scaled to the best entry's) that breaks near-ties on rare words.
@@ -48,18 +48,18 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry
-from bot.search.abbreviations import Abbreviations, abbreviations_of, as_searched
 from bot.search.chunks import Chunk
-from bot.search.focus import Post, read_post
-from bot.search.glossary import Glossary
 from bot.search.in_context import ReadsInContext, focus_and_prose
 from bot.search.index import KnowledgeIndex
 from bot.search.lexical import tokenize
-from bot.search.off_course import on_course_question, weighs_its_focus
 from bot.search.pieces import EntryPieces
-from bot.search.spelling import Speller, load_in_background
+from bot.search.reading.abbreviations import Abbreviations, abbreviations_of, as_searched
+from bot.search.reading.focus import Post, read_post
+from bot.search.reading.glossary import Glossary
+from bot.search.reading.off_course import on_course_question, weighs_its_focus
+from bot.search.reading.spelling import Speller, load_in_background
+from bot.search.reading.where_asked import set_aside_where
 from bot.search.token_match import agreements_of, best_of_rows, cosines, coverage_of, mean_of_best
-from bot.search.where_asked import set_aside_where
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # A copied chat's messages read one by one, at most (the last ones): each costs an encoder pass.
@@ -294,9 +294,9 @@ class HybridRetriever:
         return self.search_many([post], [embedded], k)[0]
 
     def read(self, post: Post) -> tuple[Post, tuple[Embedded, Embedded]]:
-        """The post to answer, where it comes from read aside (`bot.search.where_asked`), its
+        """The post to answer, where it comes from read aside (`bot.search.reading.where_asked`), its
         misspelled words read as meant (`Speller.correct_post`) and a last question off the course
-        passed over (`bot.search.off_course`), and its (focus, prose) as `embed_post` gives them. A
+        passed over (`bot.search.reading.off_course`), and its (focus, prose) as `embed_post` gives them. A
         copied chat holds several people's messages (`Post.messages`) and
         does not say whose question the student wants answered; a TA answers the one about the
         course. So each message (the last MAX_CHAT_MESSAGES) is read as a post of its own, and the

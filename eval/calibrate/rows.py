@@ -18,7 +18,7 @@ from eval.datasets import CALIBRATION_SETS, Question, load_question_sets
 if TYPE_CHECKING:  # the bot is imported only when rows are made: the fitting runs without it
     from bot.config import Settings
     from bot.search.embeddings import MiniLM
-    from bot.search.focus import Post
+    from bot.search.reading.focus import Post
     from bot.search.retrieve import Embedded, EntryHit, HybridRetriever
 
 

@@ -23,7 +23,7 @@ on all calibration rows (`scoring.development_rates`; the bot's other layers, su
 and small talk, are not run, so these are the model's own decisions). Every variant is printed after
 today's choice, from the same run. Nothing here changes what the bot reads: a variant swaps one seam
 (`bot.search.chunks.entry_chunks`, `bot.search.retrieve.LEXICAL_WEIGHT`,
-`bot.search.abbreviations.GLOSSARY`) for the length of its own reading, in its own temporary index.
+`bot.search.reading.abbreviations.GLOSSARY`) for the length of its own reading, in its own temporary index.
 
 The modules, one kind of variant each, over one way of scoring them:
 - `scoring`: how every variant is scored and printed (`report_variant`, `report_curves`), and the

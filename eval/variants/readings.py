@@ -10,7 +10,7 @@ length of one reading).
   "KL divergence" the answers write; optionally without the pairs whose term has a second meaning, or
   only towards a form the TA answers themselves (question and answer) write.
 - `code`: the words of the code a post pastes (fenced blocks and the code lines the prose leaves out,
-  `bot.search.prose`), its identifiers split into words, read before the prose: all of them, or only
+  `bot.search.reading.prose`), its identifiers split into words, read before the prose: all of them, or only
   those the TA answers use (question, answer, aliases). A TA reads the `np.log2` above "will we end up
   with the same weights?".
 """
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.knowledge import Entry
     from bot.search.chunks import Chunk
-    from bot.search.focus import Post
+    from bot.search.reading.focus import Post
 
 
 def chunkings() -> dict[str, Callable[[Entry], list[Chunk]]]:
@@ -66,9 +66,9 @@ def chunkings() -> dict[str, Callable[[Entry], list[Chunk]]]:
 @contextmanager
 def glossary(pairs: tuple[tuple[str, str], ...]) -> Iterator[None]:
     """The abbreviations' glossary with `pairs` added, for the length of the block. The directions are
-    worked out once per knowledge base and cached (`bot.search.abbreviations._read_entries`), so the
+    worked out once per knowledge base and cached (`bot.search.reading.abbreviations._read_entries`), so the
     cache is emptied on the way in and out."""
-    from bot.search import abbreviations
+    from bot.search.reading import abbreviations
 
     abbreviations._read_entries.cache_clear()
     try:
@@ -92,7 +92,7 @@ def synonym_pairs(path: Path, without_second_meanings: bool = False) -> tuple[tu
 def towards_the_answers(pairs: tuple[tuple[str, str], ...], entries: list[Entry]) -> tuple[tuple[str, str], ...]:
     """The pairs the glossary's rule would read towards a form the TA answers (question and answer) write,
     not only their aliases, tags or near misses."""
-    from bot.search import abbreviations
+    from bot.search.reading import abbreviations
 
     with mock.patch.object(abbreviations, "GLOSSARY", pairs):
         readings = abbreviations.Abbreviations.of(text for entry in entries for text in (entry.question, entry.answer))
@@ -141,9 +141,9 @@ CODE_WORDS = 16
 
 def code_words(text: str) -> list[str]:
     """The words of the code `text` pastes, in order and once each: fenced blocks and the lines the prose
-    leaves out as code (`bot.search.prose`), identifiers split into words, lower-cased, without
+    leaves out as code (`bot.search.reading.prose`), identifiers split into words, lower-cased, without
     CODE_PLUMBING and words of fewer than three letters unless they hold a digit ("log2")."""
-    from bot.search.prose import _FENCE, _is_code  # the prose's own reading of what is code
+    from bot.search.reading.prose import _FENCE, _is_code  # the prose's own reading of what is code
 
     code = [match.group(0).strip("`~") for match in _FENCE.finditer(text)]
     code += [line for line in _FENCE.sub("\n", text).splitlines() if _is_code(line)]

@@ -250,7 +250,7 @@ _QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 def with_the_message_replied_to(replied: str, question: str) -> str:
     """A reply read as a TA reads one: the message it replies to quoted above the student's words, so that
     "can you answer this?" asks what it quotes and a question of their own is read with the quote as
-    context, not as their words (`bot.search.focus.read_post`). With no words of their own (a reply that
+    context, not as their words (`bot.search.reading.focus.read_post`). With no words of their own (a reply that
     only mentions the bot), the message replied to is the question."""
     if not question.strip():
         return replied

@@ -37,8 +37,8 @@ from functools import cache
 from importlib import resources
 from itertools import pairwise
 
-from bot.search.focus import Post
 from bot.search.lexical import FUNCTION_WORDS
+from bot.search.reading.focus import Post
 
 # A word of this many letters or more may be two edits from its correction; shorter ones one.
 LONG_WORD = 9

@@ -36,8 +36,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 from bot.knowledge import Entry
-from bot.search.focus import Post
-from bot.search.held_words import HeldWords
+from bot.search.reading.focus import Post
+from bot.search.reading.held_words import HeldWords
 
 # (short form, long form): how students shorten a term, and the term. Each is matched as whole words,
 # any case, a hyphen or space between a long form's words, and an "s" after either for a plural.
@@ -112,7 +112,7 @@ class Reading:
 
     @cached_property
     def held_words(self) -> HeldWords:
-        """The pattern with the words every match of it holds (`bot.search.held_words`)."""
+        """The pattern with the words every match of it holds (`bot.search.reading.held_words`)."""
         return HeldWords(self.pattern)
 
     def spell(self, match: re.Match[str]) -> str:
@@ -164,7 +164,7 @@ class Abbreviations:
         # Most texts hold none of the forms: a substring test skips a reading that cannot match. Reading
         # a post's prose, title, focus and questions took 0.36 ms running every pattern and takes 0.07
         # ms so (the 988 test questions, median of 5 passes), read alike. Only for ASCII text
-        # (`bot.search.held_words`), lowered once for all the readings.
+        # (`bot.search.reading.held_words`), lowered once for all the readings.
         lowered = text.lower() if text.isascii() else None
         for reading in self.readings:
             if lowered is not None and not reading.held_words.holds(lowered):

@@ -4,11 +4,11 @@ A student who copies a forum thread, an issue or a chat channel brings along oth
 a maintainer's reply under the question, a classmate's message above theirs. Their questions are not
 the student's. Sites say who wrote what in a byline ("kerasfan commented on Jun 27, 2021", a name
 over a date, "by Ana Ruiz - Monday, 3 March 2025, 2:02 PM"), chat apps in a message header
-("kestrel_07 — Today at 3:38 PM"). `thread_byline` reads a byline, which `bot.search.prose` uses to
+("kestrel_07 — Today at 3:38 PM"). `thread_byline` reads a byline, which `bot.search.reading.prose` uses to
 cut a copied page at the first reply that is not the asker's; `chat_messages` splits a copied chat
 into its messages, which the retriever reads one by one.
 
-Like `bot.search.page_furniture`, nothing here knows a topic or an entry: only what sites print.
+Like `bot.search.reading.page_furniture`, nothing here knows a topic or an entry: only what sites print.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from itertools import islice
 
-from bot.search.page_furniture import CHROME_WORDS, DATE_MENTION, MONTH, WHEN, WHEN_LINE
+from bot.search.reading.page_furniture import CHROME_WORDS, DATE_MENTION, MONTH, WHEN, WHEN_LINE
 
 # Who wrote the part of a thread under a line. A page reader's row ("jdoe · description · 2021-06-26"
 # over the question, "kerasfan · comment · 2021-06-27" over a reply) and GitHub's own ("jdoe opened this

@@ -5,9 +5,9 @@ A Markdown heading ("### Expected behavior", a line all in bold: "**What have yo
 section title, not a sentence of the post; "what is early stopping" or "not sure why my loss goes up"
 asks though it was typed without a question mark; "     Is there a way to tune it without more
 data?", indented as some forums and mail clients indent a whole post, is a sentence in words, not
-code. `bot.search.prose` keeps the student's words by these shapes, `bot.search.thread_end` weighs
-where a copied thread's post ends by them, and `bot.search.focus` picks the question by the first
-two (and sentences by the abbreviations, as `bot.search.prose` finds where a wrap cut a line); they
+code. `bot.search.reading.prose` keeps the student's words by these shapes, `bot.search.reading.thread_end` weighs
+where a copied thread's post ends by them, and `bot.search.reading.focus` picks the question by the first
+two (and sentences by the abbreviations, as `bot.search.reading.prose` finds where a wrap cut a line); they
 sit here so that the three read one definition and none of them imports another for it.
 
 Nothing here knows any entry or topic: only the shape of a line.

@@ -12,15 +12,15 @@ abstention model's decisions on the calibration rows.
 Nothing here knows a topic or an entry. The rules are about what sites print: a line made of their
 chrome words, counts and dates only; the lines that end a post and start the page around it; other
 users' dated comments; environment dumps; an image's leftovers. Who wrote each part of a copied thread
-or chat is `bot.search.bylines`.
+or chat is `bot.search.reading.bylines`.
 """
 
 from __future__ import annotations
 
 import re
 
-from bot.search.held_words import HeldWords
 from bot.search.lexical import FUNCTION_WORDS
+from bot.search.reading.held_words import HeldWords
 
 # Words and phrases sites print around a post (Stack Exchange, Discourse, Reddit, GitHub, Kaggle,
 # course boards). Longest first, so "improve this question" goes before "question".

@@ -8,10 +8,10 @@ lists of other threads ("Related questions", "Know someone who can answer?"). A 
 you try a lower learning rate?" is not the student's question. `post_end` finds the line where the
 post stops, once the student has asked or written a sentence's worth above it; `askers_later_lines`
 gives back the asker's own comments under the replies ("thanks, that worked. but the accuracy is low,
-what can I do?"), which are the post again. `bot.search.prose` reads the student's words in those
+what can I do?"), which are the post again. `bot.search.reading.prose` reads the student's words in those
 lines and drops the rest.
 
-Like `bot.search.page_furniture` and `bot.search.bylines`, whose reading of each line it weighs,
+Like `bot.search.reading.page_furniture` and `bot.search.reading.bylines`, whose reading of each line it weighs,
 nothing here knows a topic or an entry: only how sites lay a thread out (tests/test_page_furniture.py
 and tests/test_focus.py name each shape).
 """
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 
-from bot.search.bylines import Byline
-from bot.search.line_shapes import HEADING, MIN_SENTENCE_WORDS, OPENS_AS_QUESTION
-from bot.search.page_furniture import ends_the_post, quotes_a_reply, starts_the_page
+from bot.search.reading.bylines import Byline
+from bot.search.reading.line_shapes import HEADING, MIN_SENTENCE_WORDS, OPENS_AS_QUESTION
+from bot.search.reading.page_furniture import ends_the_post, quotes_a_reply, starts_the_page
 
 # A line of the student's is a sentence when it is this long or ends like one; a page's labels above a
 # thread's first byline (its title, category, "Display replies in nested form") are neither, and do

@@ -36,8 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.search.focus import Post
 from bot.search.lexical import FUNCTION_WORDS, tokenize
+from bot.search.reading.focus import Post
 
 # Deep-learning frameworks, the numeric libraries under them, and the languages posts name. Not
 # "R" or "Lightning": as words they mean other things far more often than a tool.

@@ -3,7 +3,7 @@
 Students end a post with whatever else is on their mind: "Why is KL divergence not symmetric? Which
 Python version does the autograder run?", "... Thanks in advance! Is there any chance of an extension
 on the lab?", "... Colab gave me no GPU all morning. Can we get extra time?". The post reader takes the
-last question as the post's (`bot.search.focus.focus_of`), and reads an add-on opened with "Also,",
+last question as the post's (`bot.search.reading.focus.focus_of`), and reads an add-on opened with "Also,",
 "btw" or "P.S." as one; but most add-ons are attached some other way or not at all. Read as the post's
 question, such an add-on cost in-scope calibration posts their answer more often than not: with one of
 60 side questions written blind put after them (`python -m eval.context_check`, "held out: ..."),
@@ -29,7 +29,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.search.focus import Post, sentences_of, stands_alone
+from bot.search.reading.focus import Post, sentences_of, stands_alone
 
 Encode = Callable[[list[str]], np.ndarray]
 Nearest = Callable[[list[np.ndarray]], list[float]]

@@ -1,15 +1,15 @@
-"""The student's own words in a post: what `bot.search.focus` looks for the question in.
+"""The student's own words in a post: what `bot.search.reading.focus` looks for the question in.
 
 A post pasted from a page, an issue, a mail or a terminal holds much that the student did not write
 or does not ask about: code (fenced, indented, or a bare call line), stack traces and compiler
 messages, number-heavy output (metric logs, tensors, timestamps), reference lists, quoted lines,
 URLs, HTML tags and comments, image alt texts, an issue template's checklists and "Label (e.g., ...):"
 fields, a greeting on one of its first lines and a sign-off at its very end, and, in a copied page,
-the site's furniture (`bot.search.page_furniture`) and other people's replies under the post
-(where the post ends: `bot.search.thread_end`, by the bylines of `bot.search.bylines`). `prose_of`
+the site's furniture (`bot.search.reading.page_furniture`) and other people's replies under the post
+(where the post ends: `bot.search.reading.thread_end`, by the bylines of `bot.search.reading.bylines`). `prose_of`
 keeps the rest: the student's sentences, hard-wrapped lines joined back, full-width punctuation read
 as ASCII, link texts and inline code kept (they often name the topic: `F.nll_loss`). What a heading or
-a line that asks looks like is `bot.search.line_shapes`.
+a line that asks looks like is `bot.search.reading.line_shapes`.
 
 Nothing here knows any entry or topic: the rules are about the shape of posts only
 (tests/test_focus.py and tests/test_page_furniture.py name each shape).
@@ -22,12 +22,12 @@ import itertools
 import re
 import unicodedata
 
-from bot.search.bylines import thread_byline
-from bot.search.held_words import HeldWords
 from bot.search.lexical import FUNCTION_WORDS
-from bot.search.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, MIN_SENTENCE_WORDS
-from bot.search.page_furniture import MONTH, furniture_lines, is_page_chrome, is_pasted
-from bot.search.thread_end import askers_later_lines, post_end
+from bot.search.reading.bylines import thread_byline
+from bot.search.reading.held_words import HeldWords
+from bot.search.reading.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, MIN_SENTENCE_WORDS
+from bot.search.reading.page_furniture import MONTH, furniture_lines, is_page_chrome, is_pasted
+from bot.search.reading.thread_end import askers_later_lines, post_end
 
 # A fence is three or more backticks or tildes, closed by the same run (a fence of four can hold ```).
 _FENCE = re.compile(r"(`{3,}|~{3,}).*?(?:\1|\Z)", re.DOTALL)
@@ -175,7 +175,7 @@ def _cut_by_a_wrap(previous: str, line: str, width: int) -> bool:
 
 # A typeset page (a PDF, a paper) also cuts a word at a line's end with a hyphen ("backpropa-" over
 # "gating"). It is read as one word without the hyphen: a compound cut at its own hyphen ("log-" over
-# "likelihood") then reads as two words typed together, which `bot.search.spelling` reads as both.
+# "likelihood") then reads as two words typed together, which `bot.search.reading.spelling` reads as both.
 _CUT_WORD = re.compile(r"[A-Za-z]{2}-$")
 _FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _WORD_CHARACTER = re.compile(r"[^\W_]")  # a letter or a digit: a rule of underscores is no sentence's end

@@ -4,13 +4,13 @@ Real posts are not one line. They greet the team, quote a paper or a comment thr
 a stack trace or a formula, link a blog post, and ask the actual question last. An encoder that
 reads only the first 256 word pieces never sees that question, and every off-topic word of the
 context dilutes the match. `read_post` first reads a formula copied from Wikipedia or a KaTeX page as
-typed LaTeX (`bot.search.prose.as_typed_formulas`), joins back the lines a mail client's or a page's wrap cut
-(`bot.search.prose.unwrapped`: the tail of a cut sentence alone is no signature or code), then splits
+typed LaTeX (`bot.search.reading.prose.as_typed_formulas`), joins back the lines a mail client's or a page's wrap cut
+(`bot.search.reading.prose.unwrapped`: the tail of a cut sentence alone is no signature or code), then splits
 the post into:
 
 - `prose`: the student's own words, without code, traces, output, quotes, links, templates, a
   greeting and a sign-off, nor a copied page's furniture and other people's replies
-  (`bot.search.prose.prose_of`); what the post quotes above its question counts as its words only
+  (`bot.search.reading.prose.prose_of`); what the post quotes above its question counts as its words only
   when the question asks nothing but help with it ("> Why is KL not symmetric?" then "Can someone
   explain?");
 - `focus`: the question the post asks — its last question sentence that is not an aside ("BTW, ...",
@@ -37,11 +37,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.search.bylines import chat_messages
 from bot.search.lexical import FUNCTION_WORDS, tokenize
-from bot.search.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, OPENS_AS_QUESTION
-from bot.search.page_furniture import asked_in_form, is_furniture
-from bot.search.prose import (
+from bot.search.reading.bylines import chat_messages
+from bot.search.reading.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, OPENS_AS_QUESTION
+from bot.search.reading.page_furniture import asked_in_form, is_furniture
+from bot.search.reading.prose import (
     GREETING,
     PAGE_METADATA,
     as_typed_formulas,
@@ -128,10 +128,10 @@ class Post:
     questions: tuple[str, ...] = ()  # every question sentence of the prose, in order (for multi-question posts)
     title: str = ""  # the post's title line, when it has one its focus does not already contain
     messages: tuple[str, ...] = ()  # a copied chat's messages, by several people (`chat_messages`), else ()
-    read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as read (`bot.search.spelling`)
-    spelled_out: tuple[tuple[str, str], ...] = ()  # abbreviations as typed and as read (`bot.search.abbreviations`)
-    set_aside: tuple[str, ...] = ()  # what says where it comes from, read aside (`bot.search.where_asked`)
-    # The last question, when it was off the course and an earlier one is the post's (`bot.search.off_course`).
+    read_words: tuple[tuple[str, str], ...] = ()  # misspelled words as typed and as read (`reading.spelling`)
+    spelled_out: tuple[tuple[str, str], ...] = ()  # abbreviations as typed and as read (`reading.abbreviations`)
+    set_aside: tuple[str, ...] = ()  # what says where it comes from, read aside (`reading.where_asked`)
+    # The last question, when it was off the course and an earlier one is the post's (`reading.off_course`).
     passed_over: str = ""
 
     @property
