@@ -16,6 +16,7 @@ from eval.calibrate.rows import CalibrationRows
 from eval.datasets import Question
 from eval.variants.features import (
     RarityWeights,
+    crux_near_miss,
     idf_focus_coverage,
     idf_near_miss,
     prose_near_miss,
@@ -411,6 +412,36 @@ def test_the_prose_near_miss_reads_a_long_post_s_prose_and_keeps_a_one_liner_s_o
     assert column[1, 0] == pytest.approx(best_agreement(unit[[0, 3]], near) - best_agreement(unit[[0, 3]], asked))
     assert held[1, 0] == pytest.approx((1.0 + 0.0) / 2 - (0.5 + 0.0) / 2)
     assert column[1, 0] != -0.3
+
+
+def test_the_crux_is_the_word_a_near_miss_says_and_the_entry_does_not():
+    from types import SimpleNamespace
+
+    from bot.search.pieces import EntryPieces
+    from bot.search.retrieve import Calibration, Embedded
+    from bot.search.token_match import Texts
+
+    unit = np.eye(5, dtype=np.float32)
+    # Words: 0 "kl", 1 "divergence", 2 "symmetric", 3 "infinite", 4 a word only the answer says.
+    asked = Texts.of([unit[[0, 1, 2]]])  # "why is kl divergence not symmetric"
+    near = Texts.of([unit[[0, 3]]])  # "can kl be infinite"
+    index = SimpleNamespace(near_misses=SimpleNamespace(nearest_texts=lambda vector: near),
+                            entry_pieces=lambda entry_id: EntryPieces(unit[[0, 1, 2, 4]], asked))
+    partly = (0.6 * unit[3] + 0.8 * unit[4]).astype(np.float32)  # "infinite" said half in the answer's word
+    posts = [Embedded(unit[0], unit[[0, 1, 3]]),  # "can kl divergence be infinite?"
+             Embedded(unit[0], unit[[0, 1, 2]]),  # "is kl divergence symmetric?": no word leans away
+             Embedded(unit[0], np.stack([unit[0], partly]))]
+    features = np.zeros((3, 1, len(Calibration.FEATURES)))
+    rows = CalibrationRows([Question(f"q{i}", "?", ("e",), "a") for i in range(3)], [None] * 3,
+                           [(post, post) for post in posts], [["e"]] * 3, np.ones(3),
+                           Candidates(features, np.ones((3, 1), dtype=bool)))
+    retriever = SimpleNamespace(index=index)
+    asked_one = crux_near_miss(rows, retriever, "asked", 1)
+    assert asked_one[:, 0] == pytest.approx([1.0, 0.0, 0.6])  # "infinite": 1 to the near miss, 0 to the entry
+    # Two pieces: the crux and the next furthest ("kl", 1 on both sides); every piece of the entry counted,
+    # the answer's word 4 takes back what the partly-said word leaned.
+    assert crux_near_miss(rows, retriever, "asked", 2)[:, 0] == pytest.approx([0.5, 0.0, 0.3])
+    assert crux_near_miss(rows, retriever, "all", 1)[:, 0] == pytest.approx([1.0, 0.0, 0.0])
 
 
 def test_a_word_every_course_text_says_weighs_nothing_and_one_none_says_weighs_most():

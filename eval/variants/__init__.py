@@ -12,6 +12,7 @@
     python -m eval.variants written FILE     # the knowledge base grown by the lines staff wrote (JSON)
     python -m eval.variants prose-near-miss  # the near miss read word by word from the whole post, not its question
     python -m eval.variants idf              # the question's words weighed by their rarity among the course's texts
+    python -m eval.variants crux             # the near miss read at the question's word that leans most towards one
     python -m eval.variants without-each     # today's model with each of its eight features left out in turn
     python -m eval.variants layers           # every word piece from an earlier layer of MiniLM (torch; slow)
 
@@ -34,7 +35,7 @@ The modules, one kind of variant each, over one way of scoring them:
   `thresholds`);
 - `readings`: the course or the post read otherwise (`chunks`, `lexical-weight`, `synonyms`, `code`);
 - `features`: more features from what today's reading already holds (`density`, `prose-near-miss`,
-  `idf`); `scoring.without_column` takes one of today's away (`without-each`);
+  `idf`, `crux`); `scoring.without_column` takes one of today's away (`without-each`);
 - `layers`: every word piece from an earlier layer of MiniLM (`layers`);
 - `staff`: the knowledge base grown by what staff add (`feedback`, `written`);
 - `__main__`: the command.

@@ -10,10 +10,13 @@ from unittest import mock
 from eval.calibrate.rows import course_retriever
 from eval.variants import __doc__ as overview
 from eval.variants.features import (
+    CRUX_OWN_TEXTS,
+    CRUX_PIECES,
     DENSITY_TEMPERATURES,
     IDF_SAME_WORD,
     RarityWeights,
     course_texts,
+    crux_near_miss,
     idf_focus_coverage,
     idf_near_miss,
     prose_near_miss,
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.variants", description=overview.split("\n\n")[0])
     parser.add_argument("variant", choices=("classifiers", "chunks", "lexical-weight", "synonyms", "code",
                                             "thresholds", "feedback", "density", "written", "prose-near-miss", "idf",
-                                            "without-each", "layers"))
+                                            "crux", "without-each", "layers"))
     parser.add_argument("file", nargs="?", type=Path, default=SYNONYMS_FILE,
                         help="for synonyms: the pairs; for written: the lines (JSON)")
     parser.add_argument("--without-second-meanings", action="store_true",
@@ -117,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
                 report_beside_and_in_place(f"idf {feature}, same word {same_word},", rows, development,
                                            column_of(rows, retriever, weigh), column_of(development, retriever, weigh),
                                            Calibration.FEATURES.index(feature), today)
+    elif args.variant == "crux":
+        from bot.search.retrieve import Calibration
+
+        report_curves("today", rows, development)
+        for own_texts in CRUX_OWN_TEXTS:
+            for pieces in CRUX_PIECES:
+                report_beside_and_in_place(f"crux near miss, own {own_texts}, {pieces} piece(s),", rows, development,
+                                           crux_near_miss(rows, retriever, own_texts, pieces),
+                                           crux_near_miss(development, retriever, own_texts, pieces),
+                                           Calibration.FEATURES.index("near_miss_words"), today)
     elif args.variant == "prose-near-miss":
         from bot.search.retrieve import Calibration
 

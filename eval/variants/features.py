@@ -16,6 +16,13 @@
   "softmax", which nearly all of that entry's questions and near misses share; the words that say what
   it asks ("several tags at once") are rare there, and are what its near miss "my targets can have
   several 1s at once, ..." shares with it.
+- `crux`: the near miss read at the one word that decides it (`crux_near_miss`). The eighth feature
+  averages a question's agreement over all its words, so a question that shares every word with the
+  entry's own questions but one ("Can KL divergence be infinite?" against "why is kl divergence not
+  symmetric") agrees with them best, though that one word ("infinite") is what a near miss says ("can
+  a kl divergence value be bigger than 1 or is it bounded"). Per word piece of the question: its best
+  match among the near misses nearest the post, minus its best match among the entry's own texts; the
+  feature is the largest such lean (or the mean of the largest two), at least zero.
 """
 
 from __future__ import annotations
@@ -97,6 +104,31 @@ def prose_near_miss(rows: CalibrationRows, retriever: HybridRetriever, held: boo
         near = agreeing(prose.pieces, index.near_misses.nearest_texts(prose.vector))
         for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
             column[i, j] = near - agreeing(prose.pieces, index.entry_pieces(entry_id).asked)
+    return column
+
+
+CRUX_OWN_TEXTS = ("asked", "all")  # the entry's own questions and aliases, or every piece of the entry
+CRUX_PIECES = (1, 2)  # the question's pieces that lean furthest towards the near misses, averaged
+
+
+def crux_near_miss(rows: CalibrationRows, retriever: HybridRetriever, own_texts: str, pieces: int) -> np.ndarray:
+    """Per row and candidate, how far the question's most near-miss-like word pieces lean: for each piece,
+    its best cosine to a piece of the near misses nearest the post minus its best cosine to a piece of
+    the entry's own texts (`own_texts`: "asked", its question and aliases; "all", its answer too); the
+    mean of the `pieces` largest, and zero when no piece leans towards the near misses."""
+    features = rows.candidates.features
+    column = np.zeros(features.shape[:2])
+    index = retriever.index
+    for i, ((focus, _), entry_ids) in enumerate(zip(rows.embedded, rows.entry_ids, strict=True)):
+        nearest = index.near_misses.nearest_texts(focus.vector)
+        if not len(focus.pieces) or not len(nearest):
+            continue
+        towards_near_misses = (focus.pieces @ nearest.rows.T).max(axis=1)
+        for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
+            entry = index.entry_pieces(entry_id)
+            own = entry.asked.rows if own_texts == "asked" else entry.rows
+            lean = np.sort(towards_near_misses - (focus.pieces @ own.T).max(axis=1))[::-1]
+            column[i, j] = max(0.0, float(lean[:pieces].mean()))
     return column
 
 
