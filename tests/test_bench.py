@@ -7,7 +7,7 @@ from bot.config import Settings
 from bot.demo_runs.runner import DemoRunner
 from bot.knowledge import load_entries
 from bot.search.chunks import build_chunks
-from eval.bench_report import rows, write_report
+from eval.bench.report import rows, write_report
 from eval.synthetic_kb import write_kb
 
 
@@ -88,7 +88,7 @@ def test_latency_stages_attributes_an_answers_time_and_leaves_the_bot_as_it_was(
 
 
 def test_bench_beside_caller_alternates_blocks_and_leaves_the_index_as_it_was(tabot) -> None:
-    from eval.bench_beside_caller import measure
+    from eval.bench.beside_caller import measure
 
     was = tabot.index.beside_caller.active
     rows = measure(tabot, ["why is KL divergence not symmetric?", "which log base does the NLL loss use?"], rounds=2)

@@ -53,7 +53,7 @@ ECHO_CHARS = 1500
 # escaped user brackets look like `\[`, and must stay text.
 LATEX_DELIMITERS = [{"left": "$$", "right": "$$", "display": True},
                     {"left": "\\(", "right": "\\)", "display": False}]
-# Questions answered at once. Measured with `python -m eval.bench_chat --vs-engine --clients 32
+# Questions answered at once. Measured with `python -m eval.bench.chat --vs-engine --clients 32
 # --questions 96 --concurrency 1 2 4 --repeat 3` on 2 cores (load average ~6): 26.2, 29.0 and 29.2
 # questions/s (medians) against 29.2 for the engine alone. ONNX Runtime, Chroma and SQLite release
 # the GIL, so a second answer overlaps the first's native work; a fourth adds nothing on 2 cores but

@@ -52,7 +52,7 @@ class BesideCaller:
     def __init__(self, names: tuple[str, ...], getcpu: Callable[[], int] | None = None) -> None:
         self.names = names
         self._getcpu = getcpu if getcpu is not None else _sched_getcpu()
-        # False where the platform cannot do it; `python -m eval.bench_beside_caller` turns it off and on.
+        # False where the platform cannot do it; `python -m eval.bench.beside_caller` turns it off and on.
         self.active = self._getcpu is not None and bool(names)
         self._tasks: list[str] = []  # the process's thread ids at the last look
         self._threads: list[int] = []  # those among them named `names`

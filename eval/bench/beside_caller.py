@@ -1,6 +1,6 @@
 """What holding Chroma's threads beside the caller (`bot.search.beside_caller`) saves, in one process.
 
-    python -m eval.bench_beside_caller [--sets development|test] [--rounds 2]
+    python -m eval.bench.beside_caller [--sets development|test] [--rounds 2]
 
 Starts tabot once and alternates, `--rounds` times, a block with the threads held beside the caller
 and a block without (`KnowledgeIndex.beside_caller.active`), so that both see the same load:
@@ -63,7 +63,7 @@ def measure(tabot: Any, questions: list[str], rounds: int) -> list[dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_beside_caller",
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.beside_caller",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", choices=("development", "test"), default="development")
     parser.add_argument("--rounds", type=int, default=2)

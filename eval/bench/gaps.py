@@ -1,6 +1,6 @@
 """`tabot gaps` at 50,000 logged questions: how long staff wait for their topics.
 
-    .venv/bin/python -m eval.bench_gaps [--rows 50000] [--distinct 20000] [--json]
+    .venv/bin/python -m eval.bench.gaps [--rows 50000] [--distinct 20000] [--json]
 
 A real question log (SQLite) in a temporary data folder is filled with `--rows` declined questions
 from 2,000 students over 90 days; then `tabot gaps --json` runs as a subprocess (the real command:

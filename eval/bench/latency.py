@@ -10,7 +10,7 @@ Writes bench.json (every number) and bench.md (the table). Figures, medians thro
 - query embedding p50, both backends in this process on the same 40 in-scope questions, interleaved;
 - `tabot ask` on a built index: wall time and peak RSS of the real CLI in a subprocess, per backend,
   and `tabot chat` warm start (`python -m bot chat` on that built data dir until its port answers,
-  `eval.bench_chat.start_chat`), against `python -c "import sentence_transformers"` (and `import
+  `eval.bench.chat.start_chat`), against `python -c "import sentence_transformers"` (and `import
   onnxruntime, tokenizers`), all alternating in one loop (`--startup-only`: just these figures);
 - answers identical: `tabot ask --batch` over every question of every eval set, per backend, comparing
   abstention, source entries and sentences;
@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_report import write_report
+from eval.bench.report import write_report
 from eval.synthetic_kb import write_kb
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
@@ -140,7 +140,7 @@ def query_embedding(data_dir: Path, repeats: int, work: Path) -> dict[str, Any]:
 
 def chat_ready(data_dir: Path, backend: str, log_path: Path) -> float:
     """Seconds from launching the chat on a built data dir until its port answers (a warm start)."""
-    from eval.bench_chat import start_chat, stop
+    from eval.bench.chat import start_chat, stop
 
     proc, seconds = start_chat(data_dir, free_port(), log_path, base_env=base_env(embed_backend=backend))
     stop(proc)

@@ -1,7 +1,7 @@
 """Measurements for issue 12's closing note, each against the normal figure taken in the same run.
 
-    python -m eval.bench_hostile                         # temp data dir, 60 victim questions per phase
-    python -m eval.bench_hostile --victims 100 --demo-timeout 60 --out build/bench-hostile
+    python -m eval.bench.hostile                         # temp data dir, 60 victim questions per phase
+    python -m eval.bench.hostile --victims 100 --demo-timeout 60 --out build/bench-hostile
 
 1. **Victim latency while the #1 question runs.** The chat app is served in-process (the same
    `build_app` + `launch_kwargs` as `tabot chat`) over the real `Tabot`. A victim
@@ -228,7 +228,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_hostile", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.hostile", description=__doc__.split("\n\n")[0])
     parser.add_argument("--victims", type=int, default=60, help="victim questions per phase (default 60)")
     parser.add_argument("--demo-timeout", type=float, default=60.0,
                         help="TABOT_DEMO_TIMEOUT for the start-ups (default 60, the setting's default)")

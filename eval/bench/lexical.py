@@ -1,6 +1,6 @@
 """Benchmark: BM25 query latency at scale, bm25s (sparse matrices) vs a pure-Python scan.
 
-    python -m eval.bench_lexical [--chunks 100000] [--queries 50]
+    python -m eval.bench.lexical [--chunks 100000] [--queries 50]
 
 Builds a synthetic corpus of N chunks from the TA answers' own vocabulary (so term statistics are
 realistic), then times the same queries through `bot.search.lexical.LexicalIndex` and through a naive
@@ -42,7 +42,7 @@ def naive_bm25(query: list[str], docs: list[Counter], lengths: list[int], k: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_lexical")
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.lexical")
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args(argv)

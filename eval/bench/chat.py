@@ -1,8 +1,8 @@
 """Benchmark `tabot chat`: cold and warm start-up, and reply latency under concurrent clients.
 
-    python -m eval.bench_chat                      # cold start, warm start, then 50 questions / 8 clients
-    python -m eval.bench_chat --url http://127.0.0.1:7860/ --questions 50 --clients 8   # an already running chat
-    python -m eval.bench_chat --vs-engine --clients 32 --questions 96 --concurrency 1 2 4 --repeat 2
+    python -m eval.bench.chat                      # cold start, warm start, then 50 questions / 8 clients
+    python -m eval.bench.chat --url http://127.0.0.1:7860/ --questions 50 --clients 8   # an already running chat
+    python -m eval.bench.chat --vs-engine --clients 32 --questions 96 --concurrency 1 2 4 --repeat 2
 
 `--vs-engine` measures saturated throughput twice over the same in-scope questions and prints their
 ratio: engine-only = the same client threads calling `Tabot.ask` in one process (`--engine DIR`,
@@ -79,7 +79,7 @@ def start_chat(data_dir: Path, port: int, log_path: Path, concurrency: int | Non
     """Start `python -m bot chat` (with `concurrency`: this module's `--serve`, which is `tabot chat` with
     that queue limit) in `base_env` (default: this process's environment); return the process and
     seconds until its port answered."""
-    command = ["-m", "bot", "chat"] if concurrency is None else ["-m", "eval.bench_chat", "--serve", str(concurrency)]
+    command = ["-m", "bot", "chat"] if concurrency is None else ["-m", "eval.bench.chat", "--serve", str(concurrency)]
     env = {**(os.environ if base_env is None else base_env), "TABOT_DATA_DIR": str(data_dir), "TABOT_PORT": str(port),
            "TABOT_HOST": "127.0.0.1", "TABOT_SHARE": "false", "GRADIO_ANALYTICS_ENABLED": "False"}
     url = f"http://127.0.0.1:{port}/"
@@ -217,7 +217,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_engine(data_dir: Path, n_questions: int, n_clients: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-m", "eval.bench_chat", "--engine", str(data_dir),
+    done = subprocess.run([sys.executable, "-m", "eval.bench.chat", "--engine", str(data_dir),
                            "--questions", str(n_questions), "--clients", str(n_clients)],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -269,7 +269,7 @@ def print_vs_engine(result: dict[str, object]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_chat", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.chat", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="benchmark this running chat instead of starting one (no start-up times)")
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--clients", type=int, default=8)
