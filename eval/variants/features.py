@@ -116,6 +116,8 @@ def crux_near_miss(rows: CalibrationRows, retriever: HybridRetriever, own_texts:
     its best cosine to a piece of the near misses nearest the post minus its best cosine to a piece of
     the entry's own texts (`own_texts`: "asked", its question and aliases; "all", its answer too); the
     mean of the `pieces` largest, and zero when no piece leans towards the near misses."""
+    from bot.search.token_match import best_matches, largest
+
     features = rows.candidates.features
     column = np.zeros(features.shape[:2])
     index = retriever.index
@@ -123,12 +125,12 @@ def crux_near_miss(rows: CalibrationRows, retriever: HybridRetriever, own_texts:
         nearest = index.near_misses.nearest_texts(focus.vector)
         if not len(focus.pieces) or not len(nearest):
             continue
-        towards_near_misses = (focus.pieces @ nearest.rows.T).max(axis=1)
+        towards_near_misses = best_matches(focus.pieces, nearest.rows)
         for j, entry_id in enumerate(entry_ids[:features.shape[1]]):
             entry = index.entry_pieces(entry_id)
             own = entry.asked.rows if own_texts == "asked" else entry.rows
-            lean = np.sort(towards_near_misses - (focus.pieces @ own.T).max(axis=1))[::-1]
-            column[i, j] = max(0.0, float(lean[:pieces].mean()))
+            lean = towards_near_misses - best_matches(focus.pieces, own)
+            column[i, j] = max(0.0, float(largest(lean, pieces).mean()))
     return column
 
 
