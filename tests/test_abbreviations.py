@@ -106,3 +106,27 @@ def test_a_text_is_read_as_if_every_pattern_ran_over_it() -> None:
                  "Kullback Leibler vs ce", "is \u212aullback-Leibler symmetric, café?", "naïve CE grads"):
         assert abbreviations.read(text) == every_pattern(text)
     assert abbreviations.read("is \u212aullback-Leibler symmetric?") == "is KL symmetric?"
+
+
+def test_the_directions_are_those_a_search_of_every_text_gives(tabot) -> None:
+    """Each form is counted only in the texts that hold its words (`Abbreviations.of`): the directions
+    are the ones a search over all the texts gives, for the real knowledge base and for texts whose
+    case-blind matches a lower-case test would miss."""
+    import re
+
+    from bot.search.reading.abbreviations import _AFTER, _BEFORE, PREFERRED_RATIO, _pattern
+
+    def searched_everywhere(texts: list[str]) -> list[tuple[str, str]]:
+        written = "\n".join(texts)
+        count = {form: len(re.findall(_BEFORE + _pattern(form) + _AFTER, written, re.IGNORECASE))
+                 for pair in GLOSSARY for form in pair}
+        return [(typed, used) for short, long in GLOSSARY for typed, used in ((short, long), (long, short))
+                if count[used] >= max(1, PREFERRED_RATIO * count[typed])]
+
+    entries = tabot.retriever.entries.values()
+    real = [text for e in entries for text in (e.question, e.answer, *e.aliases, *e.tags, *e.near_misses)]
+    odd = ["\u212aullback-Leibler is written here", "and \u212aullback Leibler here", "KL once", "naïve CE", "CE"]
+    for texts in (real, odd, WRITTEN):
+        found = [(reading.typed, reading.used) for reading in Abbreviations.of(texts).readings]
+        assert found == searched_everywhere(texts)
+    assert ("Kullback-Leibler", "KL") in [(r.typed, r.used) for r in Abbreviations.of(real).readings]
