@@ -54,10 +54,11 @@ from bot.search.index import KnowledgeIndex
 from bot.search.lexical import tokenize
 from bot.search.pieces import EntryPieces
 from bot.search.reading.abbreviations import Abbreviations, abbreviations_of, as_searched
+from bot.search.reading.english_words import english_words
 from bot.search.reading.focus import Post, read_post
 from bot.search.reading.glossary import Glossary
 from bot.search.reading.off_course import on_course_question, weighs_its_focus
-from bot.search.reading.spelling import Speller, load_in_background
+from bot.search.reading.spelling import Speller
 from bot.search.reading.where_asked import set_aside_where
 from bot.search.token_match import agreements_of, best_of_rows, cosines, coverage_of, mean_of_best
 
@@ -247,14 +248,14 @@ class HybridRetriever:
         self.speller: Speller  # the knowledge base's words, for misspelled ones (`refresh`)
         self.abbreviations: Abbreviations  # which of a term's forms the knowledge base writes (`refresh`)
         self.refresh()
-        load_in_background()
 
     def refresh(self) -> None:
         """Recompute per-entry term sets, the speller's words and the abbreviations' directions after the
         entries change (e.g. a re-index)."""
-        self.speller = Speller.of(text for entry in self.entries.values()
-                                  for text in (entry.question, entry.answer, *entry.aliases, *entry.tags,
-                                               *entry.near_misses))
+        self.speller = Speller.of((text for entry in self.entries.values()
+                                   for text in (entry.question, entry.answer, *entry.aliases, *entry.tags,
+                                                *entry.near_misses)),
+                                  english_words(self.index.settings.data_dir))
         self.abbreviations = abbreviations_of(self.entries.values())
         self.glossary = Glossary.load()
         self._terms = {}

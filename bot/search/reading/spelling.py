@@ -26,18 +26,14 @@ divergencia KL no es simétrica?"), whose student should hear that the answers a
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cache
-from importlib import resources
 from itertools import pairwise
 
 from bot.search.lexical import FUNCTION_WORDS
+from bot.search.reading.english_words import EnglishWords, english_words
 from bot.search.reading.focus import Post
 
 # A word of this many letters or more may be two edits from its correction; shorter ones one.
@@ -62,20 +58,6 @@ _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]{3,}")
 # A word as typed: letters only, not part of a name with digits, underscores or dots ("x.grad", "l2").
 _WORD = re.compile(r"(?<![\w.])[A-Za-z]+(?!\w|\.\w)")
 _LETTERS = re.compile(r"[a-z]+")
-
-
-@cache
-def english_words() -> frozenset[str]:
-    """pyspellchecker's English word list (160k words, in its wheel: nothing is downloaded). About
-    0.1 s to read: `load_in_background` starts it with the service."""
-    data = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
-    return frozenset(json.loads(gzip.decompress(data)))
-
-
-@cache  # once per process: every re-index builds a retriever, and the list is the same
-def load_in_background() -> None:
-    """Read the English word list in a thread, so the first misspelled question does not wait for it."""
-    threading.Thread(target=english_words, name="english-words", daemon=True).start()
 
 
 def osa_distance(a: str, b: str, limit: int) -> int:
@@ -117,9 +99,12 @@ class Speller:
     # a set per key cost 185 MB and 2 s to build for a 15,000-word vocabulary, this 27 MB and 0.25 s).
     keys: dict[str, str | tuple[str, ...]]
     pairs: frozenset[tuple[str, str]]  # two words the knowledge base writes one after the other
+    english: EnglishWords  # pyspellchecker's English list (`bot.search.reading.english_words`)
 
     @classmethod
-    def of(cls, texts: Iterable[str]) -> Speller:
+    def of(cls, texts: Iterable[str], english: EnglishWords | None = None) -> Speller:
+        """The speller for a knowledge base whose entries write `texts`; `english`: the English list as
+        kept in a data folder (`english_words(data_dir)`), else worked out in this process."""
         counts: Counter[str] = Counter()
         pairs: set[tuple[str, str]] = set()
         for text in texts:
@@ -135,7 +120,7 @@ class Speller:
                 for key in _deletes(word, 2 if len(word) >= LONG_WORD - 2 else 1):
                     found = keys.get(key)
                     keys[key] = word if found is None else (*found, word) if isinstance(found, tuple) else (found, word)
-        return cls(counts, keys, frozenset(pairs))
+        return cls(counts, keys, frozenset(pairs), english if english is not None else english_words())
 
     def _near(self, key: str) -> tuple[str, ...]:
         found = self.keys.get(key, ())
@@ -143,9 +128,8 @@ class Speller:
 
     def correction(self, word: str) -> str | None:
         """What the knowledge base means by `word` (lower case), or None to leave it as typed."""
-        # English first: most words of a post are, and a set lookup costs less than the keys of one
-        # (the list is read at start-up, `load_in_background`).
-        if not MIN_WORD <= len(word) <= MAX_WORD or word in self.counts or word in english_words():
+        # English before the keys: most words of a post are, and one lookup costs less than a word's keys.
+        if not MIN_WORD <= len(word) <= MAX_WORD or word in self.counts or word in self.english:
             return None
         limit = 2 if len(word) >= LONG_WORD else 1
         scored = []
@@ -166,8 +150,10 @@ class Speller:
         words = [w.lower() for w in _LATIN_WORD.findall(text)]
         if len(words) < MIN_LANGUAGE_WORDS:
             return False
-        english = english_words()
-        foreign = sum(w not in english and w not in self.counts for w in words)
+        # Each distinct word looked up once, the knowledge base's words first (a set; the list's lookup
+        # costs about 2 µs).
+        known = {w: w in self.counts or w in self.english for w in set(words)}
+        foreign = sum(not known[w] for w in words)
         return foreign >= OTHER_LANGUAGE_SHARE * len(words)
 
     def _split(self, word: str) -> str | None:
