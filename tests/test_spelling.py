@@ -154,3 +154,23 @@ def test_a_misspelled_question_is_answered_from_its_entry_and_says_how_it_was_re
     assert answer.sources[0].entry_id == "softmax-derivative"
     assert "I read “derivitive” as “derivative” and “sofmax” as “softmax”." in answer.notices
     assert not any("I read" in n for n in tabot.ask("what is the derivative of the softmax function").notices)
+
+
+def test_a_data_folder_that_cannot_be_written_still_gives_the_list(tmp_path, capsys) -> None:
+    from bot.search.reading import english_words as module
+
+    blocked = tmp_path / "data"
+    blocked.mkdir()
+    (blocked / module.FOLDER).write_text("a file where the folder would be")
+    words = module.EnglishWords.read(blocked)
+    assert "derivative" in words and "derivitive" not in words
+    assert "could not keep their digests" in capsys.readouterr().err
+    assert sorted(p.name for p in blocked.iterdir()) == [module.FOLDER]  # nothing half-written left behind
+    # A folder that can be written but not at the digests' name: the half-way file is removed too.
+    import hashlib
+
+    taken = tmp_path / "other" / module.FOLDER / f"{hashlib.sha256(module._word_list()).hexdigest()[:16]}.u64"
+    (taken / "something").mkdir(parents=True)
+    assert "derivative" in module.EnglishWords.read(tmp_path / "other")
+    assert "could not keep their digests" in capsys.readouterr().err
+    assert [p.name for p in taken.parent.iterdir()] == [taken.name]

@@ -84,14 +84,18 @@ class EnglishWords:
 def _keep(path: Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all (a reader never sees half a file); a folder that
     cannot be written only means the digests are worked out again next time."""
+    written: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            written = handle.name
             handle.write(data)
-        os.chmod(handle.name, 0o644)  # as the data folder's other files (a temporary file is the owner's only)
-        os.replace(handle.name, path)
+        os.chmod(written, 0o644)  # as the data folder's other files (a temporary file is the owner's only)
+        os.replace(written, path)
     except OSError as error:
         print(f"english words: could not keep their digests in {path.parent} ({error})", file=sys.stderr)
+        if written is not None:
+            Path(written).unlink(missing_ok=True)
 
 
 @cache
