@@ -846,3 +846,41 @@ def test_the_refit_rule_sets_its_threshold_on_the_rows_it_fits_only():
                                                    model=identity)
     assert 0.7 < threshold < 0.8
     assert np.allclose(score, confidence[:, 0]) and picked_right.all()  # every row is scored
+
+
+def test_learning_curve_fits_on_a_share_of_the_threads_and_scores_the_same_held_out_rows() -> None:
+    from eval.calibrate.cross_validation import LEARNING_SEEDS, held_out, learning_curve
+
+    rng = np.random.default_rng(11)
+    labels = np.array([1.0] * 120 + [0.0] * 120)
+    # Four features, three of them noise: a fit on a few rows is misled by the noise more often.
+    features = np.column_stack([labels + rng.normal(scale=0.8, size=240), rng.normal(size=(240, 3))])
+    right = np.ones(240, dtype=bool)
+    groups = [f"thread-{i // 2}" for i in range(240)]
+    curve = learning_curve(features, labels, right, groups, (0, 1, 2, 3), shares=(0.1, 1.0))
+    assert [share for share, _ in curve] == [0.1, 1.0]
+    # All the threads: cross-validation itself (with the curve's seeds).
+    assert dict(curve)[1.0] == cross_validate(features, labels, right, groups, (0, 1, 2, 3), seeds=LEARNING_SEEDS)
+    few, every = (rates["answered_right"] + rates["declined_out_of_scope"] for _, rates in curve)
+    assert few < every
+    # A share fits on fewer rows, never on a held-out one, and holds out the same folds.
+    import eval.calibrate.cross_validation as module
+
+    fitted_rows = []
+    real_refit = module.refit_rule
+
+    def spy(features, labels, right, columns, fitted, *rest):
+        fitted_rows.append(fitted.copy())
+        return real_refit(features, labels, right, columns, fitted, *rest)
+
+    module.refit_rule = spy
+    try:
+        share_tests = [test for test, *_ in held_out(features, labels, right, groups, (0,), seeds=2, fit_share=0.5)]
+        share_fitted, fitted_rows[:] = list(fitted_rows), []
+        all_tests = [test for test, *_ in held_out(features, labels, right, groups, (0,), seeds=2)]
+    finally:
+        module.refit_rule = real_refit
+    assert all((a == b).all() for a, b in zip(share_tests, all_tests, strict=True))
+    assert all(not (fitted & test).any() for fitted, test in zip(share_fitted, share_tests, strict=True))
+    assert all(0.3 < fitted.sum() / (~test).sum() < 0.7 for fitted, test in zip(share_fitted, share_tests, strict=True))
+    assert all((fitted == ~test).all() for fitted, test in zip(fitted_rows, all_tests, strict=True))

@@ -5,6 +5,7 @@
     python -m eval.calibrate --operating-curve     # what moving the threshold trades; writes nothing
     python -m eval.calibrate --reliability         # held-out confidence against answers right; writes nothing
     python -m eval.calibrate --by-shape            # held-out rates per shape of the real-phrasing posts
+    python -m eval.calibrate --learning-curve      # held-out rates fitted on a share of the threads
 
 The calibration splits: `calibration.jsonl` (short, synthetic) and the `calibration` side of
 `real_posts.jsonl` (long posts in the shape of real ones, split by thread). How: for every
@@ -29,7 +30,9 @@ entry staff add after it. `--operating-curve` moves the rule's threshold up and 
 cross-validation: what any threshold on these features trades, and whether some point meets a pair of
 targets (answered and right, out of scope declined) at all. `--by-shape` splits the same held-out
 judgements of the real-phrasing rows by what each post does (its `shape` tags: long, formula, title
-line, ...): where, on the calibration side, the model is weakest.
+line, ...): where, on the calibration side, the model is weakest. `--learning-curve` fits the rule on
+a quarter, a half, three quarters and all of the training folds' threads and scores the same held-out
+folds: whether labelling more posts of the kind the splits hold would still move the rates.
 
 The package, by what each part does:
 
@@ -37,7 +40,7 @@ The package, by what each part does:
   fitted on which rows and which confidence is thresholded; nothing here reads a post.
 - `eval.calibrate.cross_validation`: the same rule fitted on some calibration rows and scored on the
   others (`cross_validate`, `held_out`, `new_entry_recall`), and what `--reliability`,
-  `--operating-curve` and `--by-shape` print from it.
+  `--operating-curve`, `--by-shape` and `--learning-curve` print from it.
 - `eval.calibrate.rows`: the calibration questions read as the bot reads them (`calibration_rows`,
   `read_as_the_bot`, `course_retriever`); with the command, the only part that imports the bot (when
   rows are made).

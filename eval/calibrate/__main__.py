@@ -15,6 +15,7 @@ from eval.calibrate.cross_validation import (
     FEATURE_SETS,
     by_shape,
     cross_validate,
+    learning_curve,
     meeting,
     new_entry_recall,
     operating_curve,
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--operating-curve", action="store_true",
                         help="write nothing; cross-validate today's features with the threshold moved up and down, "
                              "and say whether any threshold reaches --targets")
+    mode.add_argument("--learning-curve", action="store_true",
+                        help="write nothing; cross-validate today's features fitted on a quarter, half, three "
+                             "quarters and all of the training folds' threads: would more labelled posts help?")
     parser.add_argument("--targets", type=float, nargs=2, default=(0.90, 0.95), metavar=("ANSWERED", "DECLINED"),
                         help="for --operating-curve: answered-and-right and out-of-scope-declined rates to reach "
                              "(default: issue 11's 0.90 and 0.95)")
@@ -95,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             met = meeting(curve, *args.targets)
             print(f"{subset:22} targets {args.targets[0]:.2f} / {args.targets[1]:.2f}: "
                   + (f"met at threshold {', '.join(f'{o:+.2f}' for o in met)}" if met else "met by no threshold"))
+        return 0
+    if args.learning_curve:
+        columns = tuple(range(len(Calibration.FEATURES)))
+        for subset, scored in rows.subsets():
+            for share, rates in learning_curve(x, y, rows.right, rows.groups, columns, scored, rows.candidates):
+                print(f"{subset:22} fitted on {share:4.0%} of the threads   answered and right "
+                      f"{rates['answered_right']:.3f}   out of scope declined {rates['declined_out_of_scope']:.3f}")
         return 0
     # Rounded before the threshold is set, so the threshold fits the weights the bot will load.
     *weights, bias = (round(float(w), 4) for w in fit_logistic(x, y))

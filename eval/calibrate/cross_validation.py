@@ -30,17 +30,24 @@ def thread_folds(groups: list[str], folds: int, seed: int) -> np.ndarray:
 
 def held_out(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
              columns: tuple[int, ...], folds: int = 5, seeds: int = 10, candidates: Candidates | None = None,
-             evaluated: Candidates | None = None,
-             model: Model = logistic_model) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+             evaluated: Candidates | None = None, model: Model = logistic_model,
+             fit_share: float = 1.0) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
     """Per fold of each seed: (held-out rows, every row's confidence and whether its picked entry is
     right, the threshold), by the model and threshold the refit rule fits on the other folds (`model`:
     another form of model fitted in the logistic regression's place). With `evaluated`, the confidences
-    are those of the rows read that way (`cross_validate`)."""
+    are those of the rows read that way (`cross_validate`). `fit_share` below 1: each seed fits on
+    that share of the threads only, drawn at random (`learning_curve`); the held-out folds are the same."""
     for seed in range(seeds):
         fold = thread_folds(groups, folds, seed)
+        kept = np.ones(len(groups), dtype=bool)
+        if fit_share < 1.0:
+            distinct = sorted(set(groups))
+            drawn = dict(zip(distinct, np.random.default_rng(LEARNING_SEED + seed).random(len(distinct)) < fit_share,
+                             strict=True))
+            kept = np.array([drawn[group] for group in groups])
         for k in range(folds):
-            scorer, score, picked_right, threshold = refit_rule(features, labels, right, columns, fold != k,
-                                                                candidates, model)
+            scorer, score, picked_right, threshold = refit_rule(features, labels, right, columns,
+                                                                (fold != k) & kept, candidates, model)
             if evaluated is not None:
                 score, picked_right = decide(scorer, columns, evaluated.features[:, 0], evaluated.right[:, 0],
                                              evaluated if candidates is not None else None)
@@ -50,7 +57,8 @@ def held_out(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups
 def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
                    columns: tuple[int, ...], scored: np.ndarray | None = None, folds: int = 5,
                    seeds: int = 10, candidates: Candidates | None = None, offset: float = 0.0,
-                   evaluated: Candidates | None = None, model: Model = logistic_model) -> dict[str, float]:
+                   evaluated: Candidates | None = None, model: Model = logistic_model,
+                   fit_share: float = 1.0) -> dict[str, float]:
     """Held-out rates of a feature set, by the same fit and threshold rule as the real refit.
 
     Rows are dealt into `folds` folds by group (a real post's thread, so no thread is on both
@@ -62,11 +70,12 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, right: np.ndarray, 
     itself). Every row is fitted on; only the `scored` rows (all by default) are counted. With
     `evaluated` (the same rows read another way, e.g. with context added: `eval.context_check`), the
     held-out rows are judged on those candidates by the model and threshold fitted as above. `model`:
-    another form of model in the logistic regression's place (`held_out`)."""
+    another form of model in the logistic regression's place; `fit_share`: the share of the threads
+    each seed fits on (`held_out`)."""
     scored = np.ones(len(labels), dtype=bool) if scored is None else scored
     answered_right = declined = 0
     for test, score, picked_right, threshold in held_out(features, labels, right, groups, columns, folds, seeds,
-                                                         candidates, evaluated, model):
+                                                         candidates, evaluated, model, fit_share):
         test = test & scored
         answer = score >= threshold + offset
         answered_right += int(np.sum(test & (labels == 1) & answer & picked_right))
@@ -131,6 +140,24 @@ def operating_curve(features: np.ndarray, labels: np.ndarray, right: np.ndarray,
     that picks a point on it (`meeting`)."""
     return [(offset, cross_validate(features, labels, right, groups, columns, scored, candidates=candidates,
                                     offset=offset)) for offset in offsets]
+
+
+# `--learning-curve`: the shares of the training folds' threads the rule is fitted on, and the seeds
+# that draw them (apart from the folds' own). Twenty seeds: a quarter of the threads is a small fit.
+LEARNING_SHARES = (0.25, 0.5, 0.75, 1.0)
+LEARNING_SEED = 1000
+LEARNING_SEEDS = 20
+
+
+def learning_curve(features: np.ndarray, labels: np.ndarray, right: np.ndarray, groups: list[str],
+                   columns: tuple[int, ...], scored: np.ndarray | None = None,
+                   candidates: Candidates | None = None,
+                   shares: tuple[float, ...] = LEARNING_SHARES) -> list[tuple[float, dict[str, float]]]:
+    """(share, held-out rates) with the rule fitted on that share of the training folds' threads: would
+    labelling more posts of the same kind help? A curve still rising at 1 says yes, a flat one says the
+    features, not the rows, are what limits the rule (`cross_validate`, the same held-out folds)."""
+    return [(share, cross_validate(features, labels, right, groups, columns, scored, seeds=LEARNING_SEEDS,
+                                   candidates=candidates, fit_share=share)) for share in shares]
 
 
 def meeting(curve: list[tuple[float, dict[str, float]]], answered_right: float,
