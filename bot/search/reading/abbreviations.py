@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from bot.knowledge import Entry
 from bot.search.reading.focus import Post
@@ -106,14 +106,13 @@ _BEFORE, _AFTER = r"(?<![\w.`])", r"(?![\w`]|\.\w)"
 class Reading:
     """One direction of a glossary pair: a form the knowledge base does not use, read as one it does."""
 
-    pattern: re.Pattern[str]  # the form as typed
+    held_words: HeldWords  # the form as typed, with the words every match of it holds
     typed: str  # the form, as the glossary writes it
     used: str  # the form the knowledge base uses
 
-    @cached_property
-    def held_words(self) -> HeldWords:
-        """The pattern with the words every match of it holds (`bot.search.reading.held_words`)."""
-        return HeldWords(self.pattern)
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return self.held_words.pattern
 
     def spell(self, match: re.Match[str]) -> str:
         """The form the knowledge base uses for `match`, a plural for a plural ("CNNs", "grads"; not
@@ -138,15 +137,15 @@ class Abbreviations:
         texts = list(texts)
         lowered = [text.lower() if text.isascii() else None for text in texts]
 
-        def count(pattern: re.Pattern[str]) -> int:
-            held = HeldWords(pattern)
-            return sum(len(pattern.findall(text)) for text, low in zip(texts, lowered, strict=True)
+        def count(held: HeldWords) -> int:
+            return sum(len(held.pattern.findall(text)) for text, low in zip(texts, lowered, strict=True)
                        if low is None or held.holds(low))
 
         readings = []
         for short, long in GLOSSARY:
-            forms = {form: re.compile(_BEFORE + _pattern(form) + _AFTER, re.IGNORECASE) for form in (short, long)}
-            counts = {form: count(pattern) for form, pattern in forms.items()}
+            forms = {form: HeldWords(re.compile(_BEFORE + _pattern(form) + _AFTER, re.IGNORECASE))
+                     for form in (short, long)}
+            counts = {form: count(held) for form, held in forms.items()}
             for typed, used in ((short, long), (long, short)):
                 if counts[used] >= max(1, PREFERRED_RATIO * counts[typed]):
                     readings.append(Reading(forms[typed], typed, used))
