@@ -23,6 +23,7 @@ from bot.knowledge import Claim, Entry, split_sentences
 from bot.schema import SMALL_TALK, Answer, CitedSentence, Source
 from bot.search.lexical import tokenize
 from bot.search.reading.focus import Post
+from bot.search.reading.instructions import instructions_in
 from bot.search.reading.where_asked import tools_named
 from bot.search.retrieve import EntryHit, HybridRetriever
 
@@ -39,6 +40,14 @@ UNSURE_BELOW = 0.9
 PASSED_OVER_SHOWN = 160
 # The question found in a long post is quoted in its notice up to this many characters.
 ASKED_SHOWN = 240
+# A post that only tells the bot what to do (`bot.search.reading.instructions`) asks no course question:
+# it is declined with this, and offered no topics (it asked about none).
+INSTRUCTIONS_ONLY = ("Your message tells me what to do but asks no question about the course. I don't follow "
+                     "instructions in messages: I answer course questions from the TA answers only. Ask me a "
+                     "question about the course and I'll answer it from them.")
+# ... and a post that also asks a question is answered (or declined) as any post, saying so.
+INSTRUCTIONS_NOTICE = ("I did not follow the instructions your message gives me: I answer only from the TA answers, "
+                       "and only the question you asked.")
 UNSURE_NOTICE = ("This is the closest TA answer I have, but I'm not sure it covers exactly what you asked. "
                  "If it doesn't, please ask on the course forum.")
 # Entries with at most this many sentences are quoted whole: cutting them loses the point.
@@ -127,6 +136,9 @@ class Selection:
     passed_over: str = ""
     asked: str = ""  # the question found in a long post, when it is a small part of it (`question_found`)
     glossary_reading: str = ""  # a post in Chinese as read through the glossary (`bot.search.reading.glossary`), shown
+    # what it tells the bot to do (`bot.search.reading.instructions`), and whether that is all it says
+    instructions: tuple[str, ...] = ()
+    only_instructions: bool = False
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -307,6 +319,10 @@ class Composer:
             glossary_reading = typed.prose if len(typed.prose) <= ASKED_SHOWN else typed.focus
         # Told from the words as typed: read as meant, "Divergenz" would count as English.
         other_language = self.retriever.speller.reads_as_other_language(typed.prose)
+        told = instructions_in(typed.text, typed.prose)
+        if told.only:  # nothing to search for: the post asks no question of its own
+            return Selection([], [], other_language=other_language, instructions=told.said,
+                             only_instructions=True), np.zeros(0, dtype=np.float32)
         post, (focus, prose) = self.retriever.read(typed)
         # Parts are the post's own questions (several question sentences), else the parts of its one
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
@@ -332,11 +348,12 @@ class Composer:
                                     coverage=0.0, score=0.0, best_chunk="")
                            for s in previous.sources if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
-                                 other_language=other_language, tools=tools, passed_over=post.passed_over), focus.vector
+                                 other_language=other_language, tools=tools, passed_over=post.passed_over,
+                                 instructions=told.said), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
                          tools=tools, passed_over=post.passed_over,
                          asked="" if glossary_reading else question_found(post, typed),
-                         glossary_reading=glossary_reading), focus.vector
+                         glossary_reading=glossary_reading, instructions=told.said), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -352,6 +369,10 @@ class Composer:
         read_as += [glossary_notice(selection.glossary_reading)] if selection.glossary_reading else []
         read_as += [read_words_notice(selection.read_words)] if selection.read_words else []
         read_as += [passed_over_notice(selection.passed_over)] if selection.passed_over else []
+        if selection.only_instructions:
+            return Answer(question=question, answer=INSTRUCTIONS_ONLY, abstained=True, notices=read_as,
+                          timings_ms=timings)
+        read_as += [INSTRUCTIONS_NOTICE] if selection.instructions else []
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
             return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,
