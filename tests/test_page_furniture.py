@@ -59,6 +59,9 @@ QUESTION = "Why does my backward pass have to follow reverse topological order i
     "This question already has an answer here:",
     "Why is the loss NaN with fp16? (2 answers)",
     "Want to improve this question? Add details and clarify the problem by editing this post.",
+    # the site's own name, at the top of a whole page's copy or in its footer
+    "Cross Validated", "Stack Overflow", "Data Science Stack Exchange", "PyTorch Forums", "fast.ai Course Forums",
+    "DeepLearning.AI Community",
 ])
 def test_a_line_the_page_printed_is_furniture(line: str) -> None:
     assert is_furniture(line)
@@ -77,6 +80,8 @@ def test_a_line_the_page_printed_is_furniture(line: str) -> None:
     "train / val / test split",  # slashes without a site word: the student's
     "I tried lr 0.1 — 0.01 — 0.001 and none of them converged",
     "we met at 10:30 after the lecture to go over the derivation",
+    "Question for the community",  # a phrase, not a site's name
+    "Thanks to the community",
 ])
 def test_the_students_own_lines_are_not_furniture(line: str) -> None:
     assert not is_furniture(line)
@@ -111,6 +116,14 @@ def test_a_copied_qa_page_reads_as_the_post_it_holds() -> None:
     assert post.title == "Backward pass order for my autograd engine"
     assert post.prose == ("Backward pass order for my autograd engine I am writing a tiny autograd engine for the "
                           f"assignment. {QUESTION}")
+
+
+def test_a_sites_name_over_a_copied_page_is_not_its_title() -> None:
+    page = ("Cross Validated\n\nBackward pass order for my autograd engine\n\nAsked 1 year, 2 months ago\n"
+            f"Viewed 2k times\n\n5\n\nI am writing a tiny autograd engine for the assignment. {QUESTION}")
+    post = read_post(page)
+    assert post.title == "Backward pass order for my autograd engine" and post.focus == QUESTION
+    assert "Cross Validated" not in post.prose
 
 
 def test_what_follows_the_post_on_its_page_is_cut_once_the_post_has_asked() -> None:

@@ -210,6 +210,21 @@ def asked_in_form(text: str) -> str | None:
 _PLACE = r"[^\W\d][\w&'’ ():.-]{0,39}"
 _BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[›»→]\s+{_PLACE}){{2,}}$")
 _SLASHED_BREADCRUMB = re.compile(rf"^\W*{_PLACE}(?:\s+[/>]\s+{_PLACE}){{2,}}$")
+# The site's own name, which a copy of the whole page starts with (and often ends with, in its footer):
+# "Cross Validated", "Stack Overflow", "Data Science Stack Exchange", "PyTorch Forums", "fast.ai Course
+# Forums", "DeepLearning.AI Community". Read as the post's title line, it took the place of the title
+# under it (two probes of page shapes, docs/real-phrasing.md, fifty-fourth session). The words before
+# the site's kind are a name, not a phrase: "Question for the community" is a student's.
+_SITE_NAME = re.compile(r"^\W*(?:(?P<name>(?:[^\W\d_][\w.+&'’-]*\s+){0,3})(?:stack\s*exchange|forums?|community)"
+                        r"|stack\s*overflow|cross\s*validated)\W*$", re.IGNORECASE)
+
+
+def is_site_name(line: str) -> bool:
+    """True for a line that is only a Q&A site's or a forum's name."""
+    named = _SITE_NAME.match(line)
+    return named is not None and not any(word.lower() in FUNCTION_WORDS for word in (named["name"] or "").split())
+
+
 # A tag list: up to six lower-case tags ("machine-learning neural-network pytorch"), read as
 # furniture only right above other furniture (`furniture_lines`): a short line of the post may look alike.
 _TAGS = re.compile(r"^\W*(?:[Tt]ags?:\s*)?(?:#?[a-z][a-z0-9.+#-]*(?:\s*[|,•·]?\s+|\s*$)){1,6}$")
@@ -314,10 +329,10 @@ def is_pasted(line: str) -> bool:
 
 def _is_plainly_page(line: str) -> bool:
     """A line no post holds: a site's boilerplate sentence, another user's dated comment, a
-    breadcrumb, a labelled tag list, a row of a list of threads, icon names."""
+    breadcrumb, a labelled tag list, a row of a list of threads, icon names, the site's name."""
     return bool(_BOILERPLATE.search(line) or _DATED_COMMENT.search(line) or _is_breadcrumb(line)
                 or (_TAG_LABEL.match(line) and _is_tag_list(line)) or _is_listing_row(line) or _VOTE_ICON.match(line)
-                or _ICON_NAMES.match(line))
+                or _ICON_NAMES.match(line) or is_site_name(line))
 
 
 def starts_the_page(lines: list[str], i: int, chrome: list[bool] | None = None) -> bool:
