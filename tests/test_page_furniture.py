@@ -229,6 +229,7 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("u/tanh_enjoyer - 1d ago", ("tanh_enjoyer", "either")),
     ("u/tanh_enjoyer · 1d ago", ("tanh_enjoyer", "either")),
     ("Epoch 3d", None),
+    ("mkalderon asked this question in Q&A", ("mkalderon", "post")),  # a GitHub discussion's opening line
 ])
 def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
     byline = thread_byline(text.split("\n"), 0)
@@ -344,6 +345,19 @@ def test_another_persons_reply_in_a_copied_thread_is_not_the_students_question()
            f"\n\nkerasfan commented on Jun 4, 2022\n{reply}")
     post = read_post(web)
     assert post.focus == QUESTION and post.title == "Backward order" and "optimizer" not in post.prose
+
+
+def test_a_github_discussion_reads_as_the_askers_post_and_their_later_comments() -> None:
+    discussion = ("Corners of round fundus images #312\nUnanswered\nmkalderon asked this question in Q&A\n\n"
+                  f"mkalderon on Apr 11\nFor my project the photos are discs on black. {QUESTION}\n\n"
+                  "  jpshaw on Apr 12\n  Which dataset are you on, and do you resize before cropping?\n\n"
+                  "  mkalderon on Apr 12\n  APTOS, resized after cropping.\n\n"
+                  "Sign up for free to join this conversation on GitHub. Already have an account? Sign in to comment")
+    post = read_post(discussion)
+    assert post.focus == QUESTION and "Which dataset" not in post.prose and "Sign in" not in post.prose
+    assert "APTOS, resized after cropping." in post.prose  # the asker's own later comment
+    # "name on date" is a byline only in a copy that opens as a discussion does.
+    assert thread_byline(["Exam on Mar 5"], 0) is None
 
 
 def test_a_forum_thread_reads_as_the_askers_post_under_their_name() -> None:

@@ -30,9 +30,16 @@ from bot.search.reading.page_furniture import CHROME_WORDS, DATE_MENTION, MONTH,
 _THREAD_BYLINE = re.compile(
     r"^\W*(?:(?P<author>[^\s·][^·\n]{0,60}?)\s+·\s+(?P<row>description|comment|reply|answer|review thread|review)"
     r"\s+·\s+[^·\n]{1,40}"
-    r"|(?P<user>[\w.\[\]-]{1,40})\s+(?P<verb>opened this issue|commented|replied|answered)\s+"
-    rf"(?:on\s+)?{WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?)\s*$",
+    r"|(?P<user>[\w.\[\]-]{1,40})\s+(?:(?P<verb>opened this issue|commented|replied|answered)\s+"
+    rf"(?:on\s+)?{WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?"
+    # a discussion's opening line, which names the asker ("mkalderon asked this question in Q&A")
+    r"|(?:asked this question in|started this conversation in)\s+[^\n]{1,40}))\s*$",
     re.IGNORECASE)
+# A GitHub discussion prints each comment's author over it with "on" and the date ("jpshaw on Apr 12"), the
+# asker's post too; read so only in a copy that opens as a discussion does (`_THREAD_BYLINE`'s "asked this
+# question in"): elsewhere "Exam on Mar 5" is a student's line.
+_DISCUSSION = re.compile(r"\b(?:asked this question in|started this conversation in)\b", re.IGNORECASE)
+_HANDLE_ON_WHEN = re.compile(rf"^\s*(?P<name>[\w.\[\]-]{{2,40}})\s+on\s+{WHEN}\s*$", re.IGNORECASE)
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
 # A full timestamp after a gap of columns needs neither ("gabriel.m    Mar 12, 2024, 9:14 AM"), nor
@@ -111,7 +118,7 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         return None
     match = _THREAD_BYLINE.match(line)
     if match is not None:
-        said = (match.group("row") or match.group("verb")).lower()
+        said = (match.group("row") or match.group("verb") or "description").lower()
         kind = "post" if said in ("description", "opened this issue") else "either" if said == "commented" else "reply"
         if kind == "either":  # a badge under it ("edited" may come first) says whose comment it is
             badge = next((lines[j] for j in _filled_under(lines, i)
@@ -120,6 +127,9 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
         return Byline((match.group("author") or match.group("user")).strip().lower(), kind)
     if _REPLY_HEADING.match(line):
         return Byline(None, "reply")
+    on_when = _HANDLE_ON_WHEN.match(line)
+    if on_when is not None and any(_DISCUSSION.search(above) for above in lines[:i]):
+        return Byline(on_when.group("name").lower(), "either")
     marked = _BOLD_NAME.match(line) or _REDDIT_COMMENTER.match(line)
     if marked is not None and (marked.re is not _BOLD_NAME or not marked.group("handle")
                                or len(list(islice((o for o in lines if _BOLD_NAME.match(o)), 2))) > 1):
