@@ -129,6 +129,10 @@ def test_a_sites_name_over_a_copied_page_is_not_its_title() -> None:
 def test_what_follows_the_post_on_its_page_is_cut_once_the_post_has_asked() -> None:
     forum = (f"{QUESTION}\n\n1 Like\n\nRelated topics\nHow do I freeze a layer?\nWhy is my loss NaN?")
     assert read_post(forum).focus == QUESTION
+    # A mirror site's copy: its heading over the answer, whose question is the answerer's, and its list.
+    mirror = (f"{QUESTION}\n\nBest Answer\n\nA metric must be symmetric. Is that clear enough?\n\n"
+              "Related Solved Questions\n  Solved – Is Jensen-Shannon divergence a metric?")
+    assert read_post(mirror).prose == QUESTION
     mail = f"{QUESTION}\n\nThanks!\n--\nMira\nYou received this message because you are subscribed to a group."
     assert prose_of(mail) == QUESTION
     # A post that has asked nothing yet keeps what is below such a line: its question may be there.

@@ -128,6 +128,9 @@ _FORM_BOILERPLATE = HeldWords(re.compile(r"(?:" + "|".join((
 # other threads under it, the answer box, a signature under "-- ", a mailing list's footer.
 _PAGE_CONTINUES = re.compile(
     r"^\W*(?:related(?: topics| questions| posts| threads| discussions)?|suggested topics"
+    # a mirror site's headings over the answers and its list of other threads ("Best Answer", "Related
+    # Solved Questions")
+    r"|(?:best|accepted|top) answer|related(?:\s+[^\W\d_]+){1,2}\s+(?:questions|topics|posts|threads)"
     r"|similar (?:topics|questions|threads|posts)|linked"
     r"|hot network questions|your answer|know someone who can answer\?.*|\d+ answers?|sorted by:?.*"
     r"|you received this message because you are subscribed.*)\W*$|^-- ?$",
