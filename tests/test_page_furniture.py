@@ -234,6 +234,7 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("u/tanh_enjoyer · 1d ago", ("tanh_enjoyer", "either")),
     ("Epoch 3d", None),
     ("mkalderon asked this question in Q&A", ("mkalderon", "post")),  # a GitHub discussion's opening line
+    ("fangf-chen opened this issue · 4 comments", ("fangf-chen", "post")),  # an issue's header without its date
 ])
 def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
     byline = thread_byline(text.split("\n"), 0)
@@ -362,6 +363,22 @@ def test_a_github_discussion_reads_as_the_askers_post_and_their_later_comments()
     assert "APTOS, resized after cropping." in post.prose  # the asker's own later comment
     # "name on date" is a byline only in a copy that opens as a discussion does.
     assert thread_byline(["Exam on Mar 5"], 0) is None
+
+
+def test_an_issue_whose_header_names_the_asker_reads_as_their_post_and_follow_ups() -> None:
+    follow_up = "Thanks. Follow-up: how do I reproduce label smoothing by hand with NLLLoss?"
+    issue = ("CrossEntropyLoss vs NLLLoss #12\nOpen\nfangf-chen opened this issue · 2 comments\n\n"
+             f"I wrote a tiny engine for the homework. {QUESTION}\n\n"
+             "ta-ignacio commented\nDid you check which order your DFS visits shared nodes in?\n\n"
+             f"fangf-chen commented on Nov 28\n{follow_up}")
+    post = read_post(issue)
+    assert "Did you check" not in post.prose and follow_up in post.prose
+    # With no header naming the asker, a "commented" without its date is no byline: a student who pastes
+    # someone else's thread writes their own question under its last comment.
+    pasted = ("Step 1 only reaches 56% on the test set\n#5 · closed · Python\n\nHaoMood commented\nThat is too low.\n\n"
+              "nikhilr commented\nDid anyone fix it?\n\n^ copied this, it is my situation in lab 6. "
+              "What do I change to get the accuracy higher?")
+    assert read_post(pasted).focus.endswith("What do I change to get the accuracy higher?")
 
 
 def test_a_forum_thread_reads_as_the_askers_post_under_their_name() -> None:

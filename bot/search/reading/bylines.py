@@ -32,14 +32,19 @@ _THREAD_BYLINE = re.compile(
     r"\s+·\s+[^·\n]{1,40}"
     r"|(?P<user>[\w.\[\]-]{1,40})\s+(?:(?P<verb>opened this issue|commented|replied|answered)\s+"
     rf"(?:on\s+)?{WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?"
-    # a discussion's opening line, which names the asker ("mkalderon asked this question in Q&A")
+    # an issue's header without its date ("fangf-chen opened this issue · 4 comments") and a discussion's
+    # opening line ("mkalderon asked this question in Q&A"), which name the asker
+    r"|opened this issue\s*[·•]\s*\d+\s+comments?"
     r"|(?:asked this question in|started this conversation in)\s+[^\n]{1,40}))\s*$",
     re.IGNORECASE)
 # A GitHub discussion prints each comment's author over it with "on" and the date ("jpshaw on Apr 12"), the
-# asker's post too; read so only in a copy that opens as a discussion does (`_THREAD_BYLINE`'s "asked this
-# question in"): elsewhere "Exam on Mar 5" is a student's line.
-_DISCUSSION = re.compile(r"\b(?:asked this question in|started this conversation in)\b", re.IGNORECASE)
-_HANDLE_ON_WHEN = re.compile(rf"^\s*(?P<name>[\w.\[\]-]{{2,40}})\s+on\s+{WHEN}\s*$", re.IGNORECASE)
+# asker's post too, and a copy may keep GitHub's "commented" without its date ("ta-ignacio commented"). Read
+# so only in a copy whose header names the asker ("... asked this question in Q&A", "... opened this issue"):
+# elsewhere "Exam on Mar 5" is a student's line, and a post that pastes someone else's issue thread
+# ("HaoMood commented" ... "^ copied this because it's my situation") goes on under its last comment.
+_NAMES_THE_ASKER = re.compile(r"\b(?:asked this question in|started this conversation in|opened this issue)\b",
+                              re.IGNORECASE)
+_HANDLE_ON_WHEN = re.compile(rf"^\s*(?P<name>[\w.\[\]-]{{2,40}})\s+(?:on\s+{WHEN}|commented)\s*$", re.IGNORECASE)
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
 # A full timestamp after a gap of columns needs neither ("gabriel.m    Mar 12, 2024, 9:14 AM"), nor
@@ -128,7 +133,7 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
     if _REPLY_HEADING.match(line):
         return Byline(None, "reply")
     on_when = _HANDLE_ON_WHEN.match(line)
-    if on_when is not None and any(_DISCUSSION.search(above) for above in lines[:i]):
+    if on_when is not None and any(_NAMES_THE_ASKER.search(above) for above in lines[:i]):
         return Byline(on_when.group("name").lower(), "either")
     marked = _BOLD_NAME.match(line) or _REDDIT_COMMENTER.match(line)
     if marked is not None and (marked.re is not _BOLD_NAME or not marked.group("handle")
