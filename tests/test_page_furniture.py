@@ -235,6 +235,8 @@ def test_the_page_starts_where_its_chrome_does_once_the_body_has_asked() -> None
     ("Epoch 3d", None),
     ("mkalderon asked this question in Q&A", ("mkalderon", "post")),  # a GitHub discussion's opening line
     ("fangf-chen opened this issue · 4 comments", ("fangf-chen", "post")),  # an issue's header without its date
+    # ... with the thread's state and labels on the same line
+    ("Closed   j-park opened this issue · 3 comments   Labels: question", ("j-park", "post")),
 ])
 def test_a_threads_byline_names_its_author_and_whether_a_reply_starts(text: str, expected: object) -> None:
     byline = thread_byline(text.split("\n"), 0)
@@ -373,6 +375,12 @@ def test_an_issue_whose_header_names_the_asker_reads_as_their_post_and_follow_up
              f"fangf-chen commented on Nov 28\n{follow_up}")
     post = read_post(issue)
     assert "Did you check" not in post.prose and follow_up in post.prose
+    # The repository's line over the title is no title; a GitHub app's comment is someone else's too.
+    over = ("tensorflow / tensorflow\n\nBackward order #7\n\nOpen   fangf-chen opened this issue · 2 comments\n\n"
+            f"fangf-chen commented\nI wrote a tiny engine for the homework. {QUESTION}\n\n"
+            "google-ml-butler bot commented\nAre you satisfied with the resolution of your issue?")
+    post = read_post(over)
+    assert post.title == "Backward order #7" and post.focus == QUESTION and "satisfied" not in post.prose
     # With no header naming the asker, a "commented" without its date is no byline: a student who pastes
     # someone else's thread writes their own question under its last comment.
     pasted = ("Step 1 only reaches 56% on the test set\n#5 · closed · Python\n\nHaoMood commented\nThat is too low.\n\n"

@@ -30,21 +30,19 @@ from bot.search.reading.page_furniture import CHROME_WORDS, DATE_MENTION, MONTH,
 _THREAD_BYLINE = re.compile(
     r"^\W*(?:(?P<author>[^\s·][^·\n]{0,60}?)\s+·\s+(?P<row>description|comment|reply|answer|review thread|review)"
     r"\s+·\s+[^·\n]{1,40}"
-    r"|(?P<user>[\w.\[\]-]{1,40})\s+(?:(?P<verb>opened this issue|commented|replied|answered)\s+"
-    rf"(?:on\s+)?{WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?"
-    # an issue's header without its date ("fangf-chen opened this issue · 4 comments") and a discussion's
-    # opening line ("mkalderon asked this question in Q&A"), which name the asker
-    r"|opened this issue\s*[·•]\s*\d+\s+comments?"
-    r"|(?:asked this question in|started this conversation in)\s+[^\n]{1,40}))\s*$",
+    r"|(?P<user>[\w.\[\]-]{1,40})\s+(?P<verb>opened this issue|commented|replied|answered)\s+"
+    rf"(?:on\s+)?{WHEN}(?:\s+at\s+\d{{1,2}}:\d{{2}})?(?:\s*[·•][^\n]*)?)\s*$",
     re.IGNORECASE)
 # A GitHub discussion prints each comment's author over it with "on" and the date ("jpshaw on Apr 12"), the
 # asker's post too, and a copy may keep GitHub's "commented" without its date ("ta-ignacio commented"). Read
 # so only in a copy whose header names the asker ("... asked this question in Q&A", "... opened this issue"):
 # elsewhere "Exam on Mar 5" is a student's line, and a post that pastes someone else's issue thread
 # ("HaoMood commented" ... "^ copied this because it's my situation") goes on under its last comment.
-_NAMES_THE_ASKER = re.compile(r"\b(?:asked this question in|started this conversation in|opened this issue)\b",
+_NAMES_THE_ASKER = re.compile(r"(?:^|\s)(?P<name>[\w.\[\]-]{1,40})\s+"
+                              r"(?:asked this question in|started this conversation in|opened this issue)\b",
                               re.IGNORECASE)
-_HANDLE_ON_WHEN = re.compile(rf"^\s*(?P<name>[\w.\[\]-]{{2,40}})\s+(?:on\s+{WHEN}|commented)\s*$", re.IGNORECASE)
+_HANDLE_ON_WHEN = re.compile(rf"^\s*(?P<name>[\w.\[\]-]{{2,40}}(?:\s+bot)?)\s+(?:on\s+{WHEN}|commented)\s*$",
+                             re.IGNORECASE)  # a GitHub app comments as "google-ml-butler bot"
 _NAME = r"[\w.\[\]'’-]{2,40}(?:\s[\w.'’-]*[^\W\d_][\w.'’-]*){0,2}"
 # On one line, the date needs a separator or an "ago": "Deadline Mar 5" or "Training took 3 hours" is a student's line.
 # A full timestamp after a gap of columns needs neither ("gabriel.m    Mar 12, 2024, 9:14 AM"), nor
@@ -122,8 +120,13 @@ def thread_byline(lines: list[str], i: int) -> Byline | None:
     if not line or len(line) > MAX_BYLINE_CHARS or line.endswith(("?", ".", ":", ",", ";", "!")):
         return None
     match = _THREAD_BYLINE.match(line)
+    if match is None and (header := _NAMES_THE_ASKER.search(line)) is not None:
+        # An issue's or a discussion's header names the asker wherever the line puts it, dated or not, with
+        # the thread's state and labels around it: "Closed   j-park opened this issue · 3 comments   Labels: question",
+        # "mkalderon asked this question in Q&A".
+        return Byline(header.group("name").lower(), "post")
     if match is not None:
-        said = (match.group("row") or match.group("verb") or "description").lower()
+        said = (match.group("row") or match.group("verb")).lower()
         kind = "post" if said in ("description", "opened this issue") else "either" if said == "commented" else "reply"
         if kind == "either":  # a badge under it ("edited" may come first) says whose comment it is
             badge = next((lines[j] for j in _filled_under(lines, i)

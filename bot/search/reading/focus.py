@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from bot.search.lexical import FUNCTION_WORDS, tokenize
 from bot.search.reading.bylines import chat_messages
 from bot.search.reading.line_shapes import ABBREVIATION_END, ABBREVIATION_REACH, HEADING, OPENS_AS_QUESTION
-from bot.search.reading.page_furniture import asked_in_form, is_furniture, is_site_name
+from bot.search.reading.page_furniture import REPOSITORY_LINE, asked_in_form, is_furniture, is_site_name
 from bot.search.reading.prose import (
     GREETING,
     PAGE_METADATA,
@@ -312,8 +312,10 @@ def title_of(text: str) -> str:
     not code, a quote, a section heading, a greeting or a sentence leading into the body; else ""."""
     lines = text.split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    # The thread's header above its title, and the site's name above both ("Cross Validated")
-    while len(filled) > 2 and (PAGE_METADATA.match(lines[filled[0]]) or is_site_name(lines[filled[0]])):
+    # The thread's header above its title, and the site's name or the repository above both ("Cross
+    # Validated", "tensorflow / tensorflow")
+    while len(filled) > 2 and (PAGE_METADATA.match(lines[filled[0]]) or is_site_name(lines[filled[0]])
+                               or REPOSITORY_LINE.match(lines[filled[0]])):
         filled.pop(0)
     if len(filled) < 2 or filled[1] == filled[0] + 1:
         return ""

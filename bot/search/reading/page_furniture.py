@@ -229,6 +229,12 @@ def is_site_name(line: str) -> bool:
     return named is not None and not any(word.lower() in FUNCTION_WORDS for word in (named["name"] or "").split())
 
 
+# A GitHub page's repository line over an issue's title ("tensorflow / tensorflow", "fchollet /
+# deep-learning-with-python-notebooks  Public"). Only the first line of a post is read so
+# (`bot.search.reading.focus.title_of`): elsewhere "lr / 10" is the student's.
+REPOSITORY_LINE = re.compile(r"^\s*[\w.-]{1,39}\s+/\s+[\w.-]{1,100}(?:\s+(?:public|private))?\s*$", re.IGNORECASE)
+
+
 # A tag list: up to six lower-case tags ("machine-learning neural-network pytorch"), read as
 # furniture only right above other furniture (`furniture_lines`): a short line of the post may look alike.
 _TAGS = re.compile(r"^\W*(?:[Tt]ags?:\s*)?(?:#?[a-z][a-z0-9.+#-]*(?:\s*[|,•·]?\s+|\s*$)){1,6}$")
