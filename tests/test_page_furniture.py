@@ -389,6 +389,17 @@ def test_an_issue_whose_header_names_the_asker_reads_as_their_post_and_follow_up
     assert read_post(pasted).focus.endswith("What do I change to get the accuracy higher?")
 
 
+def test_a_comment_thread_under_text_that_asks_nothing_is_read_until_a_comment_asks() -> None:
+    # A blog post's excerpt asks nothing: the student's question is in the comments, and the reply to it is not.
+    blog = ("Detecting Blindness with Deep Learning\n11 Jul 2020 · 12 min read\n\n"
+            "...preprocessing: trim the dark margins of each photo, then resize them to 512px...\n\n"
+            "Jonas W. · 2 years ago\nGreat write-up, the augmentation part was useful.\n\n"
+            f"Hana T. · 2 years ago\nFor my class project on round fundus photos: {QUESTION}\n\n"
+            "Nikita K. · 2 years ago\nI cropped to the bounding box. Did you try that?")
+    post = read_post(blog)
+    assert post.focus.endswith(QUESTION) and "Did you try that" not in post.prose
+
+
 def test_a_forum_thread_reads_as_the_askers_post_under_their_name() -> None:
     # The asker's name over a date opens the post; a name and a date are no output to drop the post with.
     thread = (f"vision\n\nmarek_l\nMar 5\n{QUESTION}\n\n1 Like\nReply\n\n"

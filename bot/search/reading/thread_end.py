@@ -52,8 +52,11 @@ def post_end(lines: list[str], chrome: list[bool], furniture: list[bool],
       page's header has the whole post under it;
     - up to another person's reply in a copied thread (`thread_byline`: "kerasfan · comment ·
       2021-06-27", "kerasfan commented on Jun 27, 2021", a forum's name over a date), once the
-      student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside):
-      a maintainer's "Did you try a lower learning rate?" is not the student's question. The first
+      student has written a sentence's worth (MIN_SENTENCE_WORDS words, the title of a page aside)
+      and asked something: a maintainer's "Did you try a lower learning rate?" is not the student's
+      question, but a page whose text above its comments asks nothing (a blog post's excerpt over its
+      comment thread) may have the student's question in a comment below, as a post that asks nothing
+      may still ask below the page's lists (docs/real-phrasing.md, fifty-fourth session). The first
       byline above the student's words names the asker, whose own follow-ups are still the post, under
       the replies too (`askers_later_lines`); so does a first byline under a page's labels only
       (nothing above it asks or is a sentence).
@@ -81,7 +84,7 @@ def post_end(lines: list[str], chrome: list[bool], furniture: list[bool],
                 asker, guessed = byline.author, i
             elif byline.kind == "post" and byline.author != asker and guessed is not None:
                 return guessed, None  # the asker is someone else: what followed the first line was a reply
-            elif (said >= MIN_SENTENCE_WORDS and byline.kind != "post"
+            elif (said >= MIN_SENTENCE_WORDS and asked and byline.kind != "post"
                   and (byline.author is None or byline.author != asker)):
                 return i, asker  # someone else's reply, once the student has written something
         elif (not furniture[i] and not HEADING.match(line) and any(ch.isalpha() for ch in line)
