@@ -23,7 +23,7 @@ from bot.knowledge import Claim, Entry, split_sentences
 from bot.schema import SMALL_TALK, Answer, CitedSentence, Source
 from bot.search.lexical import tokenize
 from bot.search.reading.focus import Post
-from bot.search.reading.instructions import instructions_in
+from bot.search.reading.instructions import NO_INSTRUCTIONS, Instructions, instructions_in
 from bot.search.reading.where_asked import tools_named
 from bot.search.retrieve import EntryHit, HybridRetriever
 
@@ -137,8 +137,7 @@ class Selection:
     asked: str = ""  # the question found in a long post, when it is a small part of it (`question_found`)
     glossary_reading: str = ""  # a post in Chinese as read through the glossary (`bot.search.reading.glossary`), shown
     # what it tells the bot to do (`bot.search.reading.instructions`), and whether that is all it says
-    instructions: tuple[str, ...] = ()
-    only_instructions: bool = False
+    told: Instructions = NO_INSTRUCTIONS
 
 
 def listed(items: list[str] | tuple[str, ...], conjunction: str = "and") -> str:
@@ -321,8 +320,7 @@ class Composer:
         other_language = self.retriever.speller.reads_as_other_language(typed.prose)
         told = instructions_in(typed.text, typed.prose)
         if told.only:  # nothing to search for: the post asks no question of its own
-            return Selection([], [], other_language=other_language, instructions=told.said,
-                             only_instructions=True), np.zeros(0, dtype=np.float32)
+            return Selection([], [], other_language=other_language, told=told), np.zeros(0, dtype=np.float32)
         post, (focus, prose) = self.retriever.read(typed)
         # Parts are the post's own questions (several question sentences), else the parts of its one
         # question ("is X the same as Y, and what is Z?"); never its context: a quote is not a question.
@@ -349,11 +347,11 @@ class Composer:
                            for s in previous.sources if s.entry_id in self.entries]
                 return Selection(carried, hits, follow_up=True, read_words=post.read_words,
                                  other_language=other_language, tools=tools, passed_over=post.passed_over,
-                                 instructions=told.said), focus.vector
+                                 told=told), focus.vector
         return Selection(chosen, hits, read_words=post.read_words, other_language=other_language,
                          tools=tools, passed_over=post.passed_over,
                          asked="" if glossary_reading else question_found(post, typed),
-                         glossary_reading=glossary_reading, instructions=told.said), focus.vector
+                         glossary_reading=glossary_reading, told=told), focus.vector
 
     def compose(self, question: str, previous: Answer | None = None) -> Answer:
         started = time.perf_counter()
@@ -369,10 +367,10 @@ class Composer:
         read_as += [glossary_notice(selection.glossary_reading)] if selection.glossary_reading else []
         read_as += [read_words_notice(selection.read_words)] if selection.read_words else []
         read_as += [passed_over_notice(selection.passed_over)] if selection.passed_over else []
-        if selection.only_instructions:
+        if selection.told.only:
             return Answer(question=question, answer=INSTRUCTIONS_ONLY, abstained=True, notices=read_as,
                           timings_ms=timings)
-        read_as += [INSTRUCTIONS_NOTICE] if selection.instructions else []
+        read_as += [INSTRUCTIONS_NOTICE] if selection.told.said else []
         if not selection.entries:
             nearest = [self._source(h) for h in selection.nearest[:3]]
             return Answer(question=question, answer=abstention_text(bool(nearest)), abstained=True, nearest=nearest,

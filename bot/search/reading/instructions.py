@@ -84,13 +84,17 @@ class Instructions:
         return bool(self.said) and not self.asks_beside
 
 
+# A post that tells the bot nothing.
+NO_INSTRUCTIONS = Instructions((), True)
+
+
 def instructions_in(text: str, prose: str) -> Instructions:
     """The instructions to the bot in a post's whole `text` (a block the reader left out of its prose
     counts too: it is still what the post asks for), and whether its `prose`, the student's own
     words, asks anything beside them."""
     said = tuple(dict.fromkeys(" ".join(line.split()) for line in text.splitlines() if INSTRUCTION.search(line)))
     if not said:
-        return Instructions((), True)
+        return NO_INSTRUCTIONS
     return Instructions(said, any(_asks(sentence) for sentence in sentences_of(prose)))
 
 
